@@ -1,0 +1,40 @@
+//! Server functions: the typed calls the browser makes to the server.
+//!
+//! Their bodies only resolve the [`Backend`] from context and delegate: the
+//! logic lives in the server crate's service layer, which implements
+//! [`Backend`], so server functions, REST handlers and socket handlers share it.
+
+use leptos::prelude::*;
+
+use crate::models::BellState;
+
+#[cfg(feature = "ssr")]
+pub use backend::{Backend, BackendHandle};
+
+#[cfg(feature = "ssr")]
+mod backend {
+    use std::sync::Arc;
+
+    use crate::models::BellState;
+
+    /// What server functions need from the server. Implemented by the server
+    /// crate's service layer; `req` lets it resolve the caller (its `Ctx`).
+    #[async_trait::async_trait]
+    pub trait Backend: Send + Sync + 'static {
+        /// The header's state for the calling principal's tenant.
+        /// `Err` carries a message safe to show to the client.
+        async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, String>;
+    }
+
+    /// The backend as provided in Leptos context.
+    #[derive(Clone)]
+    pub struct BackendHandle(pub Arc<dyn Backend>);
+}
+
+/// The notification bell's initial state: tenant, unread count, latest notifications.
+#[server(endpoint = "bell-state")]
+pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
+    let backend = use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    backend.0.bell_state(&parts).await.map_err(ServerFnError::new)
+}

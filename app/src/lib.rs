@@ -1,0 +1,109 @@
+//! hookbell's user interface and the models it shares with the server.
+//!
+//! - [`models`]: typed payloads of webhooks, REST and Socket.IO events.
+//! - [`api`]: server functions (their logic lives in the server's service layer).
+//! - [`realtime`]: the browser's Socket.IO client (codec, backoff, client).
+//! - [`live`]: reactive state kept current by the real-time channel.
+//! - [`components`], [`pages`]: the UI.
+
+pub mod api;
+pub mod components;
+pub mod live;
+pub mod models;
+pub mod pages;
+pub mod realtime;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use crate::{
+    api::get_bell_state,
+    components::{ConnectionIndicator, NotificationBell},
+    live::provide_live_state,
+    pages::{DashboardPage, NotFound},
+};
+
+/// The HTML document around the app (server side).
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+/// The app: header with bell and connection state, then the routed page.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let live = provide_live_state();
+    let bell = Resource::new(|| (), |_| get_bell_state());
+
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |started: Option<bool>| {
+        if started == Some(true) {
+            return true;
+        }
+        match bell.get() {
+            Some(Ok(state)) => {
+                crate::live::connect_live(live, state.tenant_id);
+                true
+            }
+            _ => false,
+        }
+    });
+
+    let count = Signal::derive(move || live.unread.get().unwrap_or(0));
+    view! {
+        <Stylesheet id="leptos" href="/pkg/hookbell.css"/>
+        <Title text="hookbell"/>
+        <Router>
+            <header class="topbar">
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true">"◉"</span>
+                    "hookbell"
+                </a>
+                <Suspense fallback=|| view! { <span class="tenant muted">"Loading…"</span> }>
+                    {move || Suspend::new(async move {
+                        match bell.await {
+                            Ok(state) => {
+                                if live.unread.get_untracked().is_none() {
+                                    live.unread.set(Some(state.unread_count));
+                                    live.latest.set(state.latest.clone());
+                                }
+                                view! { <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span> }
+                                    .into_any()
+                            }
+                            Err(e) => view! {
+                                <span class="tenant error" role="alert">"Could not load your tenant: "{e.to_string()}</span>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Suspense>
+                <div class="spacer"></div>
+                <ConnectionIndicator state=live.connection/>
+                <NotificationBell count=count/>
+            </header>
+            <main class="content">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=DashboardPage/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}

@@ -1,0 +1,98 @@
+//! Live dashboard state: the header's unread count, connection state and the
+//! newest notifications, kept current over Socket.IO in the browser.
+//!
+//! On the server (and before hydration) the state is what the server rendered;
+//! in the browser one [`SocketClient`](crate::realtime::client::SocketClient)
+//! per page joins the tenant's room and applies every event it receives.
+
+use leptos::prelude::*;
+
+use crate::{models::Notification, realtime::ConnectionState};
+
+/// How many notifications the header keeps in memory.
+pub const LATEST_KEPT: usize = 20;
+
+/// Reactive live state, provided in context by [`provide_live_state`].
+#[derive(Clone, Copy)]
+pub struct LiveState {
+    /// `None` until the server (render or socket) has told us.
+    pub unread: RwSignal<Option<u64>>,
+    pub connection: RwSignal<ConnectionState>,
+    pub latest: RwSignal<Vec<Notification>>,
+    /// Bumped on every `dashboard-refresh`; pages that show data track it.
+    pub refresh_tick: RwSignal<u64>,
+}
+
+/// Creates the live state and provides it to the component tree.
+pub fn provide_live_state() -> LiveState {
+    let state = LiveState {
+        unread: RwSignal::new(None),
+        connection: RwSignal::new(ConnectionState::Connecting),
+        latest: RwSignal::new(Vec::new()),
+        refresh_tick: RwSignal::new(0),
+    };
+    provide_context(state);
+    state
+}
+
+/// The live state provided by an ancestor.
+pub fn use_live_state() -> LiveState {
+    expect_context::<LiveState>()
+}
+
+impl LiveState {
+    /// Records a notification announced by the server.
+    pub fn push_notification(&self, n: Notification, unread_count: u64) {
+        self.unread.set(Some(unread_count));
+        self.latest.update(|list| {
+            list.retain(|old| old.id != n.id);
+            list.insert(0, n);
+            list.truncate(LATEST_KEPT);
+        });
+    }
+}
+
+/// Connects this page to the tenant's room once `tenant_id` is known (browser only).
+#[cfg(feature = "hydrate")]
+pub fn connect_live(state: LiveState, tenant_id: String) {
+    use crate::{
+        models::{events, DashboardRefreshEvent, JoinAck, NewNotificationEvent},
+        realtime::client::{default_url, ClientEvent, SocketClient},
+    };
+    use serde_json::{json, Value};
+
+    fn first<T: serde::de::DeserializeOwned>(args: Vec<Value>) -> Option<T> {
+        args.into_iter().next().and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    let client = SocketClient::connect(default_url(), move |client, event| match event {
+        ClientEvent::Connected => {
+            state.connection.set(ConnectionState::Connected);
+            client.emit_with_ack(events::JOIN_TENANT, vec![json!({ "tenantId": tenant_id })], move |args| {
+                if let Some(JoinAck { ok: true, unread_count: Some(n), .. }) = first::<JoinAck>(args) {
+                    state.unread.set(Some(n));
+                }
+            });
+        }
+        ClientEvent::Disconnected { retry_at_ms } => {
+            state.connection.set(ConnectionState::Disconnected { retry_at_ms });
+        }
+        ClientEvent::Event { name, args } => match name.as_str() {
+            events::NEW_NOTIFICATION => {
+                if let Some(ev) = first::<NewNotificationEvent>(args) {
+                    state.push_notification(ev.notification, ev.unread_count);
+                }
+            }
+            events::DASHBOARD_REFRESH => {
+                if first::<DashboardRefreshEvent>(args).is_some() {
+                    state.refresh_tick.update(|t| *t += 1);
+                }
+            }
+            _ => {}
+        },
+    });
+    on_cleanup({
+        let client = send_wrapper::SendWrapper::new(client);
+        move || client.close()
+    });
+}

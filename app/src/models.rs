@@ -1,0 +1,292 @@
+//! Typed models shared by the server and the browser: what crosses the wire.
+//!
+//! Everything here serialises to the seed's JSON shapes (camelCase field names).
+//! Nothing secret lives here: tenant secrets are server-only types.
+
+use serde::{Deserialize, Serialize};
+
+/// Socket.IO event names: the seed's public contract.
+pub mod events {
+    /// Client → server: join the tenant's room.
+    pub const JOIN_TENANT: &str = "join-tenant";
+    /// Client → server: leave the tenant's room.
+    pub const LEAVE_TENANT: &str = "leave-tenant";
+    /// Client → server: acknowledge that a notification was shown.
+    pub const NOTIFICATION_RECEIVED: &str = "notification-received";
+    /// Server → client: a notification was created.
+    pub const NEW_NOTIFICATION: &str = "new-notification";
+    /// Server → client: a notification's read/dismissed state changed.
+    pub const NOTIFICATION_UPDATED: &str = "notification-updated";
+    /// Server → client: dashboard data changed; refetch what the payload names.
+    pub const DASHBOARD_REFRESH: &str = "dashboard-refresh";
+    /// Server → client: bulk read-state update.
+    pub const NOTIFICATIONS_MARKED_READ: &str = "notifications-marked-read";
+}
+
+/// The kind of a notification (drives its icon and colour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationType {
+    #[default]
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl NotificationType {
+    pub const ALL: [NotificationType; 4] = [Self::Info, Self::Success, Self::Warning, Self::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Success => "success",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// How urgent a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Self::Low, Self::Medium, Self::High, Self::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A notification as stored and as sent to dashboards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: String,
+    pub tenant_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub title: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_text: Option<String>,
+    #[serde(default)]
+    pub metadata: serde_json::Value,
+    pub is_read: bool,
+    pub is_dismissed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// Payload of [`events::NEW_NOTIFICATION`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewNotificationEvent {
+    pub notification: Notification,
+    pub unread_count: u64,
+}
+
+/// Payload of [`events::DASHBOARD_REFRESH`]: what changed, so a client refetches only that.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardRefreshEvent {
+    pub tenant_id: String,
+    /// e.g. `order-created`.
+    pub reason: String,
+    /// e.g. `orders`, `notifications`.
+    pub entities: Vec<String>,
+}
+
+/// Acknowledgement of [`events::JOIN_TENANT`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JoinAck {
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_count: Option<u64>,
+}
+
+/// The status of an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderStatus {
+    #[default]
+    Pending,
+    Paid,
+    Processing,
+    Shipped,
+    Completed,
+    Cancelled,
+    Refunded,
+    Failed,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 8] = [
+        Self::Pending,
+        Self::Paid,
+        Self::Processing,
+        Self::Shipped,
+        Self::Completed,
+        Self::Cancelled,
+        Self::Refunded,
+        Self::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Processing => "processing",
+            Self::Shipped => "shipped",
+            Self::Completed => "completed",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// One line of an order. `price` is in minor units (cents).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_name: Option<String>,
+    pub quantity: u32,
+    pub price_minor: i64,
+}
+
+/// A stored order. Money is kept as integer minor units: never floating point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Order {
+    pub id: String,
+    pub tenant_id: String,
+    pub order_number: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_email: Option<String>,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: OrderStatus,
+    pub items: Vec<OrderItem>,
+    #[serde(default)]
+    pub metadata: serde_json::Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What the dashboard header needs on first render: whose dashboard, and the bell's count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BellState {
+    pub tenant_id: String,
+    pub tenant_name: String,
+    pub unread_count: u64,
+    /// The newest notifications, newest first.
+    pub latest: Vec<Notification>,
+}
+
+/// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.
+pub fn format_minor(minor: i64) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let abs = minor.unsigned_abs();
+    format!("{sign}{}.{:02}", abs / 100, abs % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_use_the_seed_spelling() {
+        assert_eq!(serde_json::to_string(&NotificationType::Warning).unwrap(), "\"warning\"");
+        assert_eq!(serde_json::to_string(&Priority::Medium).unwrap(), "\"medium\"");
+        for t in NotificationType::ALL {
+            assert_eq!(NotificationType::parse(t.as_str()), Some(t));
+        }
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Priority::parse("MEDIUM"), None);
+    }
+
+    #[test]
+    fn notification_serialises_camel_case_with_type_field() {
+        let n = Notification {
+            id: "n1".into(),
+            tenant_id: "t1".into(),
+            user_id: None,
+            title: "T".into(),
+            message: "M".into(),
+            kind: NotificationType::Success,
+            priority: Priority::High,
+            action_url: Some("/orders".into()),
+            action_text: None,
+            metadata: serde_json::json!({"k": 1}),
+            is_read: false,
+            is_dismissed: false,
+            read_at: None,
+            delivered_at: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(v["type"], "success");
+        assert_eq!(v["tenantId"], "t1");
+        assert_eq!(v["actionUrl"], "/orders");
+        assert!(v.get("userId").is_none());
+        let back: Notification = serde_json::from_value(v).unwrap();
+        assert_eq!(back, n);
+    }
+
+    #[test]
+    fn formats_minor_units() {
+        assert_eq!(format_minor(9999), "99.99");
+        assert_eq!(format_minor(5), "0.05");
+        assert_eq!(format_minor(-150), "-1.50");
+        assert_eq!(format_minor(0), "0.00");
+    }
+}

@@ -1,0 +1,147 @@
+//! Configuration from the environment: every variable the README documents.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use thiserror::Error;
+
+/// Where the server runs: development creates the demo tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// The server's configuration.
+#[derive(Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// `LEPTOS_SITE_ADDR`, default 127.0.0.1:5000.
+    pub site_addr: SocketAddr,
+    /// `DATABASE_PATH`: the embedded store's SQLite file.
+    pub database_path: PathBuf,
+    /// `MONGODB_URI`: the production store (not in this build yet).
+    pub mongodb_uri: Option<String>,
+    /// `SESSION_SECRET`: keys session cookies (identity issue).
+    pub session_secret: Option<String>,
+    /// `CLIENT_URL`: the allowed CORS origin in production.
+    pub client_url: Option<String>,
+    /// `WEBHOOK_SECRET`: global fallback webhook secret.
+    pub webhook_secret: Option<String>,
+    /// `REDIS_URL`: Socket.IO fan-out across processes.
+    pub redis_url: Option<String>,
+    /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
+    pub max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets and connection strings (which may hold passwords) are never printed.
+        f.debug_struct("Config")
+            .field("mode", &self.mode)
+            .field("site_addr", &self.site_addr)
+            .field("database_path", &self.database_path)
+            .field("mongodb_uri", &self.mongodb_uri.as_ref().map(|_| "<set>"))
+            .field("session_secret", &self.session_secret.as_ref().map(|_| "<set>"))
+            .field("client_url", &self.client_url)
+            .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
+            .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// A variable that is set but unusable.
+#[derive(Debug, Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+pub const DEFAULT_ADDR: &str = "127.0.0.1:5000";
+pub const DEFAULT_DATABASE_PATH: &str = "data/hookbell.sqlite3";
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let mode = match get("HOOKBELL_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Mode::Development,
+            Some("production") | Some("prod") => Mode::Production,
+            Some(other) => {
+                return Err(ConfigError {
+                    var: "HOOKBELL_ENV",
+                    message: format!("expected development or production, got {other:?}"),
+                })
+            }
+        };
+        let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let site_addr = addr.parse().map_err(|e| ConfigError {
+            var: "LEPTOS_SITE_ADDR",
+            message: format!("{addr:?} is not host:port ({e})"),
+        })?;
+        let max_body_bytes = match get("HOOKBELL_MAX_BODY_BYTES") {
+            None => DEFAULT_MAX_BODY_BYTES,
+            Some(v) => v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| ConfigError {
+                var: "HOOKBELL_MAX_BODY_BYTES",
+                message: format!("expected a byte count of at least 1024, got {v:?}"),
+            })?,
+        };
+        Ok(Config {
+            mode,
+            site_addr,
+            database_path: get("DATABASE_PATH").unwrap_or_else(|| DEFAULT_DATABASE_PATH.to_owned()).into(),
+            mongodb_uri: get("MONGODB_URI"),
+            session_secret: get("SESSION_SECRET"),
+            client_url: get("CLIENT_URL"),
+            webhook_secret: get("WEBHOOK_SECRET"),
+            redis_url: get("REDIS_URL"),
+            max_body_bytes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_to_port_5000_and_the_data_folder() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.site_addr.to_string(), "127.0.0.1:5000");
+        assert_eq!(c.database_path, PathBuf::from("data/hookbell.sqlite3"));
+        assert_eq!(c.mode, Mode::Development);
+        assert_eq!(c.max_body_bytes, 1024 * 1024);
+    }
+
+    #[test]
+    fn reads_overrides_and_rejects_bad_values() {
+        let c = cfg(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080"), ("HOOKBELL_ENV", "production"), ("DATABASE_PATH", "/tmp/x.db")])
+            .unwrap();
+        assert_eq!(c.site_addr.port(), 8080);
+        assert_eq!(c.mode, Mode::Production);
+        assert!(cfg(&[("LEPTOS_SITE_ADDR", "nope")]).is_err());
+        assert!(cfg(&[("HOOKBELL_ENV", "staging")]).is_err());
+        assert!(cfg(&[("HOOKBELL_MAX_BODY_BYTES", "12")]).is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let c = cfg(&[("WEBHOOK_SECRET", "topsecret"), ("MONGODB_URI", "mongodb://u:pw@h/db")]).unwrap();
+        let s = format!("{c:?}");
+        assert!(!s.contains("topsecret") && !s.contains("pw@"), "{s}");
+    }
+}

@@ -1,0 +1,68 @@
+//! The axum router: webhook and API routes, the Leptos app, Socket.IO.
+
+mod webhooks;
+
+use std::sync::Arc;
+
+use app::{api::BackendHandle, shell, App};
+use axum::{
+    extract::{DefaultBodyLimit, FromRef},
+    routing::{any, get, post},
+    Router,
+};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use socketioxide::layer::SocketIoLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::{error::ApiError, service::Services};
+
+/// State shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("API route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Builds the whole router.
+pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
+    let max_body = state.services.config.max_body_bytes;
+    let webhook_routes = Router::new()
+        .route("/api/webhooks/orders", post(webhooks::orders))
+        .route("/api/webhooks/health", get(webhooks::health))
+        // The handlers read the body themselves and answer 413 in the JSON shape.
+        .layer(DefaultBodyLimit::max(max_body))
+        .method_not_allowed_fallback(method_not_allowed);
+
+    let routes = generate_route_list(App);
+    let backend = BackendHandle(state.services.clone());
+    let leptos_options = state.leptos_options.clone();
+    let context = move || provide_context(backend.clone());
+    Router::new()
+        .merge(webhook_routes)
+        .route("/api/{*rest}", any(api_not_found))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            context.clone(),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .layer(socket_layer)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,0 +1,141 @@
+//! hookbell's server: webhooks, the REST API, server functions and Socket.IO
+//! on one axum router.
+//!
+//! - [`config`]: environment variables.
+//! - [`error`]: typed errors and their one mapping to HTTP.
+//! - [`store`]: the storage trait and its implementations.
+//! - [`service`]: the service layer every transport calls.
+//! - [`realtime`]: Socket.IO rooms and broadcasting.
+//! - [`http`]: the router and HTTP handlers.
+//! - [`signature`], [`ids`]: signing, secrets, identifiers, timestamps.
+
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod realtime;
+pub mod service;
+pub mod signature;
+pub mod store;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use crate::{
+    config::{Config, Mode},
+    service::Services,
+    store::{sqlite::SqliteStore, Store, StoreError},
+};
+
+/// Why the server could not start.
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("startup: {0}")]
+    Other(String),
+}
+
+/// A built server, ready to serve.
+pub struct Built {
+    pub router: Router,
+    pub services: Arc<Services>,
+}
+
+/// Leptos options for the configured address: cargo-leptos passes them in the
+/// environment; run directly, the defaults point at `target/site`.
+pub fn leptos_options(config: &Config) -> LeptosOptions {
+    let mut options = leptos::config::get_configuration(None)
+        .map(|c| c.leptos_options)
+        .unwrap_or_else(|_| LeptosOptions::builder().output_name("hookbell").build());
+    if options.output_name.is_empty() {
+        options.output_name = "hookbell".into();
+    }
+    options.site_addr = config.site_addr;
+    options
+}
+
+/// Opens the configured store.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
+    if config.mongodb_uri.is_some() {
+        return Err(StartError::Unsupported(
+            "MONGODB_URI is set, but this build has only the embedded SQLite store (MongoDB support is \
+             tracked in the storage issue); unset MONGODB_URI to use DATABASE_PATH"
+                .into(),
+        ));
+    }
+    Ok(Arc::new(SqliteStore::open(&config.database_path).await?))
+}
+
+/// Builds the router and services on `store`.
+pub fn build_with_store(config: Config, store: Arc<dyn Store>, leptos_options: LeptosOptions) -> Built {
+    let (socket_layer, io, broadcaster) = realtime::layer();
+    let services = Arc::new(Services::new(store, broadcaster, config));
+    realtime::attach(&io, services.clone());
+    let state = http::AppState { services: services.clone(), leptos_options };
+    Built { router: http::router(state, socket_layer), services }
+}
+
+/// Opens the store, builds the server and, in development, makes sure the
+/// demo tenant exists (printing its secret on stdout the one time it is created).
+pub async fn build(config: Config) -> Result<Built, StartError> {
+    if config.redis_url.is_some() {
+        tracing::warn!("REDIS_URL is set, but multi-node fan-out is not in this build yet; running single-node");
+    }
+    let store = open_store(&config).await?;
+    let options = leptos_options(&config);
+    let built = build_with_store(config, store, options);
+    if built.services.config.mode == Mode::Development {
+        let (tenant, secret) =
+            built.services.ensure_demo_tenant().await.map_err(|e| StartError::Other(e.to_string()))?;
+        print_demo_tenant(&tenant.id, secret.as_deref());
+    }
+    Ok(built)
+}
+
+fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
+    match secret {
+        Some(secret) => println!(
+            "\nhookbell: created the demo tenant. Its webhook secret is shown this once; paste these lines into \
+             the shell you send webhooks from:\n\n  export HOOKBELL_TENANT_ID={tenant_id}\n  export \
+             HOOKBELL_WEBHOOK_SECRET={secret}\n"
+        ),
+        None => println!(
+            "\nhookbell: demo tenant {tenant_id} (its webhook secret was printed when it was created; delete the \
+             database file to start afresh)\n  export HOOKBELL_TENANT_ID={tenant_id}\n"
+        ),
+    }
+}
+
+/// Serves until ctrl-c / SIGTERM.
+pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

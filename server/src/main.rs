@@ -1,0 +1,43 @@
+//! The `server` binary: reads the environment, builds hookbell, serves.
+
+use std::process::ExitCode;
+
+use server::config::Config;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("hookbell: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let addr = config.site_addr;
+    let built = match server::build(config).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("hookbell: cannot start: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("hookbell: cannot listen on {addr}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    println!("hookbell: listening on http://{addr}");
+    if let Err(e) = server::serve(listener, built.router).await {
+        eprintln!("hookbell: server error: {e}");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
+}

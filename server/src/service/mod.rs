@@ -1,0 +1,32 @@
+//! The service layer: the one place where hookbell's logic lives.
+//!
+//! Webhook handlers, REST handlers, server functions and socket handlers all
+//! call these functions; they never talk to the store or the broadcaster
+//! themselves.
+
+mod ctx;
+mod dashboard;
+mod tenants;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+pub use ctx::{Ctx, Principal};
+pub use tenants::CreatedTenant;
+
+use crate::{config::Config, realtime::Broadcaster, store::Store};
+
+/// Everything the service layer needs, shared by all handlers.
+pub struct Services {
+    pub store: Arc<dyn Store>,
+    pub broadcaster: Broadcaster,
+    pub config: Config,
+    /// The development demo tenant, when this process created or found one.
+    demo_tenant_id: std::sync::OnceLock<String>,
+}
+
+impl Services {
+    pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config) -> Self {
+        Self { store, broadcaster, config, demo_tenant_id: std::sync::OnceLock::new() }
+    }
+}

@@ -1,0 +1,49 @@
+//! Tenants: creation (with a fresh secret) and the development demo tenant.
+
+use crate::{
+    error::ApiError,
+    ids,
+    signature::generate_secret,
+    store::{Secret, Tenant},
+};
+
+use super::Services;
+
+/// A tenant just created, with its secret: the only time the secret is shown.
+pub struct CreatedTenant {
+    pub tenant: Tenant,
+    pub webhook_secret: String,
+}
+
+/// The slug of the development demo tenant.
+pub const DEMO_SLUG: &str = "demo";
+
+impl Services {
+    /// Creates a tenant with a new random webhook secret.
+    pub async fn create_tenant(&self, name: &str, slug: &str) -> Result<CreatedTenant, ApiError> {
+        let secret = generate_secret();
+        let tenant = Tenant {
+            id: ids::new_id(),
+            name: name.to_owned(),
+            slug: slug.to_owned(),
+            webhook_secret: Secret::new(secret.clone()),
+            created_at: ids::now_rfc3339(),
+        };
+        self.store.insert_tenant(&tenant).await?;
+        Ok(CreatedTenant { tenant, webhook_secret: secret })
+    }
+
+    /// Finds or creates the demo tenant (development only). Returns the
+    /// tenant, and its secret when it was created now.
+    pub async fn ensure_demo_tenant(&self) -> Result<(Tenant, Option<String>), ApiError> {
+        let (tenant, secret) = match self.store.get_tenant_by_slug(DEMO_SLUG).await? {
+            Some(t) => (t, None),
+            None => {
+                let created = self.create_tenant("Demo Store", DEMO_SLUG).await?;
+                (created.tenant, Some(created.webhook_secret))
+            }
+        };
+        let _ = self.demo_tenant_id.set(tenant.id.clone());
+        Ok((tenant, secret))
+    }
+}

@@ -1,0 +1,72 @@
+//! Server-only records: what the store keeps but the browser never sees.
+
+use std::fmt;
+
+use subtle::ConstantTimeEq;
+
+/// A secret value: never printed, never serialised, compared in constant time.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for signing and storage only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A hint safe to show: the last four characters.
+    pub fn hint(&self) -> String {
+        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("…{tail}")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// A tenant: one business whose dashboards hookbell serves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tenant {
+    /// 24 lowercase hex characters (ObjectId-compatible).
+    pub id: String,
+    pub name: String,
+    /// Unique, URL-safe.
+    pub slug: String,
+    /// Verifies the tenant's webhooks.
+    pub webhook_secret: Secret,
+    pub created_at: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let t = Tenant {
+            id: "a".into(),
+            name: "n".into(),
+            slug: "s".into(),
+            webhook_secret: Secret::new("whsec_supersecret".into()),
+            created_at: "now".into(),
+        };
+        let s = format!("{t:?}");
+        assert!(!s.contains("supersecret"), "{s}");
+        assert_eq!(t.webhook_secret.hint(), "…cret");
+        assert_eq!(Secret::new("abc".into()), Secret::new("abc".into()));
+        assert_ne!(Secret::new("abc".into()), Secret::new("abd".into()));
+    }
+}

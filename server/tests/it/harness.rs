@@ -1,0 +1,192 @@
+//! Starts a real hookbell server for a test and talks to it.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use futures_util::FutureExt;
+use leptos::prelude::LeptosOptions;
+use rust_socketio::{
+    asynchronous::{Client, ClientBuilder},
+    Payload,
+};
+use serde_json::Value;
+use server::{
+    config::Config,
+    service::{CreatedTenant, Services},
+    signature::sign_hex,
+    store::sqlite::SqliteStore,
+};
+use tokio::sync::mpsc;
+
+/// A running server with its own database.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub services: Arc<Services>,
+    pub http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// Starts a server in development mode (with the demo tenant).
+    pub async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// Starts a server with extra environment-style settings.
+    pub async fn start_with(vars: &[(&str, &str)]) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = dir.path().join("hookbell.sqlite3");
+        let db_str = db.to_string_lossy().into_owned();
+        let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let config = Config::from_lookup(|k| {
+            if k == "DATABASE_PATH" {
+                return Some(db_str.clone());
+            }
+            vars.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
+        })
+        .expect("config");
+        let store = Arc::new(SqliteStore::open(&db).await.expect("open store"));
+        let options = LeptosOptions::builder().output_name("hookbell").build();
+        let built = server::build_with_store(config, store, options);
+        if built.services.config.mode == server::config::Mode::Development {
+            built.services.ensure_demo_tenant().await.expect("demo tenant");
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(server::serve(listener, built.router));
+        TestServer { addr, services: built.services, http: reqwest::Client::new(), _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A fresh tenant with its secret.
+    pub async fn tenant(&self, name: &str) -> CreatedTenant {
+        let slug = format!("{}-{}", name.to_lowercase().replace(' ', "-"), server::ids::new_id());
+        self.services.create_tenant(name, &slug).await.expect("create tenant")
+    }
+
+    /// POSTs `body` as-is with the given signature header (if any).
+    pub async fn post_raw(&self, path: &str, body: &str, signature: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.post(self.url(path)).header("content-type", "application/json").body(body.to_owned());
+        if let Some(sig) = signature {
+            req = req.header("x-webhook-signature", sig);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let json = resp.json::<Value>().await.unwrap_or(Value::Null);
+        (status, json)
+    }
+
+    /// POSTs a JSON webhook signed with `secret`.
+    pub async fn post_signed(&self, path: &str, body: &Value, secret: &str) -> (u16, Value) {
+        let text = body.to_string();
+        let sig = sign_hex(secret, text.as_bytes());
+        self.post_raw(path, &text, Some(&sig)).await
+    }
+
+    /// Connects a Socket.IO client that forwards every listed event to a channel.
+    pub async fn socket(&self, events: &[&str]) -> SocketProbe {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut builder = ClientBuilder::new(self.url("/")).namespace("/").reconnect(false);
+        for &event in events {
+            let tx = tx.clone();
+            let name = event.to_owned();
+            builder = builder.on(event, move |payload: Payload, _c: Client| {
+                let tx = tx.clone();
+                let name = name.clone();
+                async move {
+                    if let Payload::Text(mut values) = payload {
+                        let _ = tx.send((name, values.drain(..).next().unwrap_or(Value::Null)));
+                    }
+                }
+                .boxed()
+            });
+        }
+        // rust_socketio's connect() returns before the namespace is joined; events
+        // sent earlier are dropped by the server, so wait for the CONNECT answer.
+        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
+        builder = builder.on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
+            let ready_tx = ready_tx.clone();
+            async move {
+                let _ = ready_tx.send(());
+            }
+            .boxed()
+        });
+        let client = builder.connect().await.expect("socket connect");
+        tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await.expect("namespace connect in time");
+        SocketProbe { client, rx }
+    }
+}
+
+/// A native Socket.IO client and the events it received.
+pub struct SocketProbe {
+    pub client: Client,
+    rx: mpsc::UnboundedReceiver<(String, Value)>,
+}
+
+impl SocketProbe {
+    /// Emits `event` and waits for its acknowledgement.
+    pub async fn emit_ack(&self, event: &str, data: Value) -> Value {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        self.client
+            .emit_with_ack(event, data, Duration::from_secs(5), move |payload: Payload, _c: Client| {
+                let tx = tx.clone();
+                async move {
+                    if let Payload::Text(values) = payload {
+                        // rust_socketio hands an ack's arguments over as one array.
+                        let first = match values.into_iter().next() {
+                            Some(Value::Array(args)) => args.into_iter().next(),
+                            other => other,
+                        };
+                        let _ = tx.send(first.unwrap_or(Value::Null));
+                    }
+                }
+                .boxed()
+            })
+            .await
+            .expect("emit");
+        tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("ack in time").expect("ack")
+    }
+
+    /// Joins a tenant room and returns the ack.
+    pub async fn join(&self, tenant_id: &str) -> Value {
+        self.emit_ack("join-tenant", serde_json::json!({ "tenantId": tenant_id })).await
+    }
+
+    /// The next event, or panics after a few seconds.
+    pub async fn next(&mut self) -> (String, Value) {
+        tokio::time::timeout(Duration::from_secs(5), self.rx.recv()).await.expect("event in time").expect("channel")
+    }
+
+    /// The next event called `name`, skipping others.
+    pub async fn next_named(&mut self, name: &str) -> Value {
+        loop {
+            let (n, v) = self.next().await;
+            if n == name {
+                return v;
+            }
+        }
+    }
+
+    /// Asserts that nothing arrives for `wait`.
+    pub async fn expect_silence(&mut self, wait: Duration) {
+        if let Ok(Some(ev)) = tokio::time::timeout(wait, self.rx.recv()).await {
+            panic!("expected no event, got {ev:?}");
+        }
+    }
+}
+
+/// A valid order body for `tenant_id`.
+pub fn order(tenant_id: &str, number: &str) -> Value {
+    serde_json::json!({
+        "tenantId": tenant_id,
+        "orderNumber": number,
+        "customerName": "John Doe",
+        "customerEmail": "john@example.com",
+        "amount": 99.99,
+        "status": "paid",
+        "items": [{"productId": "prod_123", "productName": "Product Name", "quantity": 2, "price": 49.99}],
+        "metadata": {"source": "shopify-headless", "paymentMethod": "stripe"}
+    })
+}

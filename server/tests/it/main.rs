@@ -1,0 +1,7 @@
+//! Integration tests: one binary, each test starting the real server in-process
+//! on port 0 with its own temporary SQLite file.
+
+mod harness;
+mod pages;
+mod realtime;
+mod webhooks;

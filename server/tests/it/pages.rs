@@ -1,0 +1,48 @@
+//! The server-rendered dashboard and its server function.
+
+use serde_json::Value;
+
+use crate::harness::{order, TestServer};
+
+#[tokio::test]
+async fn dashboard_renders_the_bell_with_the_unread_count() {
+    let srv = TestServer::start().await;
+    let (demo, _) = srv.services.ensure_demo_tenant().await.unwrap();
+    // Two orders for the demo tenant, stored through the service layer.
+    for n in ["D-1", "D-2"] {
+        let body = order(&demo.id, n).to_string();
+        let sig = server::signature::sign_hex(demo.webhook_secret.expose(), body.as_bytes());
+        let (status, _) = srv.post_raw("/api/webhooks/orders", &body, Some(&sig)).await;
+        assert_eq!(status, 201);
+    }
+    let resp = srv.http.get(srv.url("/")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("data-testid=\"bell\""), "no bell in page");
+    assert!(html.contains("Demo Store"), "tenant name missing");
+    assert!(html.contains("New order D-2"), "latest notification missing");
+    assert!(html.contains("/pkg/hookbell.js"), "hydration script missing");
+
+    let resp = srv.http.post(srv.url("/api/bell-state")).header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let state: Value = resp.json().await.unwrap();
+    assert_eq!(state["unreadCount"], 2);
+    assert_eq!(state["tenantId"], demo.id.as_str());
+    assert_eq!(state["latest"][0]["title"], "New order D-2");
+}
+
+#[tokio::test]
+async fn production_without_sign_in_shows_no_tenant_data() {
+    let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production")]).await;
+    let resp = srv.http.post(srv.url("/api/bell-state")).header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    assert!(resp.status().is_client_error() || resp.status().is_server_error());
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("Sign-in is required"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_pages_are_404() {
+    let srv = TestServer::start().await;
+    let resp = srv.http.get(srv.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+}

@@ -1,0 +1,136 @@
+//! The order webhook and health endpoint over real HTTP.
+
+use serde_json::{json, Value};
+use server::signature::sign_hex;
+
+use crate::harness::{order, TestServer};
+
+fn assert_error_shape(body: &Value, code: &str) {
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert!(body["error"].as_str().is_some_and(|s| !s.is_empty()), "{body}");
+}
+
+#[tokio::test]
+async fn signed_order_is_stored_and_answered_in_the_seed_shape() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let (status, body) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-12345"), &t.webhook_secret).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["success"], true);
+    assert_eq!(body["message"], "Order created successfully");
+    assert_eq!(body["orderNumber"], "ORD-12345");
+    assert!(server::ids::is_id(body["orderId"].as_str().unwrap()));
+    assert!(body.get("duplicate").is_none());
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 1);
+    let latest = srv.services.store.latest_notifications(&t.tenant.id, 10).await.unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].title, "New order ORD-12345");
+    assert_eq!(latest[0].metadata["orderId"], body["orderId"]);
+}
+
+#[tokio::test]
+async fn repeated_order_number_is_idempotent() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let o = order(&t.tenant.id, "ORD-1");
+    let (s1, b1) = srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await;
+    let (s2, b2) = srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await;
+    assert_eq!((s1, s2), (201, 200));
+    assert_eq!(b1["orderId"], b2["orderId"]);
+    assert_eq!(b2["duplicate"], true);
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn unsigned_wrongly_signed_and_unknown_tenant_are_the_same_401() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let body = order(&t.tenant.id, "ORD-2").to_string();
+
+    let (status, unsigned) = srv.post_raw("/api/webhooks/orders", &body, None).await;
+    assert_eq!(status, 401);
+    assert_error_shape(&unsigned, "invalid_signature");
+
+    let wrong = sign_hex("not-the-secret", body.as_bytes());
+    let (status, wrong_body) = srv.post_raw("/api/webhooks/orders", &body, Some(&wrong)).await;
+    assert_eq!(status, 401);
+    assert_eq!(wrong_body, unsigned);
+
+    // Signed correctly, but for a body that was altered afterwards.
+    let sig = sign_hex(&t.webhook_secret, body.as_bytes());
+    let tampered = body.replace("99.99", "0.01");
+    let (status, _) = srv.post_raw("/api/webhooks/orders", &tampered, Some(&sig)).await;
+    assert_eq!(status, 401);
+
+    // Unknown tenant: indistinguishable from a bad signature.
+    let ghost = order("507f1f77bcf86cd799439011", "ORD-3");
+    let (status, ghost_body) = srv.post_signed("/api/webhooks/orders", &ghost, &t.webhook_secret).await;
+    assert_eq!(status, 401);
+    assert_eq!(ghost_body, unsigned);
+
+    // Another tenant's secret does not work either.
+    let other = srv.tenant("Other").await;
+    let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-4"), &other.webhook_secret).await;
+    assert_eq!(status, 401);
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_json_4xx_naming_the_problem() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let secret = &t.webhook_secret;
+    let id = t.tenant.id.clone();
+
+    let (status, body) =
+        srv.post_signed("/api/webhooks/orders", &json!({"tenantId": id, "amount": -5, "customerEmail": "x"}), secret).await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "validation_failed");
+    let fields: Vec<&str> = body["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
+    assert_eq!(fields, ["orderNumber", "customerEmail", "amount"]);
+
+    let (status, body) = srv.post_signed("/api/webhooks/orders", &json!({"orderNumber": "X", "amount": 1}), secret).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["details"][0]["field"], "tenantId");
+
+    let (status, body) = srv.post_raw("/api/webhooks/orders", "{not json", Some("00")).await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "invalid_json");
+
+    let (status, body) = srv.post_raw("/api/webhooks/orders", "[1,2]", Some("00")).await;
+    assert_eq!(status, 400);
+    assert_error_shape(&body, "invalid_json");
+
+    let resp = srv.http.post(srv.url("/api/webhooks/orders")).header("content-type", "text/plain").body("hi").send().await.unwrap();
+    assert_eq!(resp.status(), 415);
+    assert_error_shape(&resp.json::<Value>().await.unwrap(), "unsupported_media_type");
+
+    let huge = format!(r#"{{"tenantId":"{id}","pad":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
+    let (status, body) = srv.post_raw("/api/webhooks/orders", &huge, Some("00")).await;
+    assert_eq!(status, 413);
+    assert_error_shape(&body, "payload_too_large");
+
+    let resp = srv.http.get(srv.url("/api/webhooks/orders")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    assert_error_shape(&resp.json::<Value>().await.unwrap(), "method_not_allowed");
+
+    let resp = srv.http.get(srv.url("/api/nothing-here")).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_error_shape(&resp.json::<Value>().await.unwrap(), "not_found");
+
+    // And the server still serves.
+    let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&id, "ORD-OK"), secret).await;
+    assert_eq!(status, 201);
+}
+
+#[tokio::test]
+async fn health_reports_the_store() {
+    let srv = TestServer::start().await;
+    let resp = srv.http.get(srv.url("/api/webhooks/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["store"]["kind"], "sqlite");
+    assert_eq!(body["store"]["reachable"], true);
+}
