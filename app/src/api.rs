@@ -34,7 +34,8 @@ mod backend {
 /// The notification bell's initial state: tenant, unread count, latest notifications.
 #[server(endpoint = "bell-state")]
 pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
-    let backend = use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let backend =
+        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
     backend.0.bell_state(&parts).await.map_err(ServerFnError::new)
 }

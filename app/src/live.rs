@@ -56,7 +56,7 @@ impl LiveState {
 #[cfg(feature = "hydrate")]
 pub fn connect_live(state: LiveState, tenant_id: String) {
     use crate::{
-        models::{events, DashboardRefreshEvent, JoinAck, NewNotificationEvent},
+        models::{events, JoinAck, NewNotificationEvent},
         realtime::client::{default_url, ClientEvent, SocketClient},
     };
     use serde_json::{json, Value};
@@ -83,11 +83,7 @@ pub fn connect_live(state: LiveState, tenant_id: String) {
                     state.push_notification(ev.notification, ev.unread_count);
                 }
             }
-            events::DASHBOARD_REFRESH => {
-                if first::<DashboardRefreshEvent>(args).is_some() {
-                    state.refresh_tick.update(|t| *t += 1);
-                }
-            }
+            events::DASHBOARD_REFRESH => state.refresh_tick.update(|t| *t += 1),
             _ => {}
         },
     });

@@ -129,8 +129,12 @@ mod tests {
 
     #[test]
     fn reads_overrides_and_rejects_bad_values() {
-        let c = cfg(&[("LEPTOS_SITE_ADDR", "0.0.0.0:8080"), ("HOOKBELL_ENV", "production"), ("DATABASE_PATH", "/tmp/x.db")])
-            .unwrap();
+        let c = cfg(&[
+            ("LEPTOS_SITE_ADDR", "0.0.0.0:8080"),
+            ("HOOKBELL_ENV", "production"),
+            ("DATABASE_PATH", "/tmp/x.db"),
+        ])
+        .unwrap();
         assert_eq!(c.site_addr.port(), 8080);
         assert_eq!(c.mode, Mode::Production);
         assert!(cfg(&[("LEPTOS_SITE_ADDR", "nope")]).is_err());

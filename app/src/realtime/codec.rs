@@ -54,9 +54,7 @@ pub fn decode_eio(frame: &str) -> Result<EioPacket, CodecError> {
     let kind = chars.next().ok_or(CodecError::Empty)?;
     let rest = chars.as_str();
     Ok(match kind {
-        '0' => EioPacket::Open(
-            serde_json::from_str(rest).map_err(|e| CodecError::Json(e.to_string()))?,
-        ),
+        '0' => EioPacket::Open(serde_json::from_str(rest).map_err(|e| CodecError::Json(e.to_string()))?),
         '1' => EioPacket::Close,
         '2' => EioPacket::Ping(rest.to_owned()),
         '3' => EioPacket::Pong(rest.to_owned()),
@@ -193,8 +191,9 @@ mod tests {
 
     #[test]
     fn decodes_the_open_handshake() {
-        let p = decode_eio(r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#)
-            .unwrap();
+        let p =
+            decode_eio(r#"0{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}"#)
+                .unwrap();
         let EioPacket::Open(o) = p else { panic!("not open") };
         assert_eq!(o.sid, "abc");
         assert_eq!(o.ping_interval, 25000);
@@ -249,7 +248,12 @@ mod tests {
         );
         assert_eq!(
             decode_sio(r#"2/admin,12["ev",1,"two"]"#).unwrap(),
-            SioPacket::Event { ns: "/admin".into(), id: Some(12), name: "ev".into(), args: vec![json!(1), json!("two")] }
+            SioPacket::Event {
+                ns: "/admin".into(),
+                id: Some(12),
+                name: "ev".into(),
+                args: vec![json!(1), json!("two")]
+            }
         );
         assert_eq!(
             decode_sio(r#"37[{"ok":true}]"#).unwrap(),
@@ -270,7 +274,12 @@ mod tests {
             SioPacket::Connect { ns: "/".into(), data: Some(json!({"token": "t"})) },
             SioPacket::Connect { ns: "/x".into(), data: None },
             SioPacket::Disconnect { ns: "/".into() },
-            SioPacket::Event { ns: "/".into(), id: Some(0), name: "join-tenant".into(), args: vec![json!({"tenantId": "a"})] },
+            SioPacket::Event {
+                ns: "/".into(),
+                id: Some(0),
+                name: "join-tenant".into(),
+                args: vec![json!({"tenantId": "a"})],
+            },
             SioPacket::Event { ns: "/y".into(), id: None, name: "e".into(), args: vec![] },
             SioPacket::Ack { ns: "/".into(), id: 42, args: vec![json!(null)] },
             SioPacket::ConnectError { ns: "/".into(), data: Some(json!({"message": "no"})) },

@@ -16,5 +16,7 @@ pub enum ConnectionState {
     Connecting,
     Connected,
     /// Lost; `retry_at_ms` is the `Date.now()` of the next attempt.
-    Disconnected { retry_at_ms: f64 },
+    Disconnected {
+        retry_at_ms: f64,
+    },
 }

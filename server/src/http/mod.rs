@@ -55,12 +55,7 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     Router::new()
         .merge(webhook_routes)
         .route("/api/{*rest}", any(api_not_found))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            context.clone(),
-            move || shell(leptos_options.clone()),
-        )
+        .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(socket_layer)
         .layer(TraceLayer::new_for_http())

@@ -68,11 +68,9 @@ impl Services {
         let notification = order_notification(&order, &now);
 
         match self.store.create_order(&order, &notification).await? {
-            CreateOrder::Duplicate { existing_order_id } => Ok(OrderAccepted {
-                order_id: existing_order_id,
-                order_number: order.order_number,
-                duplicate: true,
-            }),
+            CreateOrder::Duplicate { existing_order_id } => {
+                Ok(OrderAccepted { order_id: existing_order_id, order_number: order.order_number, duplicate: true })
+            }
             CreateOrder::Created => {
                 self.announce_notification(notification).await?;
                 self.broadcaster
@@ -254,7 +252,10 @@ fn validate_order(map: &Map<String, Value>, tenant_id: &str, now: &str) -> Resul
     let status = match f.text("status", false) {
         None => OrderStatus::Pending,
         Some(s) => OrderStatus::parse(&s).unwrap_or_else(|| {
-            f.fail("status", "must be one of pending, paid, processing, shipped, completed, cancelled, refunded, failed");
+            f.fail(
+                "status",
+                "must be one of pending, paid, processing, shipped, completed, cancelled, refunded, failed",
+            );
             OrderStatus::Pending
         }),
     };

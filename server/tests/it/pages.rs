@@ -23,7 +23,13 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     assert!(html.contains("New order D-2"), "latest notification missing");
     assert!(html.contains("/pkg/hookbell.js"), "hydration script missing");
 
-    let resp = srv.http.post(srv.url("/api/bell-state")).header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    let resp = srv
+        .http
+        .post(srv.url("/api/bell-state"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
     let state: Value = resp.json().await.unwrap();
     assert_eq!(state["unreadCount"], 2);
@@ -34,7 +40,13 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
 #[tokio::test]
 async fn production_without_sign_in_shows_no_tenant_data() {
     let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production")]).await;
-    let resp = srv.http.post(srv.url("/api/bell-state")).header("content-type", "application/x-www-form-urlencoded").send().await.unwrap();
+    let resp = srv
+        .http
+        .post(srv.url("/api/bell-state"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send()
+        .await
+        .unwrap();
     assert!(resp.status().is_client_error() || resp.status().is_server_error());
     let text = resp.text().await.unwrap();
     assert!(text.contains("Sign-in is required"), "{text}");

@@ -14,7 +14,8 @@ async fn signed_order_reaches_the_tenant_room() {
     let ack = probe.join(&t.tenant.id).await;
     assert_eq!(ack, json!({"ok": true, "unreadCount": 0}));
 
-    let (status, body) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-9"), &t.webhook_secret).await;
+    let (status, body) =
+        srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-9"), &t.webhook_secret).await;
     assert_eq!(status, 201);
 
     let ev = probe.next_named("new-notification").await;

@@ -15,7 +15,8 @@ fn assert_error_shape(body: &Value, code: &str) {
 async fn signed_order_is_stored_and_answered_in_the_seed_shape() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
-    let (status, body) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-12345"), &t.webhook_secret).await;
+    let (status, body) =
+        srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-12345"), &t.webhook_secret).await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["success"], true);
     assert_eq!(body["message"], "Order created successfully");
@@ -71,7 +72,8 @@ async fn unsigned_wrongly_signed_and_unknown_tenant_are_the_same_401() {
 
     // Another tenant's secret does not work either.
     let other = srv.tenant("Other").await;
-    let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-4"), &other.webhook_secret).await;
+    let (status, _) =
+        srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-4"), &other.webhook_secret).await;
     assert_eq!(status, 401);
     assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 0);
 }
@@ -83,14 +85,16 @@ async fn bad_input_gets_a_json_4xx_naming_the_problem() {
     let secret = &t.webhook_secret;
     let id = t.tenant.id.clone();
 
-    let (status, body) =
-        srv.post_signed("/api/webhooks/orders", &json!({"tenantId": id, "amount": -5, "customerEmail": "x"}), secret).await;
+    let (status, body) = srv
+        .post_signed("/api/webhooks/orders", &json!({"tenantId": id, "amount": -5, "customerEmail": "x"}), secret)
+        .await;
     assert_eq!(status, 400);
     assert_error_shape(&body, "validation_failed");
     let fields: Vec<&str> = body["details"].as_array().unwrap().iter().map(|d| d["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["orderNumber", "customerEmail", "amount"]);
 
-    let (status, body) = srv.post_signed("/api/webhooks/orders", &json!({"orderNumber": "X", "amount": 1}), secret).await;
+    let (status, body) =
+        srv.post_signed("/api/webhooks/orders", &json!({"orderNumber": "X", "amount": 1}), secret).await;
     assert_eq!(status, 400);
     assert_eq!(body["details"][0]["field"], "tenantId");
 
@@ -102,7 +106,14 @@ async fn bad_input_gets_a_json_4xx_naming_the_problem() {
     assert_eq!(status, 400);
     assert_error_shape(&body, "invalid_json");
 
-    let resp = srv.http.post(srv.url("/api/webhooks/orders")).header("content-type", "text/plain").body("hi").send().await.unwrap();
+    let resp = srv
+        .http
+        .post(srv.url("/api/webhooks/orders"))
+        .header("content-type", "text/plain")
+        .body("hi")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 415);
     assert_error_shape(&resp.json::<Value>().await.unwrap(), "unsupported_media_type");
 

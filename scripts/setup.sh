@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
+# cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, and, with
+# --test, the end2end npm packages and Debian's chromium; with --release,
+# binaryen's wasm-opt. Each step is skipped when already satisfied.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=false
+want_release=false
+for arg in "$@"; do
+  case "$arg" in
+    --test) want_test=true ;;
+    --release) want_release=true ;;
+    *) echo "usage: scripts/setup.sh [--test] [--release]" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+CARGO_LEPTOS_VERSION=0.3.11
+TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  if [ ! -f /tmp/.hookbell-apt-updated ]; then
+    $SUDO apt-get update -qq && touch /tmp/.hookbell-apt-updated
+  fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "$@"
+}
+
+# 1. Rust toolchain (rust-toolchain.toml), with the wasm target, rustfmt and clippy.
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "setup: rustup is required (https://rustup.rs); it is not on PATH" >&2
+  exit 1
+fi
+if ! rustup toolchain list | grep -q "^${TOOLCHAIN}-"; then
+  say "installing Rust ${TOOLCHAIN}"
+fi
+rustup toolchain install "$TOOLCHAIN" --profile minimal \
+  --component rustfmt --component clippy --target wasm32-unknown-unknown >/dev/null 2>&1 ||
+  rustup toolchain install "$TOOLCHAIN" --profile minimal \
+    --component rustfmt --component clippy --target wasm32-unknown-unknown
+
+# 2. cargo-leptos (slow to build: ~12 minutes; cached in ~/.cargo/bin).
+if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
+  say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (takes a while, once)"
+  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+fi
+
+# 3. wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  say "installing wasm-bindgen-cli ${WBG_VERSION}"
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --locked ||
+    cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
+fi
+
+# 4. Release builds run wasm-opt (npm package binaryen, installed into .tools/).
+if $want_release; then
+  if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+  if [ ! -x .tools/node_modules/.bin/wasm-opt ]; then
+    say "installing binaryen (wasm-opt)"
+    npm install --prefix .tools --no-audit --no-fund binaryen >/dev/null
+  fi
+fi
+
+# 5. Browser tests: npm packages of end2end, and Debian's chromium.
+if $want_test; then
+  if ! command -v npm >/dev/null 2>&1; then apt_install nodejs npm; fi
+  if [ ! -d end2end/node_modules/@playwright/test ] ||
+     [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
+    say "installing end2end npm packages"
+    (cd end2end && npm ci --no-audit --no-fund)
+  fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    say "installing chromium (Debian package)"
+    apt_install chromium
+  fi
+fi
+say "ready"
