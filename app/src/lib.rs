@@ -24,6 +24,7 @@ use crate::{
     api::get_bell_state,
     components::{ConnectionIndicator, NotificationBell},
     live::provide_live_state,
+    models::BellState,
     pages::{DashboardPage, NotFound},
 };
 
@@ -47,13 +48,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The server's snapshot of the header state, shared by the header and pages.
+pub type BellResource = Resource<Result<BellState, ServerFnError>>;
+
 /// The app: header with bell and connection state, then the routed page.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
     let live = provide_live_state();
-    let bell = Resource::new(|| (), |_| get_bell_state());
+    let bell: BellResource = Resource::new(|| (), |_| get_bell_state());
+    provide_context(bell);
 
+    // In the browser, once the snapshot is known: seed the live state from it
+    // and connect to the tenant's room. Effects run after hydration, so the
+    // hydrated DOM is exactly what the server rendered.
     #[cfg(feature = "hydrate")]
     Effect::new(move |started: Option<bool>| {
         if started == Some(true) {
@@ -61,6 +69,7 @@ pub fn App() -> impl IntoView {
         }
         match bell.get() {
             Some(Ok(state)) => {
+                live.seed(state.unread_count, state.latest);
                 crate::live::connect_live(live, state.tenant_id);
                 true
             }
@@ -68,7 +77,6 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let count = Signal::derive(move || live.unread.get().unwrap_or(0));
     view! {
         <Stylesheet id="leptos" href="/pkg/hookbell.css"/>
         <Title text="hookbell"/>
@@ -82,12 +90,15 @@ pub fn App() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match bell.await {
                             Ok(state) => {
-                                if live.unread.get_untracked().is_none() {
-                                    live.unread.set(Some(state.unread_count));
-                                    live.latest.set(state.latest.clone());
+                                let initial = state.unread_count;
+                                let count = Signal::derive(move || live.unread.get().unwrap_or(initial));
+                                view! {
+                                    <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span>
+                                    <div class="spacer"></div>
+                                    <ConnectionIndicator state=live.connection/>
+                                    <NotificationBell count=count/>
                                 }
-                                view! { <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span> }
-                                    .into_any()
+                                .into_any()
                             }
                             Err(e) => view! {
                                 <span class="tenant error" role="alert">"Could not load your tenant: "{e.to_string()}</span>
@@ -96,9 +107,6 @@ pub fn App() -> impl IntoView {
                         }
                     })}
                 </Suspense>
-                <div class="spacer"></div>
-                <ConnectionIndicator state=live.connection/>
-                <NotificationBell count=count/>
             </header>
             <main class="content">
                 <Routes fallback=NotFound>

@@ -15,10 +15,13 @@ pub const LATEST_KEPT: usize = 20;
 /// Reactive live state, provided in context by [`provide_live_state`].
 #[derive(Clone, Copy)]
 pub struct LiveState {
-    /// `None` until the server (render or socket) has told us.
+    /// `None` until the browser has its own figure (seeded from the server's
+    /// snapshot after hydration, then kept by the socket); views fall back to
+    /// the snapshot, so server render and hydration agree.
     pub unread: RwSignal<Option<u64>>,
     pub connection: RwSignal<ConnectionState>,
-    pub latest: RwSignal<Vec<Notification>>,
+    /// Newest first; `None` as for `unread`.
+    pub latest: RwSignal<Option<Vec<Notification>>>,
     /// Bumped on every `dashboard-refresh`; pages that show data track it.
     pub refresh_tick: RwSignal<u64>,
 }
@@ -28,7 +31,7 @@ pub fn provide_live_state() -> LiveState {
     let state = LiveState {
         unread: RwSignal::new(None),
         connection: RwSignal::new(ConnectionState::Connecting),
-        latest: RwSignal::new(Vec::new()),
+        latest: RwSignal::new(None),
         refresh_tick: RwSignal::new(0),
     };
     provide_context(state);
@@ -41,10 +44,21 @@ pub fn use_live_state() -> LiveState {
 }
 
 impl LiveState {
+    /// Takes the server's snapshot as the starting point (browser, after hydration).
+    pub fn seed(&self, unread_count: u64, latest: Vec<Notification>) {
+        if self.unread.get_untracked().is_none() {
+            self.unread.set(Some(unread_count));
+        }
+        if self.latest.with_untracked(Option::is_none) {
+            self.latest.set(Some(latest));
+        }
+    }
+
     /// Records a notification announced by the server.
     pub fn push_notification(&self, n: Notification, unread_count: u64) {
         self.unread.set(Some(unread_count));
         self.latest.update(|list| {
+            let list = list.get_or_insert_with(Vec::new);
             list.retain(|old| old.id != n.id);
             list.insert(0, n);
             list.truncate(LATEST_KEPT);

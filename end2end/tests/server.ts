@@ -13,6 +13,13 @@ export interface RunningServer {
   url: string;
   tenantId: string;
   secret: string;
+  /** Everything the process wrote to stdout and stderr so far. */
+  output: () => { stdout: string; stderr: string };
+  /** Stops the process, keeping its database. */
+  kill: () => Promise<void>;
+  /** Starts the process again on the same port and database. */
+  restart: () => Promise<void>;
+  /** Stops the process and removes its database. */
   stop: () => Promise<void>;
 }
 
@@ -31,46 +38,65 @@ export async function startServer(): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'hookbell-e2e-'));
   const port = await freePort();
   const bin = process.env.HOOKBELL_SERVER_BIN || path.join(root, 'target', 'debug', 'server');
-  const child: ChildProcess = spawn(bin, [], {
-    cwd: root,
-    env: {
-      ...process.env,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
-      LEPTOS_OUTPUT_NAME: 'hookbell',
-      DATABASE_PATH: path.join(dir, 'hookbell.sqlite3'),
-      HOOKBELL_ENV: 'development',
-      RUST_LOG: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  const ready = new Promise<{ tenantId: string; secret: string }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const id = /HOOKBELL_TENANT_ID=([0-9a-f]{24})/.exec(out);
-      const secret = /HOOKBELL_WEBHOOK_SECRET=(\S+)/.exec(out);
-      if (id && secret && out.includes('listening on')) {
+  let stdout = '';
+  let stderr = '';
+  let child: ChildProcess | undefined;
+
+  const launch = () => {
+    const startAt = stdout.length;
+    const proc = spawn(bin, [], {
+      cwd: root,
+      env: {
+        ...process.env,
+        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+        LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+        LEPTOS_OUTPUT_NAME: 'hookbell',
+        DATABASE_PATH: path.join(dir, 'hookbell.sqlite3'),
+        HOOKBELL_ENV: 'development',
+        RUST_LOG: 'debug',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = proc;
+    proc.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`server did not start:\n${stdout}\n${stderr}`)), 30_000);
+      proc.stdout!.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+        if (stdout.slice(startAt).includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      proc.once('exit', (code) => {
         clearTimeout(timer);
-        resolve({ tenantId: id[1], secret: secret[1] });
-      }
+        reject(new Error(`server exited with ${code}:\n${stdout}\n${stderr}`));
+      });
     });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${out}`));
-    });
-  });
-  const creds = await ready;
+  };
+
+  const kill = async () => {
+    const proc = child;
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGKILL');
+      await exited;
+    }
+  };
+
+  await launch();
+  const id = /HOOKBELL_TENANT_ID=([0-9a-f]{24})/.exec(stdout);
+  const secret = /HOOKBELL_WEBHOOK_SECRET=(\S+)/.exec(stdout);
+  if (!id || !secret) throw new Error(`no demo tenant credentials printed:\n${stdout}`);
   return {
     url: `http://127.0.0.1:${port}`,
-    ...creds,
+    tenantId: id[1],
+    secret: secret[1],
+    output: () => ({ stdout, stderr }),
+    kill,
+    restart: launch,
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGTERM');
-        await exited;
-      }
+      await kill();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -2,30 +2,53 @@
 
 use leptos::prelude::*;
 
-use crate::{live::use_live_state, models::Notification};
+use crate::{live::use_live_state, models::Notification, BellResource};
 
 /// The tenant's dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let live = use_live_state();
+    let bell = expect_context::<BellResource>();
     view! {
         <div class="grid">
             <section class="card" aria-labelledby="latest-heading">
                 <h2 id="latest-heading">"Latest notifications"</h2>
-                <ul class="feed" data-testid="feed" aria-live="polite">
-                    <For each=move || live.latest.get() key=|n| n.id.clone() let:n>
-                        <FeedItem n=n/>
-                    </For>
-                </ul>
-                <Show when=move || live.latest.with(Vec::is_empty)>
-                    <div class="empty" data-testid="feed-empty">
-                        <p class="empty-title">"No notifications yet"</p>
-                        <p>"Send a signed webhook and it appears here, and on the bell, at once."</p>
-                    </div>
-                </Show>
+                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match bell.await {
+                            Ok(state) => view! { <Feed snapshot=state.latest/> }.into_any(),
+                            Err(e) => view! {
+                                <div class="empty" role="alert">
+                                    <p class="empty-title">"Notifications are unavailable"</p>
+                                    <p>{e.to_string()}</p>
+                                </div>
+                            }
+                            .into_any(),
+                        }
+                    })}
+                </Suspense>
             </section>
             <GettingStarted/>
         </div>
+    }
+}
+
+/// The live list: the server's snapshot until the browser has its own.
+#[component]
+fn Feed(snapshot: Vec<Notification>) -> impl IntoView {
+    let live = use_live_state();
+    let items = Signal::derive(move || live.latest.get().unwrap_or_else(|| snapshot.clone()));
+    view! {
+        <ul class="feed" data-testid="feed" aria-live="polite">
+            <For each=move || items.get() key=|n| n.id.clone() let:n>
+                <FeedItem n=n/>
+            </For>
+        </ul>
+        <Show when=move || items.with(Vec::is_empty)>
+            <div class="empty" data-testid="feed-empty">
+                <p class="empty-title">"No notifications yet"</p>
+                <p>"Send a signed webhook and it appears here, and on the bell, at once."</p>
+            </div>
+        </Show>
     }
 }
 

@@ -19,6 +19,7 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     assert_eq!(resp.status(), 200);
     let html = resp.text().await.unwrap();
     assert!(html.contains("data-testid=\"bell\""), "no bell in page");
+    assert!(html.contains("data-count=\"2\""), "bell count not rendered");
     assert!(html.contains("Demo Store"), "tenant name missing");
     assert!(html.contains("New order D-2"), "latest notification missing");
     assert!(html.contains("/pkg/hookbell.js"), "hydration script missing");
