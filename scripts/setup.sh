@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
 # cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, and, with
-# --test, the end2end npm packages and Debian's chromium; with --release,
+# --test, the end2end npm packages, SecantusDB (a MongoDB wire-protocol
+# server, for the MongoDB store's tests) and Debian's chromium; with --release,
 # binaryen's wasm-opt. Each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +21,7 @@ say() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
 export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.11
+SECANTUSDB_VERSION=0.7.0b3
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 
 apt_install() {
@@ -73,6 +75,12 @@ if $want_test; then
      [ end2end/package-lock.json -nt end2end/node_modules/.package-lock.json ]; then
     say "installing end2end npm packages"
     (cd end2end && npm ci --no-audit --no-fund)
+  fi
+  # SecantusDB: a MongoDB wire-protocol server (PyPI) for the MongoDB store's tests.
+  if [ ! -x .venv/bin/secantusd-py ]; then
+    say "installing SecantusDB into .venv"
+    python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }
+    .venv/bin/pip install --quiet --disable-pip-version-check --pre "secantusdb==${SECANTUSDB_VERSION}"
   fi
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing chromium (Debian package)"

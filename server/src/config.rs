@@ -19,8 +19,12 @@ pub struct Config {
     pub site_addr: SocketAddr,
     /// `DATABASE_PATH`: the embedded store's SQLite file.
     pub database_path: PathBuf,
-    /// `MONGODB_URI`: the production store (not in this build yet).
+    /// `MONGODB_URI`: the production store; unset means the embedded SQLite store.
     pub mongodb_uri: Option<String>,
+    /// `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count; always journaled.
+    pub mongodb_write_concern: Option<String>,
+    /// `HOOKBELL_STORE_CONNECT_ATTEMPTS`: tries to reach the store at start-up (default 8).
+    pub store_connect_attempts: u32,
     /// `SESSION_SECRET`: keys session cookies (identity issue).
     pub session_secret: Option<String>,
     /// `CLIENT_URL`: the allowed CORS origin in production.
@@ -41,6 +45,8 @@ impl std::fmt::Debug for Config {
             .field("site_addr", &self.site_addr)
             .field("database_path", &self.database_path)
             .field("mongodb_uri", &self.mongodb_uri.as_ref().map(|_| "<set>"))
+            .field("mongodb_write_concern", &self.mongodb_write_concern)
+            .field("store_connect_attempts", &self.store_connect_attempts)
             .field("session_secret", &self.session_secret.as_ref().map(|_| "<set>"))
             .field("client_url", &self.client_url)
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
@@ -93,8 +99,21 @@ impl Config {
                 message: format!("expected a byte count of at least 1024, got {v:?}"),
             })?,
         };
+        let store_connect_attempts = match get("HOOKBELL_STORE_CONNECT_ATTEMPTS") {
+            None => 8,
+            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError {
+                var: "HOOKBELL_STORE_CONNECT_ATTEMPTS",
+                message: format!("expected a whole number of at least 1, got {v:?}"),
+            })?,
+        };
+        let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
+        if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
+            return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });
+        }
         Ok(Config {
             mode,
+            mongodb_write_concern,
+            store_connect_attempts,
             site_addr,
             database_path: get("DATABASE_PATH").unwrap_or_else(|| DEFAULT_DATABASE_PATH.to_owned()).into(),
             mongodb_uri: get("MONGODB_URI"),

@@ -38,8 +38,6 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Unsupported(String),
     #[error("startup: {0}")]
     Other(String),
 }
@@ -63,16 +61,41 @@ pub fn leptos_options(config: &Config) -> LeptosOptions {
     options
 }
 
-/// Opens the configured store.
+/// Opens the configured store: MongoDB when `MONGODB_URI` is set, else the
+/// SQLite file. A store that is unavailable is retried with exponential
+/// backoff (0.5 s doubling, at most 10 s) up to `store_connect_attempts` times.
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
-    if config.mongodb_uri.is_some() {
-        return Err(StartError::Unsupported(
-            "MONGODB_URI is set, but this build has only the embedded SQLite store (MongoDB support is \
-             tracked in the storage issue); unset MONGODB_URI to use DATABASE_PATH"
-                .into(),
-        ));
+    let mut delay = std::time::Duration::from_millis(500);
+    let mut attempt = 1;
+    loop {
+        let opened: Result<Arc<dyn Store>, StoreError> = match &config.mongodb_uri {
+            Some(uri) => {
+                let wc = store::mongo::parse_write_concern(config.mongodb_write_concern.as_deref())
+                    .map_err(StoreError::Internal)?;
+                store::mongo::MongoStore::connect(uri, wc).await.map(|s| Arc::new(s) as Arc<dyn Store>)
+            }
+            None => SqliteStore::open(&config.database_path).await.map(|s| Arc::new(s) as Arc<dyn Store>),
+        };
+        match opened {
+            Ok(store) => {
+                tracing::info!(store = store.kind(), "store ready");
+                return Ok(store);
+            }
+            Err(StoreError::Unavailable(cause)) if attempt < config.store_connect_attempts => {
+                tracing::warn!(
+                    %cause,
+                    attempt,
+                    of = config.store_connect_attempts,
+                    retry_in_ms = delay.as_millis() as u64,
+                    "store unavailable at start-up; retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                attempt += 1;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
-    Ok(Arc::new(SqliteStore::open(&config.database_path).await?))
 }
 
 /// Builds the router and services on `store`.

@@ -7,6 +7,7 @@
 //! transactions. Every query is scoped by tenant id.
 
 mod model;
+pub mod mongo;
 pub mod sqlite;
 
 use async_trait::async_trait;

@@ -13,7 +13,6 @@ use server::{
     config::Config,
     service::{CreatedTenant, Services},
     signature::sign_hex,
-    store::sqlite::SqliteStore,
 };
 use tokio::sync::mpsc;
 
@@ -44,7 +43,7 @@ impl TestServer {
             vars.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone())
         })
         .expect("config");
-        let store = Arc::new(SqliteStore::open(&db).await.expect("open store"));
+        let store = server::open_store(&config).await.expect("open store");
         let options = LeptosOptions::builder().output_name("hookbell").build();
         let built = server::build_with_store(config, store, options);
         if built.services.config.mode == server::config::Mode::Development {

@@ -2,6 +2,8 @@
 //! on port 0 with its own temporary SQLite file.
 
 mod harness;
+mod mongo_server;
 mod pages;
 mod realtime;
+mod store_conformance;
 mod webhooks;

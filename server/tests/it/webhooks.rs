@@ -145,3 +145,37 @@ async fn health_reports_the_store() {
     assert_eq!(body["store"]["kind"], "sqlite");
     assert_eq!(body["store"]["reachable"], true);
 }
+
+#[tokio::test]
+async fn the_server_runs_on_mongodb_by_configuration_alone() {
+    let uri = crate::mongo_server::fresh_mongo_uri();
+    let srv = TestServer::start_with(&[("MONGODB_URI", &uri)]).await;
+    assert_eq!(srv.services.store.kind(), "mongodb");
+    let t = srv.tenant("Acme").await;
+    let o = order(&t.tenant.id, "M-1");
+    let (status, first) = srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await;
+    assert_eq!(status, 201, "{first}");
+    let (status, again) = srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["orderId"], first["orderId"]);
+    let body: Value = srv.http.get(srv.url("/api/webhooks/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(body["store"]["kind"], "mongodb");
+    assert_eq!(body["store"]["reachable"], true);
+}
+
+#[tokio::test]
+async fn an_unreachable_store_fails_start_up_clearly_after_retries() {
+    // A port nothing listens on: the start-up retries, then gives up with a store error.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let uri = format!("mongodb://127.0.0.1:{port}/x?serverSelectionTimeoutMS=300&connectTimeoutMS=300");
+    let config = server::config::Config::from_lookup(|k| match k {
+        "MONGODB_URI" => Some(uri.clone()),
+        "HOOKBELL_STORE_CONNECT_ATTEMPTS" => Some("2".into()),
+        _ => None,
+    })
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = server::open_store(&config).await.err().expect("must fail");
+    assert!(matches!(err, server::StartError::Store(server::store::StoreError::Unavailable(_))), "{err}");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(500), "no backoff between attempts");
+}

@@ -1,0 +1,369 @@
+//! The production store: MongoDB through the official driver.
+//!
+//! Standalone MongoDB has no transactions, so multi-document operations are
+//! ordered and idempotent instead: an order is inserted first (unique on
+//! tenant + order number), then its notification is upserted under a unique
+//! `sourceKey` derived from the order id. A retry after a crash between the two
+//! writes finds the order and completes the missing notification, never
+//! writing either twice. All indexes are created at start-up.
+
+use std::time::Duration;
+
+use app::models::{Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use async_trait::async_trait;
+use futures_util::TryStreamExt;
+use mongodb::{
+    bson::{doc, oid::ObjectId, Bson, DateTime, Document},
+    error::{ErrorKind, WriteFailure},
+    options::{Acknowledgment, ClientOptions, CollectionOptions, IndexOptions, WriteConcern},
+    Client, Collection, Database, IndexModel,
+};
+use time::{format_description::well_known::Rfc3339, OffsetDateTime};
+
+use super::{CreateOrder, Secret, Store, StoreError, StoreResult, Tenant};
+use crate::ids::format_time;
+
+/// The MongoDB store.
+pub struct MongoStore {
+    db: Database,
+    tenants: Collection<Document>,
+    orders: Collection<Document>,
+    notifications: Collection<Document>,
+}
+
+const DUPLICATE_KEY: i32 = 11000;
+
+fn is_duplicate(e: &mongodb::error::Error) -> bool {
+    matches!(&*e.kind, ErrorKind::Write(WriteFailure::WriteError(we)) if we.code == DUPLICATE_KEY)
+        || matches!(&*e.kind, ErrorKind::Command(c) if c.code == DUPLICATE_KEY)
+}
+
+fn map_err(e: mongodb::error::Error) -> StoreError {
+    match &*e.kind {
+        ErrorKind::ServerSelection { .. }
+        | ErrorKind::Io(_)
+        | ErrorKind::ConnectionPoolCleared { .. }
+        | ErrorKind::DnsResolve { .. } => StoreError::Unavailable(e.to_string()),
+        _ if is_duplicate(&e) => StoreError::Conflict(e.to_string()),
+        _ => StoreError::Internal(e.to_string()),
+    }
+}
+
+fn corrupt(what: &str) -> StoreError {
+    StoreError::Internal(format!("malformed document: {what}"))
+}
+
+fn oid(id: &str) -> StoreResult<ObjectId> {
+    ObjectId::parse_str(id).map_err(|_| corrupt("id is not an ObjectId"))
+}
+
+/// Parses an RFC 3339 timestamp into a BSON date (millisecond precision).
+fn to_date(s: &str) -> StoreResult<DateTime> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| corrupt("timestamp"))?;
+    Ok(DateTime::from_millis((t.unix_timestamp_nanos() / 1_000_000) as i64))
+}
+
+fn from_date(d: DateTime) -> String {
+    OffsetDateTime::from_unix_timestamp_nanos(d.timestamp_millis() as i128 * 1_000_000)
+        .map(format_time)
+        .unwrap_or_default()
+}
+
+fn opt_str(v: &Option<String>) -> Bson {
+    v.as_ref().map(|s| Bson::String(s.clone())).unwrap_or(Bson::Null)
+}
+
+fn get_opt_str(d: &Document, key: &str) -> Option<String> {
+    d.get_str(key).ok().map(str::to_owned)
+}
+
+fn get_opt_date(d: &Document, key: &str) -> Option<String> {
+    d.get_datetime(key).ok().map(|t| from_date(*t))
+}
+
+fn json_to_bson(v: &serde_json::Value) -> StoreResult<Bson> {
+    Bson::try_from(v.clone()).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+fn bson_to_json(b: Option<&Bson>) -> serde_json::Value {
+    b.cloned().map(Bson::into_relaxed_extjson).unwrap_or(serde_json::Value::Null)
+}
+
+fn tenant_doc(t: &Tenant) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&t.id)?,
+        "name": &t.name,
+        "slug": &t.slug,
+        "webhookSecret": t.webhook_secret.expose(),
+        "createdAt": to_date(&t.created_at)?,
+    })
+}
+
+fn tenant_from(d: &Document) -> StoreResult<Tenant> {
+    Ok(Tenant {
+        id: d.get_object_id("_id").map_err(|_| corrupt("tenant _id"))?.to_hex(),
+        name: d.get_str("name").map_err(|_| corrupt("tenant name"))?.to_owned(),
+        slug: d.get_str("slug").map_err(|_| corrupt("tenant slug"))?.to_owned(),
+        webhook_secret: Secret::new(d.get_str("webhookSecret").map_err(|_| corrupt("tenant secret"))?.to_owned()),
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("tenant createdAt"))?,
+    })
+}
+
+fn order_doc(o: &Order) -> StoreResult<Document> {
+    let items: Vec<Bson> = o
+        .items
+        .iter()
+        .map(|i| {
+            Bson::Document(doc! {
+                "productId": opt_str(&i.product_id),
+                "productName": opt_str(&i.product_name),
+                "quantity": i.quantity as i64,
+                "priceMinor": i.price_minor,
+            })
+        })
+        .collect();
+    Ok(doc! {
+        "_id": oid(&o.id)?,
+        "tenantId": oid(&o.tenant_id)?,
+        "orderNumber": &o.order_number,
+        "customerName": opt_str(&o.customer_name),
+        "customerEmail": opt_str(&o.customer_email),
+        "amountMinor": o.amount_minor,
+        "currency": &o.currency,
+        "status": o.status.as_str(),
+        "items": items,
+        "metadata": json_to_bson(&o.metadata)?,
+        "createdAt": to_date(&o.created_at)?,
+        "updatedAt": to_date(&o.updated_at)?,
+    })
+}
+
+/// Reads an order document back.
+pub fn order_from(d: &Document) -> StoreResult<Order> {
+    let items = d
+        .get_array("items")
+        .map_err(|_| corrupt("order items"))?
+        .iter()
+        .map(|b| {
+            let i = b.as_document().ok_or_else(|| corrupt("order item"))?;
+            Ok(OrderItem {
+                product_id: get_opt_str(i, "productId"),
+                product_name: get_opt_str(i, "productName"),
+                quantity: i.get_i64("quantity").map_err(|_| corrupt("item quantity"))? as u32,
+                price_minor: i.get_i64("priceMinor").map_err(|_| corrupt("item price"))?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Order {
+        id: d.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("order tenantId"))?.to_hex(),
+        order_number: d.get_str("orderNumber").map_err(|_| corrupt("orderNumber"))?.to_owned(),
+        customer_name: get_opt_str(d, "customerName"),
+        customer_email: get_opt_str(d, "customerEmail"),
+        amount_minor: d.get_i64("amountMinor").map_err(|_| corrupt("amountMinor"))?,
+        currency: d.get_str("currency").map_err(|_| corrupt("currency"))?.to_owned(),
+        status: OrderStatus::parse(d.get_str("status").unwrap_or_default()).ok_or_else(|| corrupt("status"))?,
+        items,
+        metadata: bson_to_json(d.get("metadata")),
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("order createdAt"))?,
+        updated_at: get_opt_date(d, "updatedAt").ok_or_else(|| corrupt("order updatedAt"))?,
+    })
+}
+
+fn notification_doc(n: &Notification, source_key: &str) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&n.id)?,
+        "tenantId": oid(&n.tenant_id)?,
+        "userId": opt_str(&n.user_id),
+        "title": &n.title,
+        "message": &n.message,
+        "type": n.kind.as_str(),
+        "priority": n.priority.as_str(),
+        "actionUrl": opt_str(&n.action_url),
+        "actionText": opt_str(&n.action_text),
+        "metadata": json_to_bson(&n.metadata)?,
+        "isRead": n.is_read,
+        "isDismissed": n.is_dismissed,
+        "readAt": n.read_at.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null),
+        "deliveredAt": n.delivered_at.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null),
+        "createdAt": to_date(&n.created_at)?,
+        "sourceKey": source_key,
+    })
+}
+
+fn notification_from(d: &Document) -> StoreResult<Notification> {
+    Ok(Notification {
+        id: d.get_object_id("_id").map_err(|_| corrupt("notification _id"))?.to_hex(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("notification tenantId"))?.to_hex(),
+        user_id: get_opt_str(d, "userId"),
+        title: d.get_str("title").map_err(|_| corrupt("title"))?.to_owned(),
+        message: d.get_str("message").map_err(|_| corrupt("message"))?.to_owned(),
+        kind: NotificationType::parse(d.get_str("type").unwrap_or_default()).ok_or_else(|| corrupt("type"))?,
+        priority: Priority::parse(d.get_str("priority").unwrap_or_default()).ok_or_else(|| corrupt("priority"))?,
+        action_url: get_opt_str(d, "actionUrl"),
+        action_text: get_opt_str(d, "actionText"),
+        metadata: bson_to_json(d.get("metadata")),
+        is_read: d.get_bool("isRead").unwrap_or(false),
+        is_dismissed: d.get_bool("isDismissed").unwrap_or(false),
+        read_at: get_opt_date(d, "readAt"),
+        delivered_at: get_opt_date(d, "deliveredAt"),
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("notification createdAt"))?,
+    })
+}
+
+/// Parses `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count.
+pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> {
+    let w = match value.map(str::trim) {
+        None | Some("") | Some("majority") => Acknowledgment::Majority,
+        Some(n) => Acknowledgment::Nodes(n.parse().map_err(|_| format!("expected majority or a number, got {n:?}"))?),
+    };
+    Ok(WriteConcern::builder().w(w).journal(true).build())
+}
+
+impl MongoStore {
+    /// Connects to `uri` (database from the URI's path, else `hookbell`) and
+    /// creates every index. Fails fast (a few seconds) when the server is down.
+    pub async fn connect(uri: &str, write_concern: WriteConcern) -> StoreResult<Self> {
+        let mut options = ClientOptions::parse(uri).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        options.app_name = Some("hookbell".into());
+        options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
+        options.connect_timeout.get_or_insert(Duration::from_secs(5));
+        let db_name = options.default_database.clone().unwrap_or_else(|| "hookbell".into());
+        let client = Client::with_options(options).map_err(map_err)?;
+        Self::open(client.database(&db_name), write_concern).await
+    }
+
+    /// Uses `db`, creating indexes.
+    pub async fn open(db: Database, write_concern: WriteConcern) -> StoreResult<Self> {
+        let opts = CollectionOptions::builder().write_concern(write_concern).build();
+        let store = Self {
+            tenants: db.collection_with_options("tenants", opts.clone()),
+            orders: db.collection_with_options("orders", opts.clone()),
+            notifications: db.collection_with_options("notifications", opts),
+            db,
+        };
+        store.ping().await?;
+        store.create_indexes().await?;
+        Ok(store)
+    }
+
+    async fn create_indexes(&self) -> StoreResult<()> {
+        let unique = || IndexOptions::builder().unique(true).build();
+        self.tenants
+            .create_index(IndexModel::builder().keys(doc! {"slug": 1}).options(unique()).build())
+            .await
+            .map_err(map_err)?;
+        self.orders
+            .create_indexes([
+                IndexModel::builder().keys(doc! {"tenantId": 1, "orderNumber": 1}).options(unique()).build(),
+                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
+            ])
+            .await
+            .map_err(map_err)?;
+        self.notifications
+            .create_indexes([
+                IndexModel::builder().keys(doc! {"tenantId": 1, "sourceKey": 1}).options(unique()).build(),
+                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
+                IndexModel::builder().keys(doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}).build(),
+            ])
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+
+    /// Upserts a notification keyed by (tenant, sourceKey): idempotent.
+    async fn upsert_notification(&self, n: &Notification, source_key: &str) -> StoreResult<bool> {
+        let doc = notification_doc(n, source_key)?;
+        let filter = doc! {"tenantId": oid(&n.tenant_id)?, "sourceKey": source_key};
+        match self.notifications.update_one(filter, doc! {"$setOnInsert": doc}).upsert(true).await {
+            Ok(r) => Ok(r.upserted_id.is_some()),
+            // Two upserts racing on the unique index: the other one won.
+            Err(e) if is_duplicate(&e) => Ok(false),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+}
+
+/// The notification announcing order `order_id`.
+fn order_source_key(order_id: &str) -> String {
+    format!("order:{order_id}")
+}
+
+#[async_trait]
+impl Store for MongoStore {
+    fn kind(&self) -> &'static str {
+        "mongodb"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.run_command(doc! {"ping": 1}).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
+        self.tenants.insert_one(tenant_doc(tenant)?).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(None);
+        };
+        self.tenants.find_one(doc! {"_id": id}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
+    }
+
+    async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
+        self.tenants.find_one(doc! {"slug": slug}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
+    }
+
+    async fn create_order(&self, order: &Order, notification: &Notification) -> StoreResult<CreateOrder> {
+        match self.orders.insert_one(order_doc(order)?).await {
+            Ok(_) => {
+                self.upsert_notification(notification, &order_source_key(&order.id)).await?;
+                Ok(CreateOrder::Created)
+            }
+            Err(e) if is_duplicate(&e) => {
+                let existing = self
+                    .orders
+                    .find_one(doc! {"tenantId": oid(&order.tenant_id)?, "orderNumber": &order.order_number})
+                    .await
+                    .map_err(map_err)?
+                    .ok_or_else(|| StoreError::Internal("duplicate order vanished".into()))?;
+                let existing_order_id = existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex();
+                // Complete a notification that a crash may have left unwritten.
+                let mut repaired = notification.clone();
+                if let Some(meta) = repaired.metadata.as_object_mut() {
+                    meta.insert("orderId".into(), existing_order_id.clone().into());
+                }
+                self.upsert_notification(&repaired, &order_source_key(&existing_order_id)).await?;
+                Ok(CreateOrder::Duplicate { existing_order_id })
+            }
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(0);
+        };
+        self.notifications
+            .count_documents(doc! {"tenantId": id, "userId": Bson::Null, "isRead": false, "isDismissed": false})
+            .await
+            .map_err(map_err)
+    }
+
+    async fn latest_notifications(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Notification>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        let docs: Vec<Document> = self
+            .notifications
+            .find(doc! {"tenantId": id, "isDismissed": false})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.iter().map(notification_from).collect()
+    }
+}

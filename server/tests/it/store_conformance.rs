@@ -1,0 +1,257 @@
+//! One conformance suite, written once and run against every store: the
+//! embedded SQLite store and MongoDB (SecantusDB, a real wire-protocol server).
+
+use std::sync::Arc;
+
+use app::models::{Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use server::{
+    ids,
+    store::{mongo::MongoStore, sqlite::SqliteStore, CreateOrder, Secret, Store, StoreError, Tenant},
+};
+
+use crate::mongo_server::fresh_mongo_uri;
+
+/// A store under test and whatever keeps its backing alive.
+pub struct Subject {
+    pub store: Arc<dyn Store>,
+    _keep: Option<tempfile::TempDir>,
+}
+
+pub async fn sqlite() -> Subject {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(dir.path().join("s.sqlite3")).await.unwrap();
+    Subject { store: Arc::new(store), _keep: Some(dir) }
+}
+
+pub async fn mongo() -> Subject {
+    let wc = server::store::mongo::parse_write_concern(None).unwrap();
+    let store = MongoStore::connect(&fresh_mongo_uri(), wc).await.expect("connect to SecantusDB");
+    Subject { store: Arc::new(store), _keep: None }
+}
+
+fn tenant(name: &str) -> Tenant {
+    Tenant {
+        id: ids::new_id(),
+        name: name.into(),
+        slug: format!("{name}-{}", ids::new_id()),
+        webhook_secret: Secret::new(format!("whsec_{name}")),
+        created_at: ids::now_rfc3339(),
+    }
+}
+
+fn order(tenant_id: &str, number: &str) -> Order {
+    let now = ids::now_rfc3339();
+    Order {
+        id: ids::new_id(),
+        tenant_id: tenant_id.into(),
+        order_number: number.into(),
+        customer_name: Some("Ada".into()),
+        customer_email: Some("ada@example.com".into()),
+        amount_minor: 9999,
+        currency: "USD".into(),
+        status: OrderStatus::Paid,
+        items: vec![OrderItem { product_id: Some("p1".into()), product_name: None, quantity: 2, price_minor: 4999 }],
+        metadata: serde_json::json!({"source": "test", "nested": {"n": 1}}),
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+fn notification(o: &Order) -> Notification {
+    Notification {
+        id: ids::new_id(),
+        tenant_id: o.tenant_id.clone(),
+        user_id: None,
+        title: format!("New order {}", o.order_number),
+        message: "m".into(),
+        kind: NotificationType::Success,
+        priority: Priority::High,
+        action_url: Some("/orders".into()),
+        action_text: Some("Open".into()),
+        metadata: serde_json::json!({"orderId": o.id}),
+        is_read: false,
+        is_dismissed: false,
+        read_at: None,
+        delivered_at: None,
+        created_at: o.created_at.clone(),
+    }
+}
+
+pub async fn ping_answers(s: Subject) {
+    s.store.ping().await.unwrap();
+    assert!(["sqlite", "mongodb"].contains(&s.store.kind()));
+}
+
+pub async fn tenants_round_trip_and_slugs_are_unique(s: Subject) {
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    assert_eq!(s.store.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
+    assert_eq!(s.store.get_tenant_by_slug(&t.slug).await.unwrap(), Some(t.clone()));
+    assert_eq!(s.store.get_tenant(&ids::new_id()).await.unwrap(), None);
+    assert_eq!(s.store.get_tenant("not-an-id").await.unwrap(), None);
+    assert_eq!(s.store.get_tenant_by_slug("nope").await.unwrap(), None);
+    let mut same_slug = tenant("other");
+    same_slug.slug = t.slug.clone();
+    assert!(matches!(s.store.insert_tenant(&same_slug).await, Err(StoreError::Conflict(_))));
+    assert!(matches!(s.store.insert_tenant(&t).await, Err(StoreError::Conflict(_))));
+}
+
+pub async fn orders_create_their_notification_once(s: Subject) {
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    let o = order(&t.id, "ORD-1");
+    let n = notification(&o);
+    assert_eq!(s.store.create_order(&o, &n).await.unwrap(), CreateOrder::Created);
+    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
+    let latest = s.store.latest_notifications(&t.id, 10).await.unwrap();
+    assert_eq!(latest, vec![n.clone()], "every notification field round-trips");
+
+    // Same order number again: nothing new, and the first order's id comes back.
+    let again = order(&t.id, "ORD-1");
+    let outcome = s.store.create_order(&again, &notification(&again)).await.unwrap();
+    assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
+    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
+    assert_eq!(s.store.latest_notifications(&t.id, 10).await.unwrap().len(), 1);
+}
+
+pub async fn order_numbers_are_unique_per_tenant_only(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let oa = order(&a.id, "SAME");
+    let ob = order(&b.id, "SAME");
+    assert_eq!(s.store.create_order(&oa, &notification(&oa)).await.unwrap(), CreateOrder::Created);
+    assert_eq!(s.store.create_order(&ob, &notification(&ob)).await.unwrap(), CreateOrder::Created);
+}
+
+pub async fn queries_never_cross_tenants(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    for i in 0..3 {
+        let o = order(&a.id, &format!("A-{i}"));
+        s.store.create_order(&o, &notification(&o)).await.unwrap();
+    }
+    let o = order(&b.id, "B-0");
+    s.store.create_order(&o, &notification(&o)).await.unwrap();
+    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 3);
+    assert_eq!(s.store.unread_count(&b.id).await.unwrap(), 1);
+    let latest_b = s.store.latest_notifications(&b.id, 50).await.unwrap();
+    assert_eq!(latest_b.len(), 1);
+    assert!(latest_b.iter().all(|n| n.tenant_id == b.id));
+    assert!(s.store.latest_notifications(&a.id, 50).await.unwrap().iter().all(|n| n.tenant_id == a.id));
+    assert_eq!(s.store.unread_count(&ids::new_id()).await.unwrap(), 0);
+}
+
+pub async fn latest_is_newest_first_and_limited(s: Subject) {
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    for i in 0..5 {
+        let mut o = order(&t.id, &format!("N-{i}"));
+        o.created_at = format!("2026-01-01T00:00:0{i}.000Z");
+        s.store.create_order(&o, &notification(&o)).await.unwrap();
+    }
+    let latest = s.store.latest_notifications(&t.id, 3).await.unwrap();
+    let titles: Vec<&str> = latest.iter().map(|n| n.title.as_str()).collect();
+    assert_eq!(titles, ["New order N-4", "New order N-3", "New order N-2"]);
+}
+
+pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    let mut handles = Vec::new();
+    for _ in 0..8 {
+        let store = s.store.clone();
+        let tid = t.id.clone();
+        handles.push(tokio::spawn(async move {
+            let o = order(&tid, "RACE");
+            store.create_order(&o, &notification(&o)).await.unwrap()
+        }));
+    }
+    let mut created = 0;
+    for h in handles {
+        if h.await.unwrap() == CreateOrder::Created {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
+    // Distinct numbers from many writers all land.
+    let mut handles = Vec::new();
+    for i in 0..16 {
+        let store = s.store.clone();
+        let tid = t.id.clone();
+        handles.push(tokio::spawn(async move {
+            let o = order(&tid, &format!("C-{i}"));
+            store.create_order(&o, &notification(&o)).await.unwrap()
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), CreateOrder::Created);
+    }
+    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 17);
+}
+
+/// Runs every conformance case against every store.
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() { super::$case(super::sqlite().await).await }
+            )*
+        }
+        mod mongo_store {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() { super::$case(super::mongo().await).await }
+            )*
+        }
+    };
+}
+
+conformance!(
+    ping_answers,
+    tenants_round_trip_and_slugs_are_unique,
+    orders_create_their_notification_once,
+    order_numbers_are_unique_per_tenant_only,
+    queries_never_cross_tenants,
+    latest_is_newest_first_and_limited,
+    concurrent_writers_of_one_order_number_store_it_once,
+);
+
+/// MongoDB has no transactions: a crash between the order and its
+/// notification is repaired by the retry, which writes nothing twice.
+#[tokio::test]
+async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
+    let uri = fresh_mongo_uri();
+    let wc = server::store::mongo::parse_write_concern(None).unwrap();
+    let store = MongoStore::connect(&uri, wc).await.unwrap();
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let o = order(&t.id, "CRASH-1");
+    assert_eq!(store.create_order(&o, &notification(&o)).await.unwrap(), CreateOrder::Created);
+
+    // Simulate the crash: the notification write never happened.
+    let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
+    let db = client.default_database().unwrap();
+    let notifications = db.collection::<mongodb::bson::Document>("notifications");
+    notifications.delete_many(mongodb::bson::doc! {}).await.unwrap();
+    assert_eq!(store.unread_count(&t.id).await.unwrap(), 0);
+
+    // The sender retries: the order is not duplicated, the notification is back, once.
+    let retry = order(&t.id, "CRASH-1");
+    let outcome = store.create_order(&retry, &notification(&retry)).await.unwrap();
+    assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
+    assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
+    let latest = store.latest_notifications(&t.id, 10).await.unwrap();
+    assert_eq!(latest[0].metadata["orderId"], o.id.as_str());
+    store.create_order(&retry, &notification(&retry)).await.unwrap();
+    assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
+    assert_eq!(
+        db.collection::<mongodb::bson::Document>("orders").count_documents(mongodb::bson::doc! {}).await.unwrap(),
+        1
+    );
+}
