@@ -30,7 +30,7 @@ fn start() -> String {
         "\"$0\" --port {port} --storage-path :memory: >/dev/null 2>&1 & srv=$!; \
          while kill -0 {test_pid} 2>/dev/null && kill -0 $srv 2>/dev/null; do sleep 0.5; done; kill $srv 2>/dev/null"
     );
-    Command::new("sh")
+    let mut watchdog = Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg(&bin)
@@ -39,6 +39,8 @@ fn start() -> String {
         .stderr(Stdio::null())
         .spawn()
         .expect("start SecantusDB");
+    // Reap the watchdog when it ends (after this process, in practice).
+    std::thread::spawn(move || watchdog.wait());
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         assert!(Instant::now() < deadline, "SecantusDB did not listen on port {port} within 30 s");
