@@ -179,3 +179,32 @@ async fn an_unreachable_store_fails_start_up_clearly_after_retries() {
     assert!(matches!(err, server::StartError::Store(server::store::StoreError::Unavailable(_))), "{err}");
     assert!(started.elapsed() >= std::time::Duration::from_millis(500), "no backoff between attempts");
 }
+
+#[tokio::test]
+async fn a_store_that_fails_mid_flight_gives_503_json_with_retry_after() {
+    let mut mongo = crate::mongo_server::DedicatedMongo::start();
+    let uri = format!("{}/hb?serverSelectionTimeoutMS=500&connectTimeoutMS=500", mongo.uri);
+    let srv = TestServer::start_with(&[("MONGODB_URI", &uri)]).await;
+    let t = srv.tenant("Acme").await;
+    mongo.kill();
+
+    let body = order(&t.tenant.id, "DOWN-1").to_string();
+    let sig = sign_hex(&t.webhook_secret, body.as_bytes());
+    let resp = srv
+        .http
+        .post(srv.url("/api/webhooks/orders"))
+        .header("content-type", "application/json")
+        .header("x-webhook-signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("5"));
+    assert_error_shape(&resp.json::<Value>().await.unwrap(), "store_unavailable");
+
+    let resp = srv.http.get(srv.url("/api/webhooks/health")).send().await.unwrap();
+    assert_eq!(resp.status(), 503);
+    let health: Value = resp.json().await.unwrap();
+    assert_eq!(health["store"]["reachable"], false);
+}
