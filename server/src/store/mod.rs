@@ -63,6 +63,12 @@ pub trait Store: Send + Sync + 'static {
     /// neither. A repeated (tenant, orderNumber) writes nothing.
     async fn create_order(&self, order: &Order, notification: &Notification) -> StoreResult<CreateOrder>;
 
+    /// Stores notifications in bulk (imports, seeding); ids must be new.
+    async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
+
+    /// Marks every unread tenant-wide notification read at `read_at`; returns how many changed.
+    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64>;
+
     /// Tenant-wide notifications that are neither read nor dismissed.
     async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64>;
 

@@ -340,6 +340,31 @@ impl Store for MongoStore {
         }
     }
 
+    async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        if notifications.is_empty() {
+            return Ok(());
+        }
+        let docs = notifications
+            .iter()
+            .map(|n| notification_doc(n, &format!("notification:{}", n.id)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.notifications.insert_many(docs).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(0);
+        };
+        self.notifications
+            .update_many(
+                doc! {"tenantId": id, "userId": Bson::Null, "isRead": false},
+                doc! {"$set": {"isRead": true, "readAt": to_date(read_at)?}},
+            )
+            .await
+            .map(|r| r.modified_count)
+            .map_err(map_err)
+    }
+
     async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);

@@ -335,6 +335,32 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
+        let items = notifications.to_vec();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            for n in &items {
+                insert_notification(&tx, n)?;
+            }
+            tx.commit().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64> {
+        let (id, at) = (tenant_id.to_owned(), read_at.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE notifications SET is_read = 1, read_at = ?2 \
+                 WHERE tenant_id = ?1 AND user_id IS NULL AND is_read = 0",
+                params![id, at],
+            )
+            .map(|n| n as u64)
+            .map_err(map_err)
+        })
+        .await
+    }
+
     async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64> {
         let id = tenant_id.to_owned();
         self.with(move |c| {

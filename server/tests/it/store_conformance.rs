@@ -194,6 +194,43 @@ pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
     assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 17);
 }
 
+pub async fn bulk_insert_and_mark_all_read(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let o = order(&a.id, "X");
+    let batch: Vec<Notification> = (0..25)
+        .map(|i| {
+            let mut n = notification(&o);
+            n.id = ids::new_id();
+            n.title = format!("bulk {i}");
+            n
+        })
+        .collect();
+    s.store.insert_notifications(&batch).await.unwrap();
+    s.store.insert_notifications(&[]).await.unwrap();
+    let ob = order(&b.id, "Y");
+    s.store.create_order(&ob, &notification(&ob)).await.unwrap();
+    // A notification for one user does not count tenant-wide.
+    let mut personal = notification(&o);
+    personal.id = ids::new_id();
+    personal.user_id = Some("user-1".into());
+    s.store.insert_notifications(&[personal]).await.unwrap();
+    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 25);
+
+    let at = "2026-02-03T04:05:06.789Z";
+    assert_eq!(s.store.mark_all_read(&a.id, at).await.unwrap(), 25);
+    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 0);
+    assert_eq!(s.store.mark_all_read(&a.id, at).await.unwrap(), 0, "idempotent");
+    assert_eq!(s.store.unread_count(&b.id).await.unwrap(), 1, "other tenants untouched");
+    let latest = s.store.latest_notifications(&a.id, 50).await.unwrap();
+    let tenant_wide: Vec<_> = latest.iter().filter(|n| n.user_id.is_none()).collect();
+    assert_eq!(tenant_wide.len(), 25);
+    assert!(tenant_wide.iter().all(|n| n.is_read && n.read_at.as_deref() == Some(at)));
+    assert!(latest.iter().any(|n| n.user_id.is_some() && !n.is_read), "personal stays unread");
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -220,6 +257,7 @@ conformance!(
     queries_never_cross_tenants,
     latest_is_newest_first_and_limited,
     concurrent_writers_of_one_order_number_store_it_once,
+    bulk_insert_and_mark_all_read,
 );
 
 /// MongoDB has no transactions: a crash between the order and its

@@ -1,0 +1,175 @@
+//! Store hot-path benchmark, run against both stores (a bench binary, not criterion):
+//!
+//! 1. create an order with its notification (the webhook's write), sequentially;
+//! 2. list the latest 50 notifications of a tenant holding 100,000;
+//! 3. mark all read on a tenant with 10,000 unread.
+//!
+//! Run with `scripts/bench-store.sh` (it starts SecantusDB for the MongoDB
+//! figures). Prints a Markdown table for BENCHMARKS.md.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use app::models::{Notification, NotificationType, Order, OrderStatus, Priority};
+use server::{
+    ids,
+    store::{mongo::MongoStore, sqlite::SqliteStore, Secret, Store, Tenant},
+};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn tenant() -> Tenant {
+    Tenant {
+        id: ids::new_id(),
+        name: "bench".into(),
+        slug: format!("bench-{}", ids::new_id()),
+        webhook_secret: Secret::new("whsec_bench".into()),
+        created_at: ids::now_rfc3339(),
+    }
+}
+
+fn order(tenant_id: &str, i: usize) -> Order {
+    let now = ids::now_rfc3339();
+    Order {
+        id: ids::new_id(),
+        tenant_id: tenant_id.into(),
+        order_number: format!("B-{i}"),
+        customer_name: Some("Ada Lovelace".into()),
+        customer_email: Some("ada@example.com".into()),
+        amount_minor: 9999,
+        currency: "USD".into(),
+        status: OrderStatus::Paid,
+        items: vec![],
+        metadata: serde_json::json!({"source": "bench"}),
+        created_at: now.clone(),
+        updated_at: now,
+    }
+}
+
+fn notification(tenant_id: &str, i: usize) -> Notification {
+    Notification {
+        id: ids::new_id(),
+        tenant_id: tenant_id.into(),
+        user_id: None,
+        title: format!("Notification {i}"),
+        message: "Something happened".into(),
+        kind: NotificationType::Info,
+        priority: Priority::Medium,
+        action_url: None,
+        action_text: None,
+        metadata: serde_json::json!({"i": i}),
+        is_read: false,
+        is_dismissed: false,
+        read_at: None,
+        delivered_at: None,
+        created_at: ids::now_rfc3339(),
+    }
+}
+
+struct Stats {
+    samples: Vec<Duration>,
+}
+
+impl Stats {
+    fn pct(&self, p: f64) -> Duration {
+        let mut s = self.samples.clone();
+        s.sort();
+        s[((s.len() as f64 - 1.0) * p).round() as usize]
+    }
+    fn mean(&self) -> Duration {
+        self.samples.iter().sum::<Duration>() / self.samples.len() as u32
+    }
+    fn row(&self, store: &str, op: &str) -> String {
+        format!(
+            "| {store} | {op} | {} | {:.2} | {:.2} | {:.2} | {:.0} |",
+            self.samples.len(),
+            self.mean().as_secs_f64() * 1e3,
+            self.pct(0.5).as_secs_f64() * 1e3,
+            self.pct(0.99).as_secs_f64() * 1e3,
+            1.0 / self.mean().as_secs_f64(),
+        )
+    }
+}
+
+async fn seed(store: &dyn Store, tenant_id: &str, count: usize) {
+    for start in (0..count).step_by(5_000) {
+        let batch: Vec<Notification> =
+            (start..(start + 5_000).min(count)).map(|i| notification(tenant_id, i)).collect();
+        store.insert_notifications(&batch).await.expect("seed");
+    }
+}
+
+async fn bench(name: &str, store: Arc<dyn Store>) -> Vec<String> {
+    let creates = env_usize("BENCH_CREATES", 500);
+    let big = env_usize("BENCH_BIG_TENANT", 100_000);
+    let mark = env_usize("BENCH_MARK_ALL", 10_000);
+    let mut rows = Vec::new();
+
+    // 1. create order + notification.
+    let t = tenant();
+    store.insert_tenant(&t).await.unwrap();
+    let mut samples = Vec::with_capacity(creates);
+    for i in 0..creates {
+        let o = order(&t.id, i);
+        let n = notification(&t.id, i);
+        let start = Instant::now();
+        store.create_order(&o, &n).await.unwrap();
+        samples.push(start.elapsed());
+    }
+    rows.push(Stats { samples }.row(name, "create order + notification"));
+
+    // 2. latest 50 of a tenant holding `big`.
+    let t = tenant();
+    store.insert_tenant(&t).await.unwrap();
+    let seeding = Instant::now();
+    seed(store.as_ref(), &t.id, big).await;
+    eprintln!("{name}: seeded {big} notifications in {:.1}s", seeding.elapsed().as_secs_f64());
+    let mut samples = Vec::new();
+    for _ in 0..200 {
+        let start = Instant::now();
+        let got = store.latest_notifications(&t.id, 50).await.unwrap();
+        samples.push(start.elapsed());
+        assert_eq!(got.len(), 50);
+    }
+    rows.push(Stats { samples }.row(name, &format!("latest 50 of {big}")));
+
+    // 3. mark all read on `mark` unread, three fresh tenants.
+    let mut samples = Vec::new();
+    for _ in 0..3 {
+        let t = tenant();
+        store.insert_tenant(&t).await.unwrap();
+        seed(store.as_ref(), &t.id, mark).await;
+        let start = Instant::now();
+        let changed = store.mark_all_read(&t.id, &ids::now_rfc3339()).await.unwrap();
+        samples.push(start.elapsed());
+        assert_eq!(changed as usize, mark);
+    }
+    rows.push(Stats { samples }.row(name, &format!("mark all read ({mark})")));
+    rows
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes --bench; nothing else is accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = Vec::new();
+    let sqlite = SqliteStore::open(dir.path().join("bench.sqlite3")).await.unwrap();
+    rows.extend(bench("sqlite", Arc::new(sqlite)).await);
+    match std::env::var("HOOKBELL_BENCH_MONGODB_URI") {
+        Ok(uri) => {
+            let wc = server::store::mongo::parse_write_concern(None).unwrap();
+            let mongo = MongoStore::connect(&uri, wc).await.expect("connect to MongoDB");
+            rows.extend(bench("mongodb (SecantusDB)", Arc::new(mongo)).await);
+        }
+        Err(_) => eprintln!("HOOKBELL_BENCH_MONGODB_URI unset: MongoDB skipped (scripts/bench-store.sh sets it)"),
+    }
+    println!("| store | operation | runs | mean ms | p50 ms | p99 ms | ops/s |");
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for r in rows {
+        println!("{r}");
+    }
+}
