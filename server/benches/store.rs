@@ -1,6 +1,6 @@
 //! Store hot-path benchmark, run against both stores (a bench binary, not criterion):
 //!
-//! 1. create an order with its notification (the webhook's write), sequentially;
+//! 1. create an order with its notification and audit entry (the webhook's write), sequentially;
 //! 2. list the latest 50 notifications of a tenant holding 100,000;
 //! 3. mark all read on a tenant with 10,000 unread.
 //!
@@ -12,7 +12,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use app::models::{Notification, NotificationType, Order, OrderStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority};
 use server::{
     ids,
     store::{mongo::MongoStore, sqlite::SqliteStore, Secret, Store, Tenant},
@@ -116,11 +116,22 @@ async fn bench(name: &str, store: Arc<dyn Store>) -> Vec<String> {
     for i in 0..creates {
         let o = order(&t.id, i);
         let n = notification(&t.id, i);
+        let a = ActivityEntry {
+            id: ids::new_id(),
+            tenant_id: t.id.clone(),
+            actor: "webhook:orders".into(),
+            action: "order.created".into(),
+            entity: "order".into(),
+            entity_id: o.id.clone(),
+            details: serde_json::json!({"orderNumber": o.order_number}),
+            source_ip: Some("127.0.0.1".into()),
+            created_at: o.created_at.clone(),
+        };
         let start = Instant::now();
-        store.create_order(&o, &n).await.unwrap();
+        store.create_order(&o, &n, &a).await.unwrap();
         samples.push(start.elapsed());
     }
-    rows.push(Stats { samples }.row(name, "create order + notification"));
+    rows.push(Stats { samples }.row(name, "create order + notification + activity"));
 
     // 2. latest 50 of a tenant holding `big`.
     let t = tenant();

@@ -1,8 +1,10 @@
 //! Webhook endpoints: translate HTTP to the service layer and back.
 
+use std::net::SocketAddr;
+
 use axum::{
     body::Bytes,
-    extract::{rejection::BytesRejection, State},
+    extract::{rejection::BytesRejection, ConnectInfo, State},
     http::{header, HeaderMap, StatusCode},
     response::IntoResponse,
     Json,
@@ -35,12 +37,13 @@ fn signature(headers: &HeaderMap) -> Option<&str> {
 /// `POST /api/webhooks/orders`.
 pub async fn orders(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let services = &state.services;
     let body = json_body(&headers, body, services.config.max_body_bytes)?;
-    let accepted = services.ingest_order(&body, signature(&headers)).await?;
+    let accepted = services.ingest_order(&body, signature(&headers), Some(peer.ip().to_string())).await?;
     let (status, message) = if accepted.duplicate {
         (StatusCode::OK, "Order already received")
     } else {

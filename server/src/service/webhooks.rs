@@ -4,8 +4,8 @@
 //! decisions are made here, so every transport gets the same behaviour.
 
 use app::models::{
-    events, format_minor, DashboardRefreshEvent, NewNotificationEvent, Notification, NotificationType, Order,
-    OrderItem, OrderStatus, Priority,
+    events, format_minor, ActivityEntry, DashboardRefreshEvent, NewNotificationEvent, Notification, NotificationType,
+    Order, OrderItem, OrderStatus, Priority,
 };
 use serde_json::{Map, Value};
 
@@ -56,7 +56,12 @@ impl Services {
 
     /// `POST /api/webhooks/orders`: stores the order and its notification and
     /// pushes `new-notification` and `dashboard-refresh` to the tenant's room.
-    pub async fn ingest_order(&self, body: &[u8], signature: Option<&str>) -> Result<OrderAccepted, ApiError> {
+    pub async fn ingest_order(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Result<OrderAccepted, ApiError> {
         let map = parse_object(body)?;
         let tenant_id = match map.get("tenantId") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
@@ -66,8 +71,24 @@ impl Services {
         let now = ids::now_rfc3339();
         let order = validate_order(&map, &tenant_id, &now).map_err(ApiError::Validation)?;
         let notification = order_notification(&order, &now);
+        let activity = ActivityEntry {
+            id: ids::new_id(),
+            tenant_id: tenant_id.clone(),
+            actor: "webhook:orders".into(),
+            action: "order.created".into(),
+            entity: "order".into(),
+            entity_id: order.id.clone(),
+            details: serde_json::json!({
+                "orderNumber": order.order_number,
+                "amountMinor": order.amount_minor,
+                "currency": order.currency,
+                "status": order.status.as_str(),
+            }),
+            source_ip,
+            created_at: now.clone(),
+        };
 
-        match self.store.create_order(&order, &notification).await? {
+        match self.store.create_order(&order, &notification, &activity).await? {
             CreateOrder::Duplicate { existing_order_id } => {
                 Ok(OrderAccepted { order_id: existing_order_id, order_number: order.order_number, duplicate: true })
             }

@@ -13,7 +13,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-pub use app::models::{Notification, Order};
+pub use app::models::{ActivityEntry, Notification, Order};
 pub use model::{Secret, Tenant};
 
 /// Why a store operation failed.
@@ -59,9 +59,18 @@ pub trait Store: Send + Sync + 'static {
     /// A tenant by its unique slug.
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
 
-    /// Stores an order and the notification announcing it, atomically: both or
-    /// neither. A repeated (tenant, orderNumber) writes nothing.
-    async fn create_order(&self, order: &Order, notification: &Notification) -> StoreResult<CreateOrder>;
+    /// Stores an order, the notification announcing it and its audit entry,
+    /// as one unit: a repeated (tenant, orderNumber) writes nothing new, and
+    /// a retry after a failure part-way completes what is missing.
+    async fn create_order(
+        &self,
+        order: &Order,
+        notification: &Notification,
+        activity: &ActivityEntry,
+    ) -> StoreResult<CreateOrder>;
+
+    /// The tenant's audit trail, newest first.
+    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
 
     /// Stores notifications in bulk (imports, seeding); ids must be new.
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;

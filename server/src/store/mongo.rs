@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use app::models::{Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use mongodb::{
@@ -29,6 +29,7 @@ pub struct MongoStore {
     tenants: Collection<Document>,
     orders: Collection<Document>,
     notifications: Collection<Document>,
+    activity: Collection<Document>,
 }
 
 const DUPLICATE_KEY: i32 = 11000;
@@ -211,6 +212,36 @@ fn notification_from(d: &Document) -> StoreResult<Notification> {
     })
 }
 
+fn activity_doc(a: &ActivityEntry, source_key: &str) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&a.id)?,
+        "tenantId": oid(&a.tenant_id)?,
+        "actor": &a.actor,
+        "action": &a.action,
+        "entity": &a.entity,
+        "entityId": &a.entity_id,
+        "details": json_to_bson(&a.details)?,
+        "sourceIp": opt_str(&a.source_ip),
+        "createdAt": to_date(&a.created_at)?,
+        "sourceKey": source_key,
+    })
+}
+
+fn activity_from(d: &Document) -> StoreResult<ActivityEntry> {
+    let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
+    Ok(ActivityEntry {
+        id: d.get_object_id("_id").map_err(|_| corrupt("activity _id"))?.to_hex(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("activity tenantId"))?.to_hex(),
+        actor: text("actor")?,
+        action: text("action")?,
+        entity: text("entity")?,
+        entity_id: text("entityId")?,
+        details: bson_to_json(d.get("details")),
+        source_ip: get_opt_str(d, "sourceIp"),
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("activity createdAt"))?,
+    })
+}
+
 /// Parses `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count.
 pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> {
     let w = match value.map(str::trim) {
@@ -239,7 +270,8 @@ impl MongoStore {
         let store = Self {
             tenants: db.collection_with_options("tenants", opts.clone()),
             orders: db.collection_with_options("orders", opts.clone()),
-            notifications: db.collection_with_options("notifications", opts),
+            notifications: db.collection_with_options("notifications", opts.clone()),
+            activity: db.collection_with_options("activity_log", opts),
             db,
         };
         store.ping().await?;
@@ -268,14 +300,20 @@ impl MongoStore {
             ])
             .await
             .map_err(map_err)?;
+        self.activity
+            .create_indexes([
+                IndexModel::builder().keys(doc! {"tenantId": 1, "sourceKey": 1}).options(unique()).build(),
+                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
+            ])
+            .await
+            .map_err(map_err)?;
         Ok(())
     }
 
-    /// Upserts a notification keyed by (tenant, sourceKey): idempotent.
-    async fn upsert_notification(&self, n: &Notification, source_key: &str) -> StoreResult<bool> {
-        let doc = notification_doc(n, source_key)?;
-        let filter = doc! {"tenantId": oid(&n.tenant_id)?, "sourceKey": source_key};
-        match self.notifications.update_one(filter, doc! {"$setOnInsert": doc}).upsert(true).await {
+    /// Inserts `doc` unless (tenantId, sourceKey) exists: idempotent. True when inserted.
+    async fn insert_once(coll: &Collection<Document>, doc: Document) -> StoreResult<bool> {
+        let filter = doc! {"tenantId": doc.get("tenantId").cloned(), "sourceKey": doc.get("sourceKey").cloned()};
+        match coll.update_one(filter, doc! {"$setOnInsert": doc}).upsert(true).await {
             Ok(r) => Ok(r.upserted_id.is_some()),
             // Two upserts racing on the unique index: the other one won.
             Err(e) if is_duplicate(&e) => Ok(false),
@@ -314,10 +352,17 @@ impl Store for MongoStore {
         self.tenants.find_one(doc! {"slug": slug}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
     }
 
-    async fn create_order(&self, order: &Order, notification: &Notification) -> StoreResult<CreateOrder> {
+    async fn create_order(
+        &self,
+        order: &Order,
+        notification: &Notification,
+        activity: &ActivityEntry,
+    ) -> StoreResult<CreateOrder> {
         match self.orders.insert_one(order_doc(order)?).await {
             Ok(_) => {
-                self.upsert_notification(notification, &order_source_key(&order.id)).await?;
+                let key = order_source_key(&order.id);
+                Self::insert_once(&self.notifications, notification_doc(notification, &key)?).await?;
+                Self::insert_once(&self.activity, activity_doc(activity, &key)?).await?;
                 Ok(CreateOrder::Created)
             }
             Err(e) if is_duplicate(&e) => {
@@ -328,16 +373,37 @@ impl Store for MongoStore {
                     .map_err(map_err)?
                     .ok_or_else(|| StoreError::Internal("duplicate order vanished".into()))?;
                 let existing_order_id = existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex();
-                // Complete a notification that a crash may have left unwritten.
-                let mut repaired = notification.clone();
-                if let Some(meta) = repaired.metadata.as_object_mut() {
+                // Complete what a crash may have left unwritten, for the stored order.
+                let key = order_source_key(&existing_order_id);
+                let mut notification = notification.clone();
+                if let Some(meta) = notification.metadata.as_object_mut() {
                     meta.insert("orderId".into(), existing_order_id.clone().into());
                 }
-                self.upsert_notification(&repaired, &order_source_key(&existing_order_id)).await?;
+                let mut activity = activity.clone();
+                activity.entity_id = existing_order_id.clone();
+                Self::insert_once(&self.notifications, notification_doc(&notification, &key)?).await?;
+                Self::insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
                 Ok(CreateOrder::Duplicate { existing_order_id })
             }
             Err(e) => Err(map_err(e)),
         }
+    }
+
+    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        let docs: Vec<Document> = self
+            .activity
+            .find(doc! {"tenantId": id})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.iter().map(activity_from).collect()
     }
 
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {

@@ -10,7 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use app::models::{Notification, NotificationType, Order, OrderStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
@@ -64,6 +64,25 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX notifications_tenant_created ON notifications (tenant_id, created_at);
     CREATE INDEX notifications_tenant_state ON notifications (tenant_id, is_read, is_dismissed);
+    "#,
+    // 2: the append-only audit trail.
+    r#"
+    CREATE TABLE activity_log (
+        id TEXT PRIMARY KEY NOT NULL,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        details TEXT NOT NULL,
+        source_ip TEXT,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX activity_tenant_created ON activity_log (tenant_id, created_at);
+    CREATE TRIGGER activity_log_no_update BEFORE UPDATE ON activity_log
+        BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
+    CREATE TRIGGER activity_log_no_delete BEFORE DELETE ON activity_log
+        BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
     "#,
 ];
 
@@ -227,6 +246,42 @@ fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
     Ok(())
 }
 
+const ACTIVITY_COLUMNS: &str = "id, tenant_id, actor, action, entity, entity_id, details, source_ip, created_at";
+
+fn insert_activity(conn: &Connection, a: &ActivityEntry) -> StoreResult<()> {
+    conn.execute(
+        &format!("INSERT INTO activity_log ({ACTIVITY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+        params![
+            a.id,
+            a.tenant_id,
+            a.actor,
+            a.action,
+            a.entity,
+            a.entity_id,
+            json_text(&a.details)?,
+            a.source_ip,
+            a.created_at
+        ],
+    )
+    .map_err(map_err)?;
+    Ok(())
+}
+
+fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    let details: String = r.get(6)?;
+    Ok(ActivityEntry {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        entity: r.get(4)?,
+        entity_id: r.get(5)?,
+        details: parse_json(6, &details)?,
+        source_ip: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
 /// Reads an order back (used by tests and, later, the orders API).
 pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(7)?;
@@ -291,9 +346,15 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn create_order(&self, order: &Order, notification: &Notification) -> StoreResult<CreateOrder> {
+    async fn create_order(
+        &self,
+        order: &Order,
+        notification: &Notification,
+        activity: &ActivityEntry,
+    ) -> StoreResult<CreateOrder> {
         let o = order.clone();
         let n = notification.clone();
+        let a = activity.clone();
         self.with(move |c| {
             let tx = c.transaction().map_err(map_err)?;
             let inserted = tx
@@ -329,8 +390,24 @@ impl Store for SqliteStore {
                 return Ok(CreateOrder::Duplicate { existing_order_id });
             }
             insert_notification(&tx, &n)?;
+            insert_activity(&tx, &a)?;
             tx.commit().map_err(map_err)?;
             Ok(CreateOrder::Created)
+        })
+        .await
+    }
+
+    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
+        let id = tenant_id.to_owned();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ACTIVITY_COLUMNS} FROM activity_log WHERE tenant_id = ?1 \
+                     ORDER BY created_at DESC, id DESC LIMIT ?2"
+                ))
+                .map_err(map_err)?;
+            let rows = stmt.query_map(params![id, limit], activity_from_row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
         })
         .await
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use app::models::{Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
 use server::{
     ids,
     store::{mongo::MongoStore, sqlite::SqliteStore, CreateOrder, Secret, Store, StoreError, Tenant},
@@ -77,6 +77,34 @@ fn notification(o: &Order) -> Notification {
     }
 }
 
+fn activity(o: &Order) -> ActivityEntry {
+    ActivityEntry {
+        id: ids::new_id(),
+        tenant_id: o.tenant_id.clone(),
+        actor: "webhook:orders".into(),
+        action: "order.created".into(),
+        entity: "order".into(),
+        entity_id: o.id.clone(),
+        details: serde_json::json!({"orderNumber": o.order_number}),
+        source_ip: Some("127.0.0.1".into()),
+        created_at: o.created_at.clone(),
+    }
+}
+
+pub async fn order_activity_is_recorded_once_per_order(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let o = order(&a.id, "ACT-1");
+    let entry = activity(&o);
+    s.store.create_order(&o, &notification(&o), &entry).await.unwrap();
+    let again = order(&a.id, "ACT-1");
+    s.store.create_order(&again, &notification(&again), &activity(&again)).await.unwrap();
+    assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry], "every field round-trips, once");
+    assert!(s.store.list_activity(&b.id, 10).await.unwrap().is_empty());
+}
+
 pub async fn ping_answers(s: Subject) {
     s.store.ping().await.unwrap();
     assert!(["sqlite", "mongodb"].contains(&s.store.kind()));
@@ -101,14 +129,14 @@ pub async fn orders_create_their_notification_once(s: Subject) {
     s.store.insert_tenant(&t).await.unwrap();
     let o = order(&t.id, "ORD-1");
     let n = notification(&o);
-    assert_eq!(s.store.create_order(&o, &n).await.unwrap(), CreateOrder::Created);
+    assert_eq!(s.store.create_order(&o, &n, &activity(&o)).await.unwrap(), CreateOrder::Created);
     assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
     let latest = s.store.latest_notifications(&t.id, 10).await.unwrap();
     assert_eq!(latest, vec![n.clone()], "every notification field round-trips");
 
     // Same order number again: nothing new, and the first order's id comes back.
     let again = order(&t.id, "ORD-1");
-    let outcome = s.store.create_order(&again, &notification(&again)).await.unwrap();
+    let outcome = s.store.create_order(&again, &notification(&again), &activity(&again)).await.unwrap();
     assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
     assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
     assert_eq!(s.store.latest_notifications(&t.id, 10).await.unwrap().len(), 1);
@@ -121,8 +149,8 @@ pub async fn order_numbers_are_unique_per_tenant_only(s: Subject) {
     s.store.insert_tenant(&b).await.unwrap();
     let oa = order(&a.id, "SAME");
     let ob = order(&b.id, "SAME");
-    assert_eq!(s.store.create_order(&oa, &notification(&oa)).await.unwrap(), CreateOrder::Created);
-    assert_eq!(s.store.create_order(&ob, &notification(&ob)).await.unwrap(), CreateOrder::Created);
+    assert_eq!(s.store.create_order(&oa, &notification(&oa), &activity(&oa)).await.unwrap(), CreateOrder::Created);
+    assert_eq!(s.store.create_order(&ob, &notification(&ob), &activity(&ob)).await.unwrap(), CreateOrder::Created);
 }
 
 pub async fn queries_never_cross_tenants(s: Subject) {
@@ -132,10 +160,10 @@ pub async fn queries_never_cross_tenants(s: Subject) {
     s.store.insert_tenant(&b).await.unwrap();
     for i in 0..3 {
         let o = order(&a.id, &format!("A-{i}"));
-        s.store.create_order(&o, &notification(&o)).await.unwrap();
+        s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
     }
     let o = order(&b.id, "B-0");
-    s.store.create_order(&o, &notification(&o)).await.unwrap();
+    s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
     assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 3);
     assert_eq!(s.store.unread_count(&b.id).await.unwrap(), 1);
     let latest_b = s.store.latest_notifications(&b.id, 50).await.unwrap();
@@ -151,7 +179,7 @@ pub async fn latest_is_newest_first_and_limited(s: Subject) {
     for i in 0..5 {
         let mut o = order(&t.id, &format!("N-{i}"));
         o.created_at = format!("2026-01-01T00:00:0{i}.000Z");
-        s.store.create_order(&o, &notification(&o)).await.unwrap();
+        s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
     }
     let latest = s.store.latest_notifications(&t.id, 3).await.unwrap();
     let titles: Vec<&str> = latest.iter().map(|n| n.title.as_str()).collect();
@@ -167,7 +195,7 @@ pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
         let tid = t.id.clone();
         handles.push(tokio::spawn(async move {
             let o = order(&tid, "RACE");
-            store.create_order(&o, &notification(&o)).await.unwrap()
+            store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap()
         }));
     }
     let mut created = 0;
@@ -185,7 +213,7 @@ pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
         let tid = t.id.clone();
         handles.push(tokio::spawn(async move {
             let o = order(&tid, &format!("C-{i}"));
-            store.create_order(&o, &notification(&o)).await.unwrap()
+            store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap()
         }));
     }
     for h in handles {
@@ -211,7 +239,7 @@ pub async fn bulk_insert_and_mark_all_read(s: Subject) {
     s.store.insert_notifications(&batch).await.unwrap();
     s.store.insert_notifications(&[]).await.unwrap();
     let ob = order(&b.id, "Y");
-    s.store.create_order(&ob, &notification(&ob)).await.unwrap();
+    s.store.create_order(&ob, &notification(&ob), &activity(&ob)).await.unwrap();
     // A notification for one user does not count tenant-wide.
     let mut personal = notification(&o);
     personal.id = ids::new_id();
@@ -258,6 +286,7 @@ conformance!(
     latest_is_newest_first_and_limited,
     concurrent_writers_of_one_order_number_store_it_once,
     bulk_insert_and_mark_all_read,
+    order_activity_is_recorded_once_per_order,
 );
 
 /// MongoDB has no transactions: a crash between the order and its
@@ -270,26 +299,48 @@ async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
     let t = tenant("acme");
     store.insert_tenant(&t).await.unwrap();
     let o = order(&t.id, "CRASH-1");
-    assert_eq!(store.create_order(&o, &notification(&o)).await.unwrap(), CreateOrder::Created);
+    assert_eq!(store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap(), CreateOrder::Created);
 
     // Simulate the crash: the notification write never happened.
     let client = mongodb::Client::with_uri_str(&uri).await.unwrap();
     let db = client.default_database().unwrap();
     let notifications = db.collection::<mongodb::bson::Document>("notifications");
     notifications.delete_many(mongodb::bson::doc! {}).await.unwrap();
+    db.collection::<mongodb::bson::Document>("activity_log").delete_many(mongodb::bson::doc! {}).await.unwrap();
     assert_eq!(store.unread_count(&t.id).await.unwrap(), 0);
 
     // The sender retries: the order is not duplicated, the notification is back, once.
     let retry = order(&t.id, "CRASH-1");
-    let outcome = store.create_order(&retry, &notification(&retry)).await.unwrap();
+    let outcome = store.create_order(&retry, &notification(&retry), &activity(&retry)).await.unwrap();
     assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
     assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
     let latest = store.latest_notifications(&t.id, 10).await.unwrap();
     assert_eq!(latest[0].metadata["orderId"], o.id.as_str());
-    store.create_order(&retry, &notification(&retry)).await.unwrap();
+    let trail = store.list_activity(&t.id, 10).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].entity_id, o.id);
+    store.create_order(&retry, &notification(&retry), &activity(&retry)).await.unwrap();
     assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
     assert_eq!(
         db.collection::<mongodb::bson::Document>("orders").count_documents(mongodb::bson::doc! {}).await.unwrap(),
         1
     );
+}
+
+/// SQLite enforces the audit trail's append-only rule itself.
+#[tokio::test]
+async fn sqlite_activity_log_refuses_updates_and_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let o = order(&t.id, "AO-1");
+    store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let update = conn.execute("UPDATE activity_log SET action = 'forged'", []);
+    assert!(update.unwrap_err().to_string().contains("append-only"));
+    let delete = conn.execute("DELETE FROM activity_log", []);
+    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    assert_eq!(store.list_activity(&t.id, 10).await.unwrap().len(), 1);
 }

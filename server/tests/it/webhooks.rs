@@ -28,6 +28,12 @@ async fn signed_order_is_stored_and_answered_in_the_seed_shape() {
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].title, "New order ORD-12345");
     assert_eq!(latest[0].metadata["orderId"], body["orderId"]);
+    let trail = srv.services.store.list_activity(&t.tenant.id, 10).await.unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].action, "order.created");
+    assert_eq!(trail[0].actor, "webhook:orders");
+    assert_eq!(trail[0].entity_id, body["orderId"].as_str().unwrap());
+    assert_eq!(trail[0].source_ip.as_deref(), Some("127.0.0.1"));
 }
 
 #[tokio::test]
