@@ -15,7 +15,7 @@ use std::{
 use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority};
 use server::{
     ids,
-    store::{mongo::MongoStore, sqlite::SqliteStore, Secret, Store, Tenant},
+    store::{mongo::MongoStore, sqlite::SqliteStore, Store, Tenant},
 };
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -27,7 +27,7 @@ fn tenant() -> Tenant {
         id: ids::new_id(),
         name: "bench".into(),
         slug: format!("bench-{}", ids::new_id()),
-        webhook_secret: Secret::new("whsec_bench".into()),
+        webhook_secret_sealed: "v1.bench".into(),
         created_at: ids::now_rfc3339(),
     }
 }

@@ -31,6 +31,9 @@ pub struct Config {
     pub client_url: Option<String>,
     /// `WEBHOOK_SECRET`: global fallback webhook secret.
     pub webhook_secret: Option<String>,
+    /// `HOOKBELL_SECRET_KEY`: base64 of 32 bytes; seals secrets at rest.
+    /// Development without it uses a key file beside the database.
+    pub secret_key: Option<String>,
     /// `REDIS_URL`: Socket.IO fan-out across processes.
     pub redis_url: Option<String>,
     /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
@@ -50,6 +53,7 @@ impl std::fmt::Debug for Config {
             .field("session_secret", &self.session_secret.as_ref().map(|_| "<set>"))
             .field("client_url", &self.client_url)
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
@@ -121,6 +125,7 @@ impl Config {
             client_url: get("CLIENT_URL"),
             webhook_secret: get("WEBHOOK_SECRET"),
             redis_url: get("REDIS_URL"),
+            secret_key: get("HOOKBELL_SECRET_KEY"),
             max_body_bytes,
         })
     }

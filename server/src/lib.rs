@@ -14,6 +14,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod realtime;
+pub mod sealing;
 pub mod service;
 pub mod signature;
 pub mod store;
@@ -38,6 +39,8 @@ pub enum StartError {
     Config(#[from] config::ConfigError),
     #[error("store: {0}")]
     Store(#[from] StoreError),
+    #[error("secrets at rest: {0}")]
+    Seal(#[from] sealing::SealError),
     #[error("startup: {0}")]
     Other(String),
 }
@@ -98,10 +101,23 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     }
 }
 
+/// The key that seals secrets at rest: `HOOKBELL_SECRET_KEY`, or in
+/// development a key file beside the database (created once).
+pub fn load_sealer(config: &Config) -> Result<sealing::Sealer, sealing::SealError> {
+    let key_file = (config.mode == Mode::Development)
+        .then(|| config.database_path.parent().unwrap_or(std::path::Path::new(".")).join("secret.key"));
+    sealing::Sealer::load(config.secret_key.as_deref(), key_file.as_deref())
+}
+
 /// Builds the router and services on `store`.
-pub fn build_with_store(config: Config, store: Arc<dyn Store>, leptos_options: LeptosOptions) -> Built {
+pub fn build_with_store(
+    config: Config,
+    store: Arc<dyn Store>,
+    sealer: sealing::Sealer,
+    leptos_options: LeptosOptions,
+) -> Built {
     let (socket_layer, io, broadcaster) = realtime::layer();
-    let services = Arc::new(Services::new(store, broadcaster, config));
+    let services = Arc::new(Services::new(store, broadcaster, config, sealer));
     realtime::attach(&io, services.clone());
     let state = http::AppState { services: services.clone(), leptos_options };
     Built { router: http::router(state, socket_layer), services }
@@ -113,9 +129,10 @@ pub async fn build(config: Config) -> Result<Built, StartError> {
     if config.redis_url.is_some() {
         tracing::warn!("REDIS_URL is set, but multi-node fan-out is not in this build yet; running single-node");
     }
+    let sealer = load_sealer(&config)?;
     let store = open_store(&config).await?;
     let options = leptos_options(&config);
-    let built = build_with_store(config, store, options);
+    let built = build_with_store(config, store, sealer, options);
     if built.services.config.mode == Mode::Development {
         let (tenant, secret) =
             built.services.ensure_demo_tenant().await.map_err(|e| StartError::Other(e.to_string()))?;

@@ -14,19 +14,21 @@ use std::sync::Arc;
 pub use ctx::{Ctx, Principal};
 pub use tenants::CreatedTenant;
 
-use crate::{config::Config, realtime::Broadcaster, store::Store};
+use crate::{config::Config, realtime::Broadcaster, sealing::Sealer, store::Store};
 
 /// Everything the service layer needs, shared by all handlers.
 pub struct Services {
     pub store: Arc<dyn Store>,
     pub broadcaster: Broadcaster,
     pub config: Config,
+    /// Seals secrets before they reach the store.
+    sealer: Sealer,
     /// The development demo tenant, when this process created or found one.
     demo_tenant_id: std::sync::OnceLock<String>,
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config) -> Self {
-        Self { store, broadcaster, config, demo_tenant_id: std::sync::OnceLock::new() }
+    pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config, sealer: Sealer) -> Self {
+        Self { store, broadcaster, config, sealer, demo_tenant_id: std::sync::OnceLock::new() }
     }
 }

@@ -26,11 +26,19 @@ impl Services {
             id: ids::new_id(),
             name: name.to_owned(),
             slug: slug.to_owned(),
-            webhook_secret: Secret::new(secret.clone()),
+            webhook_secret_sealed: self.sealer.seal(&secret),
             created_at: ids::now_rfc3339(),
         };
         self.store.insert_tenant(&tenant).await?;
         Ok(CreatedTenant { tenant, webhook_secret: secret })
+    }
+
+    /// The tenant's webhook secret in plain text (for verifying and signing only).
+    pub fn tenant_secret(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
+        self.sealer
+            .open(&tenant.webhook_secret_sealed)
+            .map(Secret::new)
+            .map_err(|e| ApiError::Internal(format!("tenant {}: {e}", tenant.id)))
     }
 
     /// Finds or creates the demo tenant (development only). Returns the

@@ -47,7 +47,7 @@ impl Services {
             return Err(ApiError::InvalidSignature);
         }
         let tenant = self.store.get_tenant(tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
-        if verify_hex(tenant.webhook_secret.expose(), body, signature) {
+        if verify_hex(self.tenant_secret(&tenant)?.expose(), body, signature) {
             Ok(())
         } else {
             Err(ApiError::InvalidSignature)

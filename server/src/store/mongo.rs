@@ -20,7 +20,7 @@ use mongodb::{
 };
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use super::{CreateOrder, Secret, Store, StoreError, StoreResult, Tenant};
+use super::{CreateOrder, Store, StoreError, StoreResult, Tenant};
 use crate::ids::format_time;
 
 /// The MongoDB store.
@@ -95,7 +95,7 @@ fn tenant_doc(t: &Tenant) -> StoreResult<Document> {
         "_id": oid(&t.id)?,
         "name": &t.name,
         "slug": &t.slug,
-        "webhookSecret": t.webhook_secret.expose(),
+        "webhookSecretSealed": &t.webhook_secret_sealed,
         "createdAt": to_date(&t.created_at)?,
     })
 }
@@ -105,7 +105,7 @@ fn tenant_from(d: &Document) -> StoreResult<Tenant> {
         id: d.get_object_id("_id").map_err(|_| corrupt("tenant _id"))?.to_hex(),
         name: d.get_str("name").map_err(|_| corrupt("tenant name"))?.to_owned(),
         slug: d.get_str("slug").map_err(|_| corrupt("tenant slug"))?.to_owned(),
-        webhook_secret: Secret::new(d.get_str("webhookSecret").map_err(|_| corrupt("tenant secret"))?.to_owned()),
+        webhook_secret_sealed: d.get_str("webhookSecretSealed").map_err(|_| corrupt("tenant secret"))?.to_owned(),
         created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("tenant createdAt"))?,
     })
 }

@@ -14,7 +14,7 @@ use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderSta
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
-use super::{CreateOrder, Secret, Store, StoreError, StoreResult, Tenant};
+use super::{CreateOrder, Store, StoreError, StoreResult, Tenant};
 
 /// Schema versions, applied in order; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
@@ -24,7 +24,7 @@ const MIGRATIONS: &[&str] = &[
         id TEXT PRIMARY KEY NOT NULL,
         name TEXT NOT NULL,
         slug TEXT NOT NULL UNIQUE,
-        webhook_secret TEXT NOT NULL,
+        webhook_secret_sealed TEXT NOT NULL,
         created_at TEXT NOT NULL
     ) STRICT;
 
@@ -183,14 +183,14 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-const TENANT_COLUMNS: &str = "id, name, slug, webhook_secret, created_at";
+const TENANT_COLUMNS: &str = "id, name, slug, webhook_secret_sealed, created_at";
 
 fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
         id: r.get(0)?,
         name: r.get(1)?,
         slug: r.get(2)?,
-        webhook_secret: Secret::new(r.get(3)?),
+        webhook_secret_sealed: r.get(3)?,
         created_at: r.get(4)?,
     })
 }
@@ -318,7 +318,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             c.execute(
                 &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-                params![t.id, t.name, t.slug, t.webhook_secret.expose(), t.created_at],
+                params![t.id, t.name, t.slug, t.webhook_secret_sealed, t.created_at],
             )
             .map_err(map_err)?;
             Ok(())

@@ -21,6 +21,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub services: Arc<Services>,
     pub http: reqwest::Client,
+    /// The SQLite file (unused when the config selects MongoDB).
+    pub db_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -45,14 +47,15 @@ impl TestServer {
         .expect("config");
         let store = server::open_store(&config).await.expect("open store");
         let options = LeptosOptions::builder().output_name("hookbell").build();
-        let built = server::build_with_store(config, store, options);
+        let sealer = server::load_sealer(&config).expect("secret key");
+        let built = server::build_with_store(config, store, sealer, options);
         if built.services.config.mode == server::config::Mode::Development {
             built.services.ensure_demo_tenant().await.expect("demo tenant");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         tokio::spawn(server::serve(listener, built.router));
-        TestServer { addr, services: built.services, http: reqwest::Client::new(), _dir: dir }
+        TestServer { addr, services: built.services, http: reqwest::Client::new(), db_path: db, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {

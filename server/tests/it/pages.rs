@@ -11,7 +11,7 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     // Two orders for the demo tenant, stored through the service layer.
     for n in ["D-1", "D-2"] {
         let body = order(&demo.id, n).to_string();
-        let sig = server::signature::sign_hex(demo.webhook_secret.expose(), body.as_bytes());
+        let sig = server::signature::sign_hex(srv.services.tenant_secret(&demo).unwrap().expose(), body.as_bytes());
         let (status, _) = srv.post_raw("/api/webhooks/orders", &body, Some(&sig)).await;
         assert_eq!(status, 201);
     }
@@ -40,7 +40,8 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
 
 #[tokio::test]
 async fn production_without_sign_in_shows_no_tenant_data() {
-    let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production")]).await;
+    let key = server::sealing::Sealer::generate_key();
+    let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
     let resp = srv
         .http
         .post(srv.url("/api/bell-state"))

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
 use server::{
     ids,
-    store::{mongo::MongoStore, sqlite::SqliteStore, CreateOrder, Secret, Store, StoreError, Tenant},
+    store::{mongo::MongoStore, sqlite::SqliteStore, CreateOrder, Store, StoreError, Tenant},
 };
 
 use crate::mongo_server::fresh_mongo_uri;
@@ -34,7 +34,7 @@ fn tenant(name: &str) -> Tenant {
         id: ids::new_id(),
         name: name.into(),
         slug: format!("{name}-{}", ids::new_id()),
-        webhook_secret: Secret::new(format!("whsec_{name}")),
+        webhook_secret_sealed: format!("v1.sealed-{name}"),
         created_at: ids::now_rfc3339(),
     }
 }

@@ -214,3 +214,35 @@ async fn a_store_that_fails_mid_flight_gives_503_json_with_retry_after() {
     let health: Value = resp.json().await.unwrap();
     assert_eq!(health["store"]["reachable"], false);
 }
+
+#[tokio::test]
+async fn webhook_secrets_are_sealed_at_rest() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let stored = srv.services.store.get_tenant(&t.tenant.id).await.unwrap().unwrap();
+    assert!(stored.webhook_secret_sealed.starts_with("v1."));
+    assert!(!stored.webhook_secret_sealed.contains(&t.webhook_secret));
+    assert_eq!(srv.services.tenant_secret(&stored).unwrap().expose(), t.webhook_secret);
+    // Not in the database file, the WAL included.
+    let mut bytes = std::fs::read(&srv.db_path).unwrap();
+    bytes.extend(std::fs::read(srv.db_path.with_extension("sqlite3-wal")).unwrap_or_default());
+    let needle = t.webhook_secret.as_bytes();
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle), "plain secret found in the database file");
+}
+
+#[tokio::test]
+async fn production_needs_a_secret_key() {
+    let prod = |key: Option<&str>| {
+        let key = key.map(str::to_owned);
+        server::config::Config::from_lookup(move |k| match k {
+            "HOOKBELL_ENV" => Some("production".into()),
+            "HOOKBELL_SECRET_KEY" => key.clone(),
+            _ => None,
+        })
+        .unwrap()
+    };
+    assert!(matches!(server::load_sealer(&prod(None)), Err(server::sealing::SealError::MissingKey)));
+    assert!(server::load_sealer(&prod(Some("short"))).is_err());
+    let key = server::sealing::Sealer::generate_key();
+    assert!(server::load_sealer(&prod(Some(&key))).is_ok());
+}
