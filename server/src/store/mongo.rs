@@ -280,33 +280,24 @@ impl MongoStore {
     }
 
     async fn create_indexes(&self) -> StoreResult<()> {
-        let unique = || IndexOptions::builder().unique(true).build();
-        self.tenants
-            .create_index(IndexModel::builder().keys(doc! {"slug": 1}).options(unique()).build())
-            .await
-            .map_err(map_err)?;
-        self.orders
-            .create_indexes([
-                IndexModel::builder().keys(doc! {"tenantId": 1, "orderNumber": 1}).options(unique()).build(),
-                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
-            ])
-            .await
-            .map_err(map_err)?;
-        self.notifications
-            .create_indexes([
-                IndexModel::builder().keys(doc! {"tenantId": 1, "sourceKey": 1}).options(unique()).build(),
-                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
-                IndexModel::builder().keys(doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}).build(),
-            ])
-            .await
-            .map_err(map_err)?;
-        self.activity
-            .create_indexes([
-                IndexModel::builder().keys(doc! {"tenantId": 1, "sourceKey": 1}).options(unique()).build(),
-                IndexModel::builder().keys(doc! {"tenantId": 1, "createdAt": -1}).build(),
-            ])
-            .await
-            .map_err(map_err)?;
+        // (collection, [(keys, unique)]): every index the queries above rely on.
+        let by_tenant_time = || (doc! {"tenantId": 1, "createdAt": -1}, false);
+        let once_per_source = || (doc! {"tenantId": 1, "sourceKey": 1}, true);
+        let plan = [
+            (&self.tenants, vec![(doc! {"slug": 1}, true)]),
+            (&self.orders, vec![(doc! {"tenantId": 1, "orderNumber": 1}, true), by_tenant_time()]),
+            (
+                &self.notifications,
+                vec![once_per_source(), by_tenant_time(), (doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false)],
+            ),
+            (&self.activity, vec![once_per_source(), by_tenant_time()]),
+        ];
+        for (collection, indexes) in plan {
+            let models = indexes.into_iter().map(|(keys, unique)| {
+                IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(unique).build()).build()
+            });
+            collection.create_indexes(models).await.map_err(map_err)?;
+        }
         Ok(())
     }
 

@@ -68,6 +68,16 @@ impl TestServer {
         self.services.create_tenant(name, &slug).await.expect("create tenant")
     }
 
+    /// Calls a server function (POST, no arguments) as the browser does.
+    pub async fn call_server_fn(&self, path: &str) -> reqwest::Response {
+        self.http
+            .post(self.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// POSTs `body` as-is with the given signature header (if any).
     pub async fn post_raw(&self, path: &str, body: &str, signature: Option<&str>) -> (u16, Value) {
         let mut req = self.http.post(self.url(path)).header("content-type", "application/json").body(body.to_owned());

@@ -24,13 +24,7 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     assert!(html.contains("New order D-2"), "latest notification missing");
     assert!(html.contains("/pkg/hookbell.js"), "hydration script missing");
 
-    let resp = srv
-        .http
-        .post(srv.url("/api/bell-state"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+    let resp = srv.call_server_fn("/api/bell-state").await;
     assert_eq!(resp.status(), 200);
     let state: Value = resp.json().await.unwrap();
     assert_eq!(state["unreadCount"], 2);
@@ -42,13 +36,7 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
 async fn production_without_sign_in_shows_no_tenant_data() {
     let key = server::sealing::Sealer::generate_key();
     let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
-    let resp = srv
-        .http
-        .post(srv.url("/api/bell-state"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .send()
-        .await
-        .unwrap();
+    let resp = srv.call_server_fn("/api/bell-state").await;
     assert!(resp.status().is_client_error() || resp.status().is_server_error());
     let text = resp.text().await.unwrap();
     assert!(text.contains("Sign-in is required"), "{text}");
