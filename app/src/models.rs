@@ -216,6 +216,37 @@ pub struct Order {
     pub updated_at: String,
 }
 
+/// Which webhook endpoints a tenant accepts (the seed's `webhookEndpoints`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookEndpoints {
+    pub orders: bool,
+    pub notifications: bool,
+    pub payments: bool,
+}
+
+/// A tenant's webhook settings, with the seed's field names and defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSettings {
+    pub webhook_enabled: bool,
+    pub webhook_endpoints: WebhookEndpoints,
+    /// 0–10.
+    pub webhook_retry_attempts: u32,
+    /// 1,000–120,000.
+    pub webhook_timeout_ms: u32,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            webhook_enabled: true,
+            webhook_endpoints: WebhookEndpoints { orders: true, notifications: true, payments: true },
+            webhook_retry_attempts: 3,
+            webhook_timeout_ms: 30_000,
+        }
+    }
+}
+
 /// One entry of a tenant's append-only audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -28,6 +28,7 @@ fn tenant() -> Tenant {
         name: "bench".into(),
         slug: format!("bench-{}", ids::new_id()),
         webhook_secret_sealed: "v1.bench".into(),
+        webhook_settings: Default::default(),
         created_at: ids::now_rfc3339(),
     }
 }

@@ -27,6 +27,7 @@ impl Services {
             name: name.to_owned(),
             slug: slug.to_owned(),
             webhook_secret_sealed: self.sealer.seal(&secret),
+            webhook_settings: Default::default(),
             created_at: ids::now_rfc3339(),
         };
         self.store.insert_tenant(&tenant).await?;

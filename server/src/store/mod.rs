@@ -13,7 +13,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-pub use app::models::{ActivityEntry, Notification, Order};
+pub use app::models::{ActivityEntry, Notification, Order, WebhookSettings};
 pub use model::{Secret, Tenant};
 
 /// Why a store operation failed.
@@ -55,6 +55,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// A tenant by id.
     async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>>;
+
+    /// Replaces a tenant's webhook settings; false when the tenant does not exist.
+    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool>;
 
     /// A tenant by its unique slug.
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;

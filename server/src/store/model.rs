@@ -48,6 +48,7 @@ pub struct Tenant {
     /// The webhook secret, sealed with the server key (see `sealing`): the
     /// store never holds it in plain text.
     pub webhook_secret_sealed: String,
+    pub webhook_settings: app::models::WebhookSettings,
     pub created_at: String,
 }
 

@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use app::models::{
+    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority, WebhookSettings,
+};
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
 use mongodb::{
@@ -97,7 +99,12 @@ fn tenant_doc(t: &Tenant) -> StoreResult<Document> {
         "slug": &t.slug,
         "webhookSecretSealed": &t.webhook_secret_sealed,
         "createdAt": to_date(&t.created_at)?,
+        "webhookSettings": settings_bson(&t.webhook_settings)?,
     })
+}
+
+fn settings_bson(s: &WebhookSettings) -> StoreResult<Bson> {
+    mongodb::bson::to_bson(s).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 fn tenant_from(d: &Document) -> StoreResult<Tenant> {
@@ -107,6 +114,10 @@ fn tenant_from(d: &Document) -> StoreResult<Tenant> {
         slug: d.get_str("slug").map_err(|_| corrupt("tenant slug"))?.to_owned(),
         webhook_secret_sealed: d.get_str("webhookSecretSealed").map_err(|_| corrupt("tenant secret"))?.to_owned(),
         created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("tenant createdAt"))?,
+        webhook_settings: match d.get("webhookSettings") {
+            Some(b) => mongodb::bson::from_bson(b.clone()).map_err(|_| corrupt("tenant webhookSettings"))?,
+            None => WebhookSettings::default(),
+        },
     })
 }
 
@@ -337,6 +348,17 @@ impl Store for MongoStore {
             return Ok(None);
         };
         self.tenants.find_one(doc! {"_id": id}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
+    }
+
+    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(false);
+        };
+        self.tenants
+            .update_one(doc! {"_id": id}, doc! {"$set": {"webhookSettings": settings_bson(settings)?}})
+            .await
+            .map(|r| r.matched_count > 0)
+            .map_err(map_err)
     }
 
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {

@@ -10,7 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority, WebhookSettings};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
@@ -83,6 +83,10 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
     CREATE TRIGGER activity_log_no_delete BEFORE DELETE ON activity_log
         BEGIN SELECT RAISE(ABORT, 'activity_log is append-only'); END;
+    "#,
+    // 3: per-tenant webhook settings (JSON, the seed's shape); NULL means the defaults.
+    r#"
+    ALTER TABLE tenants ADD COLUMN webhook_settings TEXT;
     "#,
 ];
 
@@ -183,7 +187,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-const TENANT_COLUMNS: &str = "id, name, slug, webhook_secret_sealed, created_at";
+const TENANT_COLUMNS: &str = "id, name, slug, webhook_secret_sealed, created_at, webhook_settings";
 
 fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
@@ -192,6 +196,10 @@ fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
         slug: r.get(2)?,
         webhook_secret_sealed: r.get(3)?,
         created_at: r.get(4)?,
+        webhook_settings: match r.get::<_, Option<String>>(5)? {
+            Some(json) => parse_json(5, &json)?,
+            None => WebhookSettings::default(),
+        },
     })
 }
 
@@ -317,8 +325,8 @@ impl Store for SqliteStore {
         let t = tenant.clone();
         self.with(move |c| {
             c.execute(
-                &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-                params![t.id, t.name, t.slug, t.webhook_secret_sealed, t.created_at],
+                &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![t.id, t.name, t.slug, t.webhook_secret_sealed, t.created_at, json_text(&t.webhook_settings)?],
             )
             .map_err(map_err)?;
             Ok(())
@@ -331,6 +339,16 @@ impl Store for SqliteStore {
         self.with(move |c| {
             c.query_row(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"), [id], tenant_from_row)
                 .optional()
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool> {
+        let (id, json) = (tenant_id.to_owned(), json_text(settings)?);
+        self.with(move |c| {
+            c.execute("UPDATE tenants SET webhook_settings = ?2 WHERE id = ?1", params![id, json])
+                .map(|n| n > 0)
                 .map_err(map_err)
         })
         .await

@@ -35,6 +35,7 @@ fn tenant(name: &str) -> Tenant {
         name: name.into(),
         slug: format!("{name}-{}", ids::new_id()),
         webhook_secret_sealed: format!("v1.sealed-{name}"),
+        webhook_settings: Default::default(),
         created_at: ids::now_rfc3339(),
     }
 }
@@ -103,6 +104,24 @@ pub async fn order_activity_is_recorded_once_per_order(s: Subject) {
     s.store.create_order(&again, &notification(&again), &activity(&again)).await.unwrap();
     assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry], "every field round-trips, once");
     assert!(s.store.list_activity(&b.id, 10).await.unwrap().is_empty());
+}
+
+pub async fn webhook_settings_default_and_update(s: Subject) {
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    let stored = s.store.get_tenant(&t.id).await.unwrap().unwrap();
+    assert_eq!(stored.webhook_settings, app::models::WebhookSettings::default());
+    let mut settings = stored.webhook_settings;
+    settings.webhook_enabled = false;
+    settings.webhook_endpoints.payments = false;
+    settings.webhook_retry_attempts = 7;
+    settings.webhook_timeout_ms = 120_000;
+    assert!(s.store.update_webhook_settings(&t.id, &settings).await.unwrap());
+    assert_eq!(s.store.get_tenant(&t.id).await.unwrap().unwrap().webhook_settings, settings);
+    assert!(!s.store.update_webhook_settings(&ids::new_id(), &settings).await.unwrap());
+    let other = tenant("other");
+    s.store.insert_tenant(&other).await.unwrap();
+    assert_eq!(s.store.get_tenant(&other.id).await.unwrap().unwrap().webhook_settings, Default::default());
 }
 
 pub async fn ping_answers(s: Subject) {
@@ -287,6 +306,7 @@ conformance!(
     concurrent_writers_of_one_order_number_store_it_once,
     bulk_insert_and_mark_all_read,
     order_activity_is_recorded_once_per_order,
+    webhook_settings_default_and_update,
 );
 
 /// MongoDB has no transactions: a crash between the order and its
