@@ -183,6 +183,34 @@ impl OrderStatus {
     }
 }
 
+/// Where an order's payment stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    #[default]
+    Pending,
+    Paid,
+    Failed,
+    Refunded,
+}
+
+impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 4] = [Self::Pending, Self::Paid, Self::Failed, Self::Refunded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Failed => "failed",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
 /// One line of an order. `price` is in minor units (cents).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -209,6 +237,9 @@ pub struct Order {
     pub amount_minor: i64,
     pub currency: String,
     pub status: OrderStatus,
+    pub payment_status: PaymentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_id: Option<String>,
     pub items: Vec<OrderItem>,
     #[serde(default)]
     pub metadata: serde_json::Value,

@@ -44,6 +44,8 @@ fn order(tenant_id: &str, i: usize) -> Order {
         amount_minor: 9999,
         currency: "USD".into(),
         status: OrderStatus::Paid,
+        payment_status: app::models::PaymentStatus::Paid,
+        payment_id: None,
         items: vec![],
         metadata: serde_json::json!({"source": "bench"}),
         created_at: now.clone(),

@@ -5,7 +5,7 @@
 
 use app::models::{
     events, format_minor, ActivityEntry, DashboardRefreshEvent, NewNotificationEvent, Notification, NotificationType,
-    Order, OrderItem, OrderStatus, Priority,
+    Order, OrderItem, OrderStatus, PaymentStatus, Priority,
 };
 use serde_json::{Map, Value};
 
@@ -352,6 +352,8 @@ fn validate_order(map: &Map<String, Value>, tenant_id: &str, now: &str) -> Resul
         amount_minor,
         currency,
         status,
+        payment_status: if status == OrderStatus::Paid { PaymentStatus::Paid } else { PaymentStatus::Pending },
+        payment_id: None,
         items,
         metadata,
         created_at: now.to_owned(),

@@ -72,6 +72,12 @@ pub trait Store: Send + Sync + 'static {
         activity: &ActivityEntry,
     ) -> StoreResult<CreateOrder>;
 
+    /// An order of the tenant by id (`None` for another tenant's order).
+    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
+
+    /// An order of the tenant by its order number.
+    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>>;
+
     /// The tenant's audit trail, newest first.
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
 

@@ -10,7 +10,8 @@
 use std::time::Duration;
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority, WebhookSettings,
+    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority,
+    WebhookSettings,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -143,6 +144,8 @@ fn order_doc(o: &Order) -> StoreResult<Document> {
         "amountMinor": o.amount_minor,
         "currency": &o.currency,
         "status": o.status.as_str(),
+        "paymentStatus": o.payment_status.as_str(),
+        "paymentId": opt_str(&o.payment_id),
         "items": items,
         "metadata": json_to_bson(&o.metadata)?,
         "createdAt": to_date(&o.created_at)?,
@@ -150,8 +153,7 @@ fn order_doc(o: &Order) -> StoreResult<Document> {
     })
 }
 
-/// Reads an order document back.
-pub fn order_from(d: &Document) -> StoreResult<Order> {
+fn order_from(d: &Document) -> StoreResult<Order> {
     let items = d
         .get_array("items")
         .map_err(|_| corrupt("order items"))?
@@ -175,6 +177,9 @@ pub fn order_from(d: &Document) -> StoreResult<Order> {
         amount_minor: d.get_i64("amountMinor").map_err(|_| corrupt("amountMinor"))?,
         currency: d.get_str("currency").map_err(|_| corrupt("currency"))?.to_owned(),
         status: OrderStatus::parse(d.get_str("status").unwrap_or_default()).ok_or_else(|| corrupt("status"))?,
+        payment_status: PaymentStatus::parse(d.get_str("paymentStatus").unwrap_or("pending"))
+            .ok_or_else(|| corrupt("paymentStatus"))?,
+        payment_id: get_opt_str(d, "paymentId"),
         items,
         metadata: bson_to_json(d.get("metadata")),
         created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("order createdAt"))?,
@@ -400,6 +405,32 @@ impl Store for MongoStore {
             }
             Err(e) => Err(map_err(e)),
         }
+    }
+
+    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+        let (Ok(t), Ok(o)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(order_id)) else {
+            return Ok(None);
+        };
+        self.orders
+            .find_one(doc! {"_id": o, "tenantId": t})
+            .await
+            .map_err(map_err)?
+            .as_ref()
+            .map(order_from)
+            .transpose()
+    }
+
+    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
+        let Ok(t) = ObjectId::parse_str(tenant_id) else {
+            return Ok(None);
+        };
+        self.orders
+            .find_one(doc! {"tenantId": t, "orderNumber": order_number})
+            .await
+            .map_err(map_err)?
+            .as_ref()
+            .map(order_from)
+            .transpose()
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {

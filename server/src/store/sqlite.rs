@@ -10,7 +10,9 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderStatus, Priority, WebhookSettings};
+use app::models::{
+    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, WebhookSettings,
+};
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
 
@@ -87,6 +89,11 @@ const MIGRATIONS: &[&str] = &[
     // 3: per-tenant webhook settings (JSON, the seed's shape); NULL means the defaults.
     r#"
     ALTER TABLE tenants ADD COLUMN webhook_settings TEXT;
+    "#,
+    // 4: payment state of orders.
+    r#"
+    ALTER TABLE orders ADD COLUMN payment_status TEXT NOT NULL DEFAULT 'pending';
+    ALTER TABLE orders ADD COLUMN payment_id TEXT;
     "#,
 ];
 
@@ -290,9 +297,12 @@ fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
     })
 }
 
-/// Reads an order back (used by tests and, later, the orders API).
-pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+const ORDER_COLUMNS: &str = "id, tenant_id, order_number, customer_name, customer_email, amount_minor, currency, \
+     status, items, metadata, created_at, updated_at, payment_status, payment_id";
+
+fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(7)?;
+    let payment_status: String = r.get(12)?;
     let items: String = r.get(8)?;
     let metadata: String = r.get(9)?;
     Ok(Order {
@@ -308,6 +318,8 @@ pub fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         metadata: parse_json(9, &metadata)?,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        payment_status: PaymentStatus::parse(&payment_status).ok_or_else(|| bad_enum(12, "payment status"))?,
+        payment_id: r.get(13)?,
     })
 }
 
@@ -377,10 +389,11 @@ impl Store for SqliteStore {
             let tx = c.transaction().map_err(map_err)?;
             let inserted = tx
                 .execute(
-                    "INSERT INTO orders (id, tenant_id, order_number, customer_name, customer_email, amount_minor, \
-                     currency, status, items, metadata, created_at, updated_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) \
-                     ON CONFLICT (tenant_id, order_number) DO NOTHING",
+                    &format!(
+                        "INSERT INTO orders ({ORDER_COLUMNS}) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+                         ON CONFLICT (tenant_id, order_number) DO NOTHING"
+                    ),
                     params![
                         o.id,
                         o.tenant_id,
@@ -394,6 +407,8 @@ impl Store for SqliteStore {
                         json_text(&o.metadata)?,
                         o.created_at,
                         o.updated_at,
+                        o.payment_status.as_str(),
+                        o.payment_id,
                     ],
                 )
                 .map_err(map_err)?;
@@ -411,6 +426,34 @@ impl Store for SqliteStore {
             insert_activity(&tx, &a)?;
             tx.commit().map_err(map_err)?;
             Ok(CreateOrder::Created)
+        })
+        .await
+    }
+
+    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+        let (t, o) = (tenant_id.to_owned(), order_id.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND id = ?2"),
+                params![t, o],
+                order_from_row,
+            )
+            .optional()
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
+        let (t, n) = (tenant_id.to_owned(), order_number.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND order_number = ?2"),
+                params![t, n],
+                order_from_row,
+            )
+            .optional()
+            .map_err(map_err)
         })
         .await
     }

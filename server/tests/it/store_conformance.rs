@@ -51,6 +51,8 @@ fn order(tenant_id: &str, number: &str) -> Order {
         amount_minor: 9999,
         currency: "USD".into(),
         status: OrderStatus::Paid,
+        payment_status: app::models::PaymentStatus::Paid,
+        payment_id: Some("pay_123".into()),
         items: vec![OrderItem { product_id: Some("p1".into()), product_name: None, quantity: 2, price_minor: 4999 }],
         metadata: serde_json::json!({"source": "test", "nested": {"n": 1}}),
         created_at: now.clone(),
@@ -152,6 +154,13 @@ pub async fn orders_create_their_notification_once(s: Subject) {
     assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
     let latest = s.store.latest_notifications(&t.id, 10).await.unwrap();
     assert_eq!(latest, vec![n.clone()], "every notification field round-trips");
+    assert_eq!(s.store.get_order(&t.id, &o.id).await.unwrap(), Some(o.clone()), "every order field round-trips");
+    assert_eq!(s.store.get_order_by_number(&t.id, "ORD-1").await.unwrap(), Some(o.clone()));
+    let other = tenant("other");
+    s.store.insert_tenant(&other).await.unwrap();
+    assert_eq!(s.store.get_order(&other.id, &o.id).await.unwrap(), None, "scoped by tenant");
+    assert_eq!(s.store.get_order_by_number(&other.id, "ORD-1").await.unwrap(), None);
+    assert_eq!(s.store.get_order(&t.id, "nope").await.unwrap(), None);
 
     // Same order number again: nothing new, and the first order's id comes back.
     let again = order(&t.id, "ORD-1");
