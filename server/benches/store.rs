@@ -106,7 +106,9 @@ async fn seed(store: &dyn Store, tenant_id: &str, count: usize) {
     }
 }
 
-async fn bench(name: &str, store: Arc<dyn Store>) -> Vec<String> {
+/// `queries`: how many latest-50 reads to time (SecantusDB, a Python server,
+/// scans for sorted reads, so its run uses fewer).
+async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String> {
     let creates = env_usize("BENCH_CREATES", 500);
     let big = env_usize("BENCH_BIG_TENANT", 100_000);
     let mark = env_usize("BENCH_MARK_ALL", 10_000);
@@ -135,6 +137,7 @@ async fn bench(name: &str, store: Arc<dyn Store>) -> Vec<String> {
         samples.push(start.elapsed());
     }
     rows.push(Stats { samples }.row(name, "create order + notification + activity"));
+    eprintln!("{}", rows.last().unwrap());
 
     // 2. latest 50 of a tenant holding `big`.
     let t = tenant();
@@ -143,13 +146,14 @@ async fn bench(name: &str, store: Arc<dyn Store>) -> Vec<String> {
     seed(store.as_ref(), &t.id, big).await;
     eprintln!("{name}: seeded {big} notifications in {:.1}s", seeding.elapsed().as_secs_f64());
     let mut samples = Vec::new();
-    for _ in 0..200 {
+    for _ in 0..queries {
         let start = Instant::now();
         let got = store.latest_notifications(&t.id, 50).await.unwrap();
         samples.push(start.elapsed());
         assert_eq!(got.len(), 50);
     }
     rows.push(Stats { samples }.row(name, &format!("latest 50 of {big}")));
+    eprintln!("{}", rows.last().unwrap());
 
     // 3. mark all read on `mark` unread, three fresh tenants.
     let mut samples = Vec::new();
@@ -172,12 +176,12 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut rows = Vec::new();
     let sqlite = SqliteStore::open(dir.path().join("bench.sqlite3")).await.unwrap();
-    rows.extend(bench("sqlite", Arc::new(sqlite)).await);
+    rows.extend(bench("sqlite", Arc::new(sqlite), env_usize("BENCH_QUERIES", 200)).await);
     match std::env::var("HOOKBELL_BENCH_MONGODB_URI") {
         Ok(uri) => {
             let wc = server::store::mongo::parse_write_concern(None).unwrap();
             let mongo = MongoStore::connect(&uri, wc).await.expect("connect to MongoDB");
-            rows.extend(bench("mongodb (SecantusDB)", Arc::new(mongo)).await);
+            rows.extend(bench("mongodb (SecantusDB)", Arc::new(mongo), env_usize("BENCH_MONGO_QUERIES", 5)).await);
         }
         Err(_) => eprintln!("HOOKBELL_BENCH_MONGODB_URI unset: MongoDB skipped (scripts/bench-store.sh sets it)"),
     }
