@@ -329,6 +329,24 @@ impl MongoStore {
     }
 }
 
+impl MongoStore {
+    async fn find_order(&self, filter: Document) -> StoreResult<Option<Order>> {
+        self.orders.find_one(filter).await.map_err(map_err)?.as_ref().map(order_from).transpose()
+    }
+
+    /// The newest `limit` documents matching `filter`, newest first.
+    async fn find_latest(coll: &Collection<Document>, filter: Document, limit: u32) -> StoreResult<Vec<Document>> {
+        coll.find(filter)
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)
+    }
+}
+
 /// The notification announcing order `order_id`.
 fn order_source_key(order_id: &str) -> String {
     format!("order:{order_id}")
@@ -411,42 +429,21 @@ impl Store for MongoStore {
         let (Ok(t), Ok(o)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(order_id)) else {
             return Ok(None);
         };
-        self.orders
-            .find_one(doc! {"_id": o, "tenantId": t})
-            .await
-            .map_err(map_err)?
-            .as_ref()
-            .map(order_from)
-            .transpose()
+        self.find_order(doc! {"_id": o, "tenantId": t}).await
     }
 
     async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
         let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(None);
         };
-        self.orders
-            .find_one(doc! {"tenantId": t, "orderNumber": order_number})
-            .await
-            .map_err(map_err)?
-            .as_ref()
-            .map(order_from)
-            .transpose()
+        self.find_order(doc! {"tenantId": t, "orderNumber": order_number}).await
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
-        let docs: Vec<Document> = self
-            .activity
-            .find(doc! {"tenantId": id})
-            .sort(doc! {"createdAt": -1, "_id": -1})
-            .limit(i64::from(limit))
-            .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
+        let docs = Self::find_latest(&self.activity, doc! {"tenantId": id}, limit).await?;
         docs.iter().map(activity_from).collect()
     }
 
@@ -489,16 +486,7 @@ impl Store for MongoStore {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
-        let docs: Vec<Document> = self
-            .notifications
-            .find(doc! {"tenantId": id, "isDismissed": false})
-            .sort(doc! {"createdAt": -1, "_id": -1})
-            .limit(i64::from(limit))
-            .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
+        let docs = Self::find_latest(&self.notifications, doc! {"tenantId": id, "isDismissed": false}, limit).await?;
         docs.iter().map(notification_from).collect()
     }
 }
