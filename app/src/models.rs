@@ -298,6 +298,32 @@ pub struct ActivityEntry {
     pub created_at: String,
 }
 
+/// One received webhook request, accepted or not (the webhook event log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEvent {
+    pub id: String,
+    /// The tenant the request named, when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `orders`, `notifications`, `payments`.
+    pub endpoint: String,
+    /// Whether the signature checked out.
+    pub verified: bool,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub outcome: String,
+    pub status_code: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub latency_ms: u32,
+    /// The body, capped (see `body_truncated`).
+    pub body: String,
+    pub body_truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    pub received_at: String,
+}
+
 /// What the dashboard header needs on first render: whose dashboard, and the bell's count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -18,6 +18,8 @@ use server::{
     store::{mongo::MongoStore, sqlite::SqliteStore, Store, Tenant},
 };
 
+const DAY: Duration = Duration::from_secs(86_400);
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -180,7 +182,7 @@ async fn main() {
     match std::env::var("HOOKBELL_BENCH_MONGODB_URI") {
         Ok(uri) => {
             let wc = server::store::mongo::parse_write_concern(None).unwrap();
-            let mongo = MongoStore::connect(&uri, wc).await.expect("connect to MongoDB");
+            let mongo = MongoStore::connect(&uri, wc, DAY).await.expect("connect to MongoDB");
             rows.extend(bench("mongodb (SecantusDB)", Arc::new(mongo), env_usize("BENCH_MONGO_QUERIES", 5)).await);
         }
         Err(_) => eprintln!("HOOKBELL_BENCH_MONGODB_URI unset: MongoDB skipped (scripts/bench-store.sh sets it)"),

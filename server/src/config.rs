@@ -23,6 +23,8 @@ pub struct Config {
     pub mongodb_uri: Option<String>,
     /// `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count; always journaled.
     pub mongodb_write_concern: Option<String>,
+    /// `HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS`: how long the webhook event log keeps a request (default 30).
+    pub webhook_event_retention_days: u32,
     /// `HOOKBELL_STORE_CONNECT_ATTEMPTS`: tries to reach the store at start-up (default 8).
     pub store_connect_attempts: u32,
     /// `SESSION_SECRET`: keys session cookies (identity issue).
@@ -50,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("mongodb_uri", &self.mongodb_uri.as_ref().map(|_| "<set>"))
             .field("mongodb_write_concern", &self.mongodb_write_concern)
             .field("store_connect_attempts", &self.store_connect_attempts)
+            .field("webhook_event_retention_days", &self.webhook_event_retention_days)
             .field("session_secret", &self.session_secret.as_ref().map(|_| "<set>"))
             .field("client_url", &self.client_url)
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
@@ -73,6 +76,11 @@ pub const DEFAULT_DATABASE_PATH: &str = "data/hookbell.sqlite3";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 
 impl Config {
+    /// The webhook event log's retention as a duration.
+    pub fn webhook_event_retention(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.webhook_event_retention_days) * 86_400)
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|k| std::env::var(k).ok())
@@ -110,6 +118,13 @@ impl Config {
                 message: format!("expected a whole number of at least 1, got {v:?}"),
             })?,
         };
+        let webhook_event_retention_days = match get("HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS") {
+            None => 30,
+            Some(v) => v.parse().ok().filter(|n| (1..=3650).contains(n)).ok_or_else(|| ConfigError {
+                var: "HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS",
+                message: format!("expected whole days from 1 to 3650, got {v:?}"),
+            })?,
+        };
         let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
         if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
             return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });
@@ -118,6 +133,7 @@ impl Config {
             mode,
             mongodb_write_concern,
             store_connect_attempts,
+            webhook_event_retention_days,
             site_addr,
             database_path: get("DATABASE_PATH").unwrap_or_else(|| DEFAULT_DATABASE_PATH.to_owned()).into(),
             mongodb_uri: get("MONGODB_URI"),

@@ -75,7 +75,9 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
             Some(uri) => {
                 let wc = store::mongo::parse_write_concern(config.mongodb_write_concern.as_deref())
                     .map_err(StoreError::Internal)?;
-                store::mongo::MongoStore::connect(uri, wc).await.map(|s| Arc::new(s) as Arc<dyn Store>)
+                store::mongo::MongoStore::connect(uri, wc, config.webhook_event_retention())
+                    .await
+                    .map(|s| Arc::new(s) as Arc<dyn Store>)
             }
             None => SqliteStore::open(&config.database_path).await.map(|s| Arc::new(s) as Arc<dyn Store>),
         };
@@ -133,6 +135,7 @@ pub async fn build(config: Config) -> Result<Built, StartError> {
     let store = open_store(&config).await?;
     let options = leptos_options(&config);
     let built = build_with_store(config, store, sealer, options);
+    tokio::spawn(service::webhooks::retention_loop(built.services.clone()));
     if built.services.config.mode == Mode::Development {
         let (tenant, secret) =
             built.services.ensure_demo_tenant().await.map_err(|e| StartError::Other(e.to_string()))?;

@@ -5,7 +5,7 @@
 
 use app::models::{
     events, format_minor, ActivityEntry, DashboardRefreshEvent, NewNotificationEvent, Notification, NotificationType,
-    Order, OrderItem, OrderStatus, PaymentStatus, Priority,
+    Order, OrderItem, OrderStatus, PaymentStatus, Priority, WebhookEvent,
 };
 use serde_json::{Map, Value};
 
@@ -57,6 +57,66 @@ impl Services {
     /// `POST /api/webhooks/orders`: stores the order and its notification and
     /// pushes `new-notification` and `dashboard-refresh` to the tenant's room.
     pub async fn ingest_order(
+        &self,
+        body: &[u8],
+        signature: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Result<OrderAccepted, ApiError> {
+        let started = std::time::Instant::now();
+        let result = self.ingest_order_inner(body, signature, source_ip.clone()).await;
+        self.record_event("orders", body, &result, started, source_ip).await;
+        result
+    }
+
+    /// Records one request in the webhook event log; a failure to record is
+    /// logged and does not change the answer (the order itself is stored).
+    async fn record_event(
+        &self,
+        endpoint: &str,
+        body: &[u8],
+        result: &Result<OrderAccepted, ApiError>,
+        started: std::time::Instant,
+        source_ip: Option<String>,
+    ) {
+        let tenant_id = parse_object(body)
+            .ok()
+            .and_then(|m| m.get("tenantId").and_then(Value::as_str).map(str::to_owned))
+            .filter(|t| ids::is_id(t));
+        let (outcome, status_code, reason, verified) = match result {
+            Ok(a) if a.duplicate => ("duplicate", 200, None, true),
+            Ok(_) => ("accepted", 201, None, true),
+            Err(e) => {
+                let verified = matches!(e, ApiError::Validation(_)) && tenant_id.is_some();
+                ("rejected", e.status().as_u16(), Some(e.public_message()), verified)
+            }
+        };
+        let capped = &body[..body.len().min(EVENT_BODY_CAP)];
+        let event = WebhookEvent {
+            id: ids::new_id(),
+            tenant_id,
+            endpoint: endpoint.to_owned(),
+            verified,
+            outcome: outcome.to_owned(),
+            status_code,
+            reason,
+            latency_ms: started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32,
+            body: String::from_utf8_lossy(capped).into_owned(),
+            body_truncated: body.len() > EVENT_BODY_CAP,
+            source_ip,
+            received_at: ids::now_rfc3339(),
+        };
+        if let Err(e) = self.store.record_webhook_event(&event).await {
+            tracing::warn!(error = %e, "could not record webhook event");
+        }
+    }
+
+    /// Deletes webhook events older than the retention period.
+    pub async fn purge_expired_webhook_events(&self) -> Result<u64, ApiError> {
+        let cutoff = time::OffsetDateTime::now_utc() - self.config.webhook_event_retention();
+        Ok(self.store.purge_webhook_events(&ids::format_time(cutoff)).await?)
+    }
+
+    async fn ingest_order_inner(
         &self,
         body: &[u8],
         signature: Option<&str>,
@@ -118,6 +178,22 @@ impl Services {
             .to_tenant(&tenant_id, events::NEW_NOTIFICATION, &NewNotificationEvent { notification, unread_count })
             .await;
         Ok(())
+    }
+}
+
+/// How much of a body the webhook event log keeps.
+pub const EVENT_BODY_CAP: usize = 8 * 1024;
+
+/// Purges expired webhook events hourly, for stores without TTL indexes.
+pub async fn retention_loop(services: std::sync::Arc<Services>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match services.purge_expired_webhook_events().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired webhook events removed"),
+            Err(e) => tracing::warn!(error = %e, "webhook event purge failed"),
+        }
     }
 }
 

@@ -13,7 +13,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-pub use app::models::{ActivityEntry, Notification, Order, WebhookSettings};
+pub use app::models::{ActivityEntry, Notification, Order, WebhookEvent, WebhookSettings};
 pub use model::{Secret, Tenant};
 
 /// Why a store operation failed.
@@ -77,6 +77,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// An order of the tenant by its order number.
     async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>>;
+
+    /// Records a received webhook request.
+    async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()>;
+
+    /// The tenant's received webhooks, newest first.
+    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>>;
+
+    /// Deletes webhook events received before `before` (RFC 3339); returns how many.
+    /// (MongoDB also expires them with a TTL index.)
+    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64>;
 
     /// The tenant's audit trail, newest first.
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use app::models::{
     ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority,
-    WebhookSettings,
+    WebhookEvent, WebhookSettings,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -33,6 +33,9 @@ pub struct MongoStore {
     orders: Collection<Document>,
     notifications: Collection<Document>,
     activity: Collection<Document>,
+    webhook_events: Collection<Document>,
+    /// How long webhook events live before the TTL index removes them.
+    event_retention: Duration,
 }
 
 const DUPLICATE_KEY: i32 = 11000;
@@ -258,6 +261,41 @@ fn activity_from(d: &Document) -> StoreResult<ActivityEntry> {
     })
 }
 
+fn event_doc(e: &WebhookEvent) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&e.id)?,
+        "tenantId": e.tenant_id.as_deref().and_then(|t| ObjectId::parse_str(t).ok()).map(Bson::ObjectId).unwrap_or(Bson::Null),
+        "endpoint": &e.endpoint,
+        "verified": e.verified,
+        "outcome": &e.outcome,
+        "statusCode": i32::from(e.status_code),
+        "reason": opt_str(&e.reason),
+        "latencyMs": i64::from(e.latency_ms),
+        "body": &e.body,
+        "bodyTruncated": e.body_truncated,
+        "sourceIp": opt_str(&e.source_ip),
+        "receivedAt": to_date(&e.received_at)?,
+    })
+}
+
+fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
+    let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
+    Ok(WebhookEvent {
+        id: d.get_object_id("_id").map_err(|_| corrupt("event _id"))?.to_hex(),
+        tenant_id: d.get_object_id("tenantId").ok().map(|o| o.to_hex()),
+        endpoint: text("endpoint")?,
+        verified: d.get_bool("verified").map_err(|_| corrupt("verified"))?,
+        outcome: text("outcome")?,
+        status_code: d.get_i32("statusCode").map_err(|_| corrupt("statusCode"))? as u16,
+        reason: get_opt_str(d, "reason"),
+        latency_ms: d.get_i64("latencyMs").map_err(|_| corrupt("latencyMs"))? as u32,
+        body: text("body")?,
+        body_truncated: d.get_bool("bodyTruncated").unwrap_or(false),
+        source_ip: get_opt_str(d, "sourceIp"),
+        received_at: get_opt_date(d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
+    })
+}
+
 /// Parses `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count.
 pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> {
     let w = match value.map(str::trim) {
@@ -270,24 +308,26 @@ pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> 
 impl MongoStore {
     /// Connects to `uri` (database from the URI's path, else `hookbell`) and
     /// creates every index. Fails fast (a few seconds) when the server is down.
-    pub async fn connect(uri: &str, write_concern: WriteConcern) -> StoreResult<Self> {
+    pub async fn connect(uri: &str, write_concern: WriteConcern, event_retention: Duration) -> StoreResult<Self> {
         let mut options = ClientOptions::parse(uri).await.map_err(|e| StoreError::Unavailable(e.to_string()))?;
         options.app_name = Some("hookbell".into());
         options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
         options.connect_timeout.get_or_insert(Duration::from_secs(5));
         let db_name = options.default_database.clone().unwrap_or_else(|| "hookbell".into());
         let client = Client::with_options(options).map_err(map_err)?;
-        Self::open(client.database(&db_name), write_concern).await
+        Self::open(client.database(&db_name), write_concern, event_retention).await
     }
 
     /// Uses `db`, creating indexes.
-    pub async fn open(db: Database, write_concern: WriteConcern) -> StoreResult<Self> {
+    pub async fn open(db: Database, write_concern: WriteConcern, event_retention: Duration) -> StoreResult<Self> {
         let opts = CollectionOptions::builder().write_concern(write_concern).build();
         let store = Self {
             tenants: db.collection_with_options("tenants", opts.clone()),
             orders: db.collection_with_options("orders", opts.clone()),
             notifications: db.collection_with_options("notifications", opts.clone()),
-            activity: db.collection_with_options("activity_log", opts),
+            activity: db.collection_with_options("activity_log", opts.clone()),
+            webhook_events: db.collection_with_options("webhook_events", opts),
+            event_retention,
             db,
         };
         store.ping().await?;
@@ -308,6 +348,16 @@ impl MongoStore {
             ),
             (&self.activity, vec![once_per_source(), by_tenant_time()]),
         ];
+        self.webhook_events
+            .create_indexes([
+                IndexModel::builder().keys(doc! {"tenantId": 1, "receivedAt": -1}).build(),
+                IndexModel::builder()
+                    .keys(doc! {"receivedAt": 1})
+                    .options(IndexOptions::builder().expire_after(self.event_retention).build())
+                    .build(),
+            ])
+            .await
+            .map_err(map_err)?;
         for (collection, indexes) in plan {
             let models = indexes.into_iter().map(|(keys, unique)| {
                 IndexModel::builder().keys(keys).options(IndexOptions::builder().unique(unique).build()).build()
@@ -437,6 +487,35 @@ impl Store for MongoStore {
             return Ok(None);
         };
         self.find_order(doc! {"tenantId": t, "orderNumber": order_number}).await
+    }
+
+    async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
+        self.webhook_events.insert_one(event_doc(event)?).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        let docs = self
+            .webhook_events
+            .find(doc! {"tenantId": id})
+            .sort(doc! {"receivedAt": -1, "_id": -1})
+            .limit(i64::from(limit))
+            .await
+            .map_err(map_err)?
+            .try_collect::<Vec<Document>>()
+            .await
+            .map_err(map_err)?;
+        docs.iter().map(event_from).collect()
+    }
+
+    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
+        self.webhook_events
+            .delete_many(doc! {"receivedAt": {"$lt": to_date(before)?}})
+            .await
+            .map(|r| r.deleted_count)
+            .map_err(map_err)
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {

@@ -11,7 +11,8 @@ use std::{
 };
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, WebhookSettings,
+    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, WebhookEvent,
+    WebhookSettings,
 };
 use async_trait::async_trait;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
@@ -94,6 +95,25 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE orders ADD COLUMN payment_status TEXT NOT NULL DEFAULT 'pending';
     ALTER TABLE orders ADD COLUMN payment_id TEXT;
+    "#,
+    // 5: the webhook event log (every request, with a capped body), kept for a retention period.
+    r#"
+    CREATE TABLE webhook_events (
+        id TEXT PRIMARY KEY NOT NULL,
+        tenant_id TEXT,
+        endpoint TEXT NOT NULL,
+        verified INTEGER NOT NULL,
+        outcome TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        reason TEXT,
+        latency_ms INTEGER NOT NULL,
+        body TEXT NOT NULL,
+        body_truncated INTEGER NOT NULL,
+        source_ip TEXT,
+        received_at TEXT NOT NULL
+    ) STRICT;
+    CREATE INDEX webhook_events_tenant_received ON webhook_events (tenant_id, received_at);
+    CREATE INDEX webhook_events_received ON webhook_events (received_at);
     "#,
 ];
 
@@ -259,6 +279,26 @@ fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
     )
     .map_err(map_err)?;
     Ok(())
+}
+
+const EVENT_COLUMNS: &str = "id, tenant_id, endpoint, verified, outcome, status_code, reason, latency_ms, body, \
+     body_truncated, source_ip, received_at";
+
+fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
+    Ok(WebhookEvent {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        endpoint: r.get(2)?,
+        verified: r.get(3)?,
+        outcome: r.get(4)?,
+        status_code: r.get(5)?,
+        reason: r.get(6)?,
+        latency_ms: r.get(7)?,
+        body: r.get(8)?,
+        body_truncated: r.get(9)?,
+        source_ip: r.get(10)?,
+        received_at: r.get(11)?,
+    })
 }
 
 const ACTIVITY_COLUMNS: &str = "id, tenant_id, actor, action, entity, entity_id, details, source_ip, created_at";
@@ -454,6 +494,55 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
+        let e = event.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                params![
+                    e.id,
+                    e.tenant_id,
+                    e.endpoint,
+                    e.verified,
+                    e.outcome,
+                    e.status_code,
+                    e.reason,
+                    e.latency_ms,
+                    e.body,
+                    e.body_truncated,
+                    e.source_ip,
+                    e.received_at
+                ],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>> {
+        let id = tenant_id.to_owned();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 \
+                     ORDER BY received_at DESC, id DESC LIMIT ?2"
+                ))
+                .map_err(map_err)?;
+            let rows = stmt.query_map(params![id, limit], event_from_row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
+        let before = before.to_owned();
+        self.with(move |c| {
+            c.execute("DELETE FROM webhook_events WHERE received_at < ?1", [before]).map(|n| n as u64).map_err(map_err)
         })
         .await
     }

@@ -11,6 +11,8 @@ use server::{
 
 use crate::mongo_server::fresh_mongo_uri;
 
+const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 /// A store under test and whatever keeps its backing alive.
 pub struct Subject {
     pub store: Arc<dyn Store>,
@@ -25,7 +27,7 @@ pub async fn sqlite() -> Subject {
 
 pub async fn mongo() -> Subject {
     let wc = server::store::mongo::parse_write_concern(None).unwrap();
-    let store = MongoStore::connect(&fresh_mongo_uri(), wc).await.expect("connect to SecantusDB");
+    let store = MongoStore::connect(&fresh_mongo_uri(), wc, DAY).await.expect("connect to SecantusDB");
     Subject { store: Arc::new(store), _keep: None }
 }
 
@@ -124,6 +126,36 @@ pub async fn webhook_settings_default_and_update(s: Subject) {
     let other = tenant("other");
     s.store.insert_tenant(&other).await.unwrap();
     assert_eq!(s.store.get_tenant(&other.id).await.unwrap().unwrap().webhook_settings, Default::default());
+}
+
+pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let event = |tenant: Option<&str>, at: &str, outcome: &str| app::models::WebhookEvent {
+        id: ids::new_id(),
+        tenant_id: tenant.map(str::to_owned),
+        endpoint: "orders".into(),
+        verified: outcome != "rejected",
+        outcome: outcome.into(),
+        status_code: if outcome == "rejected" { 401 } else { 201 },
+        reason: (outcome == "rejected").then(|| "Webhook signature missing or invalid".into()),
+        latency_ms: 3,
+        body: r#"{"tenantId":"x"}"#.into(),
+        body_truncated: false,
+        source_ip: Some("127.0.0.1".into()),
+        received_at: at.into(),
+    };
+    let old = event(Some(&a.id), "2026-01-01T00:00:00.000Z", "accepted");
+    let new = event(Some(&a.id), "2026-06-01T00:00:00.000Z", "rejected");
+    let anonymous = event(None, "2026-01-01T00:00:00.000Z", "rejected");
+    for e in [&old, &new, &anonymous] {
+        s.store.record_webhook_event(e).await.unwrap();
+    }
+    assert_eq!(s.store.list_webhook_events(&a.id, 10).await.unwrap(), vec![new.clone(), old.clone()]);
+    assert_eq!(s.store.list_webhook_events(&a.id, 1).await.unwrap(), vec![new.clone()]);
+    assert!(s.store.list_webhook_events(&ids::new_id(), 10).await.unwrap().is_empty());
+    assert_eq!(s.store.purge_webhook_events("2026-03-01T00:00:00.000Z").await.unwrap(), 2);
+    assert_eq!(s.store.list_webhook_events(&a.id, 10).await.unwrap(), vec![new]);
 }
 
 pub async fn ping_answers(s: Subject) {
@@ -316,6 +348,7 @@ conformance!(
     bulk_insert_and_mark_all_read,
     order_activity_is_recorded_once_per_order,
     webhook_settings_default_and_update,
+    webhook_events_are_logged_listed_and_purged,
 );
 
 /// MongoDB has no transactions: a crash between the order and its
@@ -324,7 +357,7 @@ conformance!(
 async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
     let uri = fresh_mongo_uri();
     let wc = server::store::mongo::parse_write_concern(None).unwrap();
-    let store = MongoStore::connect(&uri, wc).await.unwrap();
+    let store = MongoStore::connect(&uri, wc, DAY).await.unwrap();
     let t = tenant("acme");
     store.insert_tenant(&t).await.unwrap();
     let o = order(&t.id, "CRASH-1");

@@ -142,6 +142,29 @@ async fn bad_input_gets_a_json_4xx_naming_the_problem() {
 }
 
 #[tokio::test]
+async fn every_order_request_lands_in_the_webhook_event_log() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let o = order(&t.tenant.id, "EV-1");
+    assert_eq!(srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await.0, 201);
+    assert_eq!(srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await.0, 200);
+    assert_eq!(srv.post_raw("/api/webhooks/orders", &o.to_string(), Some("00")).await.0, 401);
+    let big = json!({"tenantId": t.tenant.id, "amount": -1, "pad": "x".repeat(20_000)});
+    assert_eq!(srv.post_signed("/api/webhooks/orders", &big, &t.webhook_secret).await.0, 400);
+
+    let log = srv.services.store.list_webhook_events(&t.tenant.id, 10).await.unwrap();
+    let seen: Vec<(&str, u16, bool)> =
+        log.iter().rev().map(|e| (e.outcome.as_str(), e.status_code, e.verified)).collect();
+    assert_eq!(
+        seen,
+        [("accepted", 201, true), ("duplicate", 200, true), ("rejected", 401, false), ("rejected", 400, true)]
+    );
+    assert_eq!(log[1].reason.as_deref(), Some("Webhook signature missing or invalid"));
+    assert!(log[0].body_truncated && log[0].body.len() == server::service::webhooks::EVENT_BODY_CAP);
+    assert!(log.iter().all(|e| e.endpoint == "orders" && e.source_ip.as_deref() == Some("127.0.0.1")));
+}
+
+#[tokio::test]
 async fn health_reports_the_store() {
     let srv = TestServer::start().await;
     let resp = srv.http.get(srv.url("/api/webhooks/health")).send().await.unwrap();
