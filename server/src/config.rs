@@ -104,27 +104,26 @@ impl Config {
             var: "LEPTOS_SITE_ADDR",
             message: format!("{addr:?} is not host:port ({e})"),
         })?;
-        let max_body_bytes = match get("HOOKBELL_MAX_BODY_BYTES") {
-            None => DEFAULT_MAX_BODY_BYTES,
-            Some(v) => v.parse().ok().filter(|n| *n >= 1024).ok_or_else(|| ConfigError {
-                var: "HOOKBELL_MAX_BODY_BYTES",
-                message: format!("expected a byte count of at least 1024, got {v:?}"),
-            })?,
+        // A whole number within `range`, or `default` when unset.
+        let number = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>, what: &str| match get(var)
+        {
+            None => Ok(default),
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| ConfigError { var, message: format!("expected {what}, got {v:?}") }),
         };
-        let store_connect_attempts = match get("HOOKBELL_STORE_CONNECT_ATTEMPTS") {
-            None => 8,
-            Some(v) => v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| ConfigError {
-                var: "HOOKBELL_STORE_CONNECT_ATTEMPTS",
-                message: format!("expected a whole number of at least 1, got {v:?}"),
-            })?,
-        };
-        let webhook_event_retention_days = match get("HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS") {
-            None => 30,
-            Some(v) => v.parse().ok().filter(|n| (1..=3650).contains(n)).ok_or_else(|| ConfigError {
-                var: "HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS",
-                message: format!("expected whole days from 1 to 3650, got {v:?}"),
-            })?,
-        };
+        let max_body_bytes = number(
+            "HOOKBELL_MAX_BODY_BYTES",
+            DEFAULT_MAX_BODY_BYTES as u64,
+            1024..=u64::MAX,
+            "a byte count of at least 1024",
+        )? as usize;
+        let store_connect_attempts =
+            number("HOOKBELL_STORE_CONNECT_ATTEMPTS", 8, 1..=1000, "a whole number from 1 to 1000")? as u32;
+        let webhook_event_retention_days =
+            number("HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS", 30, 1..=3650, "whole days from 1 to 3650")? as u32;
         let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
         if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
             return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });

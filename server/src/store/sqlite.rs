@@ -179,6 +179,23 @@ impl SqliteStore {
         &self.path
     }
 
+    /// Rows of `sql` (with `?1` the tenant id and `?2` the limit), read by `row`.
+    async fn tenant_rows<T: Send + 'static>(
+        &self,
+        sql: String,
+        tenant_id: &str,
+        limit: u32,
+        row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let id = tenant_id.to_owned();
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt.query_map(params![id, limit], row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
     /// Runs `f` with the connection on the blocking pool.
     async fn with<T: Send + 'static>(
         &self,
@@ -525,17 +542,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>> {
-        let id = tenant_id.to_owned();
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 \
-                     ORDER BY received_at DESC, id DESC LIMIT ?2"
-                ))
-                .map_err(map_err)?;
-            let rows = stmt.query_map(params![id, limit], event_from_row).map_err(map_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
-        })
+        self.tenant_rows(
+            format!(
+                "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 \
+                 ORDER BY received_at DESC, id DESC LIMIT ?2"
+            ),
+            tenant_id,
+            limit,
+            event_from_row,
+        )
         .await
     }
 
@@ -548,17 +563,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
-        let id = tenant_id.to_owned();
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {ACTIVITY_COLUMNS} FROM activity_log WHERE tenant_id = ?1 \
-                     ORDER BY created_at DESC, id DESC LIMIT ?2"
-                ))
-                .map_err(map_err)?;
-            let rows = stmt.query_map(params![id, limit], activity_from_row).map_err(map_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
-        })
+        self.tenant_rows(
+            format!(
+                "SELECT {ACTIVITY_COLUMNS} FROM activity_log WHERE tenant_id = ?1 \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ),
+            tenant_id,
+            limit,
+            activity_from_row,
+        )
         .await
     }
 
@@ -604,17 +617,15 @@ impl Store for SqliteStore {
     }
 
     async fn latest_notifications(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Notification>> {
-        let id = tenant_id.to_owned();
-        self.with(move |c| {
-            let mut stmt = c
-                .prepare_cached(&format!(
-                    "SELECT {NOTIFICATION_COLUMNS} FROM notifications \
-                     WHERE tenant_id = ?1 AND is_dismissed = 0 ORDER BY created_at DESC, id DESC LIMIT ?2"
-                ))
-                .map_err(map_err)?;
-            let rows = stmt.query_map(params![id, limit], notification_from_row).map_err(map_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
-        })
+        self.tenant_rows(
+            format!(
+                "SELECT {NOTIFICATION_COLUMNS} FROM notifications \
+                 WHERE tenant_id = ?1 AND is_dismissed = 0 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ),
+            tenant_id,
+            limit,
+            notification_from_row,
+        )
         .await
     }
 }
