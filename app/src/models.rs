@@ -108,6 +108,109 @@ pub struct Notification {
     pub created_at: String,
 }
 
+/// Which notifications a list shows: the seed's `GET /api/notifications` query
+/// (`userId`, `includeRead`, `includeDismissed`) plus type and priority filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationFilter {
+    /// The viewer: tenant-wide notifications plus this user's own. `None`: tenant-wide only.
+    pub user_id: Option<String>,
+    pub include_read: bool,
+    pub include_dismissed: bool,
+    #[serde(rename = "type")]
+    pub kind: Option<NotificationType>,
+    pub priority: Option<Priority>,
+}
+
+impl Default for NotificationFilter {
+    fn default() -> Self {
+        Self { user_id: None, include_read: true, include_dismissed: false, kind: None, priority: None }
+    }
+}
+
+/// A position in a newest-first list: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageCursor {
+    pub created_at: String,
+    pub id: String,
+}
+
+impl PageCursor {
+    /// The cursor that continues after `n`.
+    pub fn after(n: &Notification) -> Self {
+        Self { created_at: n.created_at.clone(), id: n.id.clone() }
+    }
+
+    /// Opaque text form for URLs: `<createdAt>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.created_at, self.id)
+    }
+
+    /// Parses [`PageCursor::encode`]'s form.
+    pub fn decode(s: &str) -> Option<Self> {
+        let (created_at, id) = s.rsplit_once('_')?;
+        let ok = !created_at.is_empty() && id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| Self { created_at: created_at.to_owned(), id: id.to_owned() })
+    }
+}
+
+/// A change to one notification (`PATCH /api/notifications/:id`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPatch {
+    pub is_read: Option<bool>,
+    pub is_dismissed: Option<bool>,
+}
+
+/// A user's role in a tenant; each role can do what the ones below it can.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reads and updates notifications.
+    #[default]
+    Member,
+    /// Also changes webhook settings, rotates secrets, manages API keys.
+    Admin,
+    /// Also manages users.
+    Owner,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Self::Member, Self::Admin, Self::Owner];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Member => "member",
+            Self::Admin => "admin",
+            Self::Owner => "owner",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// An API key as listed to admins: never the key itself, only its prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// The key's first characters, e.g. `hb_3f9a1c2d`, to recognise it by.
+    pub prefix: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
 /// Payload of [`events::NEW_NOTIFICATION`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -388,6 +491,34 @@ mod tests {
         assert!(v.get("userId").is_none());
         let back: Notification = serde_json::from_value(v).unwrap();
         assert_eq!(back, n);
+    }
+
+    #[test]
+    fn filter_defaults_follow_the_seed() {
+        let f: NotificationFilter = serde_json::from_str("{}").unwrap();
+        assert_eq!(f, NotificationFilter::default());
+        assert!(f.include_read && !f.include_dismissed && f.user_id.is_none());
+        let f: NotificationFilter = serde_json::from_str(r#"{"type":"error","includeRead":false}"#).unwrap();
+        assert_eq!(f.kind, Some(NotificationType::Error));
+        assert!(!f.include_read);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = PageCursor { created_at: "2026-01-01T00:00:00.000Z".into(), id: "0123456789abcdef01234567".into() };
+        assert_eq!(PageCursor::decode(&c.encode()), Some(c));
+        for bad in ["", "_", "x_y", "2026_0123", "_0123456789abcdef01234567", "2026_0123456789abcdef0123456z"] {
+            assert_eq!(PageCursor::decode(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn roles_are_ordered_by_power() {
+        assert!(Role::Owner > Role::Admin && Role::Admin > Role::Member);
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+        assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
     }
 
     #[test]

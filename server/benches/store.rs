@@ -150,7 +150,7 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
     let mut samples = Vec::new();
     for _ in 0..queries {
         let start = Instant::now();
-        let got = store.latest_notifications(&t.id, 50).await.unwrap();
+        let got = store.list_notifications(&t.id, &Default::default(), None, 50).await.unwrap();
         samples.push(start.elapsed());
         assert_eq!(got.len(), 50);
     }
@@ -164,7 +164,7 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
         store.insert_tenant(&t).await.unwrap();
         seed(store.as_ref(), &t.id, mark).await;
         let start = Instant::now();
-        let changed = store.mark_all_read(&t.id, &ids::now_rfc3339()).await.unwrap();
+        let changed = store.mark_all_read(&t.id, None, &ids::now_rfc3339()).await.unwrap();
         samples.push(start.elapsed());
         assert_eq!(changed as usize, mark);
     }

@@ -135,7 +135,7 @@ pub async fn build(config: Config) -> Result<Built, StartError> {
     let store = open_store(&config).await?;
     let options = leptos_options(&config);
     let built = build_with_store(config, store, sealer, options);
-    tokio::spawn(service::webhooks::retention_loop(built.services.clone()));
+    tokio::spawn(service::housekeeping::retention_loop(built.services.clone()));
     if built.services.config.mode == Mode::Development {
         let (tenant, secret) =
             built.services.ensure_demo_tenant().await.map_err(|e| StartError::Other(e.to_string()))?;

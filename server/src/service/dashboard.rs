@@ -13,8 +13,8 @@ impl Services {
     /// The header's state for the caller's tenant.
     pub async fn bell_state(&self, ctx: &Ctx) -> Result<BellState, ApiError> {
         let tenant = self.store.get_tenant(&ctx.tenant_id).await?.ok_or(ApiError::NotFound("Tenant"))?;
-        let unread_count = self.store.unread_count(&tenant.id).await?;
-        let latest = self.store.latest_notifications(&tenant.id, LATEST_LIMIT).await?;
+        let unread_count = self.store.unread_count(&tenant.id, None).await?;
+        let latest = self.store.list_notifications(&tenant.id, &Default::default(), None, LATEST_LIMIT).await?;
         Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest })
     }
 
@@ -26,7 +26,7 @@ impl Services {
         if !crate::ids::is_id(tenant_id) || self.store.get_tenant(tenant_id).await?.is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
-        Ok(self.store.unread_count(tenant_id).await?)
+        Ok(self.store.unread_count(tenant_id, None).await?)
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod ctx;
 mod dashboard;
+pub mod housekeeping;
 mod tenants;
 pub mod webhooks;
 

@@ -110,12 +110,6 @@ impl Services {
         }
     }
 
-    /// Deletes webhook events older than the retention period.
-    pub async fn purge_expired_webhook_events(&self) -> Result<u64, ApiError> {
-        let cutoff = time::OffsetDateTime::now_utc() - self.config.webhook_event_retention();
-        Ok(self.store.purge_webhook_events(&ids::format_time(cutoff)).await?)
-    }
-
     async fn ingest_order_inner(
         &self,
         body: &[u8],
@@ -172,7 +166,7 @@ impl Services {
 
     /// Pushes a stored notification, with the tenant's new unread count.
     pub async fn announce_notification(&self, notification: Notification) -> Result<(), ApiError> {
-        let unread_count = self.store.unread_count(&notification.tenant_id).await?;
+        let unread_count = self.store.unread_count(&notification.tenant_id, notification.user_id.as_deref()).await?;
         let tenant_id = notification.tenant_id.clone();
         self.broadcaster
             .to_tenant(&tenant_id, events::NEW_NOTIFICATION, &NewNotificationEvent { notification, unread_count })
@@ -183,19 +177,6 @@ impl Services {
 
 /// How much of a body the webhook event log keeps.
 pub const EVENT_BODY_CAP: usize = 8 * 1024;
-
-/// Purges expired webhook events hourly, for stores without TTL indexes.
-pub async fn retention_loop(services: std::sync::Arc<Services>) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        match services.purge_expired_webhook_events().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired webhook events removed"),
-            Err(e) => tracing::warn!(error = %e, "webhook event purge failed"),
-        }
-    }
-}
 
 /// The notification that announces a new order.
 fn order_notification(order: &Order, now: &str) -> Notification {

@@ -2,8 +2,8 @@
 //!
 //! Methods are domain operations (create an order *with* its notification), not
 //! generic CRUD, so each store chooses how to make them safe: the embedded
-//! SQLite store uses a transaction; the MongoDB store (next) will use ordered,
-//! idempotent writes keyed by unique indexes, since standalone MongoDB has no
+//! SQLite store uses a transaction; the MongoDB store uses ordered, idempotent
+//! writes keyed by unique indexes, since standalone MongoDB has no
 //! transactions. Every query is scoped by tenant id.
 
 mod model;
@@ -13,8 +13,11 @@ pub mod sqlite;
 use async_trait::async_trait;
 use thiserror::Error;
 
-pub use app::models::{ActivityEntry, Notification, Order, WebhookEvent, WebhookSettings};
-pub use model::{Secret, Tenant};
+pub use app::models::{
+    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, WebhookEvent,
+    WebhookSettings,
+};
+pub use model::{ApiKey, Membership, Secret, Session, Tenant, User};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -94,12 +97,89 @@ pub trait Store: Send + Sync + 'static {
     /// Stores notifications in bulk (imports, seeding); ids must be new.
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
 
-    /// Marks every unread tenant-wide notification read at `read_at`; returns how many changed.
-    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64>;
+    /// One notification of the tenant.
+    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>>;
 
-    /// Tenant-wide notifications that are neither read nor dismissed.
-    async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64>;
+    /// The tenant's notifications that `filter` selects, newest first, starting
+    /// after `after` (cursor pagination), at most `limit`.
+    async fn list_notifications(
+        &self,
+        tenant_id: &str,
+        filter: &NotificationFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>>;
 
-    /// The tenant's newest notifications (not dismissed), newest first.
-    async fn latest_notifications(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Notification>>;
+    /// Applies `patch` at time `at` (setting `isRead` sets `readAt`, clearing
+    /// it clears `readAt`); the updated notification, or `None` if absent.
+    async fn update_notification(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        patch: &NotificationPatch,
+        at: &str,
+    ) -> StoreResult<Option<Notification>>;
+
+    /// Records the first delivery to a dashboard; false if absent or already delivered.
+    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
+
+    /// Marks every unread notification `user_id` sees (tenant-wide ones, plus
+    /// the user's own) read at `read_at`; returns how many changed.
+    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64>;
+
+    /// Notifications `user_id` sees that are neither read nor dismissed.
+    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64>;
+
+    /// Every tenant, oldest first (administration).
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
+
+    /// Stores a user. `Conflict` if the email is taken.
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+
+    /// A user by id.
+    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
+
+    /// A user by email (case-insensitive).
+    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
+
+    /// Adds the user to the tenant, or changes their role there.
+    async fn set_membership(&self, membership: &Membership) -> StoreResult<()>;
+
+    /// The tenants a user belongs to, with the role in each.
+    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+
+    /// A session by its token hash, if not yet past its absolute expiry
+    /// (revoked and idle-expired ones are returned: check [`Session::is_live`]).
+    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>>;
+
+    /// Records use of a live session: last seen and the new idle expiry. False if absent or revoked.
+    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool>;
+
+    /// Revokes one session (logout). False if absent or already revoked.
+    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool>;
+
+    /// Revokes every session of a user; returns how many.
+    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64>;
+
+    /// Deletes sessions whose absolute expiry is before `now`; returns how many.
+    /// (MongoDB also expires them with a TTL index.)
+    async fn purge_sessions(&self, now: &str) -> StoreResult<u64>;
+
+    /// Stores a new API key. `Conflict` if its prefix exists.
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
+
+    /// An API key by its unique prefix (any tenant: the caller checks the hash).
+    async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>>;
+
+    /// The tenant's API keys, newest first, revoked ones included.
+    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>>;
+
+    /// Revokes one of the tenant's keys. False if absent or already revoked.
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
+
+    /// Records that a key was used at `at`.
+    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()>;
 }

@@ -52,6 +52,60 @@ pub struct Tenant {
     pub created_at: String,
 }
 
+/// A person who signs in. Belongs to tenants through [`Membership`]s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: String,
+    /// Unique; stored lowercased.
+    pub email: String,
+    pub name: String,
+    /// An argon2id PHC string; never the password.
+    pub password_hash: String,
+    pub created_at: String,
+}
+
+/// A user's role in one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Membership {
+    pub tenant_id: String,
+    pub user_id: String,
+    pub role: app::models::Role,
+    pub created_at: String,
+}
+
+/// A signed-in browser. The store keeps only a hash of the cookie's token, so
+/// a leaked database does not leak sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    /// SHA-256 (hex) of the session token.
+    pub token_hash: String,
+    pub user_id: String,
+    pub created_at: String,
+    pub last_seen_at: String,
+    /// Idle expiry: moved forward as the session is used.
+    pub idle_expires_at: String,
+    /// Absolute expiry: never moves; the store forgets the session after it.
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl Session {
+    /// Usable at `now` (RFC 3339): not revoked, neither expiry passed.
+    pub fn is_live(&self, now: &str) -> bool {
+        self.revoked_at.is_none() && now < self.idle_expires_at.as_str() && now < self.expires_at.as_str()
+    }
+}
+
+/// A tenant's API key: its listing plus the hash it is checked against.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKey {
+    pub info: app::models::ApiKeyInfo,
+    /// SHA-256 (hex) of the whole key.
+    pub key_hash: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority,
+    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority, Role,
     WebhookEvent, WebhookSettings,
 };
 use async_trait::async_trait;
@@ -23,7 +23,10 @@ use mongodb::{
 };
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use super::{CreateOrder, Store, StoreError, StoreResult, Tenant};
+use super::{
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, Session, Store,
+    StoreError, StoreResult, Tenant, User,
+};
 use crate::ids::format_time;
 
 /// The MongoDB store.
@@ -34,6 +37,10 @@ pub struct MongoStore {
     notifications: Collection<Document>,
     activity: Collection<Document>,
     webhook_events: Collection<Document>,
+    users: Collection<Document>,
+    memberships: Collection<Document>,
+    sessions: Collection<Document>,
+    api_keys: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -190,6 +197,136 @@ fn order_from(d: &Document) -> StoreResult<Order> {
     })
 }
 
+fn opt_date(v: &Option<String>) -> StoreResult<Bson> {
+    Ok(v.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null))
+}
+
+fn role_from(d: &Document) -> StoreResult<Role> {
+    Role::parse(d.get_str("role").unwrap_or_default()).ok_or_else(|| corrupt("role"))
+}
+
+fn user_doc(u: &User) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": oid(&u.id)?,
+        "email": u.email.to_lowercase(),
+        "name": &u.name,
+        "passwordHash": &u.password_hash,
+        "createdAt": to_date(&u.created_at)?,
+    })
+}
+
+fn user_from(d: &Document) -> StoreResult<User> {
+    let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
+    Ok(User {
+        id: d.get_object_id("_id").map_err(|_| corrupt("user _id"))?.to_hex(),
+        email: text("email")?,
+        name: text("name")?,
+        password_hash: text("passwordHash")?,
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("user createdAt"))?,
+    })
+}
+
+fn membership_from(d: &Document) -> StoreResult<Membership> {
+    Ok(Membership {
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("membership tenantId"))?.to_hex(),
+        user_id: d.get_object_id("userId").map_err(|_| corrupt("membership userId"))?.to_hex(),
+        role: role_from(d)?,
+        created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("membership createdAt"))?,
+    })
+}
+
+fn session_doc(s: &Session) -> StoreResult<Document> {
+    Ok(doc! {
+        "_id": &s.token_hash,
+        "userId": oid(&s.user_id)?,
+        "createdAt": to_date(&s.created_at)?,
+        "lastSeenAt": to_date(&s.last_seen_at)?,
+        "idleExpiresAt": to_date(&s.idle_expires_at)?,
+        "expiresAt": to_date(&s.expires_at)?,
+        "revokedAt": opt_date(&s.revoked_at)?,
+        "ip": opt_str(&s.ip),
+        "userAgent": opt_str(&s.user_agent),
+    })
+}
+
+fn session_from(d: &Document) -> StoreResult<Session> {
+    let date = |k: &str| get_opt_date(d, k).ok_or_else(|| corrupt(k));
+    Ok(Session {
+        token_hash: d.get_str("_id").map_err(|_| corrupt("session _id"))?.to_owned(),
+        user_id: d.get_object_id("userId").map_err(|_| corrupt("session userId"))?.to_hex(),
+        created_at: date("createdAt")?,
+        last_seen_at: date("lastSeenAt")?,
+        idle_expires_at: date("idleExpiresAt")?,
+        expires_at: date("expiresAt")?,
+        revoked_at: get_opt_date(d, "revokedAt"),
+        ip: get_opt_str(d, "ip"),
+        user_agent: get_opt_str(d, "userAgent"),
+    })
+}
+
+fn api_key_doc(k: &ApiKey) -> StoreResult<Document> {
+    let i = &k.info;
+    Ok(doc! {
+        "_id": oid(&i.id)?,
+        "tenantId": oid(&i.tenant_id)?,
+        "name": &i.name,
+        "prefix": &i.prefix,
+        "keyHash": &k.key_hash,
+        "role": i.role.as_str(),
+        "createdBy": opt_str(&i.created_by),
+        "createdAt": to_date(&i.created_at)?,
+        "lastUsedAt": opt_date(&i.last_used_at)?,
+        "revokedAt": opt_date(&i.revoked_at)?,
+    })
+}
+
+fn api_key_from(d: &Document) -> StoreResult<ApiKey> {
+    let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
+    Ok(ApiKey {
+        info: ApiKeyInfo {
+            id: d.get_object_id("_id").map_err(|_| corrupt("api key _id"))?.to_hex(),
+            tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("api key tenantId"))?.to_hex(),
+            name: text("name")?,
+            prefix: text("prefix")?,
+            role: role_from(d)?,
+            created_by: get_opt_str(d, "createdBy"),
+            created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("api key createdAt"))?,
+            last_used_at: get_opt_date(d, "lastUsedAt"),
+            revoked_at: get_opt_date(d, "revokedAt"),
+        },
+        key_hash: text("keyHash")?,
+    })
+}
+
+/// Matches the notifications `user_id` sees: tenant-wide ones plus the user's own.
+fn viewer(user_id: Option<&str>) -> Bson {
+    match user_id {
+        Some(u) => Bson::Document(doc! {"$in": [Bson::Null, u]}),
+        None => Bson::Null,
+    }
+}
+
+fn notification_query(tenant: ObjectId, f: &NotificationFilter, after: Option<&PageCursor>) -> StoreResult<Document> {
+    let mut q = doc! {"tenantId": tenant, "userId": viewer(f.user_id.as_deref())};
+    if !f.include_read {
+        q.insert("isRead", false);
+    }
+    if !f.include_dismissed {
+        q.insert("isDismissed", false);
+    }
+    if let Some(kind) = f.kind {
+        q.insert("type", kind.as_str());
+    }
+    if let Some(priority) = f.priority {
+        q.insert("priority", priority.as_str());
+    }
+    if let Some(c) = after {
+        let at = to_date(&c.created_at)?;
+        q.insert("$or", vec![doc! {"createdAt": {"$lt": at}}, doc! {"createdAt": at, "_id": {"$lt": oid(&c.id)?}}]);
+    }
+    Ok(q)
+}
+
 fn notification_doc(n: &Notification, source_key: &str) -> StoreResult<Document> {
     Ok(doc! {
         "_id": oid(&n.id)?,
@@ -204,8 +341,8 @@ fn notification_doc(n: &Notification, source_key: &str) -> StoreResult<Document>
         "metadata": json_to_bson(&n.metadata)?,
         "isRead": n.is_read,
         "isDismissed": n.is_dismissed,
-        "readAt": n.read_at.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null),
-        "deliveredAt": n.delivered_at.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null),
+        "readAt": opt_date(&n.read_at)?,
+        "deliveredAt": opt_date(&n.delivered_at)?,
         "createdAt": to_date(&n.created_at)?,
         "sourceKey": source_key,
     })
@@ -326,7 +463,11 @@ impl MongoStore {
             orders: db.collection_with_options("orders", opts.clone()),
             notifications: db.collection_with_options("notifications", opts.clone()),
             activity: db.collection_with_options("activity_log", opts.clone()),
-            webhook_events: db.collection_with_options("webhook_events", opts),
+            webhook_events: db.collection_with_options("webhook_events", opts.clone()),
+            users: db.collection_with_options("users", opts.clone()),
+            memberships: db.collection_with_options("memberships", opts.clone()),
+            sessions: db.collection_with_options("sessions", opts.clone()),
+            api_keys: db.collection_with_options("api_keys", opts),
             event_retention,
             db,
         };
@@ -344,10 +485,29 @@ impl MongoStore {
             (&self.orders, vec![(doc! {"tenantId": 1, "orderNumber": 1}, true), by_tenant_time()]),
             (
                 &self.notifications,
-                vec![once_per_source(), by_tenant_time(), (doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false)],
+                vec![
+                    once_per_source(),
+                    by_tenant_time(),
+                    (doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false),
+                    (doc! {"tenantId": 1, "userId": 1, "createdAt": -1}, false),
+                ],
             ),
             (&self.activity, vec![once_per_source(), by_tenant_time()]),
+            (&self.users, vec![(doc! {"email": 1}, true)]),
+            (&self.memberships, vec![(doc! {"tenantId": 1, "userId": 1}, true), (doc! {"userId": 1}, false)]),
+            (&self.api_keys, vec![(doc! {"prefix": 1}, true), by_tenant_time()]),
         ];
+        // Sessions leave the store at their absolute expiry.
+        self.sessions
+            .create_indexes([
+                IndexModel::builder().keys(doc! {"userId": 1}).build(),
+                IndexModel::builder()
+                    .keys(doc! {"expiresAt": 1})
+                    .options(IndexOptions::builder().expire_after(Duration::ZERO).build())
+                    .build(),
+            ])
+            .await
+            .map_err(map_err)?;
         self.webhook_events
             .create_indexes([
                 IndexModel::builder().keys(doc! {"tenantId": 1, "receivedAt": -1}).build(),
@@ -537,13 +697,78 @@ impl Store for MongoStore {
         self.notifications.insert_many(docs).await.map(|_| ()).map_err(map_err)
     }
 
-    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64> {
+    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>> {
+        let (Ok(t), Ok(id)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+            return Ok(None);
+        };
+        let found = self.notifications.find_one(doc! {"_id": id, "tenantId": t}).await.map_err(map_err)?;
+        found.as_ref().map(notification_from).transpose()
+    }
+
+    async fn list_notifications(
+        &self,
+        tenant_id: &str,
+        filter: &NotificationFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        let docs = Self::find_latest(&self.notifications, notification_query(id, filter, after)?, limit).await?;
+        docs.iter().map(notification_from).collect()
+    }
+
+    async fn update_notification(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        patch: &NotificationPatch,
+        at: &str,
+    ) -> StoreResult<Option<Notification>> {
+        let (Ok(t), Ok(n)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+            return Ok(None);
+        };
+        let this = doc! {"_id": n, "tenantId": t};
+        // Each step is idempotent, so a retry after a failure part-way is safe.
+        let mut steps = Vec::new();
+        match patch.is_read {
+            Some(true) => steps.push((doc! {"isRead": false}, doc! {"isRead": true, "readAt": to_date(at)?})),
+            Some(false) => steps.push((doc! {}, doc! {"isRead": false, "readAt": Bson::Null})),
+            None => {}
+        }
+        if let Some(dismissed) = patch.is_dismissed {
+            steps.push((doc! {}, doc! {"isDismissed": dismissed}));
+        }
+        for (condition, set) in steps {
+            let mut filter = this.clone();
+            filter.extend(condition);
+            self.notifications.update_one(filter, doc! {"$set": set}).await.map_err(map_err)?;
+        }
+        self.notifications.find_one(this).await.map_err(map_err)?.as_ref().map(notification_from).transpose()
+    }
+
+    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+        let (Ok(t), Ok(n)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+            return Ok(false);
+        };
+        self.notifications
+            .update_one(
+                doc! {"_id": n, "tenantId": t, "deliveredAt": Bson::Null},
+                doc! {"$set": {"deliveredAt": to_date(at)?}},
+            )
+            .await
+            .map(|r| r.modified_count > 0)
+            .map_err(map_err)
+    }
+
+    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
         self.notifications
             .update_many(
-                doc! {"tenantId": id, "userId": Bson::Null, "isRead": false},
+                doc! {"tenantId": id, "userId": viewer(user_id), "isRead": false},
                 doc! {"$set": {"isRead": true, "readAt": to_date(read_at)?}},
             )
             .await
@@ -551,21 +776,162 @@ impl Store for MongoStore {
             .map_err(map_err)
     }
 
-    async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64> {
+    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
         self.notifications
-            .count_documents(doc! {"tenantId": id, "userId": Bson::Null, "isRead": false, "isDismissed": false})
+            .count_documents(doc! {"tenantId": id, "userId": viewer(user_id), "isRead": false, "isDismissed": false})
             .await
             .map_err(map_err)
     }
 
-    async fn latest_notifications(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Notification>> {
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        let docs: Vec<Document> = self
+            .tenants
+            .find(doc! {})
+            .sort(doc! {"createdAt": 1, "_id": 1})
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.iter().map(tenant_from).collect()
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.users.insert_one(user_doc(user)?).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(None);
+        };
+        self.users.find_one(doc! {"_id": id}).await.map_err(map_err)?.as_ref().map(user_from).transpose()
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let found = self.users.find_one(doc! {"email": email.to_lowercase()}).await.map_err(map_err)?;
+        found.as_ref().map(user_from).transpose()
+    }
+
+    async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
+        let key = doc! {"tenantId": oid(&m.tenant_id)?, "userId": oid(&m.user_id)?};
+        let update = doc! {"$set": {"role": m.role.as_str()}, "$setOnInsert": {"createdAt": to_date(&m.created_at)?}};
+        match self.memberships.update_one(key.clone(), update.clone()).upsert(true).await {
+            Ok(_) => Ok(()),
+            // Two upserts racing on the unique index: the other inserted; apply the role now.
+            Err(e) if is_duplicate(&e) => self.memberships.update_one(key, update).await.map(|_| ()).map_err(map_err),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let docs: Vec<Document> = self
+            .memberships
+            .find(doc! {"userId": id})
+            .sort(doc! {"createdAt": 1, "tenantId": 1})
+            .await
+            .map_err(map_err)?
+            .try_collect()
+            .await
+            .map_err(map_err)?;
+        docs.iter().map(membership_from).collect()
+    }
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        self.sessions.insert_one(session_doc(session)?).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
+        let found = self
+            .sessions
+            .find_one(doc! {"_id": token_hash, "expiresAt": {"$gt": to_date(now)?}})
+            .await
+            .map_err(map_err)?;
+        found.as_ref().map(session_from).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
+        self.sessions
+            .update_one(
+                doc! {"_id": token_hash, "revokedAt": Bson::Null},
+                doc! {"$set": {"lastSeenAt": to_date(last_seen_at)?, "idleExpiresAt": to_date(idle_expires_at)?}},
+            )
+            .await
+            .map(|r| r.matched_count > 0)
+            .map_err(map_err)
+    }
+
+    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
+        self.sessions
+            .update_one(doc! {"_id": token_hash, "revokedAt": Bson::Null}, doc! {"$set": {"revokedAt": to_date(at)?}})
+            .await
+            .map(|r| r.modified_count > 0)
+            .map_err(map_err)
+    }
+
+    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(0);
+        };
+        self.sessions
+            .update_many(doc! {"userId": id, "revokedAt": Bson::Null}, doc! {"$set": {"revokedAt": to_date(at)?}})
+            .await
+            .map(|r| r.modified_count)
+            .map_err(map_err)
+    }
+
+    async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
+        self.sessions
+            .delete_many(doc! {"expiresAt": {"$lte": to_date(now)?}})
+            .await
+            .map(|r| r.deleted_count)
+            .map_err(map_err)
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        self.api_keys.insert_one(api_key_doc(key)?).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>> {
+        let found = self.api_keys.find_one(doc! {"prefix": prefix}).await.map_err(map_err)?;
+        found.as_ref().map(api_key_from).transpose()
+    }
+
+    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
-        let docs = Self::find_latest(&self.notifications, doc! {"tenantId": id, "isDismissed": false}, limit).await?;
-        docs.iter().map(notification_from).collect()
+        let docs = Self::find_latest(&self.api_keys, doc! {"tenantId": id}, u32::MAX).await?;
+        docs.iter().map(|d| api_key_from(d).map(|k| k.info)).collect()
+    }
+
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+        let (Ok(t), Ok(k)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+            return Ok(false);
+        };
+        self.api_keys
+            .update_one(
+                doc! {"_id": k, "tenantId": t, "revokedAt": Bson::Null},
+                doc! {"$set": {"revokedAt": to_date(at)?}},
+            )
+            .await
+            .map(|r| r.modified_count > 0)
+            .map_err(map_err)
+    }
+
+    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
+        let Ok(k) = ObjectId::parse_str(id) else {
+            return Ok(());
+        };
+        self.api_keys
+            .update_one(doc! {"_id": k}, doc! {"$set": {"lastUsedAt": to_date(at)?}})
+            .await
+            .map(|_| ())
+            .map_err(map_err)
     }
 }

@@ -11,13 +11,16 @@ use std::{
 };
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, WebhookEvent,
+    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role, WebhookEvent,
     WebhookSettings,
 };
 use async_trait::async_trait;
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension, Row};
+use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, OptionalExtension, Row};
 
-use super::{CreateOrder, Store, StoreError, StoreResult, Tenant};
+use super::{
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, Session, Store,
+    StoreError, StoreResult, Tenant, User,
+};
 
 /// Schema versions, applied in order; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
@@ -114,6 +117,55 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX webhook_events_tenant_received ON webhook_events (tenant_id, received_at);
     CREATE INDEX webhook_events_received ON webhook_events (received_at);
+    "#,
+    // 6: identity (users in tenants, sessions, API keys) and per-user notification reads.
+    r#"
+    CREATE TABLE users (
+        id TEXT PRIMARY KEY NOT NULL,
+        email TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) STRICT;
+
+    CREATE TABLE memberships (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        user_id TEXT NOT NULL REFERENCES users(id),
+        role TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, user_id)
+    ) STRICT;
+    CREATE INDEX memberships_user ON memberships (user_id);
+
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        user_id TEXT NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL,
+        idle_expires_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        revoked_at TEXT,
+        ip TEXT,
+        user_agent TEXT
+    ) STRICT;
+    CREATE INDEX sessions_user ON sessions (user_id);
+    CREATE INDEX sessions_expires ON sessions (expires_at);
+
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY NOT NULL,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        name TEXT NOT NULL,
+        prefix TEXT NOT NULL UNIQUE,
+        key_hash TEXT NOT NULL,
+        role TEXT NOT NULL,
+        created_by TEXT,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    ) STRICT;
+    CREATE INDEX api_keys_tenant_created ON api_keys (tenant_id, created_at);
+
+    CREATE INDEX notifications_tenant_user_created ON notifications (tenant_id, user_id, created_at);
     "#,
 ];
 
@@ -380,6 +432,89 @@ fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
+const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
+
+fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)?, password_hash: r.get(3)?, created_at: r.get(4)? })
+}
+
+fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
+    let role: String = r.get(idx)?;
+    Role::parse(&role).ok_or_else(|| bad_enum(idx, "role"))
+}
+
+const SESSION_COLUMNS: &str =
+    "token_hash, user_id, created_at, last_seen_at, idle_expires_at, expires_at, revoked_at, ip, user_agent";
+
+fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        token_hash: r.get(0)?,
+        user_id: r.get(1)?,
+        created_at: r.get(2)?,
+        last_seen_at: r.get(3)?,
+        idle_expires_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+        ip: r.get(7)?,
+        user_agent: r.get(8)?,
+    })
+}
+
+const API_KEY_COLUMNS: &str =
+    "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at, revoked_at, key_hash";
+
+fn api_key_info_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
+    Ok(ApiKeyInfo {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        role: role_at(r, 4)?,
+        created_by: r.get(5)?,
+        created_at: r.get(6)?,
+        last_used_at: r.get(7)?,
+        revoked_at: r.get(8)?,
+    })
+}
+
+fn api_key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey { info: api_key_info_from_row(r)?, key_hash: r.get(9)? })
+}
+
+/// The WHERE clause (after `tenant_id = ?1`) and its parameters for a notification list.
+fn notification_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> (String, Vec<Value>) {
+    let mut sql = String::from(" AND (user_id IS NULL OR user_id = ?2)");
+    let mut values = vec![filter.user_id.clone().map(Value::Text).unwrap_or(Value::Null)];
+    let mut push = |clause: &str, v: Vec<Value>, sql: &mut String| {
+        let mut clause = clause.to_owned();
+        for (i, value) in v.into_iter().enumerate() {
+            clause = clause.replace(&format!("${i}"), &format!("?{}", values.len() + 2));
+            values.push(value);
+        }
+        sql.push_str(&clause);
+    };
+    if !filter.include_read {
+        sql.push_str(" AND is_read = 0");
+    }
+    if !filter.include_dismissed {
+        sql.push_str(" AND is_dismissed = 0");
+    }
+    if let Some(kind) = filter.kind {
+        push(" AND type = $0", vec![Value::Text(kind.as_str().into())], &mut sql);
+    }
+    if let Some(priority) = filter.priority {
+        push(" AND priority = $0", vec![Value::Text(priority.as_str().into())], &mut sql);
+    }
+    if let Some(c) = after {
+        push(
+            " AND (created_at < $0 OR (created_at = $0 AND id < $1))",
+            vec![Value::Text(c.created_at.clone()), Value::Text(c.id.clone())],
+            &mut sql,
+        );
+    }
+    (sql, values)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     fn kind(&self) -> &'static str {
@@ -587,13 +722,96 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn mark_all_read(&self, tenant_id: &str, read_at: &str) -> StoreResult<u64> {
-        let (id, at) = (tenant_id.to_owned(), read_at.to_owned());
+    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1 AND id = ?2"),
+                params![t, id],
+                notification_from_row,
+            )
+            .optional()
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn list_notifications(
+        &self,
+        tenant_id: &str,
+        filter: &NotificationFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<Notification>> {
+        let (conditions, values) = notification_conditions(filter, after);
+        let sql = format!(
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1{conditions} \
+             ORDER BY created_at DESC, id DESC LIMIT {limit}"
+        );
+        let mut all = vec![Value::Text(tenant_id.to_owned())];
+        all.extend(values);
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt.query_map(params_from_iter(all), notification_from_row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn update_notification(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        patch: &NotificationPatch,
+        at: &str,
+    ) -> StoreResult<Option<Notification>> {
+        let (t, id, at, patch) = (tenant_id.to_owned(), id.to_owned(), at.to_owned(), *patch);
+        self.with(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            // Every expression in SET sees the row as it was before the update.
+            tx.execute(
+                "UPDATE notifications SET \
+                   is_read = COALESCE(?3, is_read), \
+                   read_at = CASE WHEN ?3 = 1 AND is_read = 0 THEN ?5 WHEN ?3 = 0 THEN NULL ELSE read_at END, \
+                   is_dismissed = COALESCE(?4, is_dismissed) \
+                 WHERE tenant_id = ?1 AND id = ?2",
+                params![t, id, patch.is_read, patch.is_dismissed, at],
+            )
+            .map_err(map_err)?;
+            let updated = tx
+                .query_row(
+                    &format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1 AND id = ?2"),
+                    params![t, id],
+                    notification_from_row,
+                )
+                .optional()
+                .map_err(map_err)?;
+            tx.commit().map_err(map_err)?;
+            Ok(updated)
+        })
+        .await
+    }
+
+    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+        let (t, id, at) = (tenant_id.to_owned(), id.to_owned(), at.to_owned());
         self.with(move |c| {
             c.execute(
-                "UPDATE notifications SET is_read = 1, read_at = ?2 \
-                 WHERE tenant_id = ?1 AND user_id IS NULL AND is_read = 0",
-                params![id, at],
+                "UPDATE notifications SET delivered_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND delivered_at IS NULL",
+                params![t, id, at],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64> {
+        let (id, user, at) = (tenant_id.to_owned(), user_id.map(str::to_owned), read_at.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE notifications SET is_read = 1, read_at = ?3 \
+                 WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0",
+                params![id, user, at],
             )
             .map(|n| n as u64)
             .map_err(map_err)
@@ -601,13 +819,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn unread_count(&self, tenant_id: &str) -> StoreResult<u64> {
-        let id = tenant_id.to_owned();
+    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
+        let (id, user) = (tenant_id.to_owned(), user_id.map(str::to_owned));
         self.with(move |c| {
             c.query_row(
                 "SELECT COUNT(*) FROM notifications \
-                 WHERE tenant_id = ?1 AND user_id IS NULL AND is_read = 0 AND is_dismissed = 0",
-                [id],
+                 WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0 AND is_dismissed = 0",
+                params![id, user],
                 |r| r.get::<_, i64>(0),
             )
             .map(|n| n as u64)
@@ -616,16 +834,237 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn latest_notifications(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Notification>> {
+    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
+        self.with(|c| {
+            let mut stmt = c
+                .prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id"))
+                .map_err(map_err)?;
+            let rows = stmt.query_map([], tenant_from_row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let u = user.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+                params![u.id, u.email.to_lowercase(), u.name, u.password_hash, u.created_at],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
+        let id = user_id.to_owned();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id], user_from_row)
+                .optional()
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let email = email.to_lowercase();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"), [email], user_from_row)
+                .optional()
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
+        let m = m.clone();
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
+                params![m.tenant_id, m.user_id, m.role.as_str(), m.created_at],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+        let id = user_id.to_owned();
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT tenant_id, user_id, role, created_at FROM memberships WHERE user_id = ?1 \
+                     ORDER BY created_at, tenant_id",
+                )
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map([id], |r| {
+                    Ok(Membership {
+                        tenant_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        role: role_at(r, 2)?,
+                        created_at: r.get(3)?,
+                    })
+                })
+                .map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let s = session.clone();
+        self.with(move |c| {
+            c.execute(
+                &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    s.token_hash,
+                    s.user_id,
+                    s.created_at,
+                    s.last_seen_at,
+                    s.idle_expires_at,
+                    s.expires_at,
+                    s.revoked_at,
+                    s.ip,
+                    s.user_agent
+                ],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
+        let (h, now) = (token_hash.to_owned(), now.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1 AND expires_at > ?2"),
+                params![h, now],
+                session_from_row,
+            )
+            .optional()
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
+        let (h, seen, idle) = (token_hash.to_owned(), last_seen_at.to_owned(), idle_expires_at.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![h, seen, idle],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
+        let (h, at) = (token_hash.to_owned(), at.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
+                params![h, at],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
+        let (u, at) = (user_id.to_owned(), at.to_owned());
+        self.with(move |c| {
+            c.execute("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", params![u, at])
+                .map(|n| n as u64)
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
+        let now = now.to_owned();
+        self.with(move |c| {
+            c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map(|n| n as u64).map_err(map_err)
+        })
+        .await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let k = key.clone();
+        self.with(move |c| {
+            let i = &k.info;
+            c.execute(
+                &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+                params![
+                    i.id,
+                    i.tenant_id,
+                    i.name,
+                    i.prefix,
+                    i.role.as_str(),
+                    i.created_by,
+                    i.created_at,
+                    i.last_used_at,
+                    i.revoked_at,
+                    k.key_hash
+                ],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>> {
+        let p = prefix.to_owned();
+        self.with(move |c| {
+            c.query_row(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE prefix = ?1"), [p], api_key_from_row)
+                .optional()
+                .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
         self.tenant_rows(
             format!(
-                "SELECT {NOTIFICATION_COLUMNS} FROM notifications \
-                 WHERE tenant_id = ?1 AND is_dismissed = 0 ORDER BY created_at DESC, id DESC LIMIT ?2"
+                "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ?1 \
+                 ORDER BY created_at DESC, id DESC LIMIT ?2"
             ),
             tenant_id,
-            limit,
-            notification_from_row,
+            u32::MAX,
+            api_key_info_from_row,
         )
+        .await
+    }
+
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+        let (t, id, at) = (tenant_id.to_owned(), id.to_owned(), at.to_owned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE api_keys SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at IS NULL",
+                params![t, id, at],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        self.with(move |c| {
+            c.execute("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", params![id, at])
+                .map(|_| ())
+                .map_err(map_err)
+        })
         .await
     }
 }

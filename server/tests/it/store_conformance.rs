@@ -3,10 +3,16 @@
 
 use std::sync::Arc;
 
-use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, Priority};
+use app::models::{
+    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, NotificationType, Order, OrderItem,
+    OrderStatus, PageCursor, Priority, Role,
+};
 use server::{
     ids,
-    store::{mongo::MongoStore, sqlite::SqliteStore, CreateOrder, Store, StoreError, Tenant},
+    store::{
+        mongo::MongoStore, sqlite::SqliteStore, ApiKey, CreateOrder, Membership, Session, Store, StoreError, Tenant,
+        User,
+    },
 };
 
 use crate::mongo_server::fresh_mongo_uri;
@@ -29,6 +35,11 @@ pub async fn mongo() -> Subject {
     let wc = server::store::mongo::parse_write_concern(None).unwrap();
     let store = MongoStore::connect(&fresh_mongo_uri(), wc, DAY).await.expect("connect to SecantusDB");
     Subject { store: Arc::new(store), _keep: None }
+}
+
+/// The seed's default list: tenant-wide, read included, dismissed excluded.
+fn all() -> NotificationFilter {
+    NotificationFilter::default()
 }
 
 fn tenant(name: &str) -> Tenant {
@@ -183,8 +194,8 @@ pub async fn orders_create_their_notification_once(s: Subject) {
     let o = order(&t.id, "ORD-1");
     let n = notification(&o);
     assert_eq!(s.store.create_order(&o, &n, &activity(&o)).await.unwrap(), CreateOrder::Created);
-    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
-    let latest = s.store.latest_notifications(&t.id, 10).await.unwrap();
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
+    let latest = s.store.list_notifications(&t.id, &all(), None, 10).await.unwrap();
     assert_eq!(latest, vec![n.clone()], "every notification field round-trips");
     assert_eq!(s.store.get_order(&t.id, &o.id).await.unwrap(), Some(o.clone()), "every order field round-trips");
     assert_eq!(s.store.get_order_by_number(&t.id, "ORD-1").await.unwrap(), Some(o.clone()));
@@ -198,8 +209,8 @@ pub async fn orders_create_their_notification_once(s: Subject) {
     let again = order(&t.id, "ORD-1");
     let outcome = s.store.create_order(&again, &notification(&again), &activity(&again)).await.unwrap();
     assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
-    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
-    assert_eq!(s.store.latest_notifications(&t.id, 10).await.unwrap().len(), 1);
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
+    assert_eq!(s.store.list_notifications(&t.id, &all(), None, 10).await.unwrap().len(), 1);
 }
 
 pub async fn order_numbers_are_unique_per_tenant_only(s: Subject) {
@@ -224,13 +235,13 @@ pub async fn queries_never_cross_tenants(s: Subject) {
     }
     let o = order(&b.id, "B-0");
     s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
-    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 3);
-    assert_eq!(s.store.unread_count(&b.id).await.unwrap(), 1);
-    let latest_b = s.store.latest_notifications(&b.id, 50).await.unwrap();
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 3);
+    assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1);
+    let latest_b = s.store.list_notifications(&b.id, &all(), None, 50).await.unwrap();
     assert_eq!(latest_b.len(), 1);
     assert!(latest_b.iter().all(|n| n.tenant_id == b.id));
-    assert!(s.store.latest_notifications(&a.id, 50).await.unwrap().iter().all(|n| n.tenant_id == a.id));
-    assert_eq!(s.store.unread_count(&ids::new_id()).await.unwrap(), 0);
+    assert!(s.store.list_notifications(&a.id, &all(), None, 50).await.unwrap().iter().all(|n| n.tenant_id == a.id));
+    assert_eq!(s.store.unread_count(&ids::new_id(), None).await.unwrap(), 0);
 }
 
 pub async fn latest_is_newest_first_and_limited(s: Subject) {
@@ -241,7 +252,7 @@ pub async fn latest_is_newest_first_and_limited(s: Subject) {
         o.created_at = format!("2026-01-01T00:00:0{i}.000Z");
         s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
     }
-    let latest = s.store.latest_notifications(&t.id, 3).await.unwrap();
+    let latest = s.store.list_notifications(&t.id, &all(), None, 3).await.unwrap();
     let titles: Vec<&str> = latest.iter().map(|n| n.title.as_str()).collect();
     assert_eq!(titles, ["New order N-4", "New order N-3", "New order N-2"]);
 }
@@ -265,7 +276,7 @@ pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
         }
     }
     assert_eq!(created, 1);
-    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 1);
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
     // Distinct numbers from many writers all land.
     let mut handles = Vec::new();
     for i in 0..16 {
@@ -279,7 +290,7 @@ pub async fn concurrent_writers_of_one_order_number_store_it_once(s: Subject) {
     for h in handles {
         assert_eq!(h.await.unwrap(), CreateOrder::Created);
     }
-    assert_eq!(s.store.unread_count(&t.id).await.unwrap(), 17);
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 17);
 }
 
 pub async fn bulk_insert_and_mark_all_read(s: Subject) {
@@ -305,18 +316,290 @@ pub async fn bulk_insert_and_mark_all_read(s: Subject) {
     personal.id = ids::new_id();
     personal.user_id = Some("user-1".into());
     s.store.insert_notifications(&[personal]).await.unwrap();
-    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 25);
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 25);
 
     let at = "2026-02-03T04:05:06.789Z";
-    assert_eq!(s.store.mark_all_read(&a.id, at).await.unwrap(), 25);
-    assert_eq!(s.store.unread_count(&a.id).await.unwrap(), 0);
-    assert_eq!(s.store.mark_all_read(&a.id, at).await.unwrap(), 0, "idempotent");
-    assert_eq!(s.store.unread_count(&b.id).await.unwrap(), 1, "other tenants untouched");
-    let latest = s.store.latest_notifications(&a.id, 50).await.unwrap();
+    assert_eq!(s.store.mark_all_read(&a.id, None, at).await.unwrap(), 25);
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 0);
+    assert_eq!(s.store.mark_all_read(&a.id, None, at).await.unwrap(), 0, "idempotent");
+    assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1, "other tenants untouched");
+    let viewer = NotificationFilter { user_id: Some("user-1".into()), ..all() };
+    let latest = s.store.list_notifications(&a.id, &viewer, None, 50).await.unwrap();
     let tenant_wide: Vec<_> = latest.iter().filter(|n| n.user_id.is_none()).collect();
     assert_eq!(tenant_wide.len(), 25);
     assert!(tenant_wide.iter().all(|n| n.is_read && n.read_at.as_deref() == Some(at)));
     assert!(latest.iter().any(|n| n.user_id.is_some() && !n.is_read), "personal stays unread");
+}
+
+/// A notification of tenant `t` at `at`, with the given state.
+fn note(t: &str, at: &str, kind: NotificationType, priority: Priority, user: Option<&str>) -> Notification {
+    Notification {
+        id: ids::new_id(),
+        tenant_id: t.into(),
+        user_id: user.map(str::to_owned),
+        title: format!("{} {}", kind.as_str(), at),
+        message: "m".into(),
+        kind,
+        priority,
+        action_url: None,
+        action_text: None,
+        metadata: serde_json::json!({}),
+        is_read: false,
+        is_dismissed: false,
+        read_at: None,
+        delivered_at: None,
+        created_at: at.into(),
+    }
+}
+
+fn ids_of(list: &[Notification]) -> Vec<&str> {
+    list.iter().map(|n| n.id.as_str()).collect()
+}
+
+pub async fn notifications_filter_and_paginate(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    use NotificationType::*;
+    use Priority::*;
+    let mut rows = Vec::new();
+    // Three share one timestamp, so the cursor must order by id within it.
+    for (i, (kind, priority)) in
+        [(Info, Low), (Error, Urgent), (Warning, High), (Info, Medium)].into_iter().cycle().take(12).enumerate()
+    {
+        let at = format!("2026-03-01T00:00:{:02}.000Z", if i < 3 { 0 } else { i });
+        rows.push(note(&a.id, &at, kind, priority, None));
+    }
+    rows[4].is_read = true;
+    rows[4].read_at = Some("2026-03-02T00:00:00.000Z".into());
+    rows[5].is_dismissed = true;
+    let mine = note(&a.id, "2026-03-01T00:00:30.000Z", Success, High, Some("u1"));
+    let theirs = note(&a.id, "2026-03-01T00:00:31.000Z", Success, High, Some("u2"));
+    let other_tenant = note(&b.id, "2026-03-01T00:00:40.000Z", Info, Low, None);
+    let mut batch = rows.clone();
+    batch.extend([mine.clone(), theirs.clone(), other_tenant]);
+    s.store.insert_notifications(&batch).await.unwrap();
+
+    let newest_first = |pred: &dyn Fn(&Notification) -> bool, extra: &[&Notification]| {
+        let mut v: Vec<Notification> = rows.iter().filter(|n| pred(n)).cloned().collect();
+        v.extend(extra.iter().map(|n| (*n).clone()));
+        v.sort_by(|x, y| (&y.created_at, &y.id).cmp(&(&x.created_at, &x.id)));
+        v
+    };
+    let list = |f: NotificationFilter| {
+        let store = s.store.clone();
+        let id = a.id.clone();
+        async move { store.list_notifications(&id, &f, None, 100).await.unwrap() }
+    };
+
+    // Defaults: tenant-wide, dismissed hidden, newest first; personal ones only for their user.
+    assert_eq!(list(all()).await, newest_first(&|n| !n.is_dismissed, &[]));
+    let for_u1 = NotificationFilter { user_id: Some("u1".into()), ..all() };
+    assert_eq!(list(for_u1.clone()).await, newest_first(&|n| !n.is_dismissed, &[&mine]));
+    assert_eq!(list(NotificationFilter { include_dismissed: true, ..all() }).await, newest_first(&|_| true, &[]));
+    assert_eq!(
+        list(NotificationFilter { include_read: false, ..all() }).await,
+        newest_first(&|n| !n.is_dismissed && !n.is_read, &[])
+    );
+    assert_eq!(
+        list(NotificationFilter { kind: Some(Error), include_dismissed: true, ..all() }).await,
+        newest_first(&|n| n.kind == Error, &[])
+    );
+    assert_eq!(
+        list(NotificationFilter { priority: Some(High), user_id: Some("u2".into()), ..all() }).await,
+        newest_first(&|n| n.priority == High && !n.is_dismissed, &[&theirs])
+    );
+
+    // Cursor pagination visits every row once, in order, across equal timestamps.
+    let filter = NotificationFilter { include_dismissed: true, ..all() };
+    let mut seen = Vec::new();
+    let mut cursor: Option<PageCursor> = None;
+    loop {
+        let page = s.store.list_notifications(&a.id, &filter, cursor.as_ref(), 5).await.unwrap();
+        assert!(page.len() <= 5);
+        let Some(last) = page.last() else { break };
+        cursor = Some(PageCursor::after(last));
+        seen.extend(page);
+    }
+    assert_eq!(ids_of(&seen), ids_of(&newest_first(&|_| true, &[])));
+
+    // Unread counts and mark-all-read follow the same visibility.
+    let unread_wide = rows.iter().filter(|n| !n.is_read && !n.is_dismissed).count() as u64;
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), unread_wide);
+    assert_eq!(s.store.unread_count(&a.id, Some("u1")).await.unwrap(), unread_wide + 1);
+    let at = "2026-03-03T00:00:00.000Z";
+    let unread_rows = rows.iter().filter(|n| !n.is_read).count() as u64;
+    assert_eq!(s.store.mark_all_read(&a.id, Some("u1"), at).await.unwrap(), unread_rows + 1);
+    assert_eq!(s.store.unread_count(&a.id, Some("u1")).await.unwrap(), 0);
+    assert_eq!(s.store.unread_count(&a.id, Some("u2")).await.unwrap(), 1, "u2's own stays unread");
+    assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1, "other tenant untouched");
+}
+
+pub async fn notifications_update_read_dismiss_and_delivery(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let n = note(&a.id, "2026-03-01T00:00:00.000Z", NotificationType::Info, Priority::Low, None);
+    s.store.insert_notifications(std::slice::from_ref(&n)).await.unwrap();
+    assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap(), Some(n.clone()));
+    assert_eq!(s.store.get_notification(&b.id, &n.id).await.unwrap(), None, "scoped by tenant");
+    assert_eq!(s.store.get_notification(&a.id, "nope").await.unwrap(), None);
+
+    let read = NotificationPatch { is_read: Some(true), is_dismissed: None };
+    let t1 = "2026-03-01T00:01:00.000Z";
+    let t2 = "2026-03-01T00:02:00.000Z";
+    let got = s.store.update_notification(&a.id, &n.id, &read, t1).await.unwrap().unwrap();
+    assert!(got.is_read && got.read_at.as_deref() == Some(t1) && !got.is_dismissed);
+    let again = s.store.update_notification(&a.id, &n.id, &read, t2).await.unwrap().unwrap();
+    assert_eq!(again.read_at.as_deref(), Some(t1), "reading again keeps the first read time");
+    let unread = NotificationPatch { is_read: Some(false), is_dismissed: Some(true) };
+    let got = s.store.update_notification(&a.id, &n.id, &unread, t2).await.unwrap().unwrap();
+    assert!(!got.is_read && got.read_at.is_none() && got.is_dismissed);
+    assert_eq!(s.store.update_notification(&a.id, &n.id, &NotificationPatch::default(), t2).await.unwrap(), Some(got));
+    assert_eq!(s.store.update_notification(&b.id, &n.id, &read, t2).await.unwrap(), None, "other tenant: absent");
+    assert_eq!(s.store.update_notification(&a.id, &ids::new_id(), &read, t2).await.unwrap(), None);
+    assert!(!s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap().is_read, "b's patch changed nothing");
+
+    assert!(!s.store.mark_delivered(&b.id, &n.id, t1).await.unwrap());
+    assert!(s.store.mark_delivered(&a.id, &n.id, t1).await.unwrap());
+    assert!(!s.store.mark_delivered(&a.id, &n.id, t2).await.unwrap(), "first delivery wins");
+    assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap().delivered_at.as_deref(), Some(t1));
+}
+
+fn user(email: &str) -> User {
+    User {
+        id: ids::new_id(),
+        email: email.into(),
+        name: "Ada Lovelace".into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        created_at: ids::now_rfc3339(),
+    }
+}
+
+pub async fn users_belong_to_tenants_with_roles(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let listed: Vec<String> = s.store.list_tenants().await.unwrap().into_iter().map(|t| t.id).collect();
+    assert!(listed.contains(&a.id) && listed.contains(&b.id));
+
+    let u = user("ada@example.com");
+    s.store.insert_user(&u).await.unwrap();
+    assert_eq!(s.store.get_user(&u.id).await.unwrap(), Some(u.clone()));
+    assert_eq!(s.store.get_user_by_email("ADA@Example.com").await.unwrap(), Some(u.clone()), "case-insensitive");
+    assert_eq!(s.store.get_user_by_email("bob@example.com").await.unwrap(), None);
+    assert_eq!(s.store.get_user("nope").await.unwrap(), None);
+    let dup = user("Ada@Example.COM");
+    assert!(matches!(s.store.insert_user(&dup).await, Err(StoreError::Conflict(_))), "emails unique across case");
+
+    let m = |t: &Tenant, role| Membership {
+        tenant_id: t.id.clone(),
+        user_id: u.id.clone(),
+        role,
+        created_at: "2026-03-01T00:00:00.000Z".into(),
+    };
+    s.store.set_membership(&m(&a, Role::Member)).await.unwrap();
+    s.store.set_membership(&m(&a, Role::Admin)).await.unwrap();
+    let mut in_b = m(&b, Role::Owner);
+    in_b.created_at = "2026-03-02T00:00:00.000Z".into();
+    s.store.set_membership(&in_b).await.unwrap();
+    assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![m(&a, Role::Admin), in_b]);
+    assert!(s.store.memberships_of_user(&ids::new_id()).await.unwrap().is_empty());
+}
+
+pub async fn sessions_expire_and_can_be_revoked(s: Subject) {
+    let u = user("s@example.com");
+    s.store.insert_user(&u).await.unwrap();
+    let session = |hash: &str, expires: &str| Session {
+        token_hash: hash.into(),
+        user_id: u.id.clone(),
+        created_at: "2026-03-01T00:00:00.000Z".into(),
+        last_seen_at: "2026-03-01T00:00:00.000Z".into(),
+        idle_expires_at: "2026-03-01T01:00:00.000Z".into(),
+        expires_at: expires.into(),
+        revoked_at: None,
+        ip: Some("127.0.0.1".into()),
+        user_agent: Some("test".into()),
+    };
+    // Expiries lie in the future of the wall clock, so MongoDB's TTL monitor leaves them be.
+    let live = session(&"a".repeat(64), "2099-01-01T00:00:00.000Z");
+    let old = session(&"b".repeat(64), "2098-01-01T00:00:00.000Z");
+    s.store.insert_session(&live).await.unwrap();
+    s.store.insert_session(&old).await.unwrap();
+    assert!(matches!(s.store.insert_session(&live).await, Err(StoreError::Conflict(_))));
+
+    let now = "2026-03-01T00:30:00.000Z";
+    let got = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
+    assert_eq!(got, live, "every field round-trips");
+    assert!(got.is_live(now));
+    assert!(!got.is_live("2026-03-01T01:00:00.000Z"), "idle expiry");
+    assert_eq!(
+        s.store.get_session(&old.token_hash, "2098-01-01T00:00:00.000Z").await.unwrap(),
+        None,
+        "absolute expiry"
+    );
+    assert_eq!(s.store.get_session(&"c".repeat(64), now).await.unwrap(), None);
+
+    assert!(s.store.touch_session(&live.token_hash, now, "2026-03-01T01:30:00.000Z").await.unwrap());
+    let touched = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
+    assert_eq!((touched.last_seen_at.as_str(), touched.idle_expires_at.as_str()), (now, "2026-03-01T01:30:00.000Z"));
+    assert!(s.store.revoke_session(&live.token_hash, now).await.unwrap());
+    assert!(!s.store.revoke_session(&live.token_hash, now).await.unwrap(), "already revoked");
+    assert!(!s.store.touch_session(&live.token_hash, now, "2099-01-01T00:00:00.000Z").await.unwrap());
+    let revoked = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
+    assert!(!revoked.is_live(now) && revoked.revoked_at.as_deref() == Some(now));
+
+    let third = session(&"d".repeat(64), "2099-01-01T00:00:00.000Z");
+    s.store.insert_session(&third).await.unwrap();
+    assert_eq!(s.store.revoke_user_sessions(&u.id, now).await.unwrap(), 2, "the old and the third");
+    assert_eq!(s.store.purge_sessions("2098-06-01T00:00:00.000Z").await.unwrap(), 1, "only the expired one");
+    assert!(s.store.get_session(&third.token_hash, now).await.unwrap().is_some());
+}
+
+pub async fn api_keys_are_found_by_prefix_listed_and_revoked(s: Subject) {
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let key = |t: &Tenant, prefix: &str, at: &str| ApiKey {
+        info: ApiKeyInfo {
+            id: ids::new_id(),
+            tenant_id: t.id.clone(),
+            name: format!("key {prefix}"),
+            prefix: prefix.into(),
+            role: Role::Admin,
+            created_by: Some(ids::new_id()),
+            created_at: at.into(),
+            last_used_at: None,
+            revoked_at: None,
+        },
+        key_hash: format!("{prefix:0>64}"),
+    };
+    let k1 = key(&a, "hb_00000001", "2026-03-01T00:00:00.000Z");
+    let k2 = key(&a, "hb_00000002", "2026-03-02T00:00:00.000Z");
+    let kb = key(&b, "hb_00000003", "2026-03-03T00:00:00.000Z");
+    for k in [&k1, &k2, &kb] {
+        s.store.insert_api_key(k).await.unwrap();
+    }
+    let same_prefix = key(&b, "hb_00000001", "2026-03-04T00:00:00.000Z");
+    assert!(matches!(s.store.insert_api_key(&same_prefix).await, Err(StoreError::Conflict(_))));
+    assert_eq!(s.store.get_api_key_by_prefix("hb_00000002").await.unwrap(), Some(k2.clone()));
+    assert_eq!(s.store.get_api_key_by_prefix("hb_99999999").await.unwrap(), None);
+    assert_eq!(s.store.list_api_keys(&a.id).await.unwrap(), vec![k2.info.clone(), k1.info.clone()]);
+    assert_eq!(s.store.list_api_keys(&b.id).await.unwrap(), vec![kb.info.clone()]);
+
+    let at = "2026-03-05T00:00:00.000Z";
+    assert!(!s.store.revoke_api_key(&b.id, &k1.info.id, at).await.unwrap(), "another tenant's key");
+    assert!(s.store.revoke_api_key(&a.id, &k1.info.id, at).await.unwrap());
+    assert!(!s.store.revoke_api_key(&a.id, &k1.info.id, at).await.unwrap(), "already revoked");
+    s.store.touch_api_key(&k2.info.id, at).await.unwrap();
+    let listed = s.store.list_api_keys(&a.id).await.unwrap();
+    assert_eq!(listed[0].last_used_at.as_deref(), Some(at));
+    assert_eq!(listed[1].revoked_at.as_deref(), Some(at));
+    assert!(s.store.get_api_key_by_prefix("hb_00000003").await.unwrap().unwrap().info.revoked_at.is_none());
 }
 
 /// Runs every conformance case against every store.
@@ -349,6 +632,11 @@ conformance!(
     order_activity_is_recorded_once_per_order,
     webhook_settings_default_and_update,
     webhook_events_are_logged_listed_and_purged,
+    notifications_filter_and_paginate,
+    notifications_update_read_dismiss_and_delivery,
+    users_belong_to_tenants_with_roles,
+    sessions_expire_and_can_be_revoked,
+    api_keys_are_found_by_prefix_listed_and_revoked,
 );
 
 /// MongoDB has no transactions: a crash between the order and its
@@ -369,20 +657,20 @@ async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
     let notifications = db.collection::<mongodb::bson::Document>("notifications");
     notifications.delete_many(mongodb::bson::doc! {}).await.unwrap();
     db.collection::<mongodb::bson::Document>("activity_log").delete_many(mongodb::bson::doc! {}).await.unwrap();
-    assert_eq!(store.unread_count(&t.id).await.unwrap(), 0);
+    assert_eq!(store.unread_count(&t.id, None).await.unwrap(), 0);
 
     // The sender retries: the order is not duplicated, the notification is back, once.
     let retry = order(&t.id, "CRASH-1");
     let outcome = store.create_order(&retry, &notification(&retry), &activity(&retry)).await.unwrap();
     assert_eq!(outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
-    assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
-    let latest = store.latest_notifications(&t.id, 10).await.unwrap();
+    assert_eq!(store.unread_count(&t.id, None).await.unwrap(), 1);
+    let latest = store.list_notifications(&t.id, &all(), None, 10).await.unwrap();
     assert_eq!(latest[0].metadata["orderId"], o.id.as_str());
     let trail = store.list_activity(&t.id, 10).await.unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].entity_id, o.id);
     store.create_order(&retry, &notification(&retry), &activity(&retry)).await.unwrap();
-    assert_eq!(store.unread_count(&t.id).await.unwrap(), 1);
+    assert_eq!(store.unread_count(&t.id, None).await.unwrap(), 1);
     assert_eq!(
         db.collection::<mongodb::bson::Document>("orders").count_documents(mongodb::bson::doc! {}).await.unwrap(),
         1
@@ -405,4 +693,49 @@ async fn sqlite_activity_log_refuses_updates_and_deletes() {
     let delete = conn.execute("DELETE FROM activity_log", []);
     assert!(delete.unwrap_err().to_string().contains("append-only"));
     assert_eq!(store.list_activity(&t.id, 10).await.unwrap().len(), 1);
+}
+
+/// Every index the MongoDB store relies on exists after start-up, with its
+/// uniqueness and TTL options.
+#[tokio::test]
+async fn mongo_creates_every_index_at_start_up() {
+    use futures_util::TryStreamExt;
+    use mongodb::bson::{doc, Document};
+    let uri = fresh_mongo_uri();
+    let wc = server::store::mongo::parse_write_concern(None).unwrap();
+    MongoStore::connect(&uri, wc, DAY).await.unwrap();
+    let db = mongodb::Client::with_uri_str(&uri).await.unwrap().default_database().unwrap();
+    // (collection, keys, unique, TTL seconds)
+    let expected: [(&str, Document, bool, Option<i64>); 9] = [
+        ("orders", doc! {"tenantId": 1, "orderNumber": 1}, true, None),
+        ("notifications", doc! {"tenantId": 1, "sourceKey": 1}, true, None),
+        ("notifications", doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false, None),
+        ("activity_log", doc! {"tenantId": 1, "createdAt": -1}, false, None),
+        ("webhook_events", doc! {"receivedAt": 1}, false, Some(86_400)),
+        ("users", doc! {"email": 1}, true, None),
+        ("memberships", doc! {"tenantId": 1, "userId": 1}, true, None),
+        ("sessions", doc! {"expiresAt": 1}, false, Some(0)),
+        ("api_keys", doc! {"prefix": 1}, true, None),
+    ];
+    for (coll, keys, unique, ttl) in expected {
+        let indexes: Vec<Document> = db
+            .collection::<Document>(coll)
+            .list_indexes()
+            .await
+            .unwrap()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| mongodb::bson::to_document(&m).unwrap())
+            .collect();
+        let found = indexes.iter().find(|i| i.get_document("key").ok() == Some(&keys));
+        let found = found.unwrap_or_else(|| panic!("{coll}: no index on {keys}; have {indexes:?}"));
+        let opts = found.get_document("options").cloned().unwrap_or_default();
+        let is_unique = opts.get_bool("unique").or_else(|_| found.get_bool("unique")).unwrap_or(false);
+        assert_eq!(is_unique, unique, "{coll} {keys}: unique");
+        let expire =
+            |d: &Document| d.get("expireAfterSeconds").and_then(|b| b.as_i64().or_else(|| b.as_i32().map(i64::from)));
+        assert_eq!(expire(&opts).or_else(|| expire(found)), ttl, "{coll} {keys}: TTL");
+    }
 }

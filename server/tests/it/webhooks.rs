@@ -23,8 +23,8 @@ async fn signed_order_is_stored_and_answered_in_the_seed_shape() {
     assert_eq!(body["orderNumber"], "ORD-12345");
     assert!(server::ids::is_id(body["orderId"].as_str().unwrap()));
     assert!(body.get("duplicate").is_none());
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 1);
-    let latest = srv.services.store.latest_notifications(&t.tenant.id, 10).await.unwrap();
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
+    let latest = srv.services.store.list_notifications(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].title, "New order ORD-12345");
     assert_eq!(latest[0].metadata["orderId"], body["orderId"]);
@@ -46,7 +46,7 @@ async fn repeated_order_number_is_idempotent() {
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(b1["orderId"], b2["orderId"]);
     assert_eq!(b2["duplicate"], true);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 1);
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -81,7 +81,7 @@ async fn unsigned_wrongly_signed_and_unknown_tenant_are_the_same_401() {
     let (status, _) =
         srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-4"), &other.webhook_secret).await;
     assert_eq!(status, 401);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id).await.unwrap(), 0);
+    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 0);
 }
 
 #[tokio::test]
