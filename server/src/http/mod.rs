@@ -43,6 +43,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     let max_body = state.services.config.max_body_bytes;
     let webhook_routes = Router::new()
         .route("/api/webhooks/orders", post(webhooks::orders))
+        .route("/api/webhooks/notifications", post(webhooks::notifications))
+        .route("/api/webhooks/payments", post(webhooks::payments))
         .route("/api/webhooks/health", get(webhooks::health))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))

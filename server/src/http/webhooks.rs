@@ -6,32 +6,49 @@ use axum::{
     body::Bytes,
     extract::{rejection::BytesRejection, ConnectInfo, State},
     http::{header, HeaderMap, StatusCode},
-    response::IntoResponse,
+    response::{IntoResponse, Response},
     Json,
 };
 use serde_json::json;
 
 use super::AppState;
-use crate::{error::ApiError, signature::SIGNATURE_HEADER};
+use crate::{error::ApiError, service::webhooks::Endpoint, signature::SIGNATURE_HEADER};
 
-/// Checks the content type and the size limit, returning the raw body.
-fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+/// The raw body, and why it is refused if it is: not JSON (415) or too large (413).
+fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: usize) -> (Bytes, Option<ApiError>) {
+    let body = match body {
+        Ok(bytes) => bytes,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return (Bytes::new(), Some(ApiError::PayloadTooLarge(limit)))
+        }
+        Err(rejection) => return (Bytes::new(), Some(ApiError::InvalidJson(rejection.body_text()))),
+    };
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
     if mime != "application/json" && !(mime.starts_with("application/") && mime.ends_with("+json")) {
-        return Err(ApiError::UnsupportedMediaType);
+        return (body, Some(ApiError::UnsupportedMediaType));
     }
-    body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(limit)
-        } else {
-            ApiError::InvalidJson(rejection.body_text())
-        }
-    })
+    (body, None)
 }
 
 fn signature(headers: &HeaderMap) -> Option<&str> {
     headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// Runs the webhook pipeline for `endpoint` and answers in the seed's shape.
+async fn ingest(
+    state: AppState,
+    endpoint: Endpoint,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let services = &state.services;
+    let (body, refused) = json_body(&headers, body, services.config.max_body_bytes);
+    let source_ip = Some(peer.ip().to_string());
+    let accepted = services.ingest(endpoint, &body, refused, signature(&headers), source_ip).await?;
+    let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(accepted.body)).into_response())
 }
 
 /// `POST /api/webhooks/orders`.
@@ -40,25 +57,28 @@ pub async fn orders(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<impl IntoResponse, ApiError> {
-    let services = &state.services;
-    let body = json_body(&headers, body, services.config.max_body_bytes)?;
-    let accepted = services.ingest_order(&body, signature(&headers), Some(peer.ip().to_string())).await?;
-    let (status, message) = if accepted.duplicate {
-        (StatusCode::OK, "Order already received")
-    } else {
-        (StatusCode::CREATED, "Order created successfully")
-    };
-    let mut body = json!({
-        "success": true,
-        "message": message,
-        "orderId": accepted.order_id,
-        "orderNumber": accepted.order_number,
-    });
-    if accepted.duplicate {
-        body["duplicate"] = json!(true);
-    }
-    Ok((status, Json(body)))
+) -> Result<Response, ApiError> {
+    ingest(state, Endpoint::Orders, peer, headers, body).await
+}
+
+/// `POST /api/webhooks/notifications`.
+pub async fn notifications(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    ingest(state, Endpoint::Notifications, peer, headers, body).await
+}
+
+/// `POST /api/webhooks/payments`.
+pub async fn payments(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    ingest(state, Endpoint::Payments, peer, headers, body).await
 }
 
 /// `GET /api/webhooks/health`: the service and its store.

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use app::models::{
-    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, WebhookEvent,
-    WebhookSettings,
+    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, PaymentStatus,
+    WebhookEvent, WebhookSettings,
 };
 pub use model::{ApiKey, Membership, Secret, Session, Tenant, User};
 
@@ -42,6 +42,34 @@ pub enum CreateOrder {
     Created,
     /// The tenant already has an order with this number; nothing was written.
     Duplicate { existing_order_id: String },
+}
+
+/// A change of an order's payment status, with the records that go with it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentChange {
+    pub tenant_id: String,
+    pub order_id: String,
+    /// The status the caller saw; the change applies only if it is still so.
+    pub from: PaymentStatus,
+    pub to: PaymentStatus,
+    /// Replaces the order's payment id when given.
+    pub payment_id: Option<String>,
+    pub at: String,
+    /// Announces the change (failures and refunds).
+    pub notification: Option<Notification>,
+    pub activity: ActivityEntry,
+}
+
+/// Result of [`Store::apply_payment`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentApplied {
+    /// The status changed and the records were stored.
+    Applied,
+    /// The order already had the target status (and the same payment id, if one
+    /// was given): nothing changed. Records a crash may have left unwritten are completed.
+    AlreadyApplied,
+    /// The order is gone or no longer has the `from` status: nothing changed.
+    Conflict,
 }
 
 /// The operations hookbell needs from a store.
@@ -75,6 +103,10 @@ pub trait Store: Send + Sync + 'static {
         activity: &ActivityEntry,
     ) -> StoreResult<CreateOrder>;
 
+    /// Moves an order's payment status from `change.from` to `change.to`,
+    /// storing the notification and activity entry with it, idempotently.
+    async fn apply_payment(&self, change: &PaymentChange) -> StoreResult<PaymentApplied>;
+
     /// An order of the tenant by id (`None` for another tenant's order).
     async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
 
@@ -93,6 +125,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The tenant's audit trail, newest first.
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
+
+    /// Stores one new notification and its audit entry, as one unit.
+    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()>;
 
     /// Stores notifications in bulk (imports, seeding); ids must be new.
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;

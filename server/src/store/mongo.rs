@@ -24,8 +24,8 @@ use mongodb::{
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
-    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, Session, Store,
-    StoreError, StoreResult, Tenant, User,
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
+    PaymentChange, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 use crate::ids::format_time;
 
@@ -635,6 +635,36 @@ impl Store for MongoStore {
         }
     }
 
+    async fn apply_payment(&self, ch: &PaymentChange) -> StoreResult<PaymentApplied> {
+        let this = doc! {"_id": oid(&ch.order_id)?, "tenantId": oid(&ch.tenant_id)?};
+        // The records of one change share a key, so a retry writes each at most once.
+        let key = format!("payment:{}:{}:{}", ch.order_id, ch.to.as_str(), ch.payment_id.as_deref().unwrap_or("-"));
+        let complete = |applied| async move {
+            if let Some(n) = &ch.notification {
+                Self::insert_once(&self.notifications, notification_doc(n, &key)?).await?;
+            }
+            Self::insert_once(&self.activity, activity_doc(&ch.activity, &key)?).await?;
+            Ok(applied)
+        };
+        let Some(order) = self.find_order(this.clone()).await? else {
+            return Ok(PaymentApplied::Conflict);
+        };
+        if order.payment_status == ch.to && (ch.payment_id.is_none() || ch.payment_id == order.payment_id) {
+            return complete(PaymentApplied::AlreadyApplied).await;
+        }
+        let mut filter = this;
+        filter.insert("paymentStatus", ch.from.as_str());
+        let mut set = doc! {"paymentStatus": ch.to.as_str(), "updatedAt": to_date(&ch.at)?};
+        if let Some(p) = &ch.payment_id {
+            set.insert("paymentId", p);
+        }
+        let r = self.orders.update_one(filter, doc! {"$set": set}).await.map_err(map_err)?;
+        if r.matched_count == 0 {
+            return Ok(PaymentApplied::Conflict);
+        }
+        complete(PaymentApplied::Applied).await
+    }
+
     async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
         let (Ok(t), Ok(o)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(order_id)) else {
             return Ok(None);
@@ -684,6 +714,14 @@ impl Store for MongoStore {
         };
         let docs = Self::find_latest(&self.activity, doc! {"tenantId": id}, limit).await?;
         docs.iter().map(activity_from).collect()
+    }
+
+    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
+        // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
+        let key = format!("notification:{}", notification.id);
+        Self::insert_once(&self.notifications, notification_doc(notification, &key)?).await?;
+        Self::insert_once(&self.activity, activity_doc(activity, &key)?).await?;
+        Ok(())
     }
 
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {

@@ -18,8 +18,8 @@ use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, OptionalExtension, Row};
 
 use super::{
-    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, Session, Store,
-    StoreError, StoreResult, Tenant, User,
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
+    PaymentChange, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 
 /// Schema versions, applied in order; never edit one that has shipped.
@@ -622,6 +622,43 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn apply_payment(&self, change: &PaymentChange) -> StoreResult<PaymentApplied> {
+        let ch = change.clone();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            let current: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT payment_status, payment_id FROM orders WHERE tenant_id = ?1 AND id = ?2",
+                    params![ch.tenant_id, ch.order_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(map_err)?;
+            let Some((status, payment_id)) = current else {
+                return Ok(PaymentApplied::Conflict);
+            };
+            if status == ch.to.as_str() && (ch.payment_id.is_none() || ch.payment_id == payment_id) {
+                return Ok(PaymentApplied::AlreadyApplied);
+            }
+            if status != ch.from.as_str() {
+                return Ok(PaymentApplied::Conflict);
+            }
+            tx.execute(
+                "UPDATE orders SET payment_status = ?3, payment_id = COALESCE(?4, payment_id), updated_at = ?5 \
+                 WHERE tenant_id = ?1 AND id = ?2",
+                params![ch.tenant_id, ch.order_id, ch.to.as_str(), ch.payment_id, ch.at],
+            )
+            .map_err(map_err)?;
+            if let Some(n) = &ch.notification {
+                insert_notification(&tx, n)?;
+            }
+            insert_activity(&tx, &ch.activity)?;
+            tx.commit().map_err(map_err)?;
+            Ok(PaymentApplied::Applied)
+        })
+        .await
+    }
+
     async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
         let (t, o) = (tenant_id.to_owned(), order_id.to_owned());
         self.with(move |c| {
@@ -707,6 +744,17 @@ impl Store for SqliteStore {
             limit,
             activity_from_row,
         )
+        .await
+    }
+
+    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
+        let (n, a) = (notification.clone(), activity.clone());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(map_err)?;
+            insert_notification(&tx, &n)?;
+            insert_activity(&tx, &a)?;
+            tx.commit().map_err(map_err)
+        })
         .await
     }
 

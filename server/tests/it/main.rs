@@ -6,4 +6,5 @@ mod mongo_server;
 mod pages;
 mod realtime;
 mod store_conformance;
+mod webhook_endpoints;
 mod webhooks;

@@ -602,6 +602,76 @@ pub async fn api_keys_are_found_by_prefix_listed_and_revoked(s: Subject) {
     assert!(s.store.get_api_key_by_prefix("hb_00000003").await.unwrap().unwrap().info.revoked_at.is_none());
 }
 
+pub async fn payments_move_once_along_their_states(s: Subject) {
+    use app::models::PaymentStatus::*;
+    use server::store::{PaymentApplied, PaymentChange};
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let mut o = order(&a.id, "P-1");
+    o.payment_status = Pending;
+    o.payment_id = None;
+    s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
+    let change = |tenant: &Tenant, from, to, pid: Option<&str>, announce: bool| PaymentChange {
+        tenant_id: tenant.id.clone(),
+        order_id: o.id.clone(),
+        from,
+        to,
+        payment_id: pid.map(str::to_owned),
+        at: "2026-03-01T00:00:00.000Z".into(),
+        notification: announce.then(|| {
+            let mut n = notification(&o);
+            n.id = ids::new_id();
+            n
+        }),
+        activity: ActivityEntry { id: ids::new_id(), action: "payment.updated".into(), ..activity(&o) },
+    };
+    let paid = change(&a, Pending, Paid, Some("pay_1"), false);
+    assert_eq!(s.store.apply_payment(&paid).await.unwrap(), PaymentApplied::Applied);
+    let stored = s.store.get_order(&a.id, &o.id).await.unwrap().unwrap();
+    assert_eq!((stored.payment_status, stored.payment_id.as_deref()), (Paid, Some("pay_1")));
+    assert_eq!(stored.updated_at, "2026-03-01T00:00:00.000Z");
+    let again = change(&a, Pending, Paid, Some("pay_1"), false);
+    assert_eq!(s.store.apply_payment(&again).await.unwrap(), PaymentApplied::AlreadyApplied);
+    assert_eq!(
+        s.store.apply_payment(&change(&a, Pending, Failed, None, true)).await.unwrap(),
+        PaymentApplied::Conflict
+    );
+    assert_eq!(s.store.apply_payment(&change(&b, Pending, Paid, None, false)).await.unwrap(), PaymentApplied::Conflict);
+
+    let before = s.store.unread_count(&a.id, None).await.unwrap();
+    let refund = change(&a, Paid, Refunded, None, true);
+    assert_eq!(s.store.apply_payment(&refund).await.unwrap(), PaymentApplied::Applied);
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), before + 1);
+    let repeat = change(&a, Paid, Refunded, None, true);
+    assert_eq!(s.store.apply_payment(&repeat).await.unwrap(), PaymentApplied::AlreadyApplied);
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), before + 1, "no second notification");
+    let trail = s.store.list_activity(&a.id, 10).await.unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "payment.updated").count(), 2);
+    assert_eq!(s.store.get_order(&a.id, &o.id).await.unwrap().unwrap().payment_id.as_deref(), Some("pay_1"));
+}
+
+pub async fn a_notification_and_its_audit_entry_are_stored_together(s: Subject) {
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let n = note(&a.id, "2026-03-01T00:00:00.000Z", NotificationType::Warning, Priority::Urgent, Some("u1"));
+    let entry = ActivityEntry {
+        id: ids::new_id(),
+        tenant_id: a.id.clone(),
+        actor: "webhook:notifications".into(),
+        action: "notification.created".into(),
+        entity: "notification".into(),
+        entity_id: n.id.clone(),
+        details: serde_json::json!({"title": n.title}),
+        source_ip: None,
+        created_at: n.created_at.clone(),
+    };
+    s.store.create_notification(&n, &entry).await.unwrap();
+    assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap(), Some(n));
+    assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -637,6 +707,8 @@ conformance!(
     users_belong_to_tenants_with_roles,
     sessions_expire_and_can_be_revoked,
     api_keys_are_found_by_prefix_listed_and_revoked,
+    payments_move_once_along_their_states,
+    a_notification_and_its_audit_entry_are_stored_together,
 );
 
 /// MongoDB has no transactions: a crash between the order and its

@@ -1,0 +1,235 @@
+//! Webhook ingestion: verify, check the tenant's switches, validate, store,
+//! announce — the same pipeline for every endpoint, and every request recorded
+//! in the webhook event log, accepted or not.
+//!
+//! The HTTP handler hands over the raw body (or why it could not read one) and
+//! the signature header; all decisions are made here.
+
+mod notifications;
+mod orders;
+mod payments;
+pub mod validate;
+
+use std::time::Instant;
+
+use app::models::{events, DashboardRefreshEvent, NewNotificationEvent, Notification, WebhookEvent};
+use serde_json::{Map, Value};
+
+pub use self::validate::{is_email, parse_money};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+    signature::verify_hex,
+    store::Tenant,
+};
+
+use super::Services;
+
+/// The webhook endpoints, each with its switch in the tenant's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Orders,
+    Notifications,
+    Payments,
+}
+
+impl Endpoint {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Orders => "orders",
+            Endpoint::Notifications => "notifications",
+            Endpoint::Payments => "payments",
+        }
+    }
+}
+
+/// A webhook the service accepted: the HTTP status and the seed-shaped body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Accepted {
+    /// 201 when something new was stored, 200 otherwise.
+    pub created: bool,
+    /// The request repeated one already processed: nothing new was stored.
+    pub duplicate: bool,
+    /// `{"success": true, "message": …, …}`; carries `"duplicate": true` for repeats.
+    pub body: Value,
+}
+
+impl Accepted {
+    fn new(created: bool, duplicate: bool, message: &str, fields: Value) -> Self {
+        let mut body = serde_json::json!({"success": true, "message": message});
+        if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), fields) {
+            b.extend(extra);
+            if duplicate {
+                b.insert("duplicate".into(), Value::Bool(true));
+            }
+        }
+        Self { created, duplicate, body }
+    }
+}
+
+/// What a verified webhook carries into its endpoint's handler.
+struct Delivery<'a> {
+    tenant: Tenant,
+    map: Map<String, Value>,
+    source_ip: Option<String>,
+    now: String,
+    /// `webhook:<endpoint>`, the actor of audit entries.
+    actor: &'a str,
+}
+
+/// Parses a JSON object body.
+pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidJson("expected a JSON object".into())),
+        Err(e) => Err(ApiError::InvalidJson(e.to_string())),
+    }
+}
+
+/// How much of a body the webhook event log keeps.
+pub const EVENT_BODY_CAP: usize = 8 * 1024;
+
+impl Services {
+    /// Processes one webhook request to `endpoint`. `refused` is set when the
+    /// transport already refused the request (too large, not JSON); either way
+    /// the request is recorded in the webhook event log.
+    pub async fn ingest(
+        &self,
+        endpoint: Endpoint,
+        body: &[u8],
+        refused: Option<ApiError>,
+        signature: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Result<Accepted, ApiError> {
+        let started = Instant::now();
+        let result = match refused {
+            None => self.ingest_inner(endpoint, body, signature, source_ip.clone()).await,
+            Some(refused) => Err(refused),
+        };
+        self.record_event(endpoint, body, &result, started, source_ip).await;
+        result
+    }
+
+    async fn ingest_inner(
+        &self,
+        endpoint: Endpoint,
+        body: &[u8],
+        signature: Option<&str>,
+        source_ip: Option<String>,
+    ) -> Result<Accepted, ApiError> {
+        let map = parse_object(body)?;
+        let tenant_id = match map.get("tenantId") {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+            _ => return Err(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
+        };
+        let tenant = self.verify_webhook(&tenant_id, body, signature).await?;
+        // Only a verified sender learns about the switches.
+        let settings = &tenant.webhook_settings;
+        if !settings.webhook_enabled {
+            return Err(ApiError::Disabled("Webhooks are disabled for this tenant (webhookEnabled is off)".into()));
+        }
+        let endpoints = &settings.webhook_endpoints;
+        let on = match endpoint {
+            Endpoint::Orders => endpoints.orders,
+            Endpoint::Notifications => endpoints.notifications,
+            Endpoint::Payments => endpoints.payments,
+        };
+        if !on {
+            let name = endpoint.as_str();
+            return Err(ApiError::Disabled(format!(
+                "The {name} webhook endpoint is disabled for this tenant (webhookEndpoints.{name} is off)"
+            )));
+        }
+        let actor = format!("webhook:{}", endpoint.as_str());
+        let delivery = Delivery { tenant, map, source_ip, now: ids::now_rfc3339(), actor: &actor };
+        match endpoint {
+            Endpoint::Orders => self.webhook_order(delivery).await,
+            Endpoint::Notifications => self.webhook_notification(delivery).await,
+            Endpoint::Payments => self.webhook_payment(delivery).await,
+        }
+    }
+
+    /// Checks the signature of a webhook body for the tenant it names.
+    /// Unknown tenant and bad signature are the same error (no enumeration).
+    async fn verify_webhook(&self, tenant_id: &str, body: &[u8], signature: Option<&str>) -> Result<Tenant, ApiError> {
+        let Some(signature) = signature else {
+            return Err(ApiError::InvalidSignature);
+        };
+        if !ids::is_id(tenant_id) {
+            return Err(ApiError::InvalidSignature);
+        }
+        let tenant = self.store.get_tenant(&tenant_id.to_ascii_lowercase()).await?.ok_or(ApiError::InvalidSignature)?;
+        if verify_hex(self.tenant_secret(&tenant)?.expose(), body, signature) {
+            Ok(tenant)
+        } else {
+            Err(ApiError::InvalidSignature)
+        }
+    }
+
+    /// Records one request in the webhook event log; a failure to record is
+    /// logged and does not change the answer (what was accepted is stored).
+    async fn record_event(
+        &self,
+        endpoint: Endpoint,
+        body: &[u8],
+        result: &Result<Accepted, ApiError>,
+        started: Instant,
+        source_ip: Option<String>,
+    ) {
+        let tenant_id = parse_object(body)
+            .ok()
+            .and_then(|m| m.get("tenantId").and_then(Value::as_str).map(str::to_ascii_lowercase))
+            .filter(|t| ids::is_id(t));
+        let (outcome, status_code, reason, verified) = match result {
+            Ok(a) if a.duplicate => ("duplicate", 200, None, true),
+            Ok(a) => ("accepted", if a.created { 201 } else { 200 }, None, true),
+            Err(e) => {
+                // Errors decided after the signature check come from a verified sender.
+                let after_check = matches!(
+                    e,
+                    ApiError::Validation(_) | ApiError::Disabled(_) | ApiError::Conflict(_) | ApiError::NotFound(_)
+                );
+                let verified = after_check && tenant_id.is_some();
+                ("rejected", e.status().as_u16(), Some(e.public_message()), verified)
+            }
+        };
+        let capped = &body[..body.len().min(EVENT_BODY_CAP)];
+        let event = WebhookEvent {
+            id: ids::new_id(),
+            tenant_id,
+            endpoint: endpoint.as_str().to_owned(),
+            verified,
+            outcome: outcome.to_owned(),
+            status_code,
+            reason,
+            latency_ms: started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32,
+            body: String::from_utf8_lossy(capped).into_owned(),
+            body_truncated: body.len() > EVENT_BODY_CAP,
+            source_ip,
+            received_at: ids::now_rfc3339(),
+        };
+        if let Err(e) = self.store.record_webhook_event(&event).await {
+            tracing::warn!(error = %e, "could not record webhook event");
+        }
+    }
+
+    /// Pushes a stored notification, with the unread count its audience now has.
+    pub async fn announce_notification(&self, notification: Notification) -> Result<(), ApiError> {
+        let unread_count = self.store.unread_count(&notification.tenant_id, notification.user_id.as_deref()).await?;
+        let tenant_id = notification.tenant_id.clone();
+        self.broadcaster
+            .to_tenant(&tenant_id, events::NEW_NOTIFICATION, &NewNotificationEvent { notification, unread_count })
+            .await;
+        Ok(())
+    }
+
+    /// Tells the tenant's dashboards what changed.
+    pub async fn announce_refresh(&self, tenant_id: &str, reason: &str, entities: &[&str]) {
+        let event = DashboardRefreshEvent {
+            tenant_id: tenant_id.to_owned(),
+            reason: reason.to_owned(),
+            entities: entities.iter().map(|e| (*e).to_owned()).collect(),
+        };
+        self.broadcaster.to_tenant(tenant_id, events::DASHBOARD_REFRESH, &event).await;
+    }
+}
