@@ -41,6 +41,9 @@ pub enum ApiError {
     /// Missing or wrong signature, or unknown tenant: deliberately indistinguishable.
     #[error("Webhook signature missing or invalid")]
     InvalidSignature,
+    /// A Standard Webhooks timestamp outside the tolerance: a replay, or a sender's clock far off.
+    #[error("Webhook timestamp is missing or outside the 5 minute tolerance")]
+    StaleTimestamp,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -85,7 +88,9 @@ impl ApiError {
             ApiError::Validation(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidSignature | ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::InvalidSignature | ApiError::StaleTimestamp | ApiError::Unauthorized(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             ApiError::Forbidden(_) | ApiError::Disabled(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -103,6 +108,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::InvalidSignature => "invalid_signature",
+            ApiError::StaleTimestamp => "stale_timestamp",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Disabled(_) => "disabled",

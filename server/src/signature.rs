@@ -1,8 +1,14 @@
 //! Webhook signatures and secrets.
 //!
-//! The seed's scheme: `X-Webhook-Signature` is the lowercase hex HMAC-SHA256
-//! of the raw request body, keyed with the tenant's secret string. Comparison
-//! is constant-time (`Mac::verify_slice`). Secrets come from the OS CSPRNG.
+//! Two schemes are accepted:
+//! - the seed's: `X-Webhook-Signature` is the lowercase hex HMAC-SHA256 of the
+//!   raw request body, keyed with the tenant's secret string;
+//! - Standard Webhooks (<https://www.standardwebhooks.com>): `webhook-signature`
+//!   holds space-separated `v1,<base64>` HMAC-SHA256 signatures of
+//!   `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the base64 bytes
+//!   after `whsec_`; the timestamp must be within [`TOLERANCE_SECS`] of now.
+//!
+//! Comparison is constant-time (`Mac::verify_slice`). Secrets come from the OS CSPRNG.
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -11,6 +17,24 @@ use sha2::Sha256;
 
 /// The seed's signature header.
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
+/// Standard Webhooks headers.
+pub const WEBHOOK_ID_HEADER: &str = "webhook-id";
+pub const WEBHOOK_TIMESTAMP_HEADER: &str = "webhook-timestamp";
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "webhook-signature";
+/// How far a Standard Webhooks timestamp may be from the server's clock.
+pub const TOLERANCE_SECS: i64 = 5 * 60;
+
+/// The signature headers of a request, whichever scheme it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignatureHeaders {
+    /// `X-Webhook-Signature` (the seed's scheme).
+    pub legacy: Option<String>,
+    /// `webhook-id`: also the key for deduplicating redeliveries, in either scheme.
+    pub webhook_id: Option<String>,
+    pub timestamp: Option<String>,
+    /// `webhook-signature`.
+    pub signature: Option<String>,
+}
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -37,6 +61,48 @@ pub fn verify_hex(secret: &str, body: &[u8], header: &str) -> bool {
     let mut m = mac(secret.as_bytes());
     m.update(body);
     m.verify_slice(&given).is_ok()
+}
+
+/// The HMAC key of a secret under Standard Webhooks: the base64 bytes after
+/// `whsec_`, or the secret's own bytes when it has no such form.
+fn standard_key(secret: &str) -> Vec<u8> {
+    secret
+        .strip_prefix("whsec_")
+        .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+        .unwrap_or_else(|| secret.as_bytes().to_vec())
+}
+
+fn standard_mac(secret: &str, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    let mut m = mac(&standard_key(secret));
+    m.update(id.as_bytes());
+    m.update(b".");
+    m.update(timestamp.as_bytes());
+    m.update(b".");
+    m.update(body);
+    m
+}
+
+/// Signs as a Standard Webhooks sender: `v1,<base64>`.
+pub fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> String {
+    let sig = standard_mac(secret, id, &timestamp.to_string(), body).finalize().into_bytes();
+    format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(sig))
+}
+
+/// Checks a `webhook-signature` header: true when any of its space-separated
+/// `v1,` signatures matches (senders list several while rotating secrets).
+pub fn verify_standard(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
+    let expected = standard_mac(secret, id, timestamp, body);
+    header.split_whitespace().filter_map(|s| s.strip_prefix("v1,")).any(|b64| {
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .is_ok_and(|given| expected.clone().verify_slice(&given).is_ok())
+    })
+}
+
+/// Whether a Standard Webhooks timestamp (seconds) is within tolerance of `now`.
+pub fn timestamp_fresh(timestamp: &str, now: i64) -> Option<bool> {
+    let ts: i64 = timestamp.trim().parse().ok()?;
+    Some((now - ts).abs() <= TOLERANCE_SECS)
 }
 
 /// A new webhook secret: `whsec_` and 32 random bytes in base64.
@@ -72,6 +138,57 @@ mod tests {
         assert!(!verify_hex(&secret, body, ""));
         assert!(!verify_hex(&secret, body, "zz"));
         assert!(!verify_hex(&secret, body, &sig[..62]));
+    }
+
+    #[test]
+    fn standard_webhooks_reference_vector() {
+        // The example of the Standard Webhooks reference libraries.
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+        let body = br#"{"test": 2432232314}"#;
+        let sig = sign_standard(secret, id, 1614265330, body);
+        assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+        assert!(verify_standard(secret, id, "1614265330", body, &sig));
+        assert!(verify_standard(secret, id, "1614265330", body, &format!("v1,bm9wZQ== {sig}")), "any of several");
+        assert!(!verify_standard(secret, id, "1614265331", body, &sig), "timestamp is signed");
+        assert!(!verify_standard(secret, "msg_other", "1614265330", body, &sig), "id is signed");
+        assert!(!verify_standard(secret, id, "1614265330", b"{}", &sig));
+        assert!(!verify_standard(secret, id, "1614265330", body, &sig.replace("v1,", "v2,")));
+        assert!(!verify_standard(secret, id, "1614265330", body, ""));
+    }
+
+    #[test]
+    fn timestamps_have_a_five_minute_window() {
+        assert_eq!(timestamp_fresh("1000", 1000 + 300), Some(true));
+        assert_eq!(timestamp_fresh("1000", 1000 + 301), Some(false));
+        assert_eq!(timestamp_fresh("1301", 1000), Some(false));
+        assert_eq!(timestamp_fresh("soon", 1000), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_body_signed_verifies_and_any_change_fails(
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            flip in 0usize..512,
+            id in "[a-zA-Z0-9_]{1,40}",
+            ts in 0i64..4_000_000_000,
+        ) {
+            let secret = generate_secret();
+            let hex = sign_hex(&secret, &body);
+            let std_sig = sign_standard(&secret, &id, ts, &body);
+            proptest::prop_assert!(verify_hex(&secret, &body, &hex));
+            proptest::prop_assert!(verify_standard(&secret, &id, &ts.to_string(), &body, &std_sig));
+            let mut changed = body.clone();
+            if changed.is_empty() {
+                changed.push(0);
+            } else {
+                let i = flip % changed.len();
+                changed[i] ^= 0x01;
+            }
+            proptest::prop_assert!(!verify_hex(&secret, &changed, &hex));
+            proptest::prop_assert!(!verify_standard(&secret, &id, &ts.to_string(), &changed, &std_sig));
+            proptest::prop_assert!(!verify_hex(&generate_secret(), &body, &hex));
+        }
     }
 
     #[test]

@@ -12,7 +12,13 @@ use axum::{
 use serde_json::json;
 
 use super::AppState;
-use crate::{error::ApiError, service::webhooks::Endpoint, signature::SIGNATURE_HEADER};
+use crate::{
+    error::ApiError,
+    service::webhooks::Endpoint,
+    signature::{
+        SignatureHeaders, SIGNATURE_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,
+    },
+};
 
 /// The raw body, and why it is refused if it is: not JSON (415) or too large (413).
 fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: usize) -> (Bytes, Option<ApiError>) {
@@ -31,8 +37,15 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: us
     (body, None)
 }
 
-fn signature(headers: &HeaderMap) -> Option<&str> {
-    headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok())
+/// The signature headers of either scheme.
+fn signature(headers: &HeaderMap) -> SignatureHeaders {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    SignatureHeaders {
+        legacy: get(SIGNATURE_HEADER),
+        webhook_id: get(WEBHOOK_ID_HEADER),
+        timestamp: get(WEBHOOK_TIMESTAMP_HEADER),
+        signature: get(WEBHOOK_SIGNATURE_HEADER),
+    }
 }
 
 /// Runs the webhook pipeline for `endpoint` and answers in the seed's shape.
@@ -46,7 +59,7 @@ async fn ingest(
     let services = &state.services;
     let (body, refused) = json_body(&headers, body, services.config.max_body_bytes);
     let source_ip = Some(peer.ip().to_string());
-    let accepted = services.ingest(endpoint, &body, refused, signature(&headers), source_ip).await?;
+    let accepted = services.ingest(endpoint, &body, refused, &signature(&headers), source_ip).await?;
     let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(accepted.body)).into_response())
 }

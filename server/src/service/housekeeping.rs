@@ -1,6 +1,6 @@
 //! Housekeeping: removing what has outlived its retention (webhook events past
 //! `HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS`, sessions past their absolute
-//! expiry). MongoDB's TTL indexes do the same on their own; SQLite needs this.
+//! expiry, remembered webhook-ids past a day). MongoDB's TTL indexes do the same on their own; SQLite needs this.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,6 +13,7 @@ use super::Services;
 pub struct Purged {
     pub webhook_events: u64,
     pub sessions: u64,
+    pub processed_webhooks: u64,
 }
 
 impl Services {
@@ -23,6 +24,10 @@ impl Services {
         Ok(Purged {
             webhook_events: self.store.purge_webhook_events(&cutoff).await?,
             sessions: self.store.purge_sessions(&ids::format_time(now)).await?,
+            processed_webhooks: self
+                .store
+                .purge_processed_webhooks(&ids::format_time(now - crate::store::PROCESSED_WEBHOOK_RETENTION))
+                .await?,
         })
     }
 }

@@ -17,7 +17,7 @@ pub use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, PaymentStatus,
     WebhookEvent, WebhookSettings,
 };
-pub use model::{ApiKey, Membership, Secret, Session, Tenant, User};
+pub use model::{ApiKey, Membership, ProcessedWebhook, Secret, Session, Tenant, User};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -34,6 +34,10 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// How long a processed `webhook-id` is remembered: far beyond the ±5 minute
+/// timestamp tolerance, so a redelivery inside it is always recognised.
+pub const PROCESSED_WEBHOOK_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// Result of [`Store::create_order`].
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +126,16 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes webhook events received before `before` (RFC 3339); returns how many.
     /// (MongoDB also expires them with a TTL index.)
     async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64>;
+
+    /// The delivery with this `webhook-id` the tenant already processed, if any.
+    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>>;
+
+    /// Remembers a processed delivery; the first one recorded for an id wins.
+    async fn save_processed_webhook(&self, processed: &ProcessedWebhook) -> StoreResult<()>;
+
+    /// Forgets deliveries received before `before`; returns how many.
+    /// (MongoDB also expires them with a TTL index.)
+    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64>;
 
     /// The tenant's audit trail, newest first.
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;

@@ -106,6 +106,19 @@ pub struct ApiKey {
     pub key_hash: String,
 }
 
+/// A webhook delivery already processed, keyed by the sender's `webhook-id`:
+/// a redelivery gets the same answer and changes nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProcessedWebhook {
+    pub tenant_id: String,
+    pub webhook_id: String,
+    pub endpoint: String,
+    pub status_code: u16,
+    /// The JSON body the first delivery was answered with.
+    pub response: serde_json::Value,
+    pub received_at: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
     ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, Session, Store, StoreError, StoreResult, Tenant, User,
+    PaymentChange, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 use crate::ids::format_time;
 
@@ -41,6 +41,7 @@ pub struct MongoStore {
     memberships: Collection<Document>,
     sessions: Collection<Document>,
     api_keys: Collection<Document>,
+    processed_webhooks: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -467,7 +468,8 @@ impl MongoStore {
             users: db.collection_with_options("users", opts.clone()),
             memberships: db.collection_with_options("memberships", opts.clone()),
             sessions: db.collection_with_options("sessions", opts.clone()),
-            api_keys: db.collection_with_options("api_keys", opts),
+            api_keys: db.collection_with_options("api_keys", opts.clone()),
+            processed_webhooks: db.collection_with_options("processed_webhooks", opts),
             event_retention,
             db,
         };
@@ -497,6 +499,19 @@ impl MongoStore {
             (&self.memberships, vec![(doc! {"tenantId": 1, "userId": 1}, true), (doc! {"userId": 1}, false)]),
             (&self.api_keys, vec![(doc! {"prefix": 1}, true), by_tenant_time()]),
         ];
+        self.processed_webhooks
+            .create_indexes([
+                IndexModel::builder()
+                    .keys(doc! {"tenantId": 1, "webhookId": 1})
+                    .options(IndexOptions::builder().unique(true).build())
+                    .build(),
+                IndexModel::builder()
+                    .keys(doc! {"receivedAt": 1})
+                    .options(IndexOptions::builder().expire_after(super::PROCESSED_WEBHOOK_RETENTION).build())
+                    .build(),
+            ])
+            .await
+            .map_err(map_err)?;
         // Sessions leave the store at their absolute expiry.
         self.sessions
             .create_indexes([
@@ -702,6 +717,48 @@ impl Store for MongoStore {
 
     async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
         self.webhook_events
+            .delete_many(doc! {"receivedAt": {"$lt": to_date(before)?}})
+            .await
+            .map(|r| r.deleted_count)
+            .map_err(map_err)
+    }
+
+    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+        let Ok(t) = ObjectId::parse_str(tenant_id) else {
+            return Ok(None);
+        };
+        let Some(d) =
+            self.processed_webhooks.find_one(doc! {"tenantId": t, "webhookId": webhook_id}).await.map_err(map_err)?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(ProcessedWebhook {
+            tenant_id: tenant_id.to_owned(),
+            webhook_id: webhook_id.to_owned(),
+            endpoint: d.get_str("endpoint").map_err(|_| corrupt("endpoint"))?.to_owned(),
+            status_code: d.get_i32("statusCode").map_err(|_| corrupt("statusCode"))? as u16,
+            response: bson_to_json(d.get("response")),
+            received_at: get_opt_date(&d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
+        }))
+    }
+
+    async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
+        let key = doc! {"tenantId": oid(&p.tenant_id)?, "webhookId": &p.webhook_id};
+        let fields = doc! {
+            "endpoint": &p.endpoint,
+            "statusCode": i32::from(p.status_code),
+            "response": json_to_bson(&p.response)?,
+            "receivedAt": to_date(&p.received_at)?,
+        };
+        match self.processed_webhooks.update_one(key, doc! {"$setOnInsert": fields}).upsert(true).await {
+            Ok(_) => Ok(()),
+            Err(e) if is_duplicate(&e) => Ok(()),
+            Err(e) => Err(map_err(e)),
+        }
+    }
+
+    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
+        self.processed_webhooks
             .delete_many(doc! {"receivedAt": {"$lt": to_date(before)?}})
             .await
             .map(|r| r.deleted_count)

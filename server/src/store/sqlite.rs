@@ -19,7 +19,7 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, Op
 
 use super::{
     ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, Session, Store, StoreError, StoreResult, Tenant, User,
+    PaymentChange, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 
 /// Schema versions, applied in order; never edit one that has shipped.
@@ -166,6 +166,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX api_keys_tenant_created ON api_keys (tenant_id, created_at);
 
     CREATE INDEX notifications_tenant_user_created ON notifications (tenant_id, user_id, created_at);
+    "#,
+    // 7: deliveries processed, by the sender's webhook-id (redeliveries get the same answer).
+    r#"
+    CREATE TABLE processed_webhooks (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        webhook_id TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        status_code INTEGER NOT NULL,
+        response TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, webhook_id)
+    ) STRICT;
+    CREATE INDEX processed_webhooks_received ON processed_webhooks (received_at);
     "#,
 ];
 
@@ -730,6 +743,55 @@ impl Store for SqliteStore {
         let before = before.to_owned();
         self.with(move |c| {
             c.execute("DELETE FROM webhook_events WHERE received_at < ?1", [before]).map(|n| n as u64).map_err(map_err)
+        })
+        .await
+    }
+
+    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+        let (t, w) = (tenant_id.to_owned(), webhook_id.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                "SELECT tenant_id, webhook_id, endpoint, status_code, response, received_at FROM processed_webhooks \
+                 WHERE tenant_id = ?1 AND webhook_id = ?2",
+                params![t, w],
+                |r| {
+                    let response: String = r.get(4)?;
+                    Ok(ProcessedWebhook {
+                        tenant_id: r.get(0)?,
+                        webhook_id: r.get(1)?,
+                        endpoint: r.get(2)?,
+                        status_code: r.get(3)?,
+                        response: parse_json(4, &response)?,
+                        received_at: r.get(5)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
+        let (p, response) = (p.clone(), json_text(&p.response)?);
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO NOTHING",
+                params![p.tenant_id, p.webhook_id, p.endpoint, p.status_code, response, p.received_at],
+            )
+            .map(|_| ())
+            .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
+        let before = before.to_owned();
+        self.with(move |c| {
+            c.execute("DELETE FROM processed_webhooks WHERE received_at < ?1", [before])
+                .map(|n| n as u64)
+                .map_err(map_err)
         })
         .await
     }

@@ -672,6 +672,32 @@ pub async fn a_notification_and_its_audit_entry_are_stored_together(s: Subject) 
     assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
 }
 
+pub async fn processed_webhook_ids_are_remembered_once_per_tenant(s: Subject) {
+    use server::store::ProcessedWebhook;
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let p = |t: &Tenant, id: &str, at: &str, n: u32| ProcessedWebhook {
+        tenant_id: t.id.clone(),
+        webhook_id: id.into(),
+        endpoint: "orders".into(),
+        status_code: 201,
+        response: serde_json::json!({"success": true, "n": n}),
+        received_at: at.into(),
+    };
+    let first = p(&a, "msg_1", "2026-03-01T00:00:00.000Z", 1);
+    s.store.save_processed_webhook(&first).await.unwrap();
+    s.store.save_processed_webhook(&p(&a, "msg_1", "2026-03-01T00:00:01.000Z", 2)).await.unwrap();
+    assert_eq!(s.store.get_processed_webhook(&a.id, "msg_1").await.unwrap(), Some(first), "the first one wins");
+    assert_eq!(s.store.get_processed_webhook(&b.id, "msg_1").await.unwrap(), None, "per tenant");
+    assert_eq!(s.store.get_processed_webhook(&a.id, "msg_2").await.unwrap(), None);
+    s.store.save_processed_webhook(&p(&a, "msg_3", "2026-03-05T00:00:00.000Z", 3)).await.unwrap();
+    assert_eq!(s.store.purge_processed_webhooks("2026-03-02T00:00:00.000Z").await.unwrap(), 1);
+    assert_eq!(s.store.get_processed_webhook(&a.id, "msg_1").await.unwrap(), None);
+    assert!(s.store.get_processed_webhook(&a.id, "msg_3").await.unwrap().is_some());
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -709,6 +735,7 @@ conformance!(
     api_keys_are_found_by_prefix_listed_and_revoked,
     payments_move_once_along_their_states,
     a_notification_and_its_audit_entry_are_stored_together,
+    processed_webhook_ids_are_remembered_once_per_tenant,
 );
 
 /// MongoDB has no transactions: a crash between the order and its

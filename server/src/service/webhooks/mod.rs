@@ -19,8 +19,8 @@ pub use self::validate::{is_email, parse_money};
 use crate::{
     error::{ApiError, FieldError},
     ids,
-    signature::verify_hex,
-    store::Tenant,
+    signature::{timestamp_fresh, verify_hex, verify_standard, SignatureHeaders},
+    store::{ProcessedWebhook, Tenant},
 };
 
 use super::Services;
@@ -98,7 +98,7 @@ impl Services {
         endpoint: Endpoint,
         body: &[u8],
         refused: Option<ApiError>,
-        signature: Option<&str>,
+        signature: &SignatureHeaders,
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
         let started = Instant::now();
@@ -114,7 +114,7 @@ impl Services {
         &self,
         endpoint: Endpoint,
         body: &[u8],
-        signature: Option<&str>,
+        signature: &SignatureHeaders,
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
         let map = parse_object(body)?;
@@ -140,26 +140,80 @@ impl Services {
                 "The {name} webhook endpoint is disabled for this tenant (webhookEndpoints.{name} is off)"
             )));
         }
+        // A redelivery of a processed webhook-id gets the first answer again.
+        let webhook_id = match signature.webhook_id.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(id) if id.len() > 255 || !id.bytes().all(|b| b.is_ascii_graphic()) => {
+                return Err(ApiError::Validation(vec![FieldError::new(
+                    "webhook-id",
+                    "must be at most 255 visible ASCII characters",
+                )]))
+            }
+            Some(id) => Some(id.to_owned()),
+        };
+        if let Some(id) = &webhook_id {
+            if let Some(done) = self.store.get_processed_webhook(&tenant.id, id).await? {
+                let mut body = done.response;
+                body["duplicate"] = Value::Bool(true);
+                return Ok(Accepted { created: false, duplicate: true, body });
+            }
+        }
+        let tenant_id = tenant.id.clone();
+        let now = ids::now_rfc3339();
         let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, map, source_ip, now: ids::now_rfc3339(), actor: &actor };
-        match endpoint {
+        let delivery = Delivery { tenant, map, source_ip, now: now.clone(), actor: &actor };
+        let accepted = match endpoint {
             Endpoint::Orders => self.webhook_order(delivery).await,
             Endpoint::Notifications => self.webhook_notification(delivery).await,
             Endpoint::Payments => self.webhook_payment(delivery).await,
+        }?;
+        if let Some(webhook_id) = webhook_id {
+            let processed = ProcessedWebhook {
+                tenant_id,
+                webhook_id,
+                endpoint: endpoint.as_str().to_owned(),
+                status_code: if accepted.created { 201 } else { 200 },
+                response: accepted.body.clone(),
+                received_at: now,
+            };
+            // Already acknowledged work is stored; failing to remember the id only
+            // means a redelivery is answered by the endpoint's own idempotency.
+            if let Err(e) = self.store.save_processed_webhook(&processed).await {
+                tracing::warn!(error = %e, "could not remember a processed webhook-id");
+            }
         }
+        Ok(accepted)
     }
 
-    /// Checks the signature of a webhook body for the tenant it names.
-    /// Unknown tenant and bad signature are the same error (no enumeration).
-    async fn verify_webhook(&self, tenant_id: &str, body: &[u8], signature: Option<&str>) -> Result<Tenant, ApiError> {
-        let Some(signature) = signature else {
-            return Err(ApiError::InvalidSignature);
+    /// Checks the signature of a webhook body for the tenant it names, in
+    /// either scheme. Unknown tenant and bad signature are the same error (no
+    /// enumeration); a stale Standard Webhooks timestamp is refused before any lookup.
+    async fn verify_webhook(&self, tenant_id: &str, body: &[u8], sig: &SignatureHeaders) -> Result<Tenant, ApiError> {
+        let standard = match (&sig.signature, &sig.webhook_id, &sig.timestamp) {
+            (Some(signature), Some(id), Some(ts)) => {
+                let now = time::OffsetDateTime::now_utc().unix_timestamp();
+                if timestamp_fresh(ts, now) != Some(true) {
+                    return Err(ApiError::StaleTimestamp);
+                }
+                Some((signature, id, ts))
+            }
+            (Some(_), _, _) => return Err(ApiError::InvalidSignature),
+            (None, _, _) => None,
         };
+        if standard.is_none() && sig.legacy.is_none() {
+            return Err(ApiError::InvalidSignature);
+        }
         if !ids::is_id(tenant_id) {
             return Err(ApiError::InvalidSignature);
         }
         let tenant = self.store.get_tenant(&tenant_id.to_ascii_lowercase()).await?.ok_or(ApiError::InvalidSignature)?;
-        if verify_hex(self.tenant_secret(&tenant)?.expose(), body, signature) {
+        let secret = self.tenant_secret(&tenant)?;
+        let valid = match (standard, &sig.legacy) {
+            (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
+            (None, Some(legacy)) => verify_hex(secret.expose(), body, legacy),
+            (None, None) => false,
+        };
+        if valid {
             Ok(tenant)
         } else {
             Err(ApiError::InvalidSignature)
