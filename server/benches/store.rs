@@ -31,6 +31,7 @@ fn tenant() -> Tenant {
         slug: format!("bench-{}", ids::new_id()),
         webhook_secret_sealed: "v1.bench".into(),
         webhook_settings: Default::default(),
+        previous_secret: None,
         created_at: ids::now_rfc3339(),
     }
 }

@@ -40,6 +40,9 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
     pub max_body_bytes: usize,
+    /// `HOOKBELL_PUBLIC_URL`: the server's address as senders reach it (shown as
+    /// the webhook URLs); unset means `http://` + the request's Host.
+    pub public_url: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -58,6 +61,7 @@ impl std::fmt::Debug for Config {
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "<set>"))
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
+            .field("public_url", &self.public_url)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
@@ -142,6 +146,7 @@ impl Config {
             redis_url: get("REDIS_URL"),
             secret_key: get("HOOKBELL_SECRET_KEY"),
             max_body_bytes,
+            public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! The axum router: webhook and API routes, the Leptos app, Socket.IO.
 
+mod api;
 mod webhooks;
 
 use std::sync::Arc;
@@ -46,6 +47,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/webhooks/notifications", post(webhooks::notifications))
         .route("/api/webhooks/payments", post(webhooks::payments))
         .route("/api/webhooks/health", get(webhooks::health))
+        .route("/api/webhooks/settings", get(api::get_settings).patch(api::patch_settings))
+        .route("/api/webhooks/settings/generate-secret", post(api::generate_secret))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
         .method_not_allowed_fallback(method_not_allowed);

@@ -21,7 +21,11 @@ use crate::{
 };
 
 /// The raw body, and why it is refused if it is: not JSON (415) or too large (413).
-fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>, limit: usize) -> (Bytes, Option<ApiError>) {
+pub(super) fn json_body(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+) -> (Bytes, Option<ApiError>) {
     let body = match body {
         Ok(bytes) => bytes,
         Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {

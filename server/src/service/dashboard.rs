@@ -33,7 +33,7 @@ impl Services {
 #[async_trait::async_trait]
 impl app::api::Backend for Services {
     async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, String> {
-        let ctx = self.resolve_ctx(req).map_err(|e| e.public_message())?;
+        let ctx = self.resolve_ctx(req).await.map_err(|e| e.public_message())?;
         Services::bell_state(self, &ctx).await.map_err(|e| {
             if let ApiError::Internal(cause) = &e {
                 tracing::error!(%cause, "bell_state failed");

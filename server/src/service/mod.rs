@@ -4,15 +4,18 @@
 //! call these functions; they never talk to the store or the broadcaster
 //! themselves.
 
+mod api_keys;
 mod ctx;
 mod dashboard;
 pub mod housekeeping;
+pub mod settings;
 mod tenants;
 pub mod webhooks;
 
 use std::sync::Arc;
 
-pub use ctx::{Ctx, Principal};
+pub use api_keys::CreatedApiKey;
+pub use ctx::{Ctx, Principal, TENANT_HEADER};
 pub use tenants::CreatedTenant;
 
 use crate::{config::Config, realtime::Broadcaster, sealing::Sealer, store::Store};

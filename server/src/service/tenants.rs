@@ -26,8 +26,9 @@ impl Services {
             id: ids::new_id(),
             name: name.to_owned(),
             slug: slug.to_owned(),
-            webhook_secret_sealed: self.sealer.seal(&secret),
+            webhook_secret_sealed: self.seal(&secret),
             webhook_settings: Default::default(),
+            previous_secret: None,
             created_at: ids::now_rfc3339(),
         };
         self.store.insert_tenant(&tenant).await?;
@@ -36,10 +37,17 @@ impl Services {
 
     /// The tenant's webhook secret in plain text (for verifying and signing only).
     pub fn tenant_secret(&self, tenant: &Tenant) -> Result<Secret, ApiError> {
-        self.sealer
-            .open(&tenant.webhook_secret_sealed)
-            .map(Secret::new)
-            .map_err(|e| ApiError::Internal(format!("tenant {}: {e}", tenant.id)))
+        self.open_secret(&tenant.webhook_secret_sealed, &tenant.id)
+    }
+
+    /// Opens a sealed secret of `tenant_id`.
+    pub(super) fn open_secret(&self, sealed: &str, tenant_id: &str) -> Result<Secret, ApiError> {
+        self.sealer.open(sealed).map(Secret::new).map_err(|e| ApiError::Internal(format!("tenant {tenant_id}: {e}")))
+    }
+
+    /// Seals a secret for the store.
+    pub(super) fn seal(&self, secret: &str) -> String {
+        self.sealer.seal(secret)
     }
 
     /// Finds or creates the demo tenant (development only). Returns the

@@ -17,7 +17,7 @@ pub use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, PaymentStatus,
     WebhookEvent, WebhookSettings,
 };
-pub use model::{ApiKey, Membership, ProcessedWebhook, Secret, Session, Tenant, User};
+pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 
 /// Why a store operation failed.
 #[derive(Debug, Error)]
@@ -94,6 +94,15 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a tenant's webhook settings; false when the tenant does not exist.
     async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool>;
 
+    /// Replaces the tenant's webhook secret (sealed), keeping `previous` as
+    /// the secret still accepted for a grace period (or none). False when the tenant does not exist.
+    async fn rotate_webhook_secret(
+        &self,
+        tenant_id: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool>;
+
     /// A tenant by its unique slug.
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
 
@@ -136,6 +145,9 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets deliveries received before `before`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
     async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64>;
+
+    /// Appends one entry to a tenant's audit trail.
+    async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()>;
 
     /// The tenant's audit trail, newest first.
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;

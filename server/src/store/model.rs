@@ -49,7 +49,17 @@ pub struct Tenant {
     /// store never holds it in plain text.
     pub webhook_secret_sealed: String,
     pub webhook_settings: app::models::WebhookSettings,
+    /// The secret before the last rotation, still accepted for a grace period.
+    pub previous_secret: Option<PreviousSecret>,
     pub created_at: String,
+}
+
+/// A rotated-out webhook secret (sealed), accepted until `valid_until`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PreviousSecret {
+    pub sealed: String,
+    /// RFC 3339.
+    pub valid_until: String,
 }
 
 /// A person who signs in. Belongs to tenants through [`Membership`]s.

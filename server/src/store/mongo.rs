@@ -25,7 +25,7 @@ use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
     ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
+    PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 use crate::ids::format_time;
 
@@ -112,6 +112,14 @@ fn tenant_doc(t: &Tenant) -> StoreResult<Document> {
         "webhookSecretSealed": &t.webhook_secret_sealed,
         "createdAt": to_date(&t.created_at)?,
         "webhookSettings": settings_bson(&t.webhook_settings)?,
+        "previousSecret": previous_secret_bson(t.previous_secret.as_ref())?,
+    })
+}
+
+fn previous_secret_bson(p: Option<&PreviousSecret>) -> StoreResult<Bson> {
+    Ok(match p {
+        Some(p) => Bson::Document(doc! {"sealed": &p.sealed, "validUntil": to_date(&p.valid_until)?}),
+        None => Bson::Null,
     })
 }
 
@@ -130,6 +138,12 @@ fn tenant_from(d: &Document) -> StoreResult<Tenant> {
             Some(b) => mongodb::bson::from_bson(b.clone()).map_err(|_| corrupt("tenant webhookSettings"))?,
             None => WebhookSettings::default(),
         },
+        previous_secret: d.get_document("previousSecret").ok().and_then(|p| {
+            Some(PreviousSecret {
+                sealed: p.get_str("sealed").ok()?.to_owned(),
+                valid_until: get_opt_date(p, "validUntil")?,
+            })
+        }),
     })
 }
 
@@ -609,6 +623,23 @@ impl Store for MongoStore {
             .map_err(map_err)
     }
 
+    async fn rotate_webhook_secret(
+        &self,
+        tenant_id: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(false);
+        };
+        let set = doc! {"webhookSecretSealed": sealed, "previousSecret": previous_secret_bson(previous)?};
+        self.tenants
+            .update_one(doc! {"_id": id}, doc! {"$set": set})
+            .await
+            .map(|r| r.matched_count > 0)
+            .map_err(map_err)
+    }
+
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
         self.tenants.find_one(doc! {"slug": slug}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
     }
@@ -763,6 +794,11 @@ impl Store for MongoStore {
             .await
             .map(|r| r.deleted_count)
             .map_err(map_err)
+    }
+
+    async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()> {
+        let key = format!("activity:{}", entry.id);
+        Self::insert_once(&self.activity, activity_doc(entry, &key)?).await.map(|_| ())
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {

@@ -19,7 +19,7 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, Op
 
 use super::{
     ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
+    PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
 };
 
 /// Schema versions, applied in order; never edit one that has shipped.
@@ -180,6 +180,11 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     CREATE INDEX processed_webhooks_received ON processed_webhooks (received_at);
     "#,
+    // 8: the secret before the last rotation, accepted until its grace period ends.
+    r#"
+    ALTER TABLE tenants ADD COLUMN previous_secret_sealed TEXT;
+    ALTER TABLE tenants ADD COLUMN previous_secret_valid_until TEXT;
+    "#,
 ];
 
 /// The SQLite store.
@@ -296,7 +301,8 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     Ok(())
 }
 
-const TENANT_COLUMNS: &str = "id, name, slug, webhook_secret_sealed, created_at, webhook_settings";
+const TENANT_COLUMNS: &str =
+    "id, name, slug, webhook_secret_sealed, created_at, webhook_settings, previous_secret_sealed, previous_secret_valid_until";
 
 fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
@@ -308,6 +314,10 @@ fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
         webhook_settings: match r.get::<_, Option<String>>(5)? {
             Some(json) => parse_json(5, &json)?,
             None => WebhookSettings::default(),
+        },
+        previous_secret: match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<String>>(7)?) {
+            (Some(sealed), Some(valid_until)) => Some(PreviousSecret { sealed, valid_until }),
+            _ => None,
         },
     })
 }
@@ -542,8 +552,17 @@ impl Store for SqliteStore {
         let t = tenant.clone();
         self.with(move |c| {
             c.execute(
-                &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-                params![t.id, t.name, t.slug, t.webhook_secret_sealed, t.created_at, json_text(&t.webhook_settings)?],
+                &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id,
+                    t.name,
+                    t.slug,
+                    t.webhook_secret_sealed,
+                    t.created_at,
+                    json_text(&t.webhook_settings)?,
+                    t.previous_secret.as_ref().map(|p| p.sealed.clone()),
+                    t.previous_secret.as_ref().map(|p| p.valid_until.clone()),
+                ],
             )
             .map_err(map_err)?;
             Ok(())
@@ -567,6 +586,25 @@ impl Store for SqliteStore {
             c.execute("UPDATE tenants SET webhook_settings = ?2 WHERE id = ?1", params![id, json])
                 .map(|n| n > 0)
                 .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn rotate_webhook_secret(
+        &self,
+        tenant_id: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let (id, sealed, previous) = (tenant_id.to_owned(), sealed.to_owned(), previous.cloned());
+        self.with(move |c| {
+            c.execute(
+                "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
+                 previous_secret_valid_until = ?4 WHERE id = ?1",
+                params![id, sealed, previous.as_ref().map(|p| &p.sealed), previous.as_ref().map(|p| &p.valid_until)],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
         })
         .await
     }
@@ -794,6 +832,11 @@ impl Store for SqliteStore {
                 .map_err(map_err)
         })
         .await
+    }
+
+    async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()> {
+        let a = entry.clone();
+        self.with(move |c| insert_activity(c, &a)).await
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {

@@ -5,6 +5,7 @@ mod harness;
 mod mongo_server;
 mod pages;
 mod realtime;
+mod settings_api;
 mod standard_webhooks;
 mod store_conformance;
 mod webhook_endpoints;

@@ -49,6 +49,7 @@ fn tenant(name: &str) -> Tenant {
         slug: format!("{name}-{}", ids::new_id()),
         webhook_secret_sealed: format!("v1.sealed-{name}"),
         webhook_settings: Default::default(),
+        previous_secret: None,
         created_at: ids::now_rfc3339(),
     }
 }

@@ -207,12 +207,12 @@ impl Services {
             return Err(ApiError::InvalidSignature);
         }
         let tenant = self.store.get_tenant(&tenant_id.to_ascii_lowercase()).await?.ok_or(ApiError::InvalidSignature)?;
-        let secret = self.tenant_secret(&tenant)?;
-        let valid = match (standard, &sig.legacy) {
+        // The current secret, and the previous one during its grace period.
+        let valid = self.accepted_secrets(&tenant)?.iter().any(|secret| match (standard, &sig.legacy) {
             (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
             (None, Some(legacy)) => verify_hex(secret.expose(), body, legacy),
             (None, None) => false,
-        };
+        });
         if valid {
             Ok(tenant)
         } else {

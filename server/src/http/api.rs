@@ -1,0 +1,89 @@
+//! The REST API for dashboards and programs: webhook settings and secrets.
+//! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
+
+use axum::{
+    body::Bytes,
+    extract::{rejection::BytesRejection, FromRequestParts, State},
+    http::{header, request::Parts, HeaderMap},
+    Json,
+};
+use serde_json::{json, Map, Value};
+
+use super::{webhooks::json_body, AppState};
+use crate::{error::ApiError, service::webhooks::parse_object, service::Ctx};
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        state.services.resolve_ctx(parts).await
+    }
+}
+
+/// The server's address as senders reach it.
+fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.services.config.public_url {
+        Some(url) => url.clone(),
+        None => {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            format!("http://{}", host.map(str::to_owned).unwrap_or_else(|| state.services.config.site_addr.to_string()))
+        }
+    }
+}
+
+/// A JSON object body; an empty body counts as `{}`.
+fn object_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
+    if matches!(&body, Ok(b) if b.is_empty()) {
+        return Ok(Map::new());
+    }
+    let (bytes, refused) = json_body(headers, body, state.services.config.max_body_bytes);
+    match refused {
+        Some(e) => Err(e),
+        None => parse_object(&bytes),
+    }
+}
+
+/// `GET /api/webhooks/settings`.
+pub async fn get_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let view = state.services.webhook_settings(&ctx, &base_url(&state, &headers)).await?;
+    Ok(Json(json!({"success": true, "settings": view})))
+}
+
+/// `PATCH /api/webhooks/settings`.
+pub async fn patch_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let patch = object_body(&state, &headers, body)?;
+    let view = state.services.update_webhook_settings(&ctx, &patch, &base_url(&state, &headers)).await?;
+    Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
+}
+
+/// `POST /api/webhooks/settings/generate-secret`.
+pub async fn generate_secret(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let options = object_body(&state, &headers, body)?;
+    let rotated = state.services.rotate_secret(&ctx, &options).await?;
+    let mut body = json!({
+        "success": true,
+        "message": "New webhook secret generated. It is shown only now: store it safely.",
+    });
+    if let (Some(b), Ok(Value::Object(extra))) = (body.as_object_mut(), serde_json::to_value(rotated)) {
+        b.extend(extra);
+    }
+    Ok(Json(body))
+}
