@@ -159,8 +159,9 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
 }
 
 /// Serves until ctrl-c / SIGTERM.
-pub async fn serve(listener: TcpListener, router: Router) -> std::io::Result<()> {
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
+    built.services.set_local_addr(listener.local_addr()?);
+    axum::serve(listener, built.router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

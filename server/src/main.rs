@@ -35,7 +35,7 @@ async fn main() -> ExitCode {
         }
     };
     println!("hookbell: listening on http://{addr}");
-    if let Err(e) = server::serve(listener, built.router).await {
+    if let Err(e) = server::serve(listener, built).await {
         eprintln!("hookbell: server error: {e}");
         return ExitCode::from(1);
     }

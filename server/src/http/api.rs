@@ -69,6 +69,13 @@ pub async fn patch_settings(
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }
 
+/// `POST /api/webhooks/settings/test`: each attempt's outcome; `success` says whether one got through.
+pub async fn test_webhook(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
+    let report = state.services.send_test_webhook(&ctx).await?;
+    let message = if report.success { "Test webhook delivered" } else { "Test webhook was not accepted" };
+    Ok(Json(json!({"success": report.success, "message": message, "test": report})))
+}
+
 /// `POST /api/webhooks/settings/generate-secret`.
 pub async fn generate_secret(
     State(state): State<AppState>,

@@ -10,6 +10,7 @@ mod dashboard;
 pub mod housekeeping;
 pub mod settings;
 mod tenants;
+pub mod test_delivery;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -29,10 +30,24 @@ pub struct Services {
     sealer: Sealer,
     /// The development demo tenant, when this process created or found one.
     demo_tenant_id: std::sync::OnceLock<String>,
+    /// The address this process listens on, once bound.
+    local_addr: std::sync::OnceLock<std::net::SocketAddr>,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config, sealer: Sealer) -> Self {
-        Self { store, broadcaster, config, sealer, demo_tenant_id: std::sync::OnceLock::new() }
+        Self {
+            store,
+            broadcaster,
+            config,
+            sealer,
+            demo_tenant_id: std::sync::OnceLock::new(),
+            local_addr: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Records the address the server listens on (for deliveries to itself).
+    pub fn set_local_addr(&self, addr: std::net::SocketAddr) {
+        let _ = self.local_addr.set(addr);
     }
 }

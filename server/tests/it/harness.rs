@@ -54,8 +54,9 @@ impl TestServer {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(server::serve(listener, built.router));
-        TestServer { addr, services: built.services, http: reqwest::Client::new(), db_path: db, _dir: dir }
+        let services = built.services.clone();
+        tokio::spawn(server::serve(listener, built));
+        TestServer { addr, services, http: reqwest::Client::new(), db_path: db, _dir: dir }
     }
 
     pub fn url(&self, path: &str) -> String {

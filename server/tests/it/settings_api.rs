@@ -144,3 +144,57 @@ async fn rotating_the_secret_retires_the_old_one_after_the_grace_period() {
     assert_eq!(rotations[1].details["graceSeconds"], 600);
     assert!(!serde_json::to_string(&trail).unwrap().contains(&third[6..]));
 }
+
+#[tokio::test]
+async fn the_test_webhook_is_delivered_over_http_and_reported() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let admin = key(&srv, &t.tenant.id, Role::Admin).await;
+    let member = key(&srv, &t.tenant.id, Role::Member).await;
+    let path = "/api/webhooks/settings/test";
+    assert_eq!(call(&srv, Method::POST, path, Some(&member), None).await.0, 403);
+
+    let (status, body) = call(&srv, Method::POST, path, Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["success"], true);
+    let attempts = body["test"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1);
+    assert_eq!((attempts[0]["ok"].as_bool(), attempts[0]["statusCode"].as_u64()), (Some(true), Some(201)));
+    assert_eq!(body["test"]["url"], srv.url("/api/webhooks/notifications"));
+    let latest = srv.services.store.list_notifications(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
+    assert_eq!(latest[0].title, "Test webhook");
+    let events = srv.services.store.list_webhook_events(&t.tenant.id, 5).await.unwrap();
+    assert_eq!((events[0].outcome.as_str(), events[0].verified), ("accepted", true), "it went through the pipeline");
+    let trail = srv.services.store.list_activity(&t.tenant.id, 5).await.unwrap();
+    assert_eq!(trail[0].action, "webhook.tested");
+
+    // The endpoint switched off: one attempt, refused, not retried.
+    let mut settings = app::models::WebhookSettings::default();
+    settings.webhook_endpoints.notifications = false;
+    srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
+    let (_, body) = call(&srv, Method::POST, path, Some(&admin), None).await;
+    assert_eq!(body["success"], false);
+    let attempts = body["test"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 1, "a 403 is not retried");
+    assert_eq!(attempts[0]["statusCode"], 403);
+    assert!(attempts[0]["error"].as_str().unwrap().contains("webhookEndpoints.notifications"));
+}
+
+#[tokio::test]
+async fn an_unreachable_webhook_url_is_retried_with_backoff() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let srv = TestServer::start_with(&[("HOOKBELL_PUBLIC_URL", &format!("http://127.0.0.1:{port}"))]).await;
+    let t = srv.tenant("Acme").await;
+    let admin = key(&srv, &t.tenant.id, Role::Admin).await;
+    let settings = app::models::WebhookSettings { webhook_retry_attempts: 2, ..Default::default() };
+    srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
+    let (status, body) = call(&srv, Method::POST, "/api/webhooks/settings/test", Some(&admin), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["success"], false);
+    let attempts = body["test"]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 3, "the first try and two retries: {body}");
+    assert!(attempts.iter().all(|a| a["error"] == "could not connect" && a["ok"] == false));
+    let delays: Vec<u64> = attempts.iter().map(|a| a["delayMs"].as_u64().unwrap()).collect();
+    assert_eq!(delays[0], 0);
+    assert!((125..=250).contains(&delays[1]) && (250..=500).contains(&delays[2]), "{delays:?}");
+}
