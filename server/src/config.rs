@@ -40,6 +40,10 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
     pub max_body_bytes: usize,
+    /// `HOOKBELL_WEBHOOK_RATE`: webhooks per second per tenant (default 100; 0 = no limit).
+    pub webhook_rate_per_sec: u32,
+    /// `HOOKBELL_WEBHOOK_BURST`: how many may arrive at once before the rate applies (default 200).
+    pub webhook_rate_burst: u32,
     /// `HOOKBELL_PUBLIC_URL`: the server's address as senders reach it (shown as
     /// the webhook URLs); unset means `http://` + the request's Host.
     pub public_url: Option<String>,
@@ -62,6 +66,8 @@ impl std::fmt::Debug for Config {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "<set>"))
             .field("redis_url", &self.redis_url.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
+            .field("webhook_rate_per_sec", &self.webhook_rate_per_sec)
+            .field("webhook_rate_burst", &self.webhook_rate_burst)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }
@@ -128,6 +134,11 @@ impl Config {
             number("HOOKBELL_STORE_CONNECT_ATTEMPTS", 8, 1..=1000, "a whole number from 1 to 1000")? as u32;
         let webhook_event_retention_days =
             number("HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS", 30, 1..=3650, "whole days from 1 to 3650")? as u32;
+        let webhook_rate_per_sec =
+            number("HOOKBELL_WEBHOOK_RATE", 100, 0..=1_000_000, "webhooks per second from 0 (no limit) to 1000000")?
+                as u32;
+        let webhook_rate_burst =
+            number("HOOKBELL_WEBHOOK_BURST", 200, 1..=1_000_000, "a whole number from 1 to 1000000")? as u32;
         let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
         if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
             return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });
@@ -146,6 +157,8 @@ impl Config {
             redis_url: get("REDIS_URL"),
             secret_key: get("HOOKBELL_SECRET_KEY"),
             max_body_bytes,
+            webhook_rate_per_sec,
+            webhook_rate_burst,
             public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }

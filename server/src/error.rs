@@ -58,6 +58,9 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// Too many webhooks for the tenant; retry after the given seconds.
+    #[error("Too many requests for this tenant; retry after {0} s")]
+    RateLimited(u64),
     #[error("The data store is unavailable; retry shortly")]
     StoreUnavailable(String),
     #[error("Internal server error")]
@@ -95,6 +98,7 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -115,6 +119,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RateLimited(_) => "rate_limited",
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -139,8 +144,14 @@ impl IntoResponse for ApiError {
         };
         let body = ErrorBody { success: false, error: self.public_message(), code: self.code(), details };
         let mut resp = (self.status(), Json(body)).into_response();
-        if matches!(self, ApiError::StoreUnavailable(_)) {
-            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        match &self {
+            ApiError::StoreUnavailable(_) => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            ApiError::RateLimited(secs) => {
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*secs));
+            }
+            _ => {}
         }
         resp
     }

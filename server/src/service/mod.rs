@@ -8,6 +8,7 @@ mod api_keys;
 mod ctx;
 mod dashboard;
 pub mod housekeeping;
+pub mod rate_limit;
 pub mod settings;
 mod tenants;
 pub mod test_delivery;
@@ -32,11 +33,15 @@ pub struct Services {
     demo_tenant_id: std::sync::OnceLock<String>,
     /// The address this process listens on, once bound.
     local_addr: std::sync::OnceLock<std::net::SocketAddr>,
+    /// Webhooks per tenant per second.
+    webhook_limiter: rate_limit::RateLimiter,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config, sealer: Sealer) -> Self {
+        let webhook_limiter = rate_limit::RateLimiter::new(config.webhook_rate_per_sec, config.webhook_rate_burst);
         Self {
+            webhook_limiter,
             store,
             broadcaster,
             config,

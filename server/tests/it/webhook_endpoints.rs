@@ -340,3 +340,38 @@ async fn refused_media_types_are_logged_too() {
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].endpoint.as_str(), log[0].status_code, log[0].verified), ("notifications", 415, false));
 }
+
+#[tokio::test]
+async fn each_tenant_has_its_own_rate_limit() {
+    let srv = TestServer::start_with(&[("HOOKBELL_WEBHOOK_RATE", "2"), ("HOOKBELL_WEBHOOK_BURST", "3")]).await;
+    let a = srv.tenant("A").await;
+    let b = srv.tenant("B").await;
+    for _ in 0..3 {
+        let (status, _) =
+            srv.post_signed("/api/webhooks/notifications", &notification(&a.tenant.id), &a.webhook_secret).await;
+        assert_eq!(status, 201);
+    }
+    let text = notification(&a.tenant.id).to_string();
+    let resp = srv
+        .http
+        .post(srv.url("/api/webhooks/notifications"))
+        .header("content-type", "application/json")
+        .header("x-webhook-signature", sign_hex(&a.webhook_secret, text.as_bytes()))
+        .body(text)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 429);
+    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("1"));
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "rate_limited");
+    // Unsigned floods do not use up the tenant's tokens, and other tenants are unaffected.
+    let (status, _) =
+        srv.post_signed("/api/webhooks/notifications", &notification(&b.tenant.id), &b.webhook_secret).await;
+    assert_eq!(status, 201);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let (status, _) =
+        srv.post_signed("/api/webhooks/notifications", &notification(&a.tenant.id), &a.webhook_secret).await;
+    assert_eq!(status, 201, "a token is back after 1/rate seconds");
+    assert_eq!(srv.services.store.unread_count(&a.tenant.id, None).await.unwrap(), 4);
+}

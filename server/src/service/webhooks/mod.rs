@@ -140,6 +140,9 @@ impl Services {
                 "The {name} webhook endpoint is disabled for this tenant (webhookEndpoints.{name} is off)"
             )));
         }
+        if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
+            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
         // A redelivery of a processed webhook-id gets the first answer again.
         let webhook_id = match signature.webhook_id.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -241,7 +244,11 @@ impl Services {
                 // Errors decided after the signature check come from a verified sender.
                 let after_check = matches!(
                     e,
-                    ApiError::Validation(_) | ApiError::Disabled(_) | ApiError::Conflict(_) | ApiError::NotFound(_)
+                    ApiError::Validation(_)
+                        | ApiError::Disabled(_)
+                        | ApiError::Conflict(_)
+                        | ApiError::NotFound(_)
+                        | ApiError::RateLimited(_)
                 );
                 let verified = after_check && tenant_id.is_some();
                 ("rejected", e.status().as_u16(), Some(e.public_message()), verified)
