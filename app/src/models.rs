@@ -425,6 +425,19 @@ pub struct WebhookEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
     pub received_at: String,
+    /// The JSON answer of an accepted request (ids of what it created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
+}
+
+/// Which webhook events a list shows (`GET /api/webhooks/events`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookEventFilter {
+    /// `orders`, `notifications`, `payments`.
+    pub endpoint: Option<String>,
+    /// `accepted`, `duplicate`, `rejected`.
+    pub outcome: Option<String>,
 }
 
 /// What the dashboard header needs on first render: whose dashboard, and the bell's count.

@@ -38,6 +38,12 @@ pub fn now_rfc3339() -> String {
     format_time(OffsetDateTime::now_utc())
 }
 
+/// Reads a timestamp in [`now_rfc3339`]'s exact form (anything else is `None`).
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    (format_time(t) == s).then_some(t)
+}
+
 /// Formats a time as [`now_rfc3339`] does.
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);

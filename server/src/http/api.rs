@@ -1,16 +1,25 @@
 //! The REST API for dashboards and programs: webhook settings and secrets.
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
+use app::models::{PageCursor, WebhookEventFilter};
 use axum::{
     body::Bytes,
-    extract::{rejection::BytesRejection, FromRequestParts, State},
-    http::{header, request::Parts, HeaderMap},
+    extract::{
+        rejection::{BytesRejection, QueryRejection},
+        FromRequestParts, Path, Query, State,
+    },
+    http::{header, request::Parts, HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
     Json,
 };
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::{webhooks::json_body, AppState};
-use crate::{error::ApiError, service::webhooks::parse_object, service::Ctx};
+use crate::{
+    error::{ApiError, FieldError},
+    service::{webhooks::parse_object, Ctx},
+};
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
@@ -93,4 +102,47 @@ pub async fn generate_secret(
         b.extend(extra);
     }
     Ok(Json(body))
+}
+
+/// The query of `GET /api/webhooks/events`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EventsQuery {
+    endpoint: Option<String>,
+    outcome: Option<String>,
+    limit: Option<u32>,
+    /// The `nextCursor` of the previous page.
+    after: Option<String>,
+}
+
+/// A query string that does not parse: 400 in the one error shape.
+fn bad_query(rejection: QueryRejection) -> ApiError {
+    ApiError::Validation(vec![FieldError::new("query", rejection.body_text())])
+}
+
+/// `GET /api/webhooks/events`: the webhook event log, newest first.
+pub async fn list_events(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(bad_query)?;
+    let filter = WebhookEventFilter { endpoint: q.endpoint, outcome: q.outcome };
+    let events = state.services.webhook_events(&ctx, &filter, q.after.as_deref(), q.limit).await?;
+    let limit = q.limit.unwrap_or(50) as usize;
+    let next = (events.len() == limit)
+        .then(|| events.last().map(|e| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() }.encode()))
+        .flatten();
+    Ok(Json(json!({"success": true, "events": events, "nextCursor": next})))
+}
+
+/// `POST /api/webhooks/events/{id}/replay`.
+pub async fn replay_event(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let accepted = state.services.replay_webhook_event(&ctx, &id).await?;
+    let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(accepted.body)).into_response())
 }

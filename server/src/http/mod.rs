@@ -50,6 +50,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/webhooks/settings", get(api::get_settings).patch(api::patch_settings))
         .route("/api/webhooks/settings/generate-secret", post(api::generate_secret))
         .route("/api/webhooks/settings/test", post(api::test_webhook))
+        .route("/api/webhooks/events", get(api::list_events))
+        .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
         .method_not_allowed_fallback(method_not_allowed);

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 pub use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, PaymentStatus,
-    WebhookEvent, WebhookSettings,
+    WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 
@@ -129,8 +129,18 @@ pub trait Store: Send + Sync + 'static {
     /// Records a received webhook request.
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()>;
 
-    /// The tenant's received webhooks, newest first.
-    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>>;
+    /// The tenant's received webhooks that `filter` selects, newest first,
+    /// after `after` (a cursor on `receivedAt`, id), at most `limit`.
+    async fn list_webhook_events(
+        &self,
+        tenant_id: &str,
+        filter: &WebhookEventFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookEvent>>;
+
+    /// One received webhook of the tenant.
+    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>>;
 
     /// Deletes webhook events received before `before` (RFC 3339); returns how many.
     /// (MongoDB also expires them with a TTL index.)

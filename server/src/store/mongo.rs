@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use app::models::{
     ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority, Role,
-    WebhookEvent, WebhookSettings,
+    WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -427,6 +427,7 @@ fn event_doc(e: &WebhookEvent) -> StoreResult<Document> {
         "bodyTruncated": e.body_truncated,
         "sourceIp": opt_str(&e.source_ip),
         "receivedAt": to_date(&e.received_at)?,
+        "response": e.response.as_ref().map(json_to_bson).transpose()?.unwrap_or(Bson::Null),
     })
 }
 
@@ -445,6 +446,7 @@ fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
         body_truncated: d.get_bool("bodyTruncated").unwrap_or(false),
         source_ip: get_opt_str(d, "sourceIp"),
         received_at: get_opt_date(d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
+        response: d.get_document("response").ok().map(|r| bson_to_json(Some(&Bson::Document(r.clone())))),
     })
 }
 
@@ -540,6 +542,7 @@ impl MongoStore {
         self.webhook_events
             .create_indexes([
                 IndexModel::builder().keys(doc! {"tenantId": 1, "receivedAt": -1}).build(),
+                IndexModel::builder().keys(doc! {"tenantId": 1, "endpoint": 1, "receivedAt": -1}).build(),
                 IndexModel::builder()
                     .keys(doc! {"receivedAt": 1})
                     .options(IndexOptions::builder().expire_after(self.event_retention).build())
@@ -729,13 +732,33 @@ impl Store for MongoStore {
         self.webhook_events.insert_one(event_doc(event)?).await.map(|_| ()).map_err(map_err)
     }
 
-    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>> {
+    async fn list_webhook_events(
+        &self,
+        tenant_id: &str,
+        filter: &WebhookEventFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookEvent>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
+        let mut q = doc! {"tenantId": id};
+        if let Some(endpoint) = &filter.endpoint {
+            q.insert("endpoint", endpoint);
+        }
+        if let Some(outcome) = &filter.outcome {
+            q.insert("outcome", outcome);
+        }
+        if let Some(c) = after {
+            let at = to_date(&c.created_at)?;
+            q.insert(
+                "$or",
+                vec![doc! {"receivedAt": {"$lt": at}}, doc! {"receivedAt": at, "_id": {"$lt": oid(&c.id)?}}],
+            );
+        }
         let docs = self
             .webhook_events
-            .find(doc! {"tenantId": id})
+            .find(q)
             .sort(doc! {"receivedAt": -1, "_id": -1})
             .limit(i64::from(limit))
             .await
@@ -744,6 +767,19 @@ impl Store for MongoStore {
             .await
             .map_err(map_err)?;
         docs.iter().map(event_from).collect()
+    }
+
+    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
+        let (Ok(t), Ok(e)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+            return Ok(None);
+        };
+        self.webhook_events
+            .find_one(doc! {"_id": e, "tenantId": t})
+            .await
+            .map_err(map_err)?
+            .as_ref()
+            .map(event_from)
+            .transpose()
     }
 
     async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {

@@ -12,7 +12,7 @@ use std::{
 
 use app::models::{
     ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role, WebhookEvent,
-    WebhookSettings,
+    WebhookEventFilter, WebhookSettings,
 };
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, OptionalExtension, Row};
@@ -184,6 +184,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE tenants ADD COLUMN previous_secret_sealed TEXT;
     ALTER TABLE tenants ADD COLUMN previous_secret_valid_until TEXT;
+    "#,
+    // 9: the answer given to each accepted webhook (for the event log and replays).
+    r#"
+    ALTER TABLE webhook_events ADD COLUMN response TEXT;
+    CREATE INDEX webhook_events_tenant_endpoint ON webhook_events (tenant_id, endpoint, received_at);
     "#,
 ];
 
@@ -374,7 +379,7 @@ fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
 }
 
 const EVENT_COLUMNS: &str = "id, tenant_id, endpoint, verified, outcome, status_code, reason, latency_ms, body, \
-     body_truncated, source_ip, received_at";
+     body_truncated, source_ip, received_at, response";
 
 fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
     Ok(WebhookEvent {
@@ -390,6 +395,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
         body_truncated: r.get(9)?,
         source_ip: r.get(10)?,
         received_at: r.get(11)?,
+        response: r.get::<_, Option<String>>(12)?.map(|json| parse_json(12, &json)).transpose()?,
     })
 }
 
@@ -504,38 +510,92 @@ fn api_key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
     Ok(ApiKey { info: api_key_info_from_row(r)?, key_hash: r.get(9)? })
 }
 
-/// The WHERE clause (after `tenant_id = ?1`) and its parameters for a notification list.
-fn notification_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> (String, Vec<Value>) {
-    let mut sql = String::from(" AND (user_id IS NULL OR user_id = ?2)");
-    let mut values = vec![filter.user_id.clone().map(Value::Text).unwrap_or(Value::Null)];
-    let mut push = |clause: &str, v: Vec<Value>, sql: &mut String| {
+/// A WHERE clause after `tenant_id = ?1`, built from optional conditions,
+/// with its parameters numbered from `?2`.
+#[derive(Default)]
+struct Conditions {
+    sql: String,
+    values: Vec<Value>,
+}
+
+impl Conditions {
+    /// Appends `clause`, where `$0`, `$1`, … stand for `values` in order.
+    fn add(&mut self, clause: &str, values: Vec<Value>) {
         let mut clause = clause.to_owned();
-        for (i, value) in v.into_iter().enumerate() {
-            clause = clause.replace(&format!("${i}"), &format!("?{}", values.len() + 2));
-            values.push(value);
+        for (i, value) in values.into_iter().enumerate() {
+            clause = clause.replace(&format!("${i}"), &format!("?{}", self.values.len() + 2));
+            self.values.push(value);
         }
-        sql.push_str(&clause);
-    };
+        self.sql.push_str(&clause);
+    }
+
+    /// `created_at`-style newest-first paging after `cursor`.
+    fn after(&mut self, time_column: &str, cursor: Option<&PageCursor>) {
+        if let Some(c) = cursor {
+            self.add(
+                &format!(" AND ({time_column} < $0 OR ({time_column} = $0 AND id < $1))"),
+                vec![Value::Text(c.created_at.clone()), Value::Text(c.id.clone())],
+            );
+        }
+    }
+
+    fn text(s: &str) -> Vec<Value> {
+        vec![Value::Text(s.to_owned())]
+    }
+}
+
+fn notification_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
+    let mut c = Conditions::default();
+    c.add(
+        " AND (user_id IS NULL OR user_id = $0)",
+        vec![filter.user_id.clone().map(Value::Text).unwrap_or(Value::Null)],
+    );
     if !filter.include_read {
-        sql.push_str(" AND is_read = 0");
+        c.add(" AND is_read = 0", vec![]);
     }
     if !filter.include_dismissed {
-        sql.push_str(" AND is_dismissed = 0");
+        c.add(" AND is_dismissed = 0", vec![]);
     }
     if let Some(kind) = filter.kind {
-        push(" AND type = $0", vec![Value::Text(kind.as_str().into())], &mut sql);
+        c.add(" AND type = $0", Conditions::text(kind.as_str()));
     }
     if let Some(priority) = filter.priority {
-        push(" AND priority = $0", vec![Value::Text(priority.as_str().into())], &mut sql);
+        c.add(" AND priority = $0", Conditions::text(priority.as_str()));
     }
-    if let Some(c) = after {
-        push(
-            " AND (created_at < $0 OR (created_at = $0 AND id < $1))",
-            vec![Value::Text(c.created_at.clone()), Value::Text(c.id.clone())],
-            &mut sql,
-        );
+    c.after("created_at", after);
+    c
+}
+
+fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(endpoint) = &filter.endpoint {
+        c.add(" AND endpoint = $0", Conditions::text(endpoint));
     }
-    (sql, values)
+    if let Some(outcome) = &filter.outcome {
+        c.add(" AND outcome = $0", Conditions::text(outcome));
+    }
+    c.after("received_at", after);
+    c
+}
+
+impl SqliteStore {
+    /// Rows of `SELECT … WHERE tenant_id = ?1 <conditions> ORDER BY … LIMIT`, read by `row`.
+    async fn filtered_rows<T: Send + 'static>(
+        &self,
+        sql: String,
+        tenant_id: &str,
+        conditions: Conditions,
+        row: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut all = vec![Value::Text(tenant_id.to_owned())];
+        all.extend(conditions.values);
+        self.with(move |c| {
+            let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt.query_map(params_from_iter(all), row).map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
 }
 
 #[async_trait]
@@ -742,7 +802,7 @@ impl Store for SqliteStore {
         let e = event.clone();
         self.with(move |c| {
             c.execute(
-                &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"),
+                &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
                 params![
                     e.id,
                     e.tenant_id,
@@ -755,7 +815,8 @@ impl Store for SqliteStore {
                     e.body,
                     e.body_truncated,
                     e.source_ip,
-                    e.received_at
+                    e.received_at,
+                    e.response.as_ref().map(json_text).transpose()?,
                 ],
             )
             .map(|_| ())
@@ -764,16 +825,33 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn list_webhook_events(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<WebhookEvent>> {
-        self.tenant_rows(
-            format!(
-                "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 \
-                 ORDER BY received_at DESC, id DESC LIMIT ?2"
-            ),
-            tenant_id,
-            limit,
-            event_from_row,
-        )
+    async fn list_webhook_events(
+        &self,
+        tenant_id: &str,
+        filter: &WebhookEventFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookEvent>> {
+        let conditions = event_conditions(filter, after);
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1{} \
+             ORDER BY received_at DESC, id DESC LIMIT {limit}",
+            conditions.sql
+        );
+        self.filtered_rows(sql, tenant_id, conditions, event_from_row).await
+    }
+
+    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
+        let (t, id) = (tenant_id.to_owned(), id.to_owned());
+        self.with(move |c| {
+            c.query_row(
+                &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 AND id = ?2"),
+                params![t, id],
+                event_from_row,
+            )
+            .optional()
+            .map_err(map_err)
+        })
         .await
     }
 
@@ -896,19 +974,13 @@ impl Store for SqliteStore {
         after: Option<&PageCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let (conditions, values) = notification_conditions(filter, after);
+        let conditions = notification_conditions(filter, after);
         let sql = format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1{conditions} \
-             ORDER BY created_at DESC, id DESC LIMIT {limit}"
+            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1{} \
+             ORDER BY created_at DESC, id DESC LIMIT {limit}",
+            conditions.sql
         );
-        let mut all = vec![Value::Text(tenant_id.to_owned())];
-        all.extend(values);
-        self.with(move |c| {
-            let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
-            let rows = stmt.query_map(params_from_iter(all), notification_from_row).map_err(map_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
-        })
-        .await
+        self.filtered_rows(sql, tenant_id, conditions, notification_from_row).await
     }
 
     async fn update_notification(

@@ -163,7 +163,7 @@ async fn the_test_webhook_is_delivered_over_http_and_reported() {
     assert_eq!(body["test"]["url"], srv.url("/api/webhooks/notifications"));
     let latest = srv.services.store.list_notifications(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
     assert_eq!(latest[0].title, "Test webhook");
-    let events = srv.services.store.list_webhook_events(&t.tenant.id, 5).await.unwrap();
+    let events = srv.services.store.list_webhook_events(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
     assert_eq!((events[0].outcome.as_str(), events[0].verified), ("accepted", true), "it went through the pipeline");
     let trail = srv.services.store.list_activity(&t.tenant.id, 5).await.unwrap();
     assert_eq!(trail[0].action, "webhook.tested");

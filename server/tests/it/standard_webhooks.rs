@@ -38,7 +38,7 @@ async fn a_standard_webhook_is_accepted_once_per_webhook_id() {
     let outcomes: Vec<String> = srv
         .services
         .store
-        .list_webhook_events(&t.tenant.id, 10)
+        .list_webhook_events(&t.tenant.id, &Default::default(), None, 10)
         .await
         .unwrap()
         .into_iter()

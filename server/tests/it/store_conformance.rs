@@ -156,6 +156,7 @@ pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
         body_truncated: false,
         source_ip: Some("127.0.0.1".into()),
         received_at: at.into(),
+        response: (outcome != "rejected").then(|| serde_json::json!({"success": true, "orderId": "x"})),
     };
     let old = event(Some(&a.id), "2026-01-01T00:00:00.000Z", "accepted");
     let new = event(Some(&a.id), "2026-06-01T00:00:00.000Z", "rejected");
@@ -163,11 +164,23 @@ pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
     for e in [&old, &new, &anonymous] {
         s.store.record_webhook_event(e).await.unwrap();
     }
-    assert_eq!(s.store.list_webhook_events(&a.id, 10).await.unwrap(), vec![new.clone(), old.clone()]);
-    assert_eq!(s.store.list_webhook_events(&a.id, 1).await.unwrap(), vec![new.clone()]);
-    assert!(s.store.list_webhook_events(&ids::new_id(), 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.store.list_webhook_events(&a.id, &Default::default(), None, 10).await.unwrap(),
+        vec![new.clone(), old.clone()]
+    );
+    assert_eq!(s.store.list_webhook_events(&a.id, &Default::default(), None, 1).await.unwrap(), vec![new.clone()]);
+    assert!(s.store.list_webhook_events(&ids::new_id(), &Default::default(), None, 10).await.unwrap().is_empty());
+    assert_eq!(s.store.get_webhook_event(&a.id, &old.id).await.unwrap(), Some(old.clone()));
+    assert_eq!(s.store.get_webhook_event(&ids::new_id(), &old.id).await.unwrap(), None, "scoped by tenant");
+    let rejected = app::models::WebhookEventFilter { outcome: Some("rejected".into()), ..Default::default() };
+    assert_eq!(s.store.list_webhook_events(&a.id, &rejected, None, 10).await.unwrap(), vec![new.clone()]);
+    let payments = app::models::WebhookEventFilter { endpoint: Some("payments".into()), ..Default::default() };
+    assert!(s.store.list_webhook_events(&a.id, &payments, None, 10).await.unwrap().is_empty());
+    let after_new = PageCursor { created_at: new.received_at.clone(), id: new.id.clone() };
+    let page2 = s.store.list_webhook_events(&a.id, &Default::default(), Some(&after_new), 10).await.unwrap();
+    assert_eq!(page2, vec![old.clone()]);
     assert_eq!(s.store.purge_webhook_events("2026-03-01T00:00:00.000Z").await.unwrap(), 2);
-    assert_eq!(s.store.list_webhook_events(&a.id, 10).await.unwrap(), vec![new]);
+    assert_eq!(s.store.list_webhook_events(&a.id, &Default::default(), None, 10).await.unwrap(), vec![new]);
 }
 
 pub async fn ping_answers(s: Subject) {

@@ -163,7 +163,7 @@ async fn switched_off_webhooks_are_refused_with_403_naming_the_switch() {
     // Without a valid signature the switches are not revealed.
     let (status, body) = srv.post_raw("/api/webhooks/notifications", &notification(tid).to_string(), None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("invalid_signature")));
-    let log = srv.services.store.list_webhook_events(tid, 10).await.unwrap();
+    let log = srv.services.store.list_webhook_events(tid, &Default::default(), None, 10).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.status_code == 403 && e.verified).count(), 2);
 }
 
@@ -336,7 +336,7 @@ async fn refused_media_types_are_logged_too() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 415);
-    let log = srv.services.store.list_webhook_events(&t.tenant.id, 10).await.unwrap();
+    let log = srv.services.store.list_webhook_events(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
     assert_eq!(log.len(), 1);
     assert_eq!((log[0].endpoint.as_str(), log[0].status_code, log[0].verified), ("notifications", 415, false));
 }

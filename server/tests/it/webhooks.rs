@@ -152,7 +152,7 @@ async fn every_order_request_lands_in_the_webhook_event_log() {
     let big = json!({"tenantId": t.tenant.id, "amount": -1, "pad": "x".repeat(20_000)});
     assert_eq!(srv.post_signed("/api/webhooks/orders", &big, &t.webhook_secret).await.0, 400);
 
-    let log = srv.services.store.list_webhook_events(&t.tenant.id, 10).await.unwrap();
+    let log = srv.services.store.list_webhook_events(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
     let seen: Vec<(&str, u16, bool)> =
         log.iter().rev().map(|e| (e.outcome.as_str(), e.status_code, e.verified)).collect();
     assert_eq!(

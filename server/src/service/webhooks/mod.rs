@@ -8,6 +8,7 @@
 mod notifications;
 mod orders;
 mod payments;
+mod replay;
 pub mod validate;
 
 use std::time::Instant;
@@ -34,6 +35,12 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [Endpoint::Orders, Endpoint::Notifications, Endpoint::Payments];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Endpoint::Orders => "orders",
@@ -75,6 +82,28 @@ struct Delivery<'a> {
     now: String,
     /// `webhook:<endpoint>`, the actor of audit entries.
     actor: &'a str,
+}
+
+/// 403 naming the switch when the tenant's webhooks or this endpoint are off.
+fn endpoint_enabled(tenant: &Tenant, endpoint: Endpoint) -> Result<(), ApiError> {
+    let settings = &tenant.webhook_settings;
+    if !settings.webhook_enabled {
+        return Err(ApiError::Disabled("Webhooks are disabled for this tenant (webhookEnabled is off)".into()));
+    }
+    let endpoints = &settings.webhook_endpoints;
+    let on = match endpoint {
+        Endpoint::Orders => endpoints.orders,
+        Endpoint::Notifications => endpoints.notifications,
+        Endpoint::Payments => endpoints.payments,
+    };
+    if on {
+        Ok(())
+    } else {
+        let name = endpoint.as_str();
+        Err(ApiError::Disabled(format!(
+            "The {name} webhook endpoint is disabled for this tenant (webhookEndpoints.{name} is off)"
+        )))
+    }
 }
 
 /// Parses a JSON object body.
@@ -124,22 +153,7 @@ impl Services {
         };
         let tenant = self.verify_webhook(&tenant_id, body, signature).await?;
         // Only a verified sender learns about the switches.
-        let settings = &tenant.webhook_settings;
-        if !settings.webhook_enabled {
-            return Err(ApiError::Disabled("Webhooks are disabled for this tenant (webhookEnabled is off)".into()));
-        }
-        let endpoints = &settings.webhook_endpoints;
-        let on = match endpoint {
-            Endpoint::Orders => endpoints.orders,
-            Endpoint::Notifications => endpoints.notifications,
-            Endpoint::Payments => endpoints.payments,
-        };
-        if !on {
-            let name = endpoint.as_str();
-            return Err(ApiError::Disabled(format!(
-                "The {name} webhook endpoint is disabled for this tenant (webhookEndpoints.{name} is off)"
-            )));
-        }
+        endpoint_enabled(&tenant, endpoint)?;
         if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
             return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
         }
@@ -165,11 +179,7 @@ impl Services {
         let now = ids::now_rfc3339();
         let actor = format!("webhook:{}", endpoint.as_str());
         let delivery = Delivery { tenant, map, source_ip, now: now.clone(), actor: &actor };
-        let accepted = match endpoint {
-            Endpoint::Orders => self.webhook_order(delivery).await,
-            Endpoint::Notifications => self.webhook_notification(delivery).await,
-            Endpoint::Payments => self.webhook_payment(delivery).await,
-        }?;
+        let accepted = self.process(endpoint, delivery).await?;
         if let Some(webhook_id) = webhook_id {
             let processed = ProcessedWebhook {
                 tenant_id,
@@ -186,6 +196,15 @@ impl Services {
             }
         }
         Ok(accepted)
+    }
+
+    /// Runs a verified webhook through its endpoint.
+    async fn process(&self, endpoint: Endpoint, delivery: Delivery<'_>) -> Result<Accepted, ApiError> {
+        match endpoint {
+            Endpoint::Orders => self.webhook_order(delivery).await,
+            Endpoint::Notifications => self.webhook_notification(delivery).await,
+            Endpoint::Payments => self.webhook_payment(delivery).await,
+        }
     }
 
     /// Checks the signature of a webhook body for the tenant it names, in
@@ -268,6 +287,7 @@ impl Services {
             body_truncated: body.len() > EVENT_BODY_CAP,
             source_ip,
             received_at: ids::now_rfc3339(),
+            response: result.as_ref().ok().map(|a| a.body.clone()),
         };
         if let Err(e) = self.store.record_webhook_event(&event).await {
             tracing::warn!(error = %e, "could not record webhook event");

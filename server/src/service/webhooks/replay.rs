@@ -1,0 +1,90 @@
+//! The webhook event log as an API: list what was received (with filters and
+//! cursor pages), and replay a stored accepted webhook — idempotently, since
+//! each endpoint recognises what it already stored.
+
+use app::models::{PageCursor, Role, WebhookEvent, WebhookEventFilter};
+use serde_json::{json, Value};
+
+use super::{endpoint_enabled, parse_object, Accepted, Delivery, Endpoint};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+    service::{Ctx, Services},
+};
+
+/// The most events one page returns.
+pub const MAX_EVENTS_PAGE: u32 = 200;
+
+impl Services {
+    /// The caller's tenant's received webhooks, newest first.
+    pub async fn webhook_events(
+        &self,
+        ctx: &Ctx,
+        filter: &WebhookEventFilter,
+        after: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<Vec<WebhookEvent>, ApiError> {
+        let mut errors = Vec::new();
+        if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none()) {
+            errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments"));
+        }
+        if filter.outcome.as_deref().is_some_and(|o| !["accepted", "duplicate", "rejected"].contains(&o)) {
+            errors.push(FieldError::new("outcome", "must be one of accepted, duplicate, rejected"));
+        }
+        let cursor = match after {
+            None => None,
+            Some(text) => match PageCursor::decode(text).filter(|c| ids::parse_time(&c.created_at).is_some()) {
+                Some(c) => Some(c),
+                None => {
+                    errors.push(FieldError::new("after", "is not a cursor this API returned"));
+                    None
+                }
+            },
+        };
+        let limit = limit.unwrap_or(50);
+        if !(1..=MAX_EVENTS_PAGE).contains(&limit) {
+            errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_EVENTS_PAGE}")));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        Ok(self.store.list_webhook_events(&ctx.tenant_id, filter, cursor.as_ref(), limit).await?)
+    }
+
+    /// Processes a stored accepted webhook again (admins). What it stored the
+    /// first time is recognised: the answer then says `"duplicate": true`.
+    pub async fn replay_webhook_event(&self, ctx: &Ctx, event_id: &str) -> Result<Accepted, ApiError> {
+        ctx.require(Role::Admin)?;
+        let event =
+            self.store.get_webhook_event(&ctx.tenant_id, event_id).await?.ok_or(ApiError::NotFound("Webhook event"))?;
+        if event.outcome == "rejected" {
+            return Err(ApiError::Conflict("Only accepted webhooks can be replayed".into()));
+        }
+        if event.body_truncated {
+            return Err(ApiError::Conflict("The stored body was truncated, so it cannot be replayed".into()));
+        }
+        let endpoint = Endpoint::parse(&event.endpoint)
+            .ok_or_else(|| ApiError::Internal("unknown endpoint in event log".into()))?;
+        let tenant = self.store.get_tenant(&ctx.tenant_id).await?.ok_or(ApiError::NotFound("Tenant"))?;
+        endpoint_enabled(&tenant, endpoint)?;
+        // A notification has no natural key: the one the first delivery created is the answer.
+        let created_notification = match event.response.as_ref().and_then(|r| r["notificationId"].as_str()) {
+            Some(id) => self.store.get_notification(&tenant.id, id).await?.is_some(),
+            None => false,
+        };
+        let accepted = if created_notification {
+            let mut body = event.response.clone().unwrap_or(Value::Null);
+            body["duplicate"] = Value::Bool(true);
+            Accepted { created: false, duplicate: true, body }
+        } else {
+            let map = parse_object(event.body.as_bytes())?;
+            let actor = format!("replay:{}", ctx.principal.actor());
+            let delivery =
+                Delivery { tenant, map, source_ip: ctx.source_ip.clone(), now: ids::now_rfc3339(), actor: &actor };
+            self.process(endpoint, delivery).await?
+        };
+        let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.duplicate});
+        self.audit(ctx, "webhook.replayed", "webhook_event", &event.id, details).await?;
+        Ok(accepted)
+    }
+}
