@@ -712,6 +712,35 @@ pub async fn processed_webhook_ids_are_remembered_once_per_tenant(s: Subject) {
     assert!(s.store.get_processed_webhook(&a.id, "msg_3").await.unwrap().is_some());
 }
 
+pub async fn secrets_rotate_with_a_previous_one_and_activity_appends(s: Subject) {
+    use server::store::PreviousSecret;
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let previous =
+        PreviousSecret { sealed: a.webhook_secret_sealed.clone(), valid_until: "2099-01-01T00:00:00.000Z".into() };
+    assert!(s.store.rotate_webhook_secret(&a.id, "v1.second", Some(&previous)).await.unwrap());
+    let stored = s.store.get_tenant(&a.id).await.unwrap().unwrap();
+    assert_eq!((stored.webhook_secret_sealed.as_str(), stored.previous_secret), ("v1.second", Some(previous)));
+    assert!(s.store.rotate_webhook_secret(&a.id, "v1.third", None).await.unwrap());
+    let stored = s.store.get_tenant(&a.id).await.unwrap().unwrap();
+    assert_eq!((stored.webhook_secret_sealed.as_str(), stored.previous_secret), ("v1.third", None));
+    assert!(!s.store.rotate_webhook_secret(&ids::new_id(), "v1.x", None).await.unwrap());
+
+    let entry = ActivityEntry {
+        id: ids::new_id(),
+        tenant_id: a.id.clone(),
+        actor: "api-key:k1".into(),
+        action: "secret.rotated".into(),
+        entity: "tenant".into(),
+        entity_id: a.id.clone(),
+        details: serde_json::json!({"graceSeconds": 60}),
+        source_ip: Some("10.0.0.1".into()),
+        created_at: "2026-03-01T00:00:00.000Z".into(),
+    };
+    s.store.append_activity(&entry).await.unwrap();
+    assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -750,6 +779,7 @@ conformance!(
     payments_move_once_along_their_states,
     a_notification_and_its_audit_entry_are_stored_together,
     processed_webhook_ids_are_remembered_once_per_tenant,
+    secrets_rotate_with_a_previous_one_and_activity_appends,
 );
 
 /// MongoDB has no transactions: a crash between the order and its
