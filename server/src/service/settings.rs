@@ -55,7 +55,10 @@ impl Services {
         let now = ids::now_rfc3339();
         Ok(SettingsView {
             settings: tenant.webhook_settings,
-            secret_hint: self.tenant_secret(tenant)?.hint(),
+            secret_hint: match self.accepted_secrets(tenant)?.first() {
+                Some(secret) => secret.hint(),
+                None => "none: generate a secret".into(),
+            },
             previous_secret_valid_until: tenant
                 .previous_secret
                 .as_ref()
@@ -129,8 +132,13 @@ impl Services {
     }
 
     /// The secrets a webhook of `tenant` may be signed with now: the current
-    /// one, and the previous one during its grace period.
+    /// one, and the previous one during its grace period. A tenant without a
+    /// secret of its own (imported from the seed's database) falls back to the
+    /// global `WEBHOOK_SECRET`, as in the seed; with neither, nothing verifies.
     pub fn accepted_secrets(&self, tenant: &Tenant) -> Result<Vec<Secret>, ApiError> {
+        if tenant.webhook_secret_sealed.is_empty() {
+            return Ok(self.config.webhook_secret.iter().map(|s| Secret::new(s.clone())).collect());
+        }
         let mut secrets = vec![self.tenant_secret(tenant)?];
         if let Some(previous) = tenant.previous_secret.as_ref().filter(|p| p.valid_until > ids::now_rfc3339()) {
             secrets.push(self.open_secret(&previous.sealed, &tenant.id)?);

@@ -76,7 +76,10 @@ impl Services {
             "metadata": {"test": true},
         })
         .to_string();
-        let secret = self.tenant_secret(&tenant)?;
+        let secret =
+            self.accepted_secrets(&tenant)?.into_iter().next().ok_or_else(|| {
+                ApiError::Conflict("This tenant has no webhook secret yet: generate one first".into())
+            })?;
         let webhook_id = format!("msg_test_{}", ids::new_id());
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(u64::from(settings.webhook_timeout_ms)))

@@ -39,7 +39,7 @@ async fn production_without_sign_in_shows_no_tenant_data() {
     let resp = srv.call_server_fn("/api/bell-state").await;
     assert!(resp.status().is_client_error() || resp.status().is_server_error());
     let text = resp.text().await.unwrap();
-    assert!(text.contains("Sign-in is required"), "{text}");
+    assert!(text.contains("Sign-in or an API key is required"), "{text}");
 }
 
 #[tokio::test]

@@ -269,3 +269,28 @@ async fn production_needs_a_secret_key() {
     let key = server::sealing::Sealer::generate_key();
     assert!(server::load_sealer(&prod(Some(&key))).is_ok());
 }
+
+#[tokio::test]
+async fn tenants_without_their_own_secret_fall_back_to_the_global_one() {
+    let srv = TestServer::start_with(&[("WEBHOOK_SECRET", "global-secret-from-env")]).await;
+    // A tenant imported from the seed's database, with no secret of its own.
+    let mut imported = srv.tenant("Imported").await.tenant;
+    imported.id = server::ids::new_id();
+    imported.slug = format!("imported-{}", imported.id);
+    imported.webhook_secret_sealed = String::new();
+    srv.services.store.insert_tenant(&imported).await.unwrap();
+    let (status, _) =
+        srv.post_signed("/api/webhooks/orders", &order(&imported.id, "G-1"), "global-secret-from-env").await;
+    assert_eq!(status, 201);
+    // A tenant with its own secret does not accept the global one.
+    let own = srv.tenant("Own").await;
+    let (status, _) =
+        srv.post_signed("/api/webhooks/orders", &order(&own.tenant.id, "G-2"), "global-secret-from-env").await;
+    assert_eq!(status, 401);
+
+    // Without WEBHOOK_SECRET such a tenant accepts nothing.
+    let bare = TestServer::start().await;
+    bare.services.store.insert_tenant(&imported).await.unwrap();
+    let (status, _) = bare.post_signed("/api/webhooks/orders", &order(&imported.id, "G-3"), "").await;
+    assert_eq!(status, 401);
+}
