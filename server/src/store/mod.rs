@@ -20,7 +20,7 @@ pub use app::models::{
 pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 
 /// Why a store operation failed.
-#[derive(Debug, Error)]
+#[derive(Debug, Clone, Error)]
 pub enum StoreError {
     /// The store cannot be reached or is overloaded: retry later (HTTP 503).
     #[error("store unavailable: {0}")]

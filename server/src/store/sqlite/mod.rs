@@ -2,12 +2,16 @@
 //! with no services.
 //!
 //! Migrations are versioned with `PRAGMA user_version` and applied at open.
-//! Calls run on tokio's blocking pool against one connection; writes commit
-//! with `synchronous=FULL`, so an acknowledged webhook survives a power cut.
+//! Writes go to one writer thread that commits them in groups with
+//! `synchronous=FULL` and answers only after the commit, so an acknowledged
+//! webhook survives a power cut; reads use a pool of read-only connections
+//! (see [`connections`]).
+
+mod connections;
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Mutex},
+    sync::Arc,
 };
 
 use app::models::{
@@ -17,6 +21,7 @@ use app::models::{
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, OptionalExtension, Row};
 
+use self::connections::{Readers, Writer};
 use super::{
     ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
     PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
@@ -194,7 +199,8 @@ const MIGRATIONS: &[&str] = &[
 
 /// The SQLite store.
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Writer,
+    readers: Arc<Readers>,
     path: PathBuf,
 }
 
@@ -246,7 +252,8 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Internal(e.to_string()))??;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path })
+        let readers = Readers::new(&path);
+        Ok(Self { writer: Writer::start(conn)?, readers, path })
     }
 
     /// The database file.
@@ -263,7 +270,7 @@ impl SqliteStore {
         row: fn(&Row<'_>) -> rusqlite::Result<T>,
     ) -> StoreResult<Vec<T>> {
         let id = tenant_id.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
             let rows = stmt.query_map(params![id, limit], row).map_err(map_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
@@ -271,18 +278,20 @@ impl SqliteStore {
         .await
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    async fn with<T: Send + 'static>(
+    /// Runs the write `f` on the writer thread; answers after its commit.
+    async fn write<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| StoreError::Internal("connection mutex poisoned".into()))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?
+        self.writer.write(f).await
+    }
+
+    /// Runs the read `f` on a read-only connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.readers.read(f).await
     }
 }
 
@@ -589,7 +598,7 @@ impl SqliteStore {
     ) -> StoreResult<Vec<T>> {
         let mut all = vec![Value::Text(tenant_id.to_owned())];
         all.extend(conditions.values);
-        self.with(move |c| {
+        self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
             let rows = stmt.query_map(params_from_iter(all), row).map_err(map_err)?;
             rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
@@ -605,12 +614,12 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> StoreResult<()> {
-        self.with(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
+        self.read(|c| c.query_row("SELECT 1", [], |_| Ok(())).map_err(map_err)).await
     }
 
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()> {
         let t = tenant.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 &format!("INSERT INTO tenants ({TENANT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
                 params![
@@ -632,7 +641,7 @@ impl Store for SqliteStore {
 
     async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>> {
         let id = tenant_id.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"), [id], tenant_from_row)
                 .optional()
                 .map_err(map_err)
@@ -642,7 +651,7 @@ impl Store for SqliteStore {
 
     async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool> {
         let (id, json) = (tenant_id.to_owned(), json_text(settings)?);
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("UPDATE tenants SET webhook_settings = ?2 WHERE id = ?1", params![id, json])
                 .map(|n| n > 0)
                 .map_err(map_err)
@@ -657,7 +666,7 @@ impl Store for SqliteStore {
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool> {
         let (id, sealed, previous) = (tenant_id.to_owned(), sealed.to_owned(), previous.cloned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
                  previous_secret_valid_until = ?4 WHERE id = ?1",
@@ -671,7 +680,7 @@ impl Store for SqliteStore {
 
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
         let slug = slug.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(&format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE slug = ?1"), [slug], tenant_from_row)
                 .optional()
                 .map_err(map_err)
@@ -688,8 +697,8 @@ impl Store for SqliteStore {
         let o = order.clone();
         let n = notification.clone();
         let a = activity.clone();
-        self.with(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
             let inserted = tx
                 .execute(
                     &format!(
@@ -735,8 +744,8 @@ impl Store for SqliteStore {
 
     async fn apply_payment(&self, change: &PaymentChange) -> StoreResult<PaymentApplied> {
         let ch = change.clone();
-        self.with(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
             let current: Option<(String, Option<String>)> = tx
                 .query_row(
                     "SELECT payment_status, payment_id FROM orders WHERE tenant_id = ?1 AND id = ?2",
@@ -772,7 +781,7 @@ impl Store for SqliteStore {
 
     async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
         let (t, o) = (tenant_id.to_owned(), order_id.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND id = ?2"),
                 params![t, o],
@@ -786,7 +795,7 @@ impl Store for SqliteStore {
 
     async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
         let (t, n) = (tenant_id.to_owned(), order_number.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND order_number = ?2"),
                 params![t, n],
@@ -800,7 +809,7 @@ impl Store for SqliteStore {
 
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
         let e = event.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 &format!("INSERT INTO webhook_events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
                 params![
@@ -843,7 +852,7 @@ impl Store for SqliteStore {
 
     async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 AND id = ?2"),
                 params![t, id],
@@ -857,7 +866,7 @@ impl Store for SqliteStore {
 
     async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
         let before = before.to_owned();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("DELETE FROM webhook_events WHERE received_at < ?1", [before]).map(|n| n as u64).map_err(map_err)
         })
         .await
@@ -865,7 +874,7 @@ impl Store for SqliteStore {
 
     async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
         let (t, w) = (tenant_id.to_owned(), webhook_id.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT tenant_id, webhook_id, endpoint, status_code, response, received_at FROM processed_webhooks \
                  WHERE tenant_id = ?1 AND webhook_id = ?2",
@@ -890,7 +899,7 @@ impl Store for SqliteStore {
 
     async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
         let (p, response) = (p.clone(), json_text(&p.response)?);
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO NOTHING",
@@ -904,7 +913,7 @@ impl Store for SqliteStore {
 
     async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
         let before = before.to_owned();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("DELETE FROM processed_webhooks WHERE received_at < ?1", [before])
                 .map(|n| n as u64)
                 .map_err(map_err)
@@ -914,7 +923,7 @@ impl Store for SqliteStore {
 
     async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()> {
         let a = entry.clone();
-        self.with(move |c| insert_activity(c, &a)).await
+        self.write(move |c| insert_activity(c, &a)).await
     }
 
     async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
@@ -932,8 +941,8 @@ impl Store for SqliteStore {
 
     async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
         let (n, a) = (notification.clone(), activity.clone());
-        self.with(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
             insert_notification(&tx, &n)?;
             insert_activity(&tx, &a)?;
             tx.commit().map_err(map_err)
@@ -943,8 +952,8 @@ impl Store for SqliteStore {
 
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {
         let items = notifications.to_vec();
-        self.with(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
             for n in &items {
                 insert_notification(&tx, n)?;
             }
@@ -955,7 +964,7 @@ impl Store for SqliteStore {
 
     async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>> {
         let (t, id) = (tenant_id.to_owned(), id.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1 AND id = ?2"),
                 params![t, id],
@@ -991,8 +1000,8 @@ impl Store for SqliteStore {
         at: &str,
     ) -> StoreResult<Option<Notification>> {
         let (t, id, at, patch) = (tenant_id.to_owned(), id.to_owned(), at.to_owned(), *patch);
-        self.with(move |c| {
-            let tx = c.transaction().map_err(map_err)?;
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
             // Every expression in SET sees the row as it was before the update.
             tx.execute(
                 "UPDATE notifications SET \
@@ -1019,7 +1028,7 @@ impl Store for SqliteStore {
 
     async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
         let (t, id, at) = (tenant_id.to_owned(), id.to_owned(), at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE notifications SET delivered_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND delivered_at IS NULL",
                 params![t, id, at],
@@ -1032,7 +1041,7 @@ impl Store for SqliteStore {
 
     async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64> {
         let (id, user, at) = (tenant_id.to_owned(), user_id.map(str::to_owned), read_at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE notifications SET is_read = 1, read_at = ?3 \
                  WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0",
@@ -1046,7 +1055,7 @@ impl Store for SqliteStore {
 
     async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
         let (id, user) = (tenant_id.to_owned(), user_id.map(str::to_owned));
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 "SELECT COUNT(*) FROM notifications \
                  WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0 AND is_dismissed = 0",
@@ -1060,7 +1069,7 @@ impl Store for SqliteStore {
     }
 
     async fn list_tenants(&self) -> StoreResult<Vec<Tenant>> {
-        self.with(|c| {
+        self.read(|c| {
             let mut stmt = c
                 .prepare_cached(&format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, id"))
                 .map_err(map_err)?;
@@ -1072,7 +1081,7 @@ impl Store for SqliteStore {
 
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         let u = user.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 &format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
                 params![u.id, u.email.to_lowercase(), u.name, u.password_hash, u.created_at],
@@ -1085,7 +1094,7 @@ impl Store for SqliteStore {
 
     async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
         let id = user_id.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), [id], user_from_row)
                 .optional()
                 .map_err(map_err)
@@ -1095,7 +1104,7 @@ impl Store for SqliteStore {
 
     async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
         let email = email.to_lowercase();
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1"), [email], user_from_row)
                 .optional()
                 .map_err(map_err)
@@ -1105,7 +1114,7 @@ impl Store for SqliteStore {
 
     async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
         let m = m.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
@@ -1119,7 +1128,7 @@ impl Store for SqliteStore {
 
     async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
         let id = user_id.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
                     "SELECT tenant_id, user_id, role, created_at FROM memberships WHERE user_id = ?1 \
@@ -1143,7 +1152,7 @@ impl Store for SqliteStore {
 
     async fn insert_session(&self, session: &Session) -> StoreResult<()> {
         let s = session.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 &format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
@@ -1166,7 +1175,7 @@ impl Store for SqliteStore {
 
     async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
         let (h, now) = (token_hash.to_owned(), now.to_owned());
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(
                 &format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1 AND expires_at > ?2"),
                 params![h, now],
@@ -1180,7 +1189,7 @@ impl Store for SqliteStore {
 
     async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
         let (h, seen, idle) = (token_hash.to_owned(), last_seen_at.to_owned(), idle_expires_at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 params![h, seen, idle],
@@ -1193,7 +1202,7 @@ impl Store for SqliteStore {
 
     async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
         let (h, at) = (token_hash.to_owned(), at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL",
                 params![h, at],
@@ -1206,7 +1215,7 @@ impl Store for SqliteStore {
 
     async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
         let (u, at) = (user_id.to_owned(), at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL", params![u, at])
                 .map(|n| n as u64)
                 .map_err(map_err)
@@ -1216,7 +1225,7 @@ impl Store for SqliteStore {
 
     async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
         let now = now.to_owned();
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("DELETE FROM sessions WHERE expires_at <= ?1", [now]).map(|n| n as u64).map_err(map_err)
         })
         .await
@@ -1224,7 +1233,7 @@ impl Store for SqliteStore {
 
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
         let k = key.clone();
-        self.with(move |c| {
+        self.write(move |c| {
             let i = &k.info;
             c.execute(
                 &format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
@@ -1249,7 +1258,7 @@ impl Store for SqliteStore {
 
     async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>> {
         let p = prefix.to_owned();
-        self.with(move |c| {
+        self.read(move |c| {
             c.query_row(&format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE prefix = ?1"), [p], api_key_from_row)
                 .optional()
                 .map_err(map_err)
@@ -1272,7 +1281,7 @@ impl Store for SqliteStore {
 
     async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
         let (t, id, at) = (tenant_id.to_owned(), id.to_owned(), at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute(
                 "UPDATE api_keys SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at IS NULL",
                 params![t, id, at],
@@ -1285,7 +1294,7 @@ impl Store for SqliteStore {
 
     async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
         let (id, at) = (id.to_owned(), at.to_owned());
-        self.with(move |c| {
+        self.write(move |c| {
             c.execute("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", params![id, at])
                 .map(|_| ())
                 .map_err(map_err)
