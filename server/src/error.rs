@@ -125,6 +125,14 @@ impl ApiError {
         }
     }
 
+    /// The fields at fault, for validation errors.
+    pub fn details(&self) -> &[FieldError] {
+        match self {
+            ApiError::Validation(d) => d,
+            _ => &[],
+        }
+    }
+
     /// The message a client may see.
     pub fn public_message(&self) -> String {
         self.to_string()
@@ -138,11 +146,8 @@ impl IntoResponse for ApiError {
             ApiError::StoreUnavailable(cause) => tracing::warn!(%cause, "store unavailable"),
             _ => {}
         }
-        let details: &[FieldError] = match &self {
-            ApiError::Validation(d) => d,
-            _ => &[],
-        };
-        let body = ErrorBody { success: false, error: self.public_message(), code: self.code(), details };
+        let body =
+            ErrorBody { success: false, error: self.public_message(), code: self.code(), details: self.details() };
         let mut resp = (self.status(), Json(body)).into_response();
         match &self {
             ApiError::StoreUnavailable(_) => {

@@ -9,6 +9,7 @@
 //! - [`http`]: the router and HTTP handlers.
 //! - [`signature`], [`ids`]: signing, secrets, identifiers, timestamps.
 
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -123,6 +124,15 @@ pub fn build_with_store(
     realtime::attach(&io, services.clone());
     let state = http::AppState { services: services.clone(), leptos_options };
     Built { router: http::router(state, socket_layer), services }
+}
+
+/// The service layer on the configured store, without serving (for the
+/// administration commands).
+pub async fn build_services(config: Config) -> Result<Arc<Services>, StartError> {
+    let sealer = load_sealer(&config)?;
+    let store = open_store(&config).await?;
+    let (_, _, broadcaster) = realtime::layer();
+    Ok(Arc::new(Services::new(store, broadcaster, config, sealer)))
 }
 
 /// Opens the store, builds the server and, in development, makes sure the

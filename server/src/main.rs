@@ -1,8 +1,13 @@
-//! The `server` binary: reads the environment, builds hookbell, serves.
+//! The `server` binary: reads the environment, then serves (the default) or
+//! runs an administration command (see [`server::cli`]).
 
 use std::process::ExitCode;
 
-use server::config::Config;
+use clap::Parser;
+use server::{
+    cli::{Cli, Command},
+    config::Config,
+};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -19,6 +24,22 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    match Cli::parse().command {
+        None | Some(Command::Serve) => serve(config).await,
+        Some(Command::Tenant { action }) => match server::cli::tenant(config, action).await {
+            Ok(out) => {
+                println!("{out:#}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("hookbell: {e}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+async fn serve(config: Config) -> ExitCode {
     let addr = config.site_addr;
     let built = match server::build(config).await {
         Ok(b) => b,

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 pub use api_keys::CreatedApiKey;
 pub use ctx::{Ctx, Principal, TENANT_HEADER};
-pub use tenants::CreatedTenant;
+pub use tenants::{slugify, CreatedTenant};
 
 use crate::{config::Config, realtime::Broadcaster, sealing::Sealer, store::Store};
 

@@ -1,10 +1,10 @@
 //! Tenants: creation (with a fresh secret) and the development demo tenant.
 
 use crate::{
-    error::ApiError,
+    error::{ApiError, FieldError},
     ids,
     signature::generate_secret,
-    store::{Secret, Tenant},
+    store::{Secret, StoreError, Tenant},
 };
 
 use super::Services;
@@ -19,19 +19,36 @@ pub struct CreatedTenant {
 pub const DEMO_SLUG: &str = "demo";
 
 impl Services {
-    /// Creates a tenant with a new random webhook secret.
+    /// Creates a tenant with a new random webhook secret. The name is 1–100
+    /// characters; the slug (default: made from the name) is 1–50 of `a-z`,
+    /// `0-9` and `-`, and unique.
     pub async fn create_tenant(&self, name: &str, slug: &str) -> Result<CreatedTenant, ApiError> {
+        let name = name.trim();
+        let mut errors = Vec::new();
+        if name.is_empty() || name.chars().count() > 100 {
+            errors.push(FieldError::new("name", "must be 1 to 100 characters"));
+        }
+        let slug = if slug.is_empty() { slugify(name) } else { slug.to_owned() };
+        if !is_slug(&slug) {
+            errors.push(FieldError::new("slug", "must be 1 to 50 of a-z, 0-9 and '-'"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
         let secret = generate_secret();
         let tenant = Tenant {
             id: ids::new_id(),
             name: name.to_owned(),
-            slug: slug.to_owned(),
+            slug: slug.clone(),
             webhook_secret_sealed: self.seal(&secret),
             webhook_settings: Default::default(),
             previous_secret: None,
             created_at: ids::now_rfc3339(),
         };
-        self.store.insert_tenant(&tenant).await?;
+        match self.store.insert_tenant(&tenant).await {
+            Err(StoreError::Conflict(_)) => Err(ApiError::Conflict(format!("a tenant with the slug '{slug}' exists"))),
+            other => other.map_err(ApiError::from),
+        }?;
         Ok(CreatedTenant { tenant, webhook_secret: secret })
     }
 
@@ -62,5 +79,36 @@ impl Services {
         };
         let _ = self.demo_tenant_id.set(tenant.id.clone());
         Ok((tenant, secret))
+    }
+}
+
+/// A slug made from a name: lowercase letters and digits, other runs as `-`.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    let slug: String = slug.trim_end_matches('-').chars().take(50).collect();
+    slug.trim_end_matches('-').to_owned()
+}
+
+fn is_slug(s: &str) -> bool {
+    (1..=50).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_from_names() {
+        assert_eq!(slugify("Acme Shoes & Co."), "acme-shoes-co");
+        assert_eq!(slugify("  Ünïcode Störe "), "n-code-st-re");
+        assert_eq!(slugify("!!!"), "");
+        assert!(is_slug("demo") && is_slug("a-1") && !is_slug("") && !is_slug("Demo") && !is_slug(&"a".repeat(51)));
     }
 }

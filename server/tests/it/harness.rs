@@ -34,7 +34,11 @@ impl TestServer {
 
     /// Starts a server with extra environment-style settings.
     pub async fn start_with(vars: &[(&str, &str)]) -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(tempfile::tempdir().expect("tempdir"), vars).await
+    }
+
+    /// Starts a server on the database `hookbell.sqlite3` in `dir`.
+    pub async fn start_in(dir: tempfile::TempDir, vars: &[(&str, &str)]) -> Self {
         let db = dir.path().join("hookbell.sqlite3");
         let db_str = db.to_string_lossy().into_owned();
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -65,7 +69,8 @@ impl TestServer {
 
     /// A fresh tenant with its secret.
     pub async fn tenant(&self, name: &str) -> CreatedTenant {
-        let slug = format!("{}-{}", name.to_lowercase().replace(' ', "-"), server::ids::new_id());
+        let base: String = server::service::slugify(name).chars().take(20).collect();
+        let slug = format!("{base}-{}", server::ids::new_id());
         self.services.create_tenant(name, &slug).await.expect("create tenant")
     }
 

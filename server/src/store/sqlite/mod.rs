@@ -11,7 +11,7 @@ mod connections;
 
 use std::{
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{atomic::Ordering, Arc},
 };
 
 use app::models::{
@@ -254,6 +254,12 @@ impl SqliteStore {
         .map_err(|e| StoreError::Internal(e.to_string()))??;
         let readers = Readers::new(&path);
         Ok(Self { writer: Writer::start(conn)?, readers, path })
+    }
+
+    /// Writes run so far and the commits (groups) they shared.
+    pub fn write_stats(&self) -> (u64, u64) {
+        let stats = self.writer.stats();
+        (stats.writes.load(Ordering::Relaxed), stats.groups.load(Ordering::Relaxed))
     }
 
     /// The database file.

@@ -1,0 +1,96 @@
+//! The command line of the `server` binary: serving (the default) and the
+//! administration commands, which work on the configured store directly.
+//!
+//! Administration prints JSON on stdout (logs go to stderr), so scripts can
+//! read it: `server tenant create --name "Acme"` prints the new tenant's id,
+//! its webhook secret and an admin API key, each shown this one time.
+
+use app::models::Role;
+use clap::{Parser, Subcommand};
+use serde_json::{json, Value};
+
+use crate::{config::Config, error::ApiError, StartError};
+
+/// hookbell: signed webhooks in, live dashboard notifications out.
+#[derive(Debug, Parser)]
+#[command(name = "server", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the dashboard, webhooks, API and Socket.IO (the default).
+    Serve,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its id, webhook secret and an admin API key.
+    Create {
+        /// The tenant's display name.
+        #[arg(long)]
+        name: String,
+        /// The tenant's unique slug (default: made from the name).
+        #[arg(long, default_value = "")]
+        slug: String,
+    },
+    /// List tenants (id, name, slug, created time).
+    List,
+}
+
+/// Why an administration command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Start(#[from] StartError),
+    #[error("{}", describe(.0))]
+    Api(#[from] ApiError),
+}
+
+/// The error for an operator: with the cause of internal errors, which a client never sees.
+fn describe(e: &ApiError) -> String {
+    if let ApiError::Internal(cause) | ApiError::StoreUnavailable(cause) = e {
+        return format!("{}: {cause}", e.public_message());
+    }
+    let details: Vec<String> = e.details().iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+    if details.is_empty() {
+        e.public_message()
+    } else {
+        format!("{} ({})", e.public_message(), details.join("; "))
+    }
+}
+
+/// Runs a tenant command against the configured store; returns what to print.
+pub async fn tenant(config: Config, action: TenantCommand) -> Result<Value, AdminError> {
+    let services = crate::build_services(config).await?;
+    match action {
+        TenantCommand::Create { name, slug } => {
+            let created = services.create_tenant(&name, &slug).await?;
+            let key = services.create_api_key(&created.tenant.id, "created with the CLI", Role::Admin, None).await?;
+            Ok(json!({
+                "tenantId": created.tenant.id,
+                "name": created.tenant.name,
+                "slug": created.tenant.slug,
+                "webhookSecret": created.webhook_secret,
+                "apiKey": key.key,
+                "apiKeyPrefix": key.info.prefix,
+            }))
+        }
+        TenantCommand::List => {
+            let tenants = services.store.list_tenants().await.map_err(ApiError::from)?;
+            Ok(Value::Array(
+                tenants
+                    .into_iter()
+                    .map(|t| json!({"tenantId": t.id, "name": t.name, "slug": t.slug, "createdAt": t.created_at}))
+                    .collect(),
+            ))
+        }
+    }
+}
