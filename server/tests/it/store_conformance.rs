@@ -882,3 +882,87 @@ async fn mongo_creates_every_index_at_start_up() {
         assert_eq!(expire(&opts).or_else(|| expire(found)), ttl, "{coll} {keys}: TTL");
     }
 }
+
+/// SQLite keeps unread counts in a table maintained by triggers: after any mix
+/// of inserts, reads, dismissals, mark-all-read and deletes they equal a
+/// direct count, and a database from before the table is backfilled.
+#[tokio::test]
+async fn sqlite_unread_counts_match_a_direct_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("u.sqlite3");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let tenants = [tenant("one"), tenant("two")];
+    for t in &tenants {
+        store.insert_tenant(t).await.unwrap();
+    }
+    let users = [None, Some("u1"), Some("u2")];
+    let direct = |t: &str, u: Option<&str>| -> u64 {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row(
+            "SELECT COUNT(*) FROM notifications WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) \
+             AND is_read = 0 AND is_dismissed = 0",
+            rusqlite::params![t, u],
+            |r| r.get::<_, i64>(0),
+        )
+        .unwrap() as u64
+    };
+    // A fixed-seed xorshift: the same sequence every run.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |n: usize| -> usize {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let mut ids: Vec<(String, String)> = Vec::new();
+    for step in 0..400 {
+        let t = &tenants[next(2)].id;
+        match next(6) {
+            0..=2 => {
+                let n = note(t, &ids::now_rfc3339(), NotificationType::Info, Priority::Low, users[next(3)]);
+                store.create_notification(&n, &activity(&order(t, &format!("N-{step}")))).await.unwrap();
+                ids.push((t.clone(), n.id));
+            }
+            3 if !ids.is_empty() => {
+                let (t, id) = &ids[next(ids.len())];
+                let patch = NotificationPatch {
+                    is_read: Some(next(2) == 0),
+                    is_dismissed: (next(3) == 0).then(|| next(2) == 0),
+                };
+                store.update_notification(t, id, &patch, &ids::now_rfc3339()).await.unwrap();
+            }
+            4 if next(8) == 0 => {
+                store.mark_all_read(t, users[next(3)], &ids::now_rfc3339()).await.unwrap();
+            }
+            5 if !ids.is_empty() => {
+                let (_, id) = ids.swap_remove(next(ids.len()));
+                let conn = rusqlite::Connection::open(&path).unwrap();
+                conn.execute("DELETE FROM notifications WHERE id = ?1", [id]).unwrap();
+            }
+            _ => {}
+        }
+        for t in &tenants {
+            for u in users {
+                assert_eq!(store.unread_count(&t.id, u).await.unwrap(), direct(&t.id, u), "step {step}, user {u:?}");
+            }
+        }
+    }
+    assert!(direct(&tenants[0].id, Some("u1")) > 0, "the sequence left something unread");
+
+    // A database from before the counts table (schema 9) gets them on open.
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP TRIGGER unread_counts_insert; DROP TRIGGER unread_counts_update_old; \
+         DROP TRIGGER unread_counts_update_new; DROP TRIGGER unread_counts_delete; \
+         DROP TABLE unread_counts; PRAGMA user_version = 9;",
+    )
+    .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).await.unwrap();
+    for t in &tenants {
+        for u in users {
+            assert_eq!(store.unread_count(&t.id, u).await.unwrap(), direct(&t.id, u));
+        }
+    }
+}

@@ -195,6 +195,43 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE webhook_events ADD COLUMN response TEXT;
     CREATE INDEX webhook_events_tenant_endpoint ON webhook_events (tenant_id, endpoint, received_at);
     "#,
+    // 10: unread counts kept by triggers, so the bell's count costs one lookup
+    // however many notifications a tenant has ('' stands for tenant-wide).
+    r#"
+    CREATE TABLE unread_counts (
+        tenant_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        unread INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, user_id)
+    ) STRICT, WITHOUT ROWID;
+    INSERT INTO unread_counts (tenant_id, user_id, unread)
+        SELECT tenant_id, COALESCE(user_id, ''), COUNT(*) FROM notifications
+        WHERE is_read = 0 AND is_dismissed = 0 GROUP BY tenant_id, COALESCE(user_id, '');
+    CREATE TRIGGER unread_counts_insert AFTER INSERT ON notifications
+        WHEN NEW.is_read = 0 AND NEW.is_dismissed = 0
+        BEGIN
+            INSERT INTO unread_counts (tenant_id, user_id, unread) VALUES (NEW.tenant_id, COALESCE(NEW.user_id, ''), 1)
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET unread = unread + 1;
+        END;
+    CREATE TRIGGER unread_counts_update_old AFTER UPDATE OF tenant_id, user_id, is_read, is_dismissed ON notifications
+        WHEN OLD.is_read = 0 AND OLD.is_dismissed = 0
+        BEGIN
+            UPDATE unread_counts SET unread = unread - 1
+                WHERE tenant_id = OLD.tenant_id AND user_id = COALESCE(OLD.user_id, '');
+        END;
+    CREATE TRIGGER unread_counts_update_new AFTER UPDATE OF tenant_id, user_id, is_read, is_dismissed ON notifications
+        WHEN NEW.is_read = 0 AND NEW.is_dismissed = 0
+        BEGIN
+            INSERT INTO unread_counts (tenant_id, user_id, unread) VALUES (NEW.tenant_id, COALESCE(NEW.user_id, ''), 1)
+                ON CONFLICT (tenant_id, user_id) DO UPDATE SET unread = unread + 1;
+        END;
+    CREATE TRIGGER unread_counts_delete AFTER DELETE ON notifications
+        WHEN OLD.is_read = 0 AND OLD.is_dismissed = 0
+        BEGIN
+            UPDATE unread_counts SET unread = unread - 1
+                WHERE tenant_id = OLD.tenant_id AND user_id = COALESCE(OLD.user_id, '');
+        END;
+    "#,
 ];
 
 /// The SQLite store.
@@ -1062,9 +1099,10 @@ impl Store for SqliteStore {
     async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
         let (id, user) = (tenant_id.to_owned(), user_id.map(str::to_owned));
         self.read(move |c| {
+            // Kept by triggers on `notifications` (migration 10).
             c.query_row(
-                "SELECT COUNT(*) FROM notifications \
-                 WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0 AND is_dismissed = 0",
+                "SELECT COALESCE(SUM(unread), 0) FROM unread_counts \
+                 WHERE tenant_id = ?1 AND (user_id = '' OR user_id = ?2)",
                 params![id, user],
                 |r| r.get::<_, i64>(0),
             )
