@@ -18,9 +18,63 @@ use server::{
     signature::{sign_hex, sign_standard, SignatureHeaders},
 };
 
+/// A JSON value built from the fuzzer's bytes, biased towards the names and
+/// values the endpoints know, so that inputs get past parsing into validation.
+#[derive(Arbitrary, Debug)]
+enum Json {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    /// One of [`KNOWN_VALUES`].
+    Known(u8),
+    List(Vec<Json>),
+    /// Fields named from [`KEYS`].
+    Object(Vec<(u8, Json)>),
+}
+
+const KEYS: &[&str] = &[
+    "tenantId", "orderNumber", "orderId", "customerName", "customerEmail", "amount", "currency", "status",
+    "items", "productId", "productName", "quantity", "price", "metadata", "title", "message", "type",
+    "priority", "userId", "actionUrl", "actionText", "paymentId", "paymentStatus", "paymentMethod",
+];
+
+const KNOWN_VALUES: &[&str] = &[
+    "\"ORD-1\"", "\"ORD-2\"", "\"paid\"", "\"pending\"", "\"failed\"", "\"refunded\"", "\"completed\"",
+    "\"info\"", "\"success\"", "\"warning\"", "\"error\"", "\"low\"", "\"medium\"", "\"high\"",
+    "\"urgent\"", "\"/orders/1\"", "\"https://example.com/x\"", "\"javascript:alert(1)\"",
+    "\"john@example.com\"", "\"USD\"", "99.99", "0", "-1", "1e400", "0.001", "2", "\"\"",
+    "\"pay_1\"", "[]", "{}",
+];
+
+impl Json {
+    fn build(&self, depth: u8) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Int(i) => (*i).into(),
+            Json::Float(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+            Json::Str(s) => Value::String(s.clone()),
+            Json::Known(k) => serde_json::from_str(KNOWN_VALUES[usize::from(*k) % KNOWN_VALUES.len()]).unwrap(),
+            Json::List(items) if depth < 4 => Value::Array(items.iter().map(|v| v.build(depth + 1)).collect()),
+            Json::Object(fields) if depth < 4 => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (KEYS[usize::from(*k) % KEYS.len()].to_owned(), v.build(depth + 1)))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        }
+    }
+}
+
 #[derive(Arbitrary, Debug)]
 struct Input {
     endpoint: u8,
+    /// When set, the body is this value's JSON instead of `body`.
+    json: Option<Json>,
     legacy: Option<String>,
     webhook_id: Option<String>,
     timestamp: Option<String>,
@@ -65,7 +119,10 @@ fn world() -> &'static World {
 fuzz_target!(|input: Input| {
     let w = world();
     let endpoint = Endpoint::ALL[usize::from(input.endpoint) % 3];
-    let mut body = input.body;
+    let mut body = match &input.json {
+        Some(json) => serde_json::to_vec(&json.build(0)).unwrap(),
+        None => input.body,
+    };
     let mut headers = SignatureHeaders {
         legacy: input.legacy,
         webhook_id: input.webhook_id,

@@ -28,6 +28,30 @@ pub enum Command {
         #[command(subcommand)]
         action: TenantCommand,
     },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user to a tenant with a role. A new user's password is read from
+    /// the first line of stdin; an existing user keeps theirs.
+    Add {
+        /// The tenant's id or slug.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// The display name of a new user.
+        #[arg(long, default_value = "")]
+        name: String,
+        /// member, admin or owner.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +115,32 @@ pub async fn tenant(config: Config, action: TenantCommand) -> Result<Value, Admi
                     .map(|t| json!({"tenantId": t.id, "name": t.name, "slug": t.slug, "createdAt": t.created_at}))
                     .collect(),
             ))
+        }
+    }
+}
+
+/// Runs a user command; `password` is the first line of stdin (read by the caller).
+pub async fn user(config: Config, action: UserCommand, password: &str) -> Result<Value, AdminError> {
+    let services = crate::build_services(config).await?;
+    match action {
+        UserCommand::Add { tenant, email, name, role } => {
+            let role = Role::parse(&role).ok_or_else(|| {
+                ApiError::Validation(vec![crate::error::FieldError::new("role", "must be member, admin or owner")])
+            })?;
+            let tenant_id = match services.store.get_tenant_by_slug(&tenant).await.map_err(ApiError::from)? {
+                Some(t) => t.id,
+                None => tenant.to_ascii_lowercase(),
+            };
+            let name = if name.trim().is_empty() { email.split('@').next().unwrap_or("").to_owned() } else { name };
+            let added = services.add_user_to_tenant(&tenant_id, &email, &name, password, role).await?;
+            Ok(json!({
+                "userId": added.user.id,
+                "email": added.user.email,
+                "name": added.user.name,
+                "tenantId": added.membership.tenant_id,
+                "role": added.membership.role,
+                "created": added.created,
+            }))
         }
     }
 }

@@ -49,6 +49,22 @@ pub struct Config {
     pub public_url: Option<String>,
 }
 
+impl Config {
+    /// Browser origins allowed to call the API (CORS) as the seed says: in
+    /// development `http://localhost:5173` and `http://localhost:3000`;
+    /// otherwise only `CLIENT_URL`.
+    pub fn cors_origins(&self) -> Vec<String> {
+        let client = self.client_url.as_deref().map(|u| u.trim_end_matches('/').to_owned());
+        match self.mode {
+            Mode::Development => ["http://localhost:5173".to_owned(), "http://localhost:3000".to_owned()]
+                .into_iter()
+                .chain(client)
+                .collect(),
+            Mode::Production => client.into_iter().collect(),
+        }
+    }
+}
+
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Secrets and connection strings (which may hold passwords) are never printed.

@@ -26,16 +26,30 @@ async fn main() -> ExitCode {
     };
     match Cli::parse().command {
         None | Some(Command::Serve) => serve(config).await,
-        Some(Command::Tenant { action }) => match server::cli::tenant(config, action).await {
-            Ok(out) => {
-                println!("{out:#}");
-                ExitCode::SUCCESS
+        Some(Command::Tenant { action }) => report(server::cli::tenant(config, action).await),
+        Some(Command::User { action }) => {
+            let mut password = String::new();
+            if let Err(e) = std::io::stdin().read_line(&mut password) {
+                eprintln!("hookbell: cannot read the password from stdin: {e}");
+                return ExitCode::from(1);
             }
-            Err(e) => {
-                eprintln!("hookbell: {e}");
-                ExitCode::from(1)
-            }
-        },
+            let password = password.trim_end_matches(['\r', '\n']);
+            report(server::cli::user(config, action, password).await)
+        }
+    }
+}
+
+/// Prints an administration command's JSON, or its error.
+fn report(result: Result<serde_json::Value, server::cli::AdminError>) -> ExitCode {
+    match result {
+        Ok(out) => {
+            println!("{out:#}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("hookbell: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

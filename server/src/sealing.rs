@@ -35,6 +35,8 @@ pub enum SealError {
 #[derive(Clone)]
 pub struct Sealer {
     cipher: ChaCha20Poly1305,
+    /// HMAC-SHA256 of a fixed label under the key: keys other secrets (session tokens).
+    derived: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -56,7 +58,11 @@ impl Sealer {
         if bytes.len() != 32 {
             return Err(SealError::BadKey);
         }
-        Ok(Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)) })
+        use hmac::Mac;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as Mac>::new_from_slice(&bytes).map_err(|_| SealError::BadKey)?;
+        mac.update(b"hookbell derived key v1");
+        let derived = mac.finalize().into_bytes().into();
+        Ok(Self { cipher: ChaCha20Poly1305::new(Key::from_slice(&bytes)), derived })
     }
 
     /// A new random key, base64-encoded.
@@ -87,6 +93,11 @@ impl Sealer {
             }
             Err(e) => Err(SealError::KeyFile(shown, e.to_string())),
         }
+    }
+
+    /// A key derived from the sealing key, for keying other secrets (never the sealing key itself).
+    pub fn derived_key(&self) -> [u8; 32] {
+        self.derived
     }
 
     /// Encrypts `plain`.

@@ -41,7 +41,7 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
 }
 
 /// A JSON object body; an empty body counts as `{}`.
-fn object_body(
+pub(super) fn object_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,

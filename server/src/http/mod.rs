@@ -1,6 +1,7 @@
 //! The axum router: webhook and API routes, the Leptos app, Socket.IO.
 
 mod api;
+mod auth;
 mod webhooks;
 
 use std::sync::Arc;
@@ -52,6 +53,9 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/webhooks/settings/test", post(api::test_webhook))
         .route("/api/webhooks/events", get(api::list_events))
         .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/me", get(auth::me))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
         .method_not_allowed_fallback(method_not_allowed);

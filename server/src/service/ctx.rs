@@ -1,14 +1,16 @@
 //! The request context: who is calling, for which tenant, with which role.
 //!
-//! A caller is an API key (`Authorization: Bearer hb_…`) or, in development
-//! only, the demo user, who owns the demo tenant. The seed's `x-tenant-id`
-//! header may name the tenant, but only among the caller's own: on its own it
-//! grants nothing. Sign-in sessions (identity issue) will be one more principal.
+//! A caller is an API key (`Authorization: Bearer hb_…`), a signed-in user
+//! (the session cookie) or, in development only and when neither is sent, the
+//! demo user, who owns the demo tenant. The seed's `x-tenant-id` header may
+//! name the tenant, but only among the caller's own: on its own it grants
+//! nothing. A state change authenticated by the cookie must come from an
+//! allowed origin (CSRF), on top of the cookie's SameSite=Lax.
 
 use app::models::{ActivityEntry, Role};
-use axum::http::{header, request::Parts};
+use axum::http::{header, request::Parts, HeaderMap};
 
-use super::Services;
+use super::{auth::SESSION_COOKIE, Services};
 use crate::{error::ApiError, ids};
 
 /// Who is calling.
@@ -18,6 +20,8 @@ pub enum Principal {
     DevDemo,
     /// A tenant's API key.
     ApiKey { key_id: String },
+    /// A signed-in user.
+    User { user_id: String },
 }
 
 impl Principal {
@@ -26,6 +30,7 @@ impl Principal {
         match self {
             Principal::DevDemo => "user:demo".into(),
             Principal::ApiKey { key_id } => format!("api-key:{key_id}"),
+            Principal::User { user_id } => format!("user:{user_id}"),
         }
     }
 }
@@ -64,21 +69,62 @@ impl Services {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim);
-        let mut ctx = match (bearer, self.demo_tenant_id.get()) {
-            (Some(key), _) => self.authenticate_api_key(key).await?,
-            (None, Some(demo)) if self.config.mode == crate::config::Mode::Development => {
+        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+        let cookie = session_cookie(&req.headers);
+        let mut ctx = match (bearer, cookie, self.demo_tenant_id.get()) {
+            (Some(key), _, _) => self.authenticate_api_key(key).await?,
+            (None, Some(token), _) => {
+                if !req.method.is_safe() && !self.origin_allowed(&req.headers) {
+                    return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
+                }
+                let (user, memberships) = self
+                    .authenticate_session(&token)
+                    .await?
+                    .ok_or(ApiError::Unauthorized("The session has ended; sign in again"))?;
+                let membership = match &asked {
+                    Some(asked) => memberships.iter().find(|m| &m.tenant_id == asked),
+                    None => memberships.first(),
+                }
+                .ok_or_else(|| {
+                    ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into())
+                })?;
+                Ctx {
+                    principal: Principal::User { user_id: user.id },
+                    tenant_id: membership.tenant_id.clone(),
+                    role: membership.role,
+                    source_ip: None,
+                }
+            }
+            (None, None, Some(demo)) if self.config.mode == crate::config::Mode::Development => {
                 Ctx { principal: Principal::DevDemo, tenant_id: demo.clone(), role: Role::Owner, source_ip: None }
             }
             _ => return Err(ApiError::Unauthorized("Sign-in or an API key is required")),
         };
         ctx.source_ip = source_ip;
-        if let Some(asked) = req.headers.get(TENANT_HEADER) {
-            let asked = asked.to_str().unwrap_or("").trim().to_ascii_lowercase();
+        if let Some(asked) = asked {
             if asked != ctx.tenant_id {
                 return Err(ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()));
             }
         }
         Ok(ctx)
+    }
+
+    /// Whether a cookie-authenticated state change comes from an allowed
+    /// origin: this server itself (its Host or `HOOKBELL_PUBLIC_URL`) or a CORS
+    /// origin. The `Origin` header decides, else `Referer`; neither refuses.
+    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
+        let origin = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+            Some(o) => o.to_owned(),
+            None => match headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of) {
+                Some(o) => o,
+                None => return false,
+            },
+        };
+        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        origin == format!("http://{host}")
+            || origin == format!("https://{host}")
+            || self.config.public_url.as_deref().and_then(origin_of).as_deref() == Some(origin.as_str())
+            || self.config.cors_origins().iter().any(|o| o == &origin)
     }
 
     /// Appends an entry to the caller's tenant's audit trail.
@@ -102,5 +148,45 @@ impl Services {
             created_at: ids::now_rfc3339(),
         };
         Ok(self.store.append_activity(&entry).await?)
+    }
+}
+
+/// The session token from the `Cookie` header.
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// `scheme://host[:port]` of a URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; hookbell_session=hbs_abc; b=2".parse().unwrap());
+        assert_eq!(session_cookie(&h).as_deref(), Some("hbs_abc"));
+        h.insert(header::COOKIE, "hookbell_session=; x=hookbell_session".parse().unwrap());
+        assert_eq!(session_cookie(&h), None);
+    }
+
+    #[test]
+    fn origins_of_urls() {
+        assert_eq!(origin_of("https://shop.example:8443/x?y").as_deref(), Some("https://shop.example:8443"));
+        assert_eq!(origin_of("http://localhost:5173").as_deref(), Some("http://localhost:5173"));
+        assert_eq!(origin_of("nonsense"), None);
     }
 }

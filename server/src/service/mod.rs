@@ -5,7 +5,8 @@
 //! themselves.
 
 mod api_keys;
-mod ctx;
+pub mod auth;
+pub mod ctx;
 mod dashboard;
 pub mod housekeeping;
 pub mod rate_limit;
@@ -35,13 +36,26 @@ pub struct Services {
     local_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Webhooks per tenant per second.
     webhook_limiter: rate_limit::RateLimiter,
+    /// Login attempts per email: 10 at once, then one every 6 seconds.
+    login_limiter_email: rate_limit::RateLimiter,
+    /// Login attempts per client address (an office shares one): 30 at once, then one a second.
+    login_limiter_ip: rate_limit::RateLimiter,
+    /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
+    session_key: Vec<u8>,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config, sealer: Sealer) -> Self {
         let webhook_limiter = rate_limit::RateLimiter::new(config.webhook_rate_per_sec, config.webhook_rate_burst);
+        let session_key = match &config.session_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => sealer.derived_key().to_vec(),
+        };
         Self {
             webhook_limiter,
+            login_limiter_email: rate_limit::RateLimiter::with_rate(1.0 / 6.0, 10),
+            login_limiter_ip: rate_limit::RateLimiter::with_rate(1.0, 30),
+            session_key,
             store,
             broadcaster,
             config,

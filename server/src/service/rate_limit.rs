@@ -23,7 +23,12 @@ struct Bucket {
 
 impl RateLimiter {
     pub fn new(rate_per_sec: u32, burst: u32) -> Self {
-        Self { rate: f64::from(rate_per_sec), burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
+        Self::with_rate(f64::from(rate_per_sec), burst)
+    }
+
+    /// A limiter refilled at `rate_per_sec` (may be below one) up to `burst`.
+    pub fn with_rate(rate_per_sec: f64, burst: u32) -> Self {
+        Self { rate: rate_per_sec, burst: f64::from(burst.max(1)), buckets: Mutex::new(HashMap::new()) }
     }
 
     /// Takes a token for `key` now, or says how long until one is free.

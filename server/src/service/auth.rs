@@ -1,0 +1,303 @@
+//! Users and sign-in: argon2id passwords, sessions kept in the store, and
+//! the limits on failed logins.
+//!
+//! A session token is 32 random bytes, given to the browser once in an
+//! HttpOnly cookie; the store keeps only its HMAC-SHA256 under the session key
+//! (`SESSION_SECRET`, else a key derived from the sealing key), so a leaked
+//! database opens no sessions. Sessions expire when idle and absolutely, and
+//! can be revoked. A failed login never says whether the email exists, and
+//! costs the same time either way.
+
+use std::sync::OnceLock;
+
+use app::models::Role;
+use argon2::{
+    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
+    Argon2,
+};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use hmac::{Hmac, Mac};
+use rand::{rngs::OsRng, TryRngCore};
+use sha2::Sha256;
+use time::{Duration, OffsetDateTime};
+
+use super::Services;
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+    service::webhooks::is_email,
+    store::{Membership, Session, User},
+};
+
+/// How long a session lives without use.
+pub const SESSION_IDLE: Duration = Duration::hours(12);
+/// How long a session lives at most.
+pub const SESSION_MAX: Duration = Duration::days(7);
+/// A session's idle expiry is moved forward at most this often (one write per minute, not per request).
+const TOUCH_EVERY: Duration = Duration::minutes(1);
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "hookbell_session";
+/// Longest password accepted (argon2 cost is per byte; this bounds it).
+const MAX_PASSWORD_BYTES: usize = 1024;
+/// Shortest password accepted for new users.
+const MIN_PASSWORD_CHARS: usize = 8;
+
+/// The message of every failed login.
+const BAD_LOGIN: &str = "Invalid email or password";
+
+/// A signed-in user: the session's token (for the cookie) and who it is.
+pub struct SignedIn {
+    pub token: String,
+    pub user: User,
+    pub memberships: Vec<Membership>,
+    pub expires_at: String,
+}
+
+/// A user just added to a tenant.
+#[derive(Debug)]
+pub struct AddedUser {
+    pub user: User,
+    /// The user was new (else an existing user got the membership).
+    pub created: bool,
+    pub membership: Membership,
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source failed");
+    format!("hbs_{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes) and a random salt.
+pub fn hash_password(password: &str) -> Result<String, ApiError> {
+    let mut salt = [0u8; 16];
+    OsRng.try_fill_bytes(&mut salt).expect("the operating system's random source failed");
+    let salt = SaltString::encode_b64(&salt).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+}
+
+/// Checks a password against a PHC string (constant time inside argon2).
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A hash to verify against when the email is unknown, so both cases cost the same.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("not a real password, only spends the same time").unwrap_or_default())
+}
+
+fn check_password_rules(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::Validation(vec![FieldError::new("password", "must be 8 characters to 1024 bytes")]));
+    }
+    Ok(())
+}
+
+impl Services {
+    /// The store's key for a session token.
+    pub fn session_token_hash(&self, token: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.session_key).expect("HMAC takes any key length");
+        mac.update(token.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Adds a user (new, with `password`) or an existing user (password
+    /// unchanged) to a tenant with `role`.
+    pub async fn add_user_to_tenant(
+        &self,
+        tenant_id: &str,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<AddedUser, ApiError> {
+        let email = email.trim().to_lowercase();
+        if !is_email(&email) {
+            return Err(ApiError::Validation(vec![FieldError::new("email", "must be an email address")]));
+        }
+        if self.store.get_tenant(tenant_id).await?.is_none() {
+            return Err(ApiError::NotFound("Tenant"));
+        }
+        let (user, created) = match self.store.get_user_by_email(&email).await? {
+            Some(user) => (user, false),
+            None => {
+                check_password_rules(password)?;
+                let name = name.trim();
+                if name.is_empty() || name.chars().count() > 100 {
+                    return Err(ApiError::Validation(vec![FieldError::new("name", "must be 1 to 100 characters")]));
+                }
+                let pw = password.to_owned();
+                let password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+                    .await
+                    .map_err(|e| ApiError::Internal(e.to_string()))??;
+                let user = User {
+                    id: ids::new_id(),
+                    email,
+                    name: name.to_owned(),
+                    password_hash,
+                    created_at: ids::now_rfc3339(),
+                };
+                self.store.insert_user(&user).await?;
+                (user, true)
+            }
+        };
+        let membership = Membership {
+            tenant_id: tenant_id.to_owned(),
+            user_id: user.id.clone(),
+            role,
+            created_at: ids::now_rfc3339(),
+        };
+        self.store.set_membership(&membership).await?;
+        Ok(AddedUser { user, created, membership })
+    }
+
+    /// Signs a user in: a new session (a fresh token every time), or 401 with
+    /// one message whatever was wrong. Attempts are limited per email and per
+    /// address (429 with Retry-After).
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<SignedIn, ApiError> {
+        let email = email.trim().to_lowercase();
+        if email.is_empty() || password.is_empty() {
+            let mut details = Vec::new();
+            if email.is_empty() {
+                details.push(FieldError::new("email", "is required"));
+            }
+            if password.is_empty() {
+                details.push(FieldError::new("password", "is required"));
+            }
+            return Err(ApiError::Validation(details));
+        }
+        let limits =
+            [(&self.login_limiter_email, email.clone()), (&self.login_limiter_ip, ip.clone().unwrap_or_default())];
+        for (limiter, key) in limits {
+            if let Err(wait) = limiter.check(&key) {
+                return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+            }
+        }
+        let user =
+            if password.len() > MAX_PASSWORD_BYTES { None } else { self.store.get_user_by_email(&email).await? };
+        let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
+        let pw = password.chars().take(MAX_PASSWORD_BYTES).collect::<String>();
+        let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let user = match user {
+            Some(user) if matches => user,
+            _ => return Err(ApiError::Unauthorized(BAD_LOGIN)),
+        };
+        let memberships = self.store.memberships_of_user(&user.id).await?;
+        let token = random_token();
+        let now = OffsetDateTime::now_utc();
+        let session = Session {
+            token_hash: self.session_token_hash(&token),
+            user_id: user.id.clone(),
+            created_at: ids::format_time(now),
+            last_seen_at: ids::format_time(now),
+            idle_expires_at: ids::format_time(now + SESSION_IDLE),
+            expires_at: ids::format_time(now + SESSION_MAX),
+            revoked_at: None,
+            ip,
+            user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
+        };
+        self.store.insert_session(&session).await?;
+        Ok(SignedIn { token, user, memberships, expires_at: session.expires_at })
+    }
+
+    /// The user of a live session token, moving its idle expiry forward.
+    pub async fn authenticate_session(&self, token: &str) -> Result<Option<(User, Vec<Membership>)>, ApiError> {
+        let hash = self.session_token_hash(token);
+        let now = OffsetDateTime::now_utc();
+        let now_text = ids::format_time(now);
+        let Some(session) = self.store.get_session(&hash, &now_text).await?.filter(|s| s.is_live(&now_text)) else {
+            return Ok(None);
+        };
+        let Some(user) = self.store.get_user(&session.user_id).await? else {
+            return Ok(None);
+        };
+        let last_seen = ids::parse_time(&session.last_seen_at).unwrap_or(now);
+        if now - last_seen >= TOUCH_EVERY {
+            let idle = ids::format_time(now + SESSION_IDLE);
+            self.store.touch_session(&hash, &ids::format_time(now), &idle).await?;
+        }
+        let memberships = self.store.memberships_of_user(&user.id).await?;
+        Ok(Some((user, memberships)))
+    }
+
+    /// The tenants of `memberships`, with names and roles, for the tenant switcher.
+    pub async fn tenants_of(&self, memberships: &[Membership]) -> Result<Vec<serde_json::Value>, ApiError> {
+        let mut out = Vec::with_capacity(memberships.len());
+        for m in memberships {
+            if let Some(t) = self.store.get_tenant(&m.tenant_id).await? {
+                out.push(serde_json::json!({"tenantId": t.id, "name": t.name, "slug": t.slug, "role": m.role}));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Who is calling: the principal, the tenant this request acts on and the caller's tenants.
+    pub async fn describe_caller(&self, ctx: &super::Ctx) -> Result<serde_json::Value, ApiError> {
+        use super::Principal;
+        let (user, tenants) = match &ctx.principal {
+            Principal::User { user_id } => {
+                let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized(BAD_LOGIN))?;
+                let memberships = self.store.memberships_of_user(user_id).await?;
+                let user = serde_json::json!({"id": user.id, "email": user.email, "name": user.name});
+                (user, self.tenants_of(&memberships).await?)
+            }
+            _ => {
+                let only = Membership {
+                    tenant_id: ctx.tenant_id.clone(),
+                    user_id: String::new(),
+                    role: ctx.role,
+                    created_at: String::new(),
+                };
+                (serde_json::Value::Null, self.tenants_of(&[only]).await?)
+            }
+        };
+        Ok(serde_json::json!({
+            "success": true,
+            "principal": ctx.principal.actor(),
+            "user": user,
+            "tenantId": ctx.tenant_id,
+            "role": ctx.role,
+            "tenants": tenants,
+        }))
+    }
+
+    /// Ends the session of `token` (if any).
+    pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
+        self.store.revoke_session(&self.session_token_hash(token), &ids::now_rfc3339()).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let phc = hash_password("correct horse battery").unwrap();
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        assert!(verify_password("correct horse battery", &phc));
+        assert!(!verify_password("correct horse batterY", &phc));
+        assert!(!verify_password("x", "not a phc string"));
+        assert_ne!(phc, hash_password("correct horse battery").unwrap(), "salted");
+    }
+
+    #[test]
+    fn tokens_are_random_and_long() {
+        let (a, b) = (random_token(), random_token());
+        assert_ne!(a, b);
+        assert!(a.starts_with("hbs_") && a.len() == 4 + 43);
+    }
+}
