@@ -18,7 +18,7 @@ test.beforeEach(async ({ page }) => {
   problems = [];
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
-    if (/panicked|hydration|unreachable/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    if (/panicked|hydration|unreachable|Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
   });
 });
 test.afterEach(async () => {

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+pub mod security;
 mod webhooks;
 
 use std::sync::Arc;
@@ -43,11 +44,17 @@ async fn method_not_allowed() -> ApiError {
 /// Builds the whole router.
 pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
     let max_body = state.services.config.max_body_bytes;
+    // Called by senders' servers: no CORS.
     let webhook_routes = Router::new()
         .route("/api/webhooks/orders", post(webhooks::orders))
         .route("/api/webhooks/notifications", post(webhooks::notifications))
         .route("/api/webhooks/payments", post(webhooks::payments))
         .route("/api/webhooks/health", get(webhooks::health))
+        // The handlers read the body themselves and answer 413 in the JSON shape.
+        .layer(DefaultBodyLimit::max(max_body))
+        .method_not_allowed_fallback(method_not_allowed);
+    // Called by dashboards, possibly from the configured front-end origins.
+    let api_routes = Router::new()
         .route("/api/webhooks/settings", get(api::get_settings).patch(api::patch_settings))
         .route("/api/webhooks/settings/generate-secret", post(api::generate_secret))
         .route("/api/webhooks/settings/test", post(api::test_webhook))
@@ -56,20 +63,29 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))
-        // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
-        .method_not_allowed_fallback(method_not_allowed);
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(security::api_cors(&state.services.config));
 
     let routes = generate_route_list(App);
     let backend = BackendHandle(state.services.clone());
     let leptos_options = state.leptos_options.clone();
-    let context = move || provide_context(backend.clone());
+    let mode = state.services.config.mode;
+    let context = move || {
+        provide_context(backend.clone());
+        security::set_page_policy(mode);
+    };
+    let [nosniff, referrer, frames] = security::common_headers();
     Router::new()
         .merge(webhook_routes)
+        .merge(api_routes)
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .layer(socket_layer)
+        .layer(nosniff)
+        .layer(referrer)
+        .layer(frames)
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -8,6 +8,7 @@ mod harness;
 mod mongo_server;
 mod pages;
 mod realtime;
+mod security_headers;
 mod settings_api;
 mod standard_webhooks;
 mod store_conformance;
