@@ -1,8 +1,13 @@
 //! Socket.IO on the axum server: rooms per tenant, and the broadcaster the
 //! service layer uses to push events.
 //!
-//! Socket handlers only translate between Socket.IO and the service layer:
-//! `join-tenant` asks [`Services::join_tenant`] whether and with what count.
+//! The handshake authenticates: an API key in the auth payload
+//! (`{"apiKey": "hb_…"}`) or the `Authorization` header, else the session
+//! cookie, else (development only) the demo user; anything else is refused
+//! with a CONNECT error. Socket handlers only translate between Socket.IO and
+//! the service layer: `join-tenant` asks [`Services::join_tenant`] whether
+//! this socket's caller belongs to the tenant (checked again at every join, so
+//! a revoked key or ended session joins nothing more) and with what count.
 
 use std::sync::Arc;
 
@@ -10,13 +15,21 @@ use app::models::{events, JoinAck};
 use serde::Serialize;
 use serde_json::Value;
 use socketioxide::{
-    extract::{AckSender, Data, SocketRef},
+    extract::{AckSender, Data, SocketRef, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     SocketIo,
 };
 
-use crate::service::Services;
+use crate::{
+    config::Mode,
+    error::ApiError,
+    service::{ctx::Credential, Services},
+};
+
+/// What a socket authenticated with at its handshake.
+#[derive(Debug, Clone)]
+struct SocketAuth(Credential);
 
 /// The Socket.IO room of a tenant.
 pub fn tenant_room(tenant_id: &str) -> String {
@@ -62,23 +75,45 @@ pub fn tenant_arg(data: &Value) -> Option<String> {
 /// server answers the client's CONNECT, whereas the connect handler runs in a
 /// spawned task, so an event sent right after connecting could beat it.
 pub fn attach(io: &SocketIo, services: Arc<Services>) {
-    let register = move |socket: SocketRef| {
+    let register = move |socket: SocketRef, TryData(auth): TryData<Value>| {
         let services = services.clone();
         async move {
+            let credential = authenticate(&socket, auth.ok().as_ref(), &services).await.map_err(|e| {
+                tracing::debug!(error = %e, "socket refused at its handshake");
+                e.public_message()
+            })?;
+            socket.extensions.insert(SocketAuth(credential));
             register_handlers(socket, services);
-            Ok::<(), std::convert::Infallible>(())
+            Ok::<(), String>(())
         }
     };
     io.ns("/", (async |_socket: SocketRef| {}).with(register));
+}
+
+/// The credential of a socket's handshake, checked now.
+async fn authenticate(socket: &SocketRef, auth: Option<&Value>, services: &Services) -> Result<Credential, ApiError> {
+    let headers = &socket.req_parts().headers;
+    let development = services.config.mode == Mode::Development;
+    let credential = Credential::from_headers(headers, auth, development)
+        .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    // A page of another site may not ride on the browser's cookie (cross-site WebSocket hijacking).
+    if matches!(credential, Credential::Session(_))
+        && headers.contains_key(axum::http::header::ORIGIN)
+        && !services.origin_allowed(headers)
+    {
+        return Err(ApiError::Forbidden("This origin may not connect with the session cookie".into()));
+    }
+    services.caller(&credential).await?;
+    Ok(credential)
 }
 
 fn register_handlers(socket: SocketRef, services: Arc<Services>) {
     socket.on(events::JOIN_TENANT, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
         let services = services.clone();
         async move {
-            let reply = match tenant_arg(&data) {
+            let reply = match tenant_arg(&data).map(|t| t.trim().to_ascii_lowercase()) {
                 None => JoinAck { ok: false, error: Some("tenantId is required".into()), unread_count: None },
-                Some(tenant_id) => match services.join_tenant(&tenant_id).await {
+                Some(tenant_id) => match join(&socket, &services, &tenant_id).await {
                     Ok(unread) => {
                         socket.join(tenant_room(&tenant_id));
                         JoinAck { ok: true, error: None, unread_count: Some(unread) }
@@ -91,8 +126,15 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
     });
     socket.on(events::LEAVE_TENANT, |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| async move {
         if let Some(tenant_id) = tenant_arg(&data) {
-            socket.leave(tenant_room(&tenant_id));
+            socket.leave(tenant_room(&tenant_id.trim().to_ascii_lowercase()));
         }
         let _ = ack.send(&JoinAck { ok: true, error: None, unread_count: None });
     });
+}
+
+/// Asks the service layer whether this socket's caller may join `tenant_id`.
+async fn join(socket: &SocketRef, services: &Services, tenant_id: &str) -> Result<u64, ApiError> {
+    let SocketAuth(credential) =
+        socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    services.join_tenant(&credential, tenant_id).await
 }

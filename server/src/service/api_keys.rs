@@ -11,7 +11,7 @@ use rand::{rngs::OsRng, TryRngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Ctx, Principal, Services};
+use super::Services;
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -78,8 +78,8 @@ impl Services {
         Ok(CreatedApiKey { info, key })
     }
 
-    /// The caller behind a bearer key, or 401 (the same for unknown, wrong and revoked keys).
-    pub async fn authenticate_api_key(&self, key: &str) -> Result<Ctx, ApiError> {
+    /// Checks an API key: its id, tenant and role, or 401 (unknown, wrong or revoked).
+    pub async fn authenticate_api_key(&self, key: &str) -> Result<(String, String, Role), ApiError> {
         const REFUSED: ApiError = ApiError::Unauthorized("Invalid or revoked API key");
         let prefix = prefix_of(key).ok_or(REFUSED)?;
         let stored = self.store.get_api_key_by_prefix(prefix).await?.ok_or(REFUSED)?;
@@ -90,12 +90,7 @@ impl Services {
         if let Err(e) = self.store.touch_api_key(&stored.info.id, &ids::now_rfc3339()).await {
             tracing::warn!(error = %e, "could not record API key use");
         }
-        Ok(Ctx {
-            principal: Principal::ApiKey { key_id: stored.info.id },
-            tenant_id: stored.info.tenant_id,
-            role: stored.info.role,
-            source_ip: None,
-        })
+        Ok((stored.info.id, stored.info.tenant_id, stored.info.role))
     }
 }
 

@@ -45,6 +45,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The viewer of per-user notifications: the signed-in user, if any.
+    pub fn viewer(&self) -> Option<String> {
+        match &self.principal {
+            Principal::User { user_id } => Some(user_id.clone()),
+            _ => None,
+        }
+    }
+
     /// 403 unless the caller's role is at least `needed`.
     pub fn require(&self, needed: Role) -> Result<(), ApiError> {
         if self.role >= needed {
@@ -58,55 +66,103 @@ impl Ctx {
 /// The seed's tenant-selecting header.
 pub const TENANT_HEADER: &str = "x-tenant-id";
 
+/// What a request or socket presented to say who it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// `Authorization: Bearer hb_…`, or `{"apiKey": …}` in a socket's auth payload.
+    ApiKey(String),
+    /// The session cookie.
+    Session(String),
+    /// Nothing, in development: the demo user.
+    DevDemo,
+}
+
+impl Credential {
+    /// The credential of a request's (or a socket handshake's) headers, and
+    /// of a socket's auth payload: an API key first, then the session cookie,
+    /// then, in development only, the demo user.
+    pub fn from_headers(headers: &HeaderMap, auth: Option<&serde_json::Value>, development: bool) -> Option<Self> {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(|k| k.trim().to_owned());
+        let payload_key = auth.and_then(|a| a.get("apiKey")).and_then(|k| k.as_str()).map(|k| k.trim().to_owned());
+        if let Some(key) = bearer.or(payload_key) {
+            return Some(Credential::ApiKey(key));
+        }
+        if let Some(token) = session_cookie(headers) {
+            return Some(Credential::Session(token));
+        }
+        development.then_some(Credential::DevDemo)
+    }
+}
+
+/// An authenticated caller and the tenants it may act on, with its role in each.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    /// The viewer for per-user notifications (signed-in users only).
+    pub user_id: Option<String>,
+    pub tenants: Vec<(String, Role)>,
+}
+
+impl Caller {
+    /// The caller's role in `tenant_id`, if it belongs there.
+    pub fn role_in(&self, tenant_id: &str) -> Option<Role> {
+        self.tenants.iter().find(|(t, _)| t == tenant_id).map(|(_, r)| *r)
+    }
+}
+
 impl Services {
+    /// Who a credential stands for, now: 401 when it is unknown, revoked or expired.
+    pub async fn caller(&self, credential: &Credential) -> Result<Caller, ApiError> {
+        match credential {
+            Credential::ApiKey(key) => {
+                let (key_id, tenant_id, role) = self.authenticate_api_key(key).await?;
+                Ok(Caller { principal: Principal::ApiKey { key_id }, user_id: None, tenants: vec![(tenant_id, role)] })
+            }
+            Credential::Session(token) => {
+                let (user, memberships) = self
+                    .authenticate_session(token)
+                    .await?
+                    .ok_or(ApiError::Unauthorized("The session has ended; sign in again"))?;
+                Ok(Caller {
+                    principal: Principal::User { user_id: user.id.clone() },
+                    user_id: Some(user.id),
+                    tenants: memberships.into_iter().map(|m| (m.tenant_id, m.role)).collect(),
+                })
+            }
+            Credential::DevDemo => match self.demo_tenant_id.get() {
+                Some(demo) if self.config.mode == crate::config::Mode::Development => Ok(Caller {
+                    principal: Principal::DevDemo,
+                    user_id: None,
+                    tenants: vec![(demo.clone(), Role::Owner)],
+                }),
+                _ => Err(ApiError::Unauthorized("Sign-in or an API key is required")),
+            },
+        }
+    }
+
     /// Resolves the caller of a dashboard or API request: 401 without one.
     pub async fn resolve_ctx(&self, req: &Parts) -> Result<Ctx, ApiError> {
         let source_ip =
             req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        let bearer = req
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim);
-        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
-        let cookie = session_cookie(&req.headers);
-        let mut ctx = match (bearer, cookie, self.demo_tenant_id.get()) {
-            (Some(key), _, _) => self.authenticate_api_key(key).await?,
-            (None, Some(token), _) => {
-                if !req.method.is_safe() && !self.origin_allowed(&req.headers) {
-                    return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
-                }
-                let (user, memberships) = self
-                    .authenticate_session(&token)
-                    .await?
-                    .ok_or(ApiError::Unauthorized("The session has ended; sign in again"))?;
-                let membership = match &asked {
-                    Some(asked) => memberships.iter().find(|m| &m.tenant_id == asked),
-                    None => memberships.first(),
-                }
-                .ok_or_else(|| {
-                    ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into())
-                })?;
-                Ctx {
-                    principal: Principal::User { user_id: user.id },
-                    tenant_id: membership.tenant_id.clone(),
-                    role: membership.role,
-                    source_ip: None,
-                }
-            }
-            (None, None, Some(demo)) if self.config.mode == crate::config::Mode::Development => {
-                Ctx { principal: Principal::DevDemo, tenant_id: demo.clone(), role: Role::Owner, source_ip: None }
-            }
-            _ => return Err(ApiError::Unauthorized("Sign-in or an API key is required")),
-        };
-        ctx.source_ip = source_ip;
-        if let Some(asked) = asked {
-            if asked != ctx.tenant_id {
-                return Err(ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()));
-            }
+        let development = self.config.mode == crate::config::Mode::Development;
+        let credential = Credential::from_headers(&req.headers, None, development)
+            .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+        if matches!(credential, Credential::Session(_)) && !req.method.is_safe() && !self.origin_allowed(&req.headers) {
+            return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
         }
-        Ok(ctx)
+        let caller = self.caller(&credential).await?;
+        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+        let (tenant_id, role) = match &asked {
+            Some(asked) => caller.tenants.iter().find(|(t, _)| t == asked),
+            None => caller.tenants.first(),
+        }
+        .cloned()
+        .ok_or_else(|| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
+        Ok(Ctx { principal: caller.principal, tenant_id, role, source_ip })
     }
 
     /// Whether a cookie-authenticated state change comes from an allowed

@@ -1,10 +1,10 @@
 //! What dashboards read: the bell's state, and joining a tenant's live room.
 
-use app::models::BellState;
+use app::models::{BellState, NotificationFilter};
 
 use crate::error::ApiError;
 
-use super::{Ctx, Services};
+use super::{ctx::Credential, Ctx, Services};
 
 /// How many notifications the header shows at first.
 pub const LATEST_LIMIT: u32 = 10;
@@ -13,20 +13,23 @@ impl Services {
     /// The header's state for the caller's tenant.
     pub async fn bell_state(&self, ctx: &Ctx) -> Result<BellState, ApiError> {
         let tenant = self.store.get_tenant(&ctx.tenant_id).await?.ok_or(ApiError::NotFound("Tenant"))?;
-        let unread_count = self.store.unread_count(&tenant.id, None).await?;
-        let latest = self.store.list_notifications(&tenant.id, &Default::default(), None, LATEST_LIMIT).await?;
+        let viewer = ctx.viewer();
+        let unread_count = self.store.unread_count(&tenant.id, viewer.as_deref()).await?;
+        let filter = NotificationFilter { user_id: viewer, ..Default::default() };
+        let latest = self.store.list_notifications(&tenant.id, &filter, None, LATEST_LIMIT).await?;
         Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest })
     }
 
-    /// May a socket join `tenant_id`'s room? Answers with the unread count.
-    ///
-    /// Until sign-in exists any existing tenant may be joined (the seed's
-    /// behaviour); the identity issue restricts this to the caller's tenants.
-    pub async fn join_tenant(&self, tenant_id: &str) -> Result<u64, ApiError> {
-        if !crate::ids::is_id(tenant_id) || self.store.get_tenant(tenant_id).await?.is_none() {
+    /// May the caller behind `credential` join `tenant_id`'s room? Only a
+    /// tenant it belongs to (403 otherwise, the same for unknown tenants);
+    /// answers with the unread count its viewer sees.
+    pub async fn join_tenant(&self, credential: &Credential, tenant_id: &str) -> Result<u64, ApiError> {
+        let caller = self.caller(credential).await?;
+        let tenant_id = tenant_id.trim().to_ascii_lowercase();
+        if caller.role_in(&tenant_id).is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
-        Ok(self.store.unread_count(tenant_id, None).await?)
+        Ok(self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?)
     }
 }
 

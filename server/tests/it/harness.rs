@@ -130,10 +130,34 @@ impl TestServer {
         self.post_with_headers(path, &text, &headers).await
     }
 
-    /// Connects a Socket.IO client that forwards every listed event to a channel.
+    /// Connects a Socket.IO client without credentials (in development: the demo user).
     pub async fn socket(&self, events: &[&str]) -> SocketProbe {
+        self.socket_with(events, None, &[]).await.expect("socket connect")
+    }
+
+    /// Connects with a new member API key of `tenant_id` in the auth payload.
+    pub async fn tenant_socket(&self, tenant_id: &str, events: &[&str]) -> SocketProbe {
+        let key = self.services.create_api_key(tenant_id, "socket", app::models::Role::Member, None).await.unwrap().key;
+        self.socket_with(events, Some(serde_json::json!({ "apiKey": key })), &[]).await.expect("socket connect")
+    }
+
+    /// Connects a Socket.IO client that forwards every listed event to a
+    /// channel, with an auth payload and handshake headers; `Err` with the
+    /// server's reason when the handshake is refused.
+    pub async fn socket_with(
+        &self,
+        events: &[&str],
+        auth: Option<Value>,
+        headers: &[(&str, String)],
+    ) -> Result<SocketProbe, String> {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut builder = ClientBuilder::new(self.url("/")).namespace("/").reconnect(false);
+        if let Some(auth) = auth {
+            builder = builder.auth(auth);
+        }
+        for (name, value) in headers {
+            builder = builder.opening_header(*name, value.as_str());
+        }
         for &event in events {
             let tx = tx.clone();
             let name = event.to_owned();
@@ -150,17 +174,29 @@ impl TestServer {
         }
         // rust_socketio's connect() returns before the namespace is joined; events
         // sent earlier are dropped by the server, so wait for the CONNECT answer.
-        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<()>();
-        builder = builder.on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
-            let ready_tx = ready_tx.clone();
-            async move {
-                let _ = ready_tx.send(());
-            }
-            .boxed()
-        });
-        let client = builder.connect().await.expect("socket connect");
-        tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await.expect("namespace connect in time");
-        SocketProbe { client, rx }
+        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+        let error_tx = ready_tx.clone();
+        builder = builder
+            .on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
+                let ready_tx = ready_tx.clone();
+                async move {
+                    let _ = ready_tx.send(Ok(()));
+                }
+                .boxed()
+            })
+            .on(rust_socketio::Event::Error, move |p: Payload, _c: Client| {
+                let error_tx = error_tx.clone();
+                async move {
+                    let _ = error_tx.send(Err(format!("{p:?}")));
+                }
+                .boxed()
+            });
+        let client = builder.connect().await.map_err(|e| e.to_string())?;
+        match tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await {
+            Ok(Some(Ok(()))) => Ok(SocketProbe { client, rx }),
+            Ok(Some(Err(e))) => Err(e),
+            _ => Err("no answer to CONNECT".into()),
+        }
     }
 }
 

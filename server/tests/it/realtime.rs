@@ -10,7 +10,7 @@ use crate::harness::{order, TestServer};
 async fn signed_order_reaches_the_tenant_room() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
-    let mut probe = srv.socket(&["new-notification", "dashboard-refresh"]).await;
+    let mut probe = srv.tenant_socket(&t.tenant.id, &["new-notification", "dashboard-refresh"]).await;
     let ack = probe.join(&t.tenant.id).await;
     assert_eq!(ack, json!({"ok": true, "unreadCount": 0}));
 
@@ -42,9 +42,9 @@ async fn other_tenants_rooms_hear_nothing() {
     let srv = TestServer::start().await;
     let a = srv.tenant("A").await;
     let b = srv.tenant("B").await;
-    let mut probe_b = srv.socket(&["new-notification", "dashboard-refresh"]).await;
+    let mut probe_b = srv.tenant_socket(&b.tenant.id, &["new-notification", "dashboard-refresh"]).await;
     assert_eq!(probe_b.join(&b.tenant.id).await["ok"], true);
-    let mut probe_a = srv.socket(&["new-notification"]).await;
+    let mut probe_a = srv.tenant_socket(&a.tenant.id, &["new-notification"]).await;
     assert_eq!(probe_a.join(&a.tenant.id).await["ok"], true);
 
     let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&a.tenant.id, "A-1"), &a.webhook_secret).await;
@@ -57,7 +57,7 @@ async fn other_tenants_rooms_hear_nothing() {
 async fn join_is_refused_for_unknown_tenants_and_leave_stops_events() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
-    let mut probe = srv.socket(&["new-notification"]).await;
+    let mut probe = srv.tenant_socket(&t.tenant.id, &["new-notification"]).await;
     let ack = probe.join("507f1f77bcf86cd799439011").await;
     assert_eq!(ack["ok"], false);
     assert!(ack["error"].as_str().is_some());
@@ -72,4 +72,83 @@ async fn join_is_refused_for_unknown_tenants_and_leave_stops_events() {
     let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "L-1"), &t.webhook_secret).await;
     assert_eq!(status, 201);
     probe.expect_silence(Duration::from_millis(300)).await;
+}
+
+async fn production() -> TestServer {
+    let key = server::sealing::Sealer::generate_key();
+    TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await
+}
+
+#[tokio::test]
+async fn the_handshake_authenticates_and_joins_only_the_callers_tenants() {
+    let srv = production().await;
+    let a = srv.tenant("A").await;
+    let b = srv.tenant("B").await;
+
+    // Nobody, or a wrong key: the handshake is refused.
+    assert!(srv.socket_with(&[], None, &[]).await.is_err(), "no credentials");
+    let wrong = json!({"apiKey": "hb_00000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"});
+    assert!(srv.socket_with(&[], Some(wrong), &[]).await.is_err(), "unknown key");
+
+    // A's key joins A, not B; the refused join leaves it in no room of B's.
+    let key = srv.services.create_api_key(&a.tenant.id, "socket", app::models::Role::Member, None).await.unwrap();
+    let mut probe = srv.socket_with(&["new-notification"], Some(json!({"apiKey": key.key})), &[]).await.unwrap();
+    let refused = probe.join(&b.tenant.id).await;
+    assert_eq!(refused["ok"], false, "{refused}");
+    assert!(refused["error"].as_str().is_some_and(|e| !e.is_empty()));
+    let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&b.tenant.id, "B-1"), &b.webhook_secret).await;
+    assert_eq!(status, 201);
+    probe.expect_silence(Duration::from_millis(300)).await;
+    assert_eq!(probe.join(&a.tenant.id).await["ok"], true);
+    let (status, _) = srv.post_signed("/api/webhooks/orders", &order(&a.tenant.id, "A-1"), &a.webhook_secret).await;
+    assert_eq!(status, 201);
+    probe.next_named("new-notification").await;
+
+    // Joins are checked again: once the key is revoked, the socket joins nothing more.
+    let now = server::ids::now_rfc3339();
+    srv.services.store.revoke_api_key(&a.tenant.id, &key.info.id, &now).await.unwrap();
+    assert_eq!(probe.join(&a.tenant.id).await["ok"], false);
+}
+
+#[tokio::test]
+async fn a_signed_in_browser_joins_with_its_session_cookie() {
+    let srv = production().await;
+    let a = srv.tenant("A").await;
+    let b = srv.tenant("B").await;
+    srv.services
+        .add_user_to_tenant(&a.tenant.id, "ada@example.com", "Ada", "correct horse battery", app::models::Role::Member)
+        .await
+        .unwrap();
+    let resp = srv
+        .http
+        .post(srv.url("/api/auth/login"))
+        .json(&json!({"email": "ada@example.com", "password": "correct horse battery"}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+
+    let own = format!("http://{}", srv.addr);
+    let probe = srv.socket_with(&[], None, &[("Cookie", cookie.clone()), ("Origin", own)]).await.unwrap();
+    assert_eq!(probe.join(&a.tenant.id).await["ok"], true);
+    assert_eq!(probe.join(&b.tenant.id).await["ok"], false);
+
+    // Another site's page cannot ride on the cookie.
+    let evil = [("Cookie", cookie.clone()), ("Origin", "https://evil.example".to_owned())];
+    assert!(srv.socket_with(&[], None, &evil).await.is_err());
+
+    // After logout the connected socket joins nothing more, and cannot reconnect.
+    srv.http.post(srv.url("/api/auth/logout")).header("cookie", &cookie).send().await.unwrap();
+    assert_eq!(probe.join(&a.tenant.id).await["ok"], false);
+    assert!(srv.socket_with(&[], None, &[("Cookie", cookie)]).await.is_err());
+}
+
+#[tokio::test]
+async fn in_development_a_socket_without_credentials_is_the_demo_user() {
+    let srv = TestServer::start().await;
+    let other = srv.tenant("Other").await;
+    let demo = srv.services.ensure_demo_tenant().await.unwrap().0;
+    let probe = srv.socket(&[]).await;
+    assert_eq!(probe.join(&demo.id).await["ok"], true);
+    assert_eq!(probe.join(&other.tenant.id).await["ok"], false);
 }

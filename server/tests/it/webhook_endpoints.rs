@@ -23,7 +23,7 @@ fn notification(tenant_id: &str) -> Value {
 async fn notification_webhook_round_trips_every_field_and_reaches_the_room() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
-    let mut probe = srv.socket(&["new-notification"]).await;
+    let mut probe = srv.tenant_socket(&t.tenant.id, &["new-notification"]).await;
     probe.join(&t.tenant.id).await;
     let (status, body) =
         srv.post_signed("/api/webhooks/notifications", &notification(&t.tenant.id), &t.webhook_secret).await;
@@ -66,7 +66,7 @@ async fn payments_follow_the_allowed_transitions_idempotently() {
     o["status"] = json!("pending");
     let (_, created) = srv.post_signed("/api/webhooks/orders", &o, secret).await;
     let order_id = created["orderId"].as_str().unwrap();
-    let mut probe = srv.socket(&["new-notification", "dashboard-refresh"]).await;
+    let mut probe = srv.tenant_socket(tid, &["new-notification", "dashboard-refresh"]).await;
     probe.join(tid).await;
 
     let paid =
