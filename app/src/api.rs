@@ -22,8 +22,8 @@ mod backend {
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync + 'static {
         /// The header's state for the calling principal's tenant.
-        /// `Err` carries a message safe to show to the client.
-        async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, String>;
+        /// `Err` carries the HTTP status and a message safe to show to the client.
+        async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, (u16, String)>;
     }
 
     /// The backend as provided in Leptos context.
@@ -37,5 +37,17 @@ pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
     let backend =
         use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
-    backend.0.bell_state(&parts).await.map_err(ServerFnError::new)
+    backend.0.bell_state(&parts).await.map_err(refused)
+}
+
+/// A server function's error: the service layer's status on the response
+/// (401, 403, … rather than a blanket 500) and its safe message.
+#[cfg(feature = "ssr")]
+fn refused((status, message): (u16, String)) -> ServerFnError {
+    if let (Some(response), Ok(status)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::StatusCode::from_u16(status))
+    {
+        response.set_status(status);
+    }
+    ServerFnError::new(message)
 }

@@ -1,4 +1,5 @@
-//! The REST API for dashboards and programs: webhook settings and secrets.
+//! The REST API for dashboards and programs: webhook settings and secrets,
+//! the webhook event log, API keys.
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
 use app::models::{PageCursor, WebhookEventFilter};
@@ -145,4 +146,38 @@ pub async fn replay_event(
     let accepted = state.services.replay_webhook_event(&ctx, &id).await?;
     let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(accepted.body)).into_response())
+}
+
+/// `GET /api/keys`.
+pub async fn list_keys(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
+    let keys = state.services.list_api_keys_for(&ctx).await?;
+    Ok(Json(json!({"success": true, "keys": keys})))
+}
+
+/// `POST /api/keys` with `{"name", "role"?}`: 201 with the key, shown only here.
+pub async fn create_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    let created = state.services.create_api_key_for(&ctx, &body).await?;
+    let body = json!({
+        "success": true,
+        "message": "API key created. It is shown only now: store it safely.",
+        "key": created.key,
+        "apiKey": created.info,
+    });
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `DELETE /api/keys/{id}`.
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.services.revoke_api_key_for(&ctx, &id).await?;
+    Ok(Json(json!({"success": true, "message": "API key revoked"})))
 }

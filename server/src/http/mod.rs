@@ -60,6 +60,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/webhooks/settings/test", post(api::test_webhook))
         .route("/api/webhooks/events", get(api::list_events))
         .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
+        .route("/api/keys", get(api::list_keys).post(api::create_key))
+        .route("/api/keys/{id}", axum::routing::delete(api::revoke_key))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))

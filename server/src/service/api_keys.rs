@@ -11,7 +11,9 @@ use rand::{rngs::OsRng, TryRngCore};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::Services;
+use serde_json::{json, Map, Value};
+
+use super::{Ctx, Services};
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -76,6 +78,49 @@ impl Services {
         };
         self.store.insert_api_key(&ApiKey { info: info.clone(), key_hash: sha256_hex(&key) }).await?;
         Ok(CreatedApiKey { info, key })
+    }
+
+    /// `POST /api/keys`: a new key of the caller's tenant (admins), with a
+    /// role no higher than the caller's (default member); the key is in this
+    /// answer only. Audited as `api_key.created`.
+    pub async fn create_api_key_for(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<CreatedApiKey, ApiError> {
+        ctx.require(Role::Admin)?;
+        if let Some(unknown) = body.keys().find(|k| !matches!(k.as_str(), "name" | "role")) {
+            return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
+        }
+        let name = match body.get("name") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(ApiError::Validation(vec![FieldError::new("name", "is required (1 to 100 characters)")])),
+        };
+        let role = match body.get("role") {
+            None | Some(Value::Null) => Role::Member,
+            Some(Value::String(r)) => Role::parse(r)
+                .ok_or_else(|| ApiError::Validation(vec![FieldError::new("role", "must be member, admin or owner")]))?,
+            Some(_) => return Err(ApiError::Validation(vec![FieldError::new("role", "must be a string")])),
+        };
+        if role > ctx.role {
+            return Err(ApiError::Forbidden(format!("A key may not have more than your role ({})", ctx.role.as_str())));
+        }
+        let created = self.create_api_key(&ctx.tenant_id, &name, role, Some(ctx.principal.actor())).await?;
+        let details = json!({"name": created.info.name, "prefix": created.info.prefix, "role": role});
+        self.audit(ctx, "api_key.created", "api_key", &created.info.id, details).await?;
+        Ok(created)
+    }
+
+    /// `GET /api/keys`: the tenant's keys by prefix, newest first (admins); never a key or its hash.
+    pub async fn list_api_keys_for(&self, ctx: &Ctx) -> Result<Vec<ApiKeyInfo>, ApiError> {
+        ctx.require(Role::Admin)?;
+        Ok(self.store.list_api_keys(&ctx.tenant_id).await?)
+    }
+
+    /// `DELETE /api/keys/{id}`: revokes a key of the caller's tenant at once (admins). Audited.
+    pub async fn revoke_api_key_for(&self, ctx: &Ctx, id: &str) -> Result<(), ApiError> {
+        ctx.require(Role::Admin)?;
+        if !ids::is_id(id) || !self.store.revoke_api_key(&ctx.tenant_id, id, &ids::now_rfc3339()).await? {
+            return Err(ApiError::NotFound("API key"));
+        }
+        self.audit(ctx, "api_key.revoked", "api_key", id, json!({})).await?;
+        Ok(())
     }
 
     /// Checks an API key: its id, tenant and role, or 401 (unknown, wrong or revoked).

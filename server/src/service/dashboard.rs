@@ -35,13 +35,14 @@ impl Services {
 
 #[async_trait::async_trait]
 impl app::api::Backend for Services {
-    async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, String> {
-        let ctx = self.resolve_ctx(req).await.map_err(|e| e.public_message())?;
-        Services::bell_state(self, &ctx).await.map_err(|e| {
+    async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, (u16, String)> {
+        let refused = |e: ApiError| {
             if let ApiError::Internal(cause) = &e {
                 tracing::error!(%cause, "bell_state failed");
             }
-            e.public_message()
-        })
+            (e.status().as_u16(), e.public_message())
+        };
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        Services::bell_state(self, &ctx).await.map_err(refused)
     }
 }

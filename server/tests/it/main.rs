@@ -1,7 +1,9 @@
 //! Integration tests: one binary, each test starting the real server in-process
 //! on port 0 with its own temporary SQLite file.
 
+mod api_keys;
 mod auth;
+mod authz;
 mod cli;
 mod event_log_api;
 mod harness;

@@ -37,7 +37,7 @@ async fn production_without_sign_in_shows_no_tenant_data() {
     let key = server::sealing::Sealer::generate_key();
     let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
     let resp = srv.call_server_fn("/api/bell-state").await;
-    assert!(resp.status().is_client_error() || resp.status().is_server_error());
+    assert_eq!(resp.status(), 401);
     let text = resp.text().await.unwrap();
     assert!(text.contains("Sign-in or an API key is required"), "{text}");
 }

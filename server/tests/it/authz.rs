@@ -1,0 +1,201 @@
+//! The authorisation matrix: every REST route, the server function and the
+//! socket join × every kind of caller, with the status each must get — over
+//! real HTTP and Socket.IO against a production-mode server.
+//!
+//! Callers act on tenant "Shop" (they send its id in `x-tenant-id`, and
+//! browsers send the server's own `Origin`). A denied caller never sees the
+//! tenant's data: the body of every refused answer is checked for its id.
+
+use app::models::Role;
+use reqwest::{header, Method};
+use serde_json::{json, Value};
+
+use crate::harness::TestServer;
+
+const PASSWORD: &str = "correct horse battery";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    Nobody,
+    OtherTenantsMember,
+    Member,
+    Admin,
+    Owner,
+    RevokedKey,
+    ExpiredSession,
+}
+
+const CALLERS: [Caller; 7] = [
+    Caller::Nobody,
+    Caller::OtherTenantsMember,
+    Caller::Member,
+    Caller::Admin,
+    Caller::Owner,
+    Caller::RevokedKey,
+    Caller::ExpiredSession,
+];
+
+/// What a route needs, and what an allowed caller gets.
+struct Route {
+    method: Method,
+    path: &'static str,
+    body: Option<Value>,
+    needs: Role,
+    allowed: u16,
+}
+
+fn routes() -> Vec<Route> {
+    let r = |method: Method, path: &'static str, body: Option<Value>, needs: Role, allowed: u16| Route {
+        method,
+        path,
+        body,
+        needs,
+        allowed,
+    };
+    vec![
+        r(Method::GET, "/api/auth/me", None, Role::Member, 200),
+        r(Method::GET, "/api/webhooks/settings", None, Role::Member, 200),
+        r(Method::PATCH, "/api/webhooks/settings", Some(json!({"webhookRetryAttempts": 3})), Role::Admin, 200),
+        r(Method::POST, "/api/webhooks/settings/generate-secret", Some(json!({})), Role::Admin, 200),
+        r(Method::POST, "/api/webhooks/settings/test", None, Role::Admin, 200),
+        r(Method::GET, "/api/webhooks/events", None, Role::Member, 200),
+        r(Method::POST, "/api/webhooks/events/507f1f77bcf86cd799439011/replay", None, Role::Admin, 404),
+        r(Method::GET, "/api/keys", None, Role::Admin, 200),
+        r(Method::POST, "/api/keys", Some(json!({"name": "matrix"})), Role::Admin, 201),
+        r(Method::DELETE, "/api/keys/507f1f77bcf86cd799439011", None, Role::Admin, 404),
+        // The server function behind the header's bell.
+        r(Method::POST, "/api/bell-state", None, Role::Member, 200),
+    ]
+}
+
+/// The credentials of each caller, made once per server.
+struct World {
+    shop: String,
+    cookies: Vec<(Caller, String)>,
+    revoked_key: String,
+}
+
+impl World {
+    async fn new(srv: &TestServer) -> Self {
+        let shop = srv.tenant("Shop").await.tenant.id;
+        let other = srv.tenant("Other").await.tenant.id;
+        let mut cookies = Vec::new();
+        let users = [
+            (Caller::OtherTenantsMember, &other, Role::Member),
+            (Caller::Member, &shop, Role::Member),
+            (Caller::Admin, &shop, Role::Admin),
+            (Caller::Owner, &shop, Role::Owner),
+        ];
+        for (caller, tenant, role) in users {
+            let email = format!("{caller:?}@example.com").to_lowercase();
+            srv.services.add_user_to_tenant(tenant, &email, "U", PASSWORD, role).await.unwrap();
+            let signed_in = srv.services.login(&email, PASSWORD, None, None).await.unwrap();
+            cookies.push((caller, format!("hookbell_session={}", signed_in.token)));
+        }
+        // The owner's other session, gone idle.
+        let owner = srv.services.store.get_user_by_email("owner@example.com").await.unwrap().unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        let expired = server::store::Session {
+            token_hash: srv.services.session_token_hash("hbs_expired"),
+            user_id: owner.id,
+            created_at: server::ids::format_time(now - time::Duration::days(1)),
+            last_seen_at: server::ids::format_time(now - time::Duration::hours(13)),
+            idle_expires_at: server::ids::format_time(now - time::Duration::hours(1)),
+            expires_at: server::ids::format_time(now + time::Duration::days(6)),
+            revoked_at: None,
+            ip: None,
+            user_agent: None,
+        };
+        srv.services.store.insert_session(&expired).await.unwrap();
+        cookies.push((Caller::ExpiredSession, "hookbell_session=hbs_expired".into()));
+        let key = srv.services.create_api_key(&shop, "revoked", Role::Owner, None).await.unwrap();
+        srv.services.store.revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
+        Self { shop, cookies, revoked_key: key.key }
+    }
+
+    fn cookie(&self, caller: Caller) -> Option<&str> {
+        self.cookies.iter().find(|(c, _)| *c == caller).map(|(_, v)| v.as_str())
+    }
+}
+
+/// The status `caller` must get on `route`.
+fn expected(caller: Caller, route: &Route) -> u16 {
+    let role = match caller {
+        Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => return 401,
+        Caller::OtherTenantsMember => return 403,
+        Caller::Member => Role::Member,
+        Caller::Admin => Role::Admin,
+        Caller::Owner => Role::Owner,
+    };
+    if role >= route.needs {
+        route.allowed
+    } else {
+        403
+    }
+}
+
+#[tokio::test]
+async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
+    let key = server::sealing::Sealer::generate_key();
+    let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
+    let world = World::new(&srv).await;
+    let own_origin = format!("http://{}", srv.addr);
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for route in routes() {
+        for caller in CALLERS {
+            let mut req =
+                srv.http.request(route.method.clone(), srv.url(route.path)).header("x-tenant-id", &world.shop);
+            if let Some(cookie) = world.cookie(caller) {
+                req = req.header(header::COOKIE, cookie).header(header::ORIGIN, &own_origin);
+            }
+            if caller == Caller::RevokedKey {
+                req = req.bearer_auth(&world.revoked_key);
+            }
+            req = match (&route.body, route.path) {
+                (_, "/api/bell-state") => req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+                (Some(body), _) => req.json(body),
+                (None, _) => req,
+            };
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap_or_default();
+            cells += 1;
+            let want = expected(caller, &route);
+            if status != want {
+                failures
+                    .push(format!("{} {} as {caller:?}: {status}, expected {want}: {text}", route.method, route.path));
+            }
+            if !(200..300).contains(&status) && text.contains(&world.shop) {
+                failures
+                    .push(format!("{} {} as {caller:?}: a refusal named the tenant: {text}", route.method, route.path));
+            }
+        }
+    }
+
+    // Socket.IO: the handshake and then join-tenant, for each caller.
+    for caller in CALLERS {
+        cells += 1;
+        let mut headers = Vec::new();
+        if let Some(cookie) = world.cookie(caller) {
+            headers.push(("Cookie", cookie.to_owned()));
+            headers.push(("Origin", own_origin.clone()));
+        }
+        let auth = (caller == Caller::RevokedKey).then(|| json!({"apiKey": world.revoked_key}));
+        let joined = match srv.socket_with(&[], auth, &headers).await {
+            Err(_) => None,
+            Ok(probe) => Some(probe.join(&world.shop).await["ok"] == true),
+        };
+        let want = match caller {
+            Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => None,
+            Caller::OtherTenantsMember => Some(false),
+            Caller::Member | Caller::Admin | Caller::Owner => Some(true),
+        };
+        if joined != want {
+            failures
+                .push(format!("socket join as {caller:?}: {joined:?} (None = refused handshake), expected {want:?}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} of {cells} cells wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(cells, routes().len() * CALLERS.len() + CALLERS.len());
+}
