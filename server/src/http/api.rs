@@ -181,3 +181,45 @@ pub async fn revoke_key(
     state.services.revoke_api_key_for(&ctx, &id).await?;
     Ok(Json(json!({"success": true, "message": "API key revoked"})))
 }
+
+/// `GET /api/members`.
+pub async fn list_members(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
+    let members = state.services.list_members(&ctx).await?;
+    Ok(Json(json!({"success": true, "members": members})))
+}
+
+/// `POST /api/members`: 201 for a new user, 200 for an existing one added.
+pub async fn add_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    let (member, created) = state.services.add_member(&ctx, &body).await?;
+    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(json!({"success": true, "member": member, "newUser": created}))).into_response())
+}
+
+/// `PATCH /api/members/{userId}` with `{"role"}`.
+pub async fn change_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    state.services.change_member_role(&ctx, &user_id, &body).await?;
+    Ok(Json(json!({"success": true, "message": "Role changed"})))
+}
+
+/// `DELETE /api/members/{userId}`.
+pub async fn remove_member(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(user_id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    state.services.remove_member(&ctx, &user_id).await?;
+    Ok(Json(json!({"success": true, "message": "Member removed"})))
+}

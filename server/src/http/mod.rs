@@ -62,6 +62,8 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
         .route("/api/keys", get(api::list_keys).post(api::create_key))
         .route("/api/keys/{id}", axum::routing::delete(api::revoke_key))
+        .route("/api/members", get(api::list_members).post(api::add_member))
+        .route("/api/members/{user_id}", axum::routing::patch(api::change_member).delete(api::remove_member))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/me", get(auth::me))

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod ctx;
 mod dashboard;
 pub mod housekeeping;
+pub mod members;
 pub mod rate_limit;
 pub mod settings;
 mod tenants;

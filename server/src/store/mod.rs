@@ -219,6 +219,12 @@ pub trait Store: Send + Sync + 'static {
     /// The tenants a user belongs to, with the role in each.
     async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
 
+    /// The members of a tenant, oldest first.
+    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>>;
+
+    /// Removes a user from a tenant; false when they were not a member.
+    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool>;
+
     /// Stores a new session.
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
 

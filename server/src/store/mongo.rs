@@ -572,6 +572,13 @@ impl MongoStore {
 }
 
 impl MongoStore {
+    /// Memberships matching `filter`, in `sort` order.
+    async fn find_memberships(&self, filter: Document, sort: Document) -> StoreResult<Vec<Membership>> {
+        let docs: Vec<Document> =
+            self.memberships.find(filter).sort(sort).await.map_err(map_err)?.try_collect().await.map_err(map_err)?;
+        docs.iter().map(membership_from).collect()
+    }
+
     async fn find_order(&self, filter: Document) -> StoreResult<Option<Order>> {
         self.orders.find_one(filter).await.map_err(map_err)?.as_ref().map(order_from).transpose()
     }
@@ -997,16 +1004,22 @@ impl Store for MongoStore {
         let Ok(id) = ObjectId::parse_str(user_id) else {
             return Ok(Vec::new());
         };
-        let docs: Vec<Document> = self
-            .memberships
-            .find(doc! {"userId": id})
-            .sort(doc! {"createdAt": 1, "tenantId": 1})
-            .await
-            .map_err(map_err)?
-            .try_collect()
-            .await
-            .map_err(map_err)?;
-        docs.iter().map(membership_from).collect()
+        self.find_memberships(doc! {"userId": id}, doc! {"createdAt": 1, "tenantId": 1}).await
+    }
+
+    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        self.find_memberships(doc! {"tenantId": id}, doc! {"createdAt": 1, "userId": 1}).await
+    }
+
+    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+        let (Ok(t), Ok(u)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(user_id)) else {
+            return Ok(false);
+        };
+        let deleted = self.memberships.delete_one(doc! {"tenantId": t, "userId": u}).await.map_err(map_err)?;
+        Ok(deleted.deleted_count > 0)
     }
 
     async fn insert_session(&self, session: &Session) -> StoreResult<()> {

@@ -63,6 +63,16 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/api/keys", None, Role::Admin, 200),
         r(Method::POST, "/api/keys", Some(json!({"name": "matrix"})), Role::Admin, 201),
         r(Method::DELETE, "/api/keys/507f1f77bcf86cd799439011", None, Role::Admin, 404),
+        r(Method::GET, "/api/members", None, Role::Admin, 200),
+        r(
+            Method::POST,
+            "/api/members",
+            Some(json!({"email": "new@example.com", "name": "New", "password": PASSWORD})),
+            Role::Owner,
+            201,
+        ),
+        r(Method::PATCH, "/api/members/507f1f77bcf86cd799439011", Some(json!({"role": "admin"})), Role::Owner, 404),
+        r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
         // The server function behind the header's bell.
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
     ]

@@ -7,6 +7,7 @@ mod authz;
 mod cli;
 mod event_log_api;
 mod harness;
+mod members;
 mod mongo_server;
 mod pages;
 mod realtime;

@@ -520,8 +520,22 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
     let mut in_b = m(&b, Role::Owner);
     in_b.created_at = "2026-03-02T00:00:00.000Z".into();
     s.store.set_membership(&in_b).await.unwrap();
-    assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![m(&a, Role::Admin), in_b]);
+    assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![m(&a, Role::Admin), in_b.clone()]);
     assert!(s.store.memberships_of_user(&ids::new_id()).await.unwrap().is_empty());
+
+    // A tenant's members, oldest first; removing one leaves the others.
+    let bob = user("bob@example.com");
+    s.store.insert_user(&bob).await.unwrap();
+    let bob_in_a =
+        Membership { user_id: bob.id.clone(), created_at: "2026-03-03T00:00:00.000Z".into(), ..m(&a, Role::Member) };
+    s.store.set_membership(&bob_in_a).await.unwrap();
+    assert_eq!(s.store.memberships_of_tenant(&a.id).await.unwrap(), vec![m(&a, Role::Admin), bob_in_a.clone()]);
+    assert!(s.store.delete_membership(&a.id, &u.id).await.unwrap());
+    assert!(!s.store.delete_membership(&a.id, &u.id).await.unwrap(), "already gone");
+    assert!(!s.store.delete_membership("nope", "nope").await.unwrap());
+    assert_eq!(s.store.memberships_of_tenant(&a.id).await.unwrap(), vec![bob_in_a]);
+    assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![in_b], "other tenants untouched");
+    assert!(s.store.memberships_of_tenant(&ids::new_id()).await.unwrap().is_empty());
 }
 
 pub async fn sessions_expire_and_can_be_revoked(s: Subject) {

@@ -321,6 +321,27 @@ impl SqliteStore {
         .await
     }
 
+    /// Memberships matching `clause` (with `?1` = `value`).
+    async fn memberships(&self, clause: &'static str, value: &str) -> StoreResult<Vec<Membership>> {
+        let value = value.to_owned();
+        self.read(move |c| {
+            let sql = format!("SELECT tenant_id, user_id, role, created_at FROM memberships WHERE {clause}");
+            let mut stmt = c.prepare_cached(&sql).map_err(map_err)?;
+            let rows = stmt
+                .query_map([value], |r| {
+                    Ok(Membership {
+                        tenant_id: r.get(0)?,
+                        user_id: r.get(1)?,
+                        role: role_at(r, 2)?,
+                        created_at: r.get(3)?,
+                    })
+                })
+                .map_err(map_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        })
+        .await
+    }
+
     /// Runs the write `f` on the writer thread; answers after its commit.
     async fn write<T: Send + 'static>(
         &self,
@@ -1171,25 +1192,19 @@ impl Store for SqliteStore {
     }
 
     async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
-        let id = user_id.to_owned();
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT tenant_id, user_id, role, created_at FROM memberships WHERE user_id = ?1 \
-                     ORDER BY created_at, tenant_id",
-                )
-                .map_err(map_err)?;
-            let rows = stmt
-                .query_map([id], |r| {
-                    Ok(Membership {
-                        tenant_id: r.get(0)?,
-                        user_id: r.get(1)?,
-                        role: role_at(r, 2)?,
-                        created_at: r.get(3)?,
-                    })
-                })
-                .map_err(map_err)?;
-            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(map_err)
+        self.memberships("user_id = ?1 ORDER BY created_at, tenant_id", user_id).await
+    }
+
+    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>> {
+        self.memberships("tenant_id = ?1 ORDER BY created_at, user_id", tenant_id).await
+    }
+
+    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
+        self.write(move |c| {
+            c.execute("DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2", params![t, u])
+                .map(|n| n > 0)
+                .map_err(map_err)
         })
         .await
     }

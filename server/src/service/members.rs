@@ -1,0 +1,140 @@
+//! A tenant's members: admins list them; owners add users, change roles and
+//! remove members. A tenant always keeps at least one owner.
+
+use app::models::Role;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use super::{Ctx, Services};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+    store::Membership,
+};
+
+/// A member as the API shows it (never a password hash).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberView {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+}
+
+fn unknown_field(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
+    match body.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err(ApiError::Validation(vec![FieldError::new(k.as_str(), "is not a known field")])),
+        None => Ok(()),
+    }
+}
+
+fn role_field(body: &Map<String, Value>, default: Option<Role>) -> Result<Role, ApiError> {
+    let bad = || ApiError::Validation(vec![FieldError::new("role", "must be member, admin or owner")]);
+    match body.get("role") {
+        None | Some(Value::Null) => default.ok_or_else(bad),
+        Some(Value::String(r)) => Role::parse(r).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
+}
+
+fn text_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
+    match body.get(name) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::Validation(vec![FieldError::new(name, "must be a string")])),
+    }
+}
+
+impl Services {
+    /// `GET /api/members` (admins).
+    pub async fn list_members(&self, ctx: &Ctx) -> Result<Vec<MemberView>, ApiError> {
+        ctx.require(Role::Admin)?;
+        let mut out = Vec::new();
+        for m in self.store.memberships_of_tenant(&ctx.tenant_id).await? {
+            if let Some(user) = self.store.get_user(&m.user_id).await? {
+                out.push(MemberView {
+                    user_id: user.id,
+                    email: user.email,
+                    name: user.name,
+                    role: m.role,
+                    created_at: m.created_at,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// `POST /api/members` with `{email, name, password, role}` (owners): a
+    /// new user needs a name and password; an existing user keeps theirs.
+    pub async fn add_member(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<(MemberView, bool), ApiError> {
+        ctx.require(Role::Owner)?;
+        unknown_field(body, &["email", "name", "password", "role"])?;
+        let role = role_field(body, Some(Role::Member))?;
+        let (email, name, password) =
+            (text_field(body, "email")?, text_field(body, "name")?, text_field(body, "password")?);
+        let added = self.add_user_to_tenant(&ctx.tenant_id, email, name, password, role).await?;
+        let details = json!({"email": added.user.email, "role": role, "newUser": added.created});
+        self.audit(ctx, "member.added", "user", &added.user.id, details).await?;
+        let view = MemberView {
+            user_id: added.user.id,
+            email: added.user.email,
+            name: added.user.name,
+            role,
+            created_at: added.membership.created_at,
+        };
+        Ok((view, added.created))
+    }
+
+    /// `PATCH /api/members/{userId}` with `{role}` (owners).
+    pub async fn change_member_role(
+        &self,
+        ctx: &Ctx,
+        user_id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<(), ApiError> {
+        ctx.require(Role::Owner)?;
+        unknown_field(body, &["role"])?;
+        let role = role_field(body, None)?;
+        let current = self.member(ctx, user_id).await?;
+        if current.role == Role::Owner && role != Role::Owner {
+            self.keep_an_owner(ctx).await?;
+        }
+        self.store.set_membership(&Membership { role, ..current.clone() }).await?;
+        let details = json!({"from": current.role, "to": role});
+        self.audit(ctx, "member.role_changed", "user", user_id, details).await
+    }
+
+    /// `DELETE /api/members/{userId}` (owners). The user's sessions stay, but
+    /// they no longer reach this tenant (membership is checked on every request).
+    pub async fn remove_member(&self, ctx: &Ctx, user_id: &str) -> Result<(), ApiError> {
+        ctx.require(Role::Owner)?;
+        let current = self.member(ctx, user_id).await?;
+        if current.role == Role::Owner {
+            self.keep_an_owner(ctx).await?;
+        }
+        if !self.store.delete_membership(&ctx.tenant_id, user_id).await? {
+            return Err(ApiError::NotFound("Member"));
+        }
+        self.audit(ctx, "member.removed", "user", user_id, json!({"role": current.role})).await
+    }
+
+    async fn member(&self, ctx: &Ctx, user_id: &str) -> Result<Membership, ApiError> {
+        if !ids::is_id(user_id) {
+            return Err(ApiError::NotFound("Member"));
+        }
+        let members = self.store.memberships_of_tenant(&ctx.tenant_id).await?;
+        members.into_iter().find(|m| m.user_id == user_id).ok_or(ApiError::NotFound("Member"))
+    }
+
+    /// 409 when the tenant's only owner would go.
+    async fn keep_an_owner(&self, ctx: &Ctx) -> Result<(), ApiError> {
+        let owners =
+            self.store.memberships_of_tenant(&ctx.tenant_id).await?.iter().filter(|m| m.role == Role::Owner).count();
+        if owners <= 1 {
+            return Err(ApiError::Conflict("A tenant must keep at least one owner".into()));
+        }
+        Ok(())
+    }
+}
