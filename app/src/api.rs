@@ -24,6 +24,13 @@ mod backend {
         /// The header's state for the calling principal's tenant.
         /// `Err` carries the HTTP status and a message safe to show to the client.
         async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, (u16, String)>;
+
+        /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
+        async fn login(&self, req: &http::request::Parts, email: &str, password: &str)
+            -> Result<String, (u16, String)>;
+
+        /// Signs the browser out; `Ok` is the `Set-Cookie` value that clears the session.
+        async fn logout(&self, req: &http::request::Parts) -> Result<String, (u16, String)>;
     }
 
     /// The backend as provided in Leptos context.
@@ -38,6 +45,37 @@ pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
         use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
     backend.0.bell_state(&parts).await.map_err(refused)
+}
+
+/// Signs in with email and password; the session travels in an HttpOnly cookie.
+#[server(endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
+    let backend =
+        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let cookie = backend.0.login(&parts, &email, &password).await.map_err(refused)?;
+    set_cookie(&cookie);
+    Ok(())
+}
+
+/// Signs out: ends the session and clears its cookie.
+#[server(endpoint = "logout")]
+pub async fn logout() -> Result<(), ServerFnError> {
+    let backend =
+        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let cookie = backend.0.logout(&parts).await.map_err(refused)?;
+    set_cookie(&cookie);
+    Ok(())
+}
+
+#[cfg(feature = "ssr")]
+fn set_cookie(cookie: &str) {
+    if let (Some(response), Ok(value)) =
+        (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(cookie))
+    {
+        response.insert_header(http::header::SET_COOKIE, value);
+    }
 }
 
 /// A server function's error: the service layer's status on the response

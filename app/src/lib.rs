@@ -25,7 +25,7 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell},
     live::provide_live_state,
     models::BellState,
-    pages::{DashboardPage, NotFound},
+    pages::{DashboardPage, LoginPage, NotFound},
 };
 
 /// The HTML document around the app (server side).
@@ -97,11 +97,16 @@ pub fn App() -> impl IntoView {
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
                                     <NotificationBell count=count/>
+                                    <UserMenu user_name=state.user_name/>
                                 }
                                 .into_any()
                             }
                             Err(e) => view! {
-                                <span class="tenant error" role="alert">"Could not load your tenant: "{e.to_string()}</span>
+                                <span class="tenant error" role="alert">
+                                    "Could not load your tenant: "{crate::pages::error_text(&e)}
+                                </span>
+                                <div class="spacer"></div>
+                                <a class="signin-link" href="/login">"Sign in"</a>
                             }
                             .into_any(),
                         }
@@ -111,8 +116,33 @@ pub fn App() -> impl IntoView {
             <main class="content">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=DashboardPage/>
+                    <Route path=path!("/login") view=LoginPage/>
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// The signed-in user's name and sign-out, or a sign-in link.
+#[component]
+fn UserMenu(user_name: Option<String>) -> impl IntoView {
+    let logout = ServerAction::<crate::api::Logout>::new();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if let Some(Ok(())) = logout.value().get() {
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().set_href("/login");
+            }
+        }
+    });
+    match user_name {
+        Some(name) => view! {
+            <span class="user" data-testid="user-name">{name}</span>
+            <ActionForm action=logout attr:class="logout-form">
+                <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
+            </ActionForm>
+        }
+        .into_any(),
+        None => view! { <a class="signin-link" href="/login" data-testid="sign-in">"Sign in"</a> }.into_any(),
     }
 }

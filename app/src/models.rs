@@ -449,6 +449,9 @@ pub struct BellState {
     pub unread_count: u64,
     /// The newest notifications, newest first.
     pub latest: Vec<Notification>,
+    /// The signed-in user's name; none for the development demo or an API key.
+    #[serde(default)]
+    pub user_name: Option<String>,
 }
 
 /// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.

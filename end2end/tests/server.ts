@@ -1,6 +1,6 @@
 // Starts the real server binary (built by `cargo leptos build`) on a free port
 // with a fresh SQLite file, and reads the demo tenant's credentials it prints.
-import { spawn, ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -21,6 +21,8 @@ export interface RunningServer {
   restart: () => Promise<void>;
   /** Stops the process and removes its database. */
   stop: () => Promise<void>;
+  /** Runs an administration command (`server tenant …`, `server user …`) on this server's database; its JSON output. */
+  cli: (args: string[], stdin?: string) => any;
 }
 
 async function freePort(): Promise<number> {
@@ -42,19 +44,21 @@ export async function startServer(): Promise<RunningServer> {
   let stderr = '';
   let child: ChildProcess | undefined;
 
+  const env = {
+    ...process.env,
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
+    LEPTOS_OUTPUT_NAME: 'hookbell',
+    DATABASE_PATH: path.join(dir, 'hookbell.sqlite3'),
+    HOOKBELL_ENV: 'development',
+    RUST_LOG: 'debug',
+  };
+
   const launch = () => {
     const startAt = stdout.length;
     const proc = spawn(bin, [], {
       cwd: root,
-      env: {
-        ...process.env,
-        LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-        LEPTOS_SITE_ROOT: path.join(root, 'target', 'site'),
-        LEPTOS_OUTPUT_NAME: 'hookbell',
-        DATABASE_PATH: path.join(dir, 'hookbell.sqlite3'),
-        HOOKBELL_ENV: 'development',
-        RUST_LOG: 'debug',
-      },
+      env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child = proc;
@@ -98,6 +102,11 @@ export async function startServer(): Promise<RunningServer> {
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+    },
+    cli: (args: string[], stdin = '') => {
+      const run = spawnSync(bin, args, { cwd: root, env: { ...env, RUST_LOG: 'warn' }, input: stdin, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`server ${args.join(' ')} failed (${run.status}): ${run.stderr}`);
+      return JSON.parse(run.stdout);
     },
   };
 }

@@ -1,7 +1,9 @@
 //! One module per page of the app.
 
 mod dashboard;
+mod login;
 mod not_found;
 
 pub use dashboard::DashboardPage;
+pub use login::{error_text, LoginPage};
 pub use not_found::NotFound;

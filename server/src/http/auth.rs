@@ -13,32 +13,10 @@ use axum::{
 use serde_json::{json, Value};
 
 use super::{api::object_body, AppState};
-use crate::{
-    config::Mode,
-    error::ApiError,
-    service::{
-        auth::{SESSION_COOKIE, SESSION_MAX},
-        ctx::session_cookie,
-        Ctx,
-    },
-};
+use crate::{error::ApiError, service::Ctx};
 
-/// The `Set-Cookie` value for `token` (an empty token clears the cookie).
-fn cookie(state: &AppState, token: &str) -> HeaderValue {
-    let max_age = if token.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
-    let secure = if state.services.config.mode == Mode::Production { "; Secure" } else { "" };
-    HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
-    ))
-    .expect("a session token is a valid header value")
-}
-
-/// A state change from a browser must come from an allowed origin, when it says where it comes from.
-fn check_origin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    if headers.contains_key(header::ORIGIN) && !state.services.origin_allowed(headers) {
-        return Err(ApiError::Forbidden("This request's origin may not sign in here".into()));
-    }
-    Ok(())
+fn set_cookie(value: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::from_str(value).map_err(|e| ApiError::Internal(format!("cookie header: {e}")))
 }
 
 /// `POST /api/auth/login` with `{"email", "password"}`.
@@ -48,17 +26,11 @@ pub async fn login(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    check_origin(&state, &headers)?;
     let body = object_body(&state, &headers, body)?;
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
-    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let services = &state.services;
-    let signed_in =
-        services.login(&field("email"), &field("password"), Some(peer.ip().to_string()), user_agent).await?;
-    // A session the browser already had ends here: each login gets a new token.
-    if let Some(old) = session_cookie(&headers) {
-        services.logout(&old).await?;
-    }
+    let (signed_in, cookie) =
+        services.sign_in(&headers, Some(peer.ip().to_string()), &field("email"), &field("password")).await?;
     let tenants = services.tenants_of(&signed_in.memberships).await?;
     let body = json!({
         "success": true,
@@ -67,18 +39,15 @@ pub async fn login(
         "expiresAt": signed_in.expires_at,
     });
     let mut resp = Json(body).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie(&state, &signed_in.token));
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie)?);
     Ok(resp)
 }
 
 /// `POST /api/auth/logout`: ends the session and clears the cookie.
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    check_origin(&state, &headers)?;
-    if let Some(token) = session_cookie(&headers) {
-        state.services.logout(&token).await?;
-    }
+    let cookie = state.services.sign_out(&headers).await?;
     let mut resp = Json(json!({"success": true, "message": "Signed out"})).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie(&state, ""));
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie)?);
     Ok(resp)
 }
 

@@ -15,6 +15,7 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
+use axum::http::{header, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, TryRngCore};
@@ -271,6 +272,48 @@ impl Services {
             "role": ctx.role,
             "tenants": tenants,
         }))
+    }
+
+    /// Signs in from a browser request (REST or server function): refuses a
+    /// foreign `Origin`, ends the session the browser already had, and returns
+    /// the new session with its `Set-Cookie` value.
+    pub async fn sign_in(
+        &self,
+        headers: &HeaderMap,
+        ip: Option<String>,
+        email: &str,
+        password: &str,
+    ) -> Result<(SignedIn, String), ApiError> {
+        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
+            return Err(ApiError::Forbidden("This request's origin may not sign in here".into()));
+        }
+        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let signed_in = self.login(email, password, ip, user_agent).await?;
+        if let Some(old) = super::ctx::session_cookie(headers) {
+            self.logout(&old).await?;
+        }
+        let cookie = self.session_set_cookie(&signed_in.token);
+        Ok((signed_in, cookie))
+    }
+
+    /// Signs out the browser of `headers`: ends its session (if any) and
+    /// returns the `Set-Cookie` value that clears the cookie.
+    pub async fn sign_out(&self, headers: &HeaderMap) -> Result<String, ApiError> {
+        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
+            return Err(ApiError::Forbidden("This request's origin may not sign out here".into()));
+        }
+        if let Some(token) = super::ctx::session_cookie(headers) {
+            self.logout(&token).await?;
+        }
+        Ok(self.session_set_cookie(""))
+    }
+
+    /// The `Set-Cookie` value for a session token (an empty token clears the
+    /// cookie): HttpOnly, SameSite=Lax, Secure in production.
+    pub fn session_set_cookie(&self, token: &str) -> String {
+        let max_age = if token.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
+        let secure = if self.config.mode == crate::config::Mode::Production { "; Secure" } else { "" };
+        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
 
     /// Ends the session of `token` (if any).

@@ -17,7 +17,11 @@ impl Services {
         let unread_count = self.store.unread_count(&tenant.id, viewer.as_deref()).await?;
         let filter = NotificationFilter { user_id: viewer, ..Default::default() };
         let latest = self.store.list_notifications(&tenant.id, &filter, None, LATEST_LIMIT).await?;
-        Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest })
+        let user_name = match &ctx.principal {
+            super::Principal::User { user_id } => self.store.get_user(user_id).await?.map(|u| u.name),
+            _ => None,
+        };
+        Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest, user_name })
     }
 
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
@@ -36,13 +40,29 @@ impl Services {
 #[async_trait::async_trait]
 impl app::api::Backend for Services {
     async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, (u16, String)> {
-        let refused = |e: ApiError| {
-            if let ApiError::Internal(cause) = &e {
-                tracing::error!(%cause, "bell_state failed");
-            }
-            (e.status().as_u16(), e.public_message())
-        };
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::bell_state(self, &ctx).await.map_err(refused)
     }
+
+    async fn login(
+        &self,
+        req: &axum::http::request::Parts,
+        email: &str,
+        password: &str,
+    ) -> Result<String, (u16, String)> {
+        let ip = req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        self.sign_in(&req.headers, ip, email, password).await.map(|(_, cookie)| cookie).map_err(refused)
+    }
+
+    async fn logout(&self, req: &axum::http::request::Parts) -> Result<String, (u16, String)> {
+        self.sign_out(&req.headers).await.map_err(refused)
+    }
+}
+
+/// A service error as a server function reports it: status and safe message.
+fn refused(e: ApiError) -> (u16, String) {
+    if let ApiError::Internal(cause) = &e {
+        tracing::error!(%cause, "server function failed");
+    }
+    (e.status().as_u16(), e.public_message())
 }

@@ -1,0 +1,61 @@
+import { test, expect } from '@playwright/test';
+import { startServer, RunningServer } from './server';
+
+// Signing in: a user of another tenant, made with the administration CLI,
+// signs in on /login and sees their own tenant; signing out ends the session.
+
+let server: RunningServer;
+let shop: { tenantId: string; slug: string };
+
+test.beforeAll(async () => {
+  server = await startServer();
+  shop = server.cli(['tenant', 'create', '--name', 'Login Shop']);
+  server.cli(['user', 'add', '--tenant', shop.slug, '--email', 'ada@example.com', '--name', 'Ada Lovelace', '--role', 'admin'], 'correct horse battery\n');
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+});
+
+let problems: string[] = [];
+test.beforeEach(async ({ page }) => {
+  problems = [];
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    if (/panicked|hydration|unreachable|Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
+  });
+});
+test.afterEach(async () => {
+  expect(problems).toEqual([]);
+});
+
+test('a wrong password is refused with a message, the right one signs in to the user\'s tenant', async ({ page, context }, testInfo) => {
+  await page.goto(`${server.url}/login`);
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('login-error')).toHaveText('Invalid email or password');
+  expect((await context.cookies()).find((c) => c.name === 'hookbell_session')).toBeUndefined();
+  await page.screenshot({ path: testInfo.outputPath('login-refused.png') });
+
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await expect(page.getByTestId('tenant-name')).toHaveText('Login Shop');
+  await expect(page.getByTestId('user-name')).toHaveText('Ada Lovelace');
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+  const cookie = (await context.cookies()).find((c) => c.name === 'hookbell_session');
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe('Lax');
+  expect(await page.evaluate(() => document.cookie)).not.toContain('hookbell_session');
+  await page.screenshot({ path: testInfo.outputPath('signed-in.png'), fullPage: true });
+
+  await page.getByTestId('sign-out').click();
+  await page.waitForURL(`${server.url}/login`);
+  const after = (await context.cookies()).find((c) => c.name === 'hookbell_session');
+  expect(after?.value ?? '').toBe('');
+  // The old cookie opens nothing any more.
+  const me = await fetch(`${server.url}/api/auth/me`, { headers: { cookie: `hookbell_session=${cookie!.value}` } });
+  expect(me.status).toBe(401);
+});
