@@ -51,6 +51,15 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result
     Ok(resp)
 }
 
+/// `POST /api/auth/logout-all`: ends every session of the signed-in user, this one included.
+pub async fn logout_all(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    let ended = state.services.sign_out_everywhere(&ctx).await?;
+    let mut resp =
+        Json(json!({"success": true, "message": "Signed out everywhere", "sessionsEnded": ended})).into_response();
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&state.services.session_set_cookie(""))?);
+    Ok(resp)
+}
+
 /// `GET /api/auth/me`: the caller, the tenant this request acts on, and the caller's tenants.
 pub async fn me(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
     Ok(Json(state.services.describe_caller(&ctx).await?))

@@ -66,6 +66,7 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         .route("/api/members/{user_id}", axum::routing::patch(api::change_member).delete(api::remove_member))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/logout-all", post(auth::logout_all))
         .route("/api/auth/me", get(auth::me))
         .layer(DefaultBodyLimit::max(max_body))
         .method_not_allowed_fallback(method_not_allowed)

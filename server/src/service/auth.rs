@@ -316,6 +316,15 @@ impl Services {
         format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
 
+    /// Ends every session of the caller's user ("sign out everywhere"): a
+    /// lost laptop, a shared computer. Only signed-in users have sessions.
+    pub async fn sign_out_everywhere(&self, ctx: &super::Ctx) -> Result<u64, ApiError> {
+        let super::Principal::User { user_id } = &ctx.principal else {
+            return Err(ApiError::Forbidden("Only a signed-in user has sessions to end".into()));
+        };
+        Ok(self.store.revoke_user_sessions(user_id, &ids::now_rfc3339()).await?)
+    }
+
     /// Ends the session of `token` (if any).
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         self.store.revoke_session(&self.session_token_hash(token), &ids::now_rfc3339()).await?;

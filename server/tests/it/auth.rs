@@ -235,3 +235,51 @@ fn db_bytes(path: &std::path::Path) -> Vec<u8> {
     all.extend(std::fs::read(path.with_extension("sqlite3-wal")).unwrap_or_default());
     all
 }
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session_of_the_user() {
+    let srv = production().await;
+    let shop = srv.tenant("Shop").await;
+    srv.services.add_user_to_tenant(&shop.tenant.id, "ada@example.com", "Ada", PASSWORD, Role::Member).await.unwrap();
+    let (_, _, laptop, _) = login(&srv, "ada@example.com", PASSWORD).await;
+    let (_, _, phone, _) = login(&srv, "ada@example.com", PASSWORD).await;
+    let (laptop, phone) = (laptop.unwrap(), phone.unwrap());
+    let own = format!("http://{}", srv.addr);
+    let (status, body) = with_cookie(&srv, Method::POST, "/api/auth/logout-all", &phone, Some(&own)).await;
+    assert_eq!((status, body["sessionsEnded"].as_u64()), (200, Some(2)), "{body}");
+    assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &laptop, None).await.0, 401);
+    assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &phone, None).await.0, 401);
+    // An API key has no sessions.
+    let key = srv.services.create_api_key(&shop.tenant.id, "k", Role::Admin, None).await.unwrap().key;
+    let resp = srv.http.post(srv.url("/api/auth/logout-all")).bearer_auth(key).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn sessions_are_keyed_by_session_secret() {
+    let key = server::sealing::Sealer::generate_key();
+    let dir = tempfile::tempdir().unwrap();
+    let vars = |secret: &'static str| {
+        vec![("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", key.as_str()), ("SESSION_SECRET", secret)]
+    };
+    let first = TestServer::start_in(dir, &vars("first session secret")).await;
+    let shop = first.tenant("Shop").await;
+    first.services.add_user_to_tenant(&shop.tenant.id, "ada@example.com", "Ada", PASSWORD, Role::Member).await.unwrap();
+    let (_, _, cookie, _) = login(&first, "ada@example.com", PASSWORD).await;
+    let cookie = cookie.unwrap();
+    assert_eq!(with_cookie(&first, Method::GET, "/api/auth/me", &cookie, None).await.0, 200);
+    // The store holds HMAC(SESSION_SECRET, token): another secret opens no stored session.
+    let token = cookie.split_once('=').unwrap().1;
+    let other = server::service::Services::new(
+        first.services.store.clone(),
+        first.services.broadcaster.clone(),
+        server::config::Config::from_lookup(|k| {
+            vars("another secret").iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        })
+        .unwrap(),
+        server::sealing::Sealer::from_base64(&key).unwrap(),
+    );
+    assert!(other.authenticate_session(token).await.unwrap().is_none());
+    assert!(first.services.authenticate_session(token).await.unwrap().is_some());
+    assert_ne!(other.session_token_hash(token), first.services.session_token_hash(token));
+}

@@ -75,6 +75,8 @@ fn routes() -> Vec<Route> {
         r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
         // The server function behind the header's bell.
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
+        // Last: it ends the caller's sessions.
+        r(Method::POST, "/api/auth/logout-all", None, Role::Member, 200),
     ]
 }
 
@@ -152,6 +154,29 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
     let own_origin = format!("http://{}", srv.addr);
     let mut failures = Vec::new();
     let mut cells = 0;
+    // Socket.IO first (the last route ends sessions): the handshake, then join-tenant.
+    for caller in CALLERS {
+        cells += 1;
+        let mut headers = Vec::new();
+        if let Some(cookie) = world.cookie(caller) {
+            headers.push(("Cookie", cookie.to_owned()));
+            headers.push(("Origin", own_origin.clone()));
+        }
+        let auth = (caller == Caller::RevokedKey).then(|| json!({"apiKey": world.revoked_key}));
+        let joined = match srv.socket_with(&[], auth, &headers).await {
+            Err(_) => None,
+            Ok(probe) => Some(probe.join(&world.shop).await["ok"] == true),
+        };
+        let want = match caller {
+            Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => None,
+            Caller::OtherTenantsMember => Some(false),
+            Caller::Member | Caller::Admin | Caller::Owner => Some(true),
+        };
+        if joined != want {
+            failures
+                .push(format!("socket join as {caller:?}: {joined:?} (None = refused handshake), expected {want:?}"));
+        }
+    }
     for route in routes() {
         for caller in CALLERS {
             let mut req =
@@ -183,29 +208,6 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
         }
     }
 
-    // Socket.IO: the handshake and then join-tenant, for each caller.
-    for caller in CALLERS {
-        cells += 1;
-        let mut headers = Vec::new();
-        if let Some(cookie) = world.cookie(caller) {
-            headers.push(("Cookie", cookie.to_owned()));
-            headers.push(("Origin", own_origin.clone()));
-        }
-        let auth = (caller == Caller::RevokedKey).then(|| json!({"apiKey": world.revoked_key}));
-        let joined = match srv.socket_with(&[], auth, &headers).await {
-            Err(_) => None,
-            Ok(probe) => Some(probe.join(&world.shop).await["ok"] == true),
-        };
-        let want = match caller {
-            Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => None,
-            Caller::OtherTenantsMember => Some(false),
-            Caller::Member | Caller::Admin | Caller::Owner => Some(true),
-        };
-        if joined != want {
-            failures
-                .push(format!("socket join as {caller:?}: {joined:?} (None = refused handshake), expected {want:?}"));
-        }
-    }
     assert!(failures.is_empty(), "{} of {cells} cells wrong:\n{}", failures.len(), failures.join("\n"));
     assert_eq!(cells, routes().len() * CALLERS.len() + CALLERS.len());
 }
