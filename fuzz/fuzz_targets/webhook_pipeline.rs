@@ -44,7 +44,7 @@ const KNOWN_VALUES: &[&str] = &[
     "\"ORD-1\"", "\"ORD-2\"", "\"paid\"", "\"pending\"", "\"failed\"", "\"refunded\"", "\"completed\"",
     "\"info\"", "\"success\"", "\"warning\"", "\"error\"", "\"low\"", "\"medium\"", "\"high\"",
     "\"urgent\"", "\"/orders/1\"", "\"https://example.com/x\"", "\"javascript:alert(1)\"",
-    "\"john@example.com\"", "\"USD\"", "99.99", "0", "-1", "1e400", "0.001", "2", "\"\"",
+    "\"john@example.com\"", "\"USD\"", "99.99", "0", "-1", "1e300", "123456789012345678901234567890", "0.001", "2", "\"\"",
     "\"pay_1\"", "[]", "{}",
 ];
 
