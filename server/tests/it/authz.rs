@@ -35,12 +35,12 @@ const CALLERS: [Caller; 7] = [
     Caller::ExpiredSession,
 ];
 
-/// What a route needs, and what an allowed caller gets.
+/// What a route needs (`None`: anyone may call it), and what an allowed caller gets.
 struct Route {
     method: Method,
     path: &'static str,
     body: Option<Value>,
-    needs: Role,
+    needs: Option<Role>,
     allowed: u16,
 }
 
@@ -49,7 +49,14 @@ fn routes() -> Vec<Route> {
         method,
         path,
         body,
-        needs,
+        needs: Some(needs),
+        allowed,
+    };
+    let public = |method: Method, path: &'static str, form: &'static str, allowed: u16| Route {
+        method,
+        path,
+        body: Some(Value::String(form.into())),
+        needs: None,
         allowed,
     };
     vec![
@@ -75,8 +82,11 @@ fn routes() -> Vec<Route> {
         r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
         // The server function behind the header's bell.
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
-        // Last: it ends the caller's sessions.
+        // The sign-in server function: wrong credentials get in as nobody, whoever asks.
+        public(Method::POST, "/api/login", "email=ada%40example.com&password=wrong", 401),
+        // Last: these end the caller's sessions (the sign-out server function is for anyone).
         r(Method::POST, "/api/auth/logout-all", None, Role::Member, 200),
+        public(Method::POST, "/api/logout", "", 200),
     ]
 }
 
@@ -132,6 +142,9 @@ impl World {
 
 /// The status `caller` must get on `route`.
 fn expected(caller: Caller, route: &Route) -> u16 {
+    let Some(needs) = route.needs else {
+        return route.allowed;
+    };
     let role = match caller {
         Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => return 401,
         Caller::OtherTenantsMember => return 403,
@@ -139,7 +152,7 @@ fn expected(caller: Caller, route: &Route) -> u16 {
         Caller::Admin => Role::Admin,
         Caller::Owner => Role::Owner,
     };
-    if role >= route.needs {
+    if role >= needs {
         route.allowed
     } else {
         403
@@ -189,6 +202,10 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
             }
             req = match (&route.body, route.path) {
                 (_, "/api/bell-state") => req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded"),
+                // Server functions take forms.
+                (Some(Value::String(form)), _) => {
+                    req.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(form.clone())
+                }
                 (Some(body), _) => req.json(body),
                 (None, _) => req,
             };
