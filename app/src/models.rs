@@ -219,6 +219,28 @@ pub struct NewNotificationEvent {
     pub unread_count: u64,
 }
 
+/// Payload of [`events::NOTIFICATION_UPDATED`]: the notification as it is
+/// now, and the unread count its audience sees.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationUpdatedEvent {
+    pub notification: Notification,
+    pub unread_count: u64,
+}
+
+/// Payload of [`events::NOTIFICATIONS_MARKED_READ`]: who marked all read,
+/// how many changed, and the tenant-wide unread count now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationsMarkedReadEvent {
+    pub tenant_id: String,
+    /// Whose view was marked (their own notifications too); none: tenant-wide only.
+    pub user_id: Option<String>,
+    pub count: u64,
+    pub read_at: String,
+    pub unread_count: u64,
+}
+
 /// Payload of [`events::DASHBOARD_REFRESH`]: what changed, so a client refetches only that.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

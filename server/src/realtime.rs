@@ -36,6 +36,11 @@ pub fn tenant_room(tenant_id: &str) -> String {
     format!("tenant:{tenant_id}")
 }
 
+/// The room of one user's sockets in a tenant (personal notifications).
+pub fn user_room(tenant_id: &str, user_id: &str) -> String {
+    format!("tenant:{tenant_id}:user:{user_id}")
+}
+
 /// Sends events to tenant rooms.
 #[derive(Clone)]
 pub struct Broadcaster {
@@ -46,7 +51,16 @@ impl Broadcaster {
     /// Emits `event` to every socket in the tenant's room. Failure is logged,
     /// not returned: the data is already stored and clients catch up on rejoin.
     pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &str, event: &str, payload: &T) {
-        if let Err(e) = self.io.to(tenant_room(tenant_id)).emit(event, payload).await {
+        self.to_room(tenant_room(tenant_id), event, payload).await;
+    }
+
+    /// Emits `event` to one user's sockets in a tenant.
+    pub async fn to_user<T: Serialize + ?Sized>(&self, tenant_id: &str, user_id: &str, event: &str, payload: &T) {
+        self.to_room(user_room(tenant_id, user_id), event, payload).await;
+    }
+
+    async fn to_room<T: Serialize + ?Sized>(&self, room: String, event: &str, payload: &T) {
+        if let Err(e) = self.io.to(room).emit(event, payload).await {
             tracing::warn!(%event, error = %e, "broadcast failed");
         }
     }
@@ -108,14 +122,18 @@ async fn authenticate(socket: &SocketRef, auth: Option<&Value>, services: &Servi
 }
 
 fn register_handlers(socket: SocketRef, services: Arc<Services>) {
+    let on_join = services.clone();
     socket.on(events::JOIN_TENANT, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
-        let services = services.clone();
+        let services = on_join.clone();
         async move {
             let reply = match tenant_arg(&data).map(|t| t.trim().to_ascii_lowercase()) {
                 None => JoinAck { ok: false, error: Some("tenantId is required".into()), unread_count: None },
                 Some(tenant_id) => match join(&socket, &services, &tenant_id).await {
-                    Ok(unread) => {
+                    Ok((unread, user)) => {
                         socket.join(tenant_room(&tenant_id));
+                        if let Some(user) = user {
+                            socket.join(user_room(&tenant_id, &user));
+                        }
                         JoinAck { ok: true, error: None, unread_count: Some(unread) }
                     }
                     Err(e) => JoinAck { ok: false, error: Some(e.public_message()), unread_count: None },
@@ -124,17 +142,50 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
             let _ = ack.send(&reply);
         }
     });
+    let on_received = services;
+    socket.on(events::NOTIFICATION_RECEIVED, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
+        let services = on_received.clone();
+        async move {
+            let reply = match received(&socket, &services, &data).await {
+                Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                Err(e) => serde_json::json!({"ok": false, "error": e.public_message()}),
+            };
+            let _ = ack.send(&reply);
+        }
+    });
     socket.on(events::LEAVE_TENANT, |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| async move {
         if let Some(tenant_id) = tenant_arg(&data) {
-            socket.leave(tenant_room(&tenant_id.trim().to_ascii_lowercase()));
+            let tenant_id = tenant_id.trim().to_ascii_lowercase();
+            let prefix = tenant_room(&tenant_id);
+            // The tenant's room and the user's room in it.
+            for room in socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:user:")))
+            {
+                socket.leave(room);
+            }
         }
         let _ = ack.send(&JoinAck { ok: true, error: None, unread_count: None });
     });
 }
 
-/// Asks the service layer whether this socket's caller may join `tenant_id`.
-async fn join(socket: &SocketRef, services: &Services, tenant_id: &str) -> Result<u64, ApiError> {
+/// Asks the service layer whether this socket's caller may join `tenant_id`:
+/// the unread count, and the user whose personal room to join too.
+async fn join(socket: &SocketRef, services: &Services, tenant_id: &str) -> Result<(u64, Option<String>), ApiError> {
     let SocketAuth(credential) =
         socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
     services.join_tenant(&credential, tenant_id).await
+}
+
+/// `notification-received` `{tenantId, notificationId}`: records the delivery.
+async fn received(socket: &SocketRef, services: &Services, data: &Value) -> Result<bool, ApiError> {
+    let SocketAuth(credential) =
+        socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    let field = |name: &str| data.get(name).and_then(Value::as_str).map(|s| s.trim().to_ascii_lowercase());
+    let (Some(tenant_id), Some(id)) = (field("tenantId"), field("notificationId")) else {
+        return Err(ApiError::Validation(vec![crate::error::FieldError::new(
+            "notificationId",
+            "tenantId and notificationId are required",
+        )]));
+    };
+    let caller = services.caller(&credential).await?;
+    services.notification_received(&caller, &tenant_id, &id).await
 }

@@ -19,7 +19,11 @@ use serde_json::{json, Map, Value};
 use super::{webhooks::json_body, AppState};
 use crate::{
     error::{ApiError, FieldError},
-    service::{webhooks::parse_object, Ctx},
+    service::{
+        notifications::{page_json, ListQuery},
+        webhooks::parse_object,
+        Ctx,
+    },
 };
 
 impl FromRequestParts<AppState> for Ctx {
@@ -222,4 +226,78 @@ pub async fn remove_member(
 ) -> Result<Json<Value>, ApiError> {
     state.services.remove_member(&ctx, &user_id).await?;
     Ok(Json(json!({"success": true, "message": "Member removed"})))
+}
+
+/// The query of `GET /api/notifications` (the seed's names).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationsQuery {
+    limit: Option<u32>,
+    user_id: Option<String>,
+    include_read: Option<bool>,
+    include_dismissed: Option<bool>,
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    priority: Option<String>,
+    /// The `nextCursor` of the previous page.
+    after: Option<String>,
+}
+
+/// `GET /api/notifications`.
+pub async fn list_notifications(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    query: Result<Query<NotificationsQuery>, QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Query(q) = query.map_err(bad_query)?;
+    let q = ListQuery {
+        limit: q.limit,
+        user_id: q.user_id,
+        include_read: q.include_read,
+        include_dismissed: q.include_dismissed,
+        kind: q.kind,
+        priority: q.priority,
+        after: q.after,
+    };
+    Ok(Json(page_json(&state.services.list_notifications_for(&ctx, &q).await?)))
+}
+
+/// `POST /api/notifications`: 201 with the notification.
+pub async fn create_notification(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    let (notification, unread) = state.services.create_notification_for(&ctx, &body).await?;
+    let body = json!({"success": true, "notification": notification, "unreadCount": unread});
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+/// `PATCH /api/notifications/{id}` with `isRead` / `isDismissed`.
+pub async fn update_notification(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    let (notification, unread) = state.services.update_notification_for(&ctx, &id, &body).await?;
+    Ok(Json(json!({"success": true, "notification": notification, "unreadCount": unread})))
+}
+
+/// `POST /api/notifications/mark-all-read`.
+pub async fn mark_all_read(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let body = object_body(&state, &headers, body)?;
+    let (count, unread) = state.services.mark_all_read_for(&ctx, &body).await?;
+    Ok(Json(
+        json!({"success": true, "message": "All notifications marked as read", "count": count, "unreadCount": unread}),
+    ))
 }

@@ -27,13 +27,18 @@ impl Services {
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
     /// tenant it belongs to (403 otherwise, the same for unknown tenants);
     /// answers with the unread count its viewer sees.
-    pub async fn join_tenant(&self, credential: &Credential, tenant_id: &str) -> Result<u64, ApiError> {
+    pub async fn join_tenant(
+        &self,
+        credential: &Credential,
+        tenant_id: &str,
+    ) -> Result<(u64, Option<String>), ApiError> {
         let caller = self.caller(credential).await?;
         let tenant_id = tenant_id.trim().to_ascii_lowercase();
         if caller.role_in(&tenant_id).is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
-        Ok(self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?)
+        let unread = self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?;
+        Ok((unread, caller.user_id))
     }
 }
 

@@ -10,6 +10,7 @@ pub mod ctx;
 mod dashboard;
 pub mod housekeeping;
 pub mod members;
+pub mod notifications;
 pub mod rate_limit;
 pub mod settings;
 mod tenants;

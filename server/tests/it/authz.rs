@@ -70,6 +70,16 @@ fn routes() -> Vec<Route> {
         r(Method::GET, "/api/keys", None, Role::Admin, 200),
         r(Method::POST, "/api/keys", Some(json!({"name": "matrix"})), Role::Admin, 201),
         r(Method::DELETE, "/api/keys/507f1f77bcf86cd799439011", None, Role::Admin, 404),
+        r(Method::GET, "/api/notifications", None, Role::Member, 200),
+        r(Method::POST, "/api/notifications", Some(json!({"title": "T", "message": "M"})), Role::Member, 201),
+        r(
+            Method::PATCH,
+            "/api/notifications/507f1f77bcf86cd799439011",
+            Some(json!({"isRead": true})),
+            Role::Member,
+            404,
+        ),
+        r(Method::POST, "/api/notifications/mark-all-read", None, Role::Member, 200),
         r(Method::GET, "/api/members", None, Role::Admin, 200),
         r(
             Method::POST,
@@ -95,6 +105,8 @@ struct World {
     shop: String,
     cookies: Vec<(Caller, String)>,
     revoked_key: String,
+    /// A tenant-wide notification of the shop, for `notification-received`.
+    notification: String,
 }
 
 impl World {
@@ -132,7 +144,10 @@ impl World {
         cookies.push((Caller::ExpiredSession, "hookbell_session=hbs_expired".into()));
         let key = srv.services.create_api_key(&shop, "revoked", Role::Owner, None).await.unwrap();
         srv.services.store.revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
-        Self { shop, cookies, revoked_key: key.key }
+        let body = json!({"title": "Matrix", "message": "m"}).as_object().cloned().unwrap();
+        let origin = server::service::webhooks::notifications::Origin { actor: "test", source_ip: None };
+        let n = srv.services.create_custom_notification(&shop, &body, origin, &server::ids::now_rfc3339()).await;
+        Self { shop, cookies, revoked_key: key.key, notification: n.unwrap().id }
     }
 
     fn cookie(&self, caller: Caller) -> Option<&str> {
@@ -178,7 +193,15 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
         let auth = (caller == Caller::RevokedKey).then(|| json!({"apiKey": world.revoked_key}));
         let joined = match srv.socket_with(&[], auth, &headers).await {
             Err(_) => None,
-            Ok(probe) => Some(probe.join(&world.shop).await["ok"] == true),
+            Ok(probe) => {
+                let joined = probe.join(&world.shop).await["ok"] == true;
+                let receipt = json!({"tenantId": world.shop, "notificationId": world.notification});
+                let received = probe.emit_ack("notification-received", receipt).await["ok"] == true;
+                if received != joined {
+                    failures.push(format!("notification-received as {caller:?}: {received}, join said {joined}"));
+                }
+                Some(joined)
+            }
         };
         let want = match caller {
             Caller::Nobody | Caller::RevokedKey | Caller::ExpiredSession => None,

@@ -5,7 +5,7 @@
 //! The HTTP handler hands over the raw body (or why it could not read one) and
 //! the signature header; all decisions are made here.
 
-mod notifications;
+pub mod notifications;
 mod orders;
 mod payments;
 mod replay;
@@ -297,11 +297,18 @@ impl Services {
     /// Pushes a stored notification, with the unread count its audience now has.
     pub async fn announce_notification(&self, notification: Notification) -> Result<(), ApiError> {
         let unread_count = self.store.unread_count(&notification.tenant_id, notification.user_id.as_deref()).await?;
-        let tenant_id = notification.tenant_id.clone();
-        self.broadcaster
-            .to_tenant(&tenant_id, events::NEW_NOTIFICATION, &NewNotificationEvent { notification, unread_count })
-            .await;
+        let event = NewNotificationEvent { notification, unread_count };
+        self.announce_to_audience(&event.notification, events::NEW_NOTIFICATION, &event).await;
         Ok(())
+    }
+
+    /// Sends an event about `n` to those who see it: its user's sockets for a
+    /// personal notification, the tenant's room for a tenant-wide one.
+    pub async fn announce_to_audience<T: serde::Serialize + ?Sized>(&self, n: &Notification, event: &str, payload: &T) {
+        match &n.user_id {
+            Some(user) => self.broadcaster.to_user(&n.tenant_id, user, event, payload).await,
+            None => self.broadcaster.to_tenant(&n.tenant_id, event, payload).await,
+        }
     }
 
     /// Tells the tenant's dashboards what changed.

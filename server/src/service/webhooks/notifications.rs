@@ -2,17 +2,39 @@
 //! (low stock, maintenance, anything), stored and pushed to the tenant.
 
 use app::models::{ActivityEntry, Notification};
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
 use super::{validate::validate_notification, Accepted, Delivery};
 use crate::{error::ApiError, ids, service::Services};
 
+/// Who created a notification, for its audit entry.
+pub struct Origin<'a> {
+    pub actor: &'a str,
+    pub source_ip: Option<String>,
+}
+
 impl Services {
     pub(super) async fn webhook_notification(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
-        let input = validate_notification(&d.map).map_err(ApiError::Validation)?;
+        let origin = Origin { actor: d.actor, source_ip: d.source_ip };
+        let notification = self.create_custom_notification(&d.tenant.id, &d.map, origin, &d.now).await?;
+        let id = notification.id;
+        Ok(Accepted::new(true, false, "Notification created successfully", json!({"notificationId": id})))
+    }
+
+    /// Validates a custom notification (the seed's fields), stores it with its
+    /// `notification.created` audit entry and announces it. The one path for
+    /// the webhook and `POST /api/notifications`.
+    pub async fn create_custom_notification(
+        &self,
+        tenant_id: &str,
+        body: &Map<String, Value>,
+        origin: Origin<'_>,
+        now: &str,
+    ) -> Result<Notification, ApiError> {
+        let input = validate_notification(body).map_err(ApiError::Validation)?;
         let notification = Notification {
             id: ids::new_id(),
-            tenant_id: d.tenant.id.clone(),
+            tenant_id: tenant_id.to_owned(),
             user_id: input.user_id,
             title: input.title,
             message: input.message,
@@ -25,12 +47,12 @@ impl Services {
             is_dismissed: false,
             read_at: None,
             delivered_at: None,
-            created_at: d.now.clone(),
+            created_at: now.to_owned(),
         };
         let activity = ActivityEntry {
             id: ids::new_id(),
-            tenant_id: d.tenant.id.clone(),
-            actor: d.actor.to_owned(),
+            tenant_id: tenant_id.to_owned(),
+            actor: origin.actor.to_owned(),
             action: "notification.created".into(),
             entity: "notification".into(),
             entity_id: notification.id.clone(),
@@ -39,12 +61,11 @@ impl Services {
                 "type": notification.kind.as_str(),
                 "priority": notification.priority.as_str(),
             }),
-            source_ip: d.source_ip,
-            created_at: d.now.clone(),
+            source_ip: origin.source_ip,
+            created_at: now.to_owned(),
         };
         self.store.create_notification(&notification, &activity).await?;
-        let id = notification.id.clone();
-        self.announce_notification(notification).await?;
-        Ok(Accepted::new(true, false, "Notification created successfully", json!({"notificationId": id})))
+        self.announce_notification(notification.clone()).await?;
+        Ok(notification)
     }
 }

@@ -1,0 +1,219 @@
+//! The notification API of the seed (`/api/notifications`): list with the
+//! seed's filters and a cursor, create, mark read / dismissed, mark all
+//! read — each change announced to the tenant's dashboards, every answer
+//! with the unread count the caller sees.
+//!
+//! Who sees what: a notification with a `userId` is that user's only; one
+//! without is tenant-wide. A signed-in user views as themselves; an API key
+//! (a program acting for the tenant) may name a `userId` to view as.
+
+use app::models::{
+    events, Notification, NotificationFilter, NotificationPatch, NotificationType, NotificationUpdatedEvent,
+    NotificationsMarkedReadEvent, PageCursor, Priority,
+};
+use serde_json::{json, Map, Value};
+
+use super::{webhooks::notifications::Origin, Ctx, Principal, Services};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+};
+
+/// The most notifications one page holds.
+pub const MAX_PAGE: u32 = 200;
+/// A page's size when the caller names none (the seed's default).
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// `GET /api/notifications`' query, as received.
+#[derive(Debug, Default, Clone)]
+pub struct ListQuery {
+    pub limit: Option<u32>,
+    pub user_id: Option<String>,
+    pub include_read: Option<bool>,
+    pub include_dismissed: Option<bool>,
+    pub kind: Option<String>,
+    pub priority: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A page of notifications.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub notifications: Vec<Notification>,
+    pub unread_count: u64,
+    pub next_cursor: Option<String>,
+}
+
+impl Services {
+    /// Whose view the caller reads: a user always their own; programs (API
+    /// keys, the development demo) whichever `userId` they name, or tenant-wide.
+    fn viewer(ctx: &Ctx, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+        let asked = asked.map(str::trim).filter(|a| !a.is_empty());
+        match (&ctx.principal, asked) {
+            (Principal::User { user_id }, None) => Ok(Some(user_id.clone())),
+            (Principal::User { user_id }, Some(a)) if a == user_id => Ok(Some(user_id.clone())),
+            (Principal::User { .. }, Some(_)) => {
+                Err(ApiError::Forbidden("A user sees only their own and tenant-wide notifications".into()))
+            }
+            (_, asked) => Ok(asked.map(str::to_owned)),
+        }
+    }
+
+    /// `GET /api/notifications`: newest first, `limit` 1–200 (default 50).
+    pub async fn list_notifications_for(&self, ctx: &Ctx, q: &ListQuery) -> Result<Page, ApiError> {
+        let mut errors = Vec::new();
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            errors.push(FieldError::new("limit", "must be from 1 to 200"));
+        }
+        let kind = q.kind.as_deref().map(|k| {
+            NotificationType::parse(k)
+                .ok_or_else(|| FieldError::new("type", "must be one of info, success, warning, error"))
+        });
+        let priority = q.priority.as_deref().map(|p| {
+            Priority::parse(p).ok_or_else(|| FieldError::new("priority", "must be one of low, medium, high, urgent"))
+        });
+        let after = q
+            .after
+            .as_deref()
+            .map(|a| PageCursor::decode(a).ok_or_else(|| FieldError::new("after", "is not a cursor")));
+        let (kind, priority, after) = (
+            kind.transpose().map_err(|e| errors.push(e)).ok().flatten(),
+            priority.transpose().map_err(|e| errors.push(e)).ok().flatten(),
+            after.transpose().map_err(|e| errors.push(e)).ok().flatten(),
+        );
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        let viewer = Self::viewer(ctx, q.user_id.as_deref())?;
+        let filter = NotificationFilter {
+            user_id: viewer.clone(),
+            include_read: q.include_read.unwrap_or(true),
+            include_dismissed: q.include_dismissed.unwrap_or(false),
+            kind,
+            priority,
+        };
+        let notifications = self.store.list_notifications(&ctx.tenant_id, &filter, after.as_ref(), limit).await?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
+        let next_cursor = (notifications.len() == limit as usize)
+            .then(|| {
+                notifications.last().map(|n| PageCursor { created_at: n.created_at.clone(), id: n.id.clone() }.encode())
+            })
+            .flatten();
+        Ok(Page { notifications, unread_count, next_cursor })
+    }
+
+    /// `POST /api/notifications`: the webhook's fields and validation, from
+    /// an authenticated caller (any member); announced like a webhook's.
+    pub async fn create_notification_for(
+        &self,
+        ctx: &Ctx,
+        body: &Map<String, Value>,
+    ) -> Result<(Notification, u64), ApiError> {
+        let actor = ctx.principal.actor();
+        let origin = Origin { actor: &actor, source_ip: ctx.source_ip.clone() };
+        let n = self.create_custom_notification(&ctx.tenant_id, body, origin, &ids::now_rfc3339()).await?;
+        let unread = self.store.unread_count(&ctx.tenant_id, Self::viewer(ctx, None)?.as_deref()).await?;
+        Ok((n, unread))
+    }
+
+    /// `PATCH /api/notifications/{id}` with `isRead` / `isDismissed`: 404 for
+    /// a notification the caller does not see. Announced as `notification-updated`.
+    pub async fn update_notification_for(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<(Notification, u64), ApiError> {
+        let mut patch = NotificationPatch::default();
+        let mut errors = Vec::new();
+        for (key, value) in body {
+            match (key.as_str(), value) {
+                ("isRead", Value::Bool(b)) => patch.is_read = Some(*b),
+                ("isDismissed", Value::Bool(b)) => patch.is_dismissed = Some(*b),
+                ("isRead" | "isDismissed", _) => errors.push(FieldError::new(key.as_str(), "must be true or false")),
+                _ => errors.push(FieldError::new(key.as_str(), "is not a known field")),
+            }
+        }
+        if patch.is_read.is_none() && patch.is_dismissed.is_none() && errors.is_empty() {
+            errors.push(FieldError::new("isRead", "isRead or isDismissed is required"));
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::Validation(errors));
+        }
+        self.visible_notification(ctx, id).await?;
+        let updated = self
+            .store
+            .update_notification(&ctx.tenant_id, id, &patch, &ids::now_rfc3339())
+            .await?
+            .ok_or(ApiError::NotFound("Notification"))?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_deref()).await?;
+        let event = NotificationUpdatedEvent { notification: updated.clone(), unread_count };
+        self.announce_to_audience(&updated, events::NOTIFICATION_UPDATED, &event).await;
+        let mine = self.store.unread_count(&ctx.tenant_id, Self::viewer(ctx, None)?.as_deref()).await?;
+        Ok((updated, mine))
+    }
+
+    /// `POST /api/notifications/mark-all-read`: everything the caller sees.
+    /// Announced as `notifications-marked-read`. Returns (changed, unread now).
+    pub async fn mark_all_read_for(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<(u64, u64), ApiError> {
+        if let Some(unknown) = body.keys().find(|k| *k != "userId") {
+            return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
+        }
+        let viewer = Self::viewer(ctx, body.get("userId").and_then(Value::as_str))?;
+        let read_at = ids::now_rfc3339();
+        let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_deref(), &read_at).await?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
+        if count > 0 {
+            let tenant_wide = self.store.unread_count(&ctx.tenant_id, None).await?;
+            let event = NotificationsMarkedReadEvent {
+                tenant_id: ctx.tenant_id.clone(),
+                user_id: viewer,
+                count,
+                read_at,
+                unread_count: tenant_wide,
+            };
+            self.broadcaster.to_tenant(&ctx.tenant_id, events::NOTIFICATIONS_MARKED_READ, &event).await;
+        }
+        Ok((count, unread_count))
+    }
+
+    /// The notification `id` if the caller sees it; 404 otherwise (another
+    /// tenant's, or another user's).
+    async fn visible_notification(&self, ctx: &Ctx, id: &str) -> Result<Notification, ApiError> {
+        let n = if ids::is_id(id) { self.store.get_notification(&ctx.tenant_id, id).await? } else { None };
+        let n = n.ok_or(ApiError::NotFound("Notification"))?;
+        match (&n.user_id, &ctx.principal) {
+            (Some(owner), Principal::User { user_id }) if owner != user_id => Err(ApiError::NotFound("Notification")),
+            _ => Ok(n),
+        }
+    }
+
+    /// `notification-received` from a socket: the first delivery time of a
+    /// notification of a tenant the caller belongs to (and sees).
+    pub async fn notification_received(
+        &self,
+        caller: &super::ctx::Caller,
+        tenant_id: &str,
+        id: &str,
+    ) -> Result<bool, ApiError> {
+        if caller.role_in(tenant_id).is_none() || !ids::is_id(id) {
+            return Err(ApiError::NotFound("Notification"));
+        }
+        let n = self.store.get_notification(tenant_id, id).await?.ok_or(ApiError::NotFound("Notification"))?;
+        if n.user_id.is_some() && caller.user_id.is_some() && n.user_id != caller.user_id {
+            return Err(ApiError::NotFound("Notification"));
+        }
+        Ok(self.store.mark_delivered(tenant_id, id, &ids::now_rfc3339()).await?)
+    }
+}
+
+/// The JSON of a page, as the seed's list answers plus the cursor.
+pub fn page_json(page: &Page) -> Value {
+    json!({
+        "success": true,
+        "notifications": page.notifications,
+        "unreadCount": page.unread_count,
+        "nextCursor": page.next_cursor,
+    })
+}
