@@ -44,6 +44,9 @@ pub struct Config {
     pub webhook_rate_per_sec: u32,
     /// `HOOKBELL_WEBHOOK_BURST`: how many may arrive at once before the rate applies (default 200).
     pub webhook_rate_burst: u32,
+    /// `HOOKBELL_REFRESH_COALESCE_MS`: at most one `dashboard-refresh` per
+    /// tenant in this window (default 250 ms; 0 = every one is sent).
+    pub refresh_coalesce: std::time::Duration,
     /// `HOOKBELL_PUBLIC_URL`: the server's address as senders reach it (shown as
     /// the webhook URLs); unset means `http://` + the request's Host.
     pub public_url: Option<String>,
@@ -155,6 +158,8 @@ impl Config {
                 as u32;
         let webhook_rate_burst =
             number("HOOKBELL_WEBHOOK_BURST", 200, 1..=1_000_000, "a whole number from 1 to 1000000")? as u32;
+        let refresh_coalesce_ms =
+            number("HOOKBELL_REFRESH_COALESCE_MS", 250, 0..=60_000, "milliseconds from 0 (off) to 60000")?;
         let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
         if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
             return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });
@@ -175,6 +180,7 @@ impl Config {
             max_body_bytes,
             webhook_rate_per_sec,
             webhook_rate_burst,
+            refresh_coalesce: std::time::Duration::from_millis(refresh_coalesce_ms),
             public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }

@@ -6,6 +6,7 @@
 
 mod api_keys;
 pub mod auth;
+pub mod coalesce;
 pub mod ctx;
 mod dashboard;
 pub mod housekeeping;
@@ -42,6 +43,8 @@ pub struct Services {
     login_limiter_email: rate_limit::RateLimiter,
     /// Login attempts per client address (an office shares one): 30 at once, then one a second.
     login_limiter_ip: rate_limit::RateLimiter,
+    /// `dashboard-refresh` coalescing per tenant.
+    refresh: Arc<coalesce::Coalescer>,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
     session_key: Vec<u8>,
 }
@@ -55,6 +58,7 @@ impl Services {
         };
         Self {
             webhook_limiter,
+            refresh: Arc::new(coalesce::Coalescer::new(config.refresh_coalesce)),
             login_limiter_email: rate_limit::RateLimiter::with_rate(1.0 / 6.0, 10),
             login_limiter_ip: rate_limit::RateLimiter::with_rate(1.0, 30),
             session_key,

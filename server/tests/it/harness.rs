@@ -240,6 +240,16 @@ impl SocketProbe {
         tokio::time::timeout(Duration::from_secs(5), self.rx.recv()).await.expect("event in time").expect("channel")
     }
 
+    /// Every event that arrives within `wait`.
+    pub async fn collect_for(&mut self, wait: Duration) -> Vec<(String, Value)> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut out = Vec::new();
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
+            out.push(ev);
+        }
+        out
+    }
+
     /// The next event called `name`, skipping others.
     pub async fn next_named(&mut self, name: &str) -> Value {
         loop {
