@@ -70,7 +70,7 @@ pub fn App() -> impl IntoView {
         match bell.get() {
             Some(Ok(state)) => {
                 live.seed(state.unread_count, state.latest);
-                crate::live::connect_live(live, state.tenant_id);
+                crate::live::connect_live(live, state.tenant_id, state.user_name.is_some());
                 true
             }
             _ => false,

@@ -64,13 +64,45 @@ impl LiveState {
             list.truncate(LATEST_KEPT);
         });
     }
+
+    /// Replaces a notification whose state changed (read, dismissed).
+    pub fn update_notification(&self, n: Notification) {
+        self.latest.update(|list| {
+            if let Some(old) = list.as_mut().and_then(|l| l.iter_mut().find(|old| old.id == n.id)) {
+                *old = n;
+            }
+        });
+    }
+
+    /// Marks read what a mark-all-read of `by` (a user, or tenant-wide) covered:
+    /// tenant-wide notifications, and that user's own.
+    pub fn mark_all_read(&self, read_at: &str, by: Option<&str>) {
+        self.latest.update(|list| {
+            let covered = |n: &Notification| n.user_id.is_none() || n.user_id.as_deref() == by;
+            for n in list.iter_mut().flatten().filter(|n| !n.is_read && covered(n)) {
+                n.is_read = true;
+                n.read_at = Some(read_at.to_owned());
+            }
+        });
+    }
+
+    /// The newest notification this page has, for a rejoin to say what it saw.
+    pub fn newest_id(&self) -> Option<String> {
+        self.latest.with_untracked(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.clone()))
+    }
 }
 
 /// Connects this page to the tenant's room once `tenant_id` is known (browser only).
+///
+/// Every (re)join names the newest notification the page has; the ack brings
+/// the viewer's unread count and what was missed meanwhile (or says to
+/// refetch). Events about tenant-wide notifications carry the tenant-wide
+/// count; a signed-in user (`personal`), who may also have personal ones,
+/// asks for their own count again by rejoining.
 #[cfg(feature = "hydrate")]
-pub fn connect_live(state: LiveState, tenant_id: String) {
+pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
     use crate::{
-        models::{events, JoinAck, NewNotificationEvent},
+        models::{events, JoinAck, NewNotificationEvent, NotificationUpdatedEvent, NotificationsMarkedReadEvent},
         realtime::client::{default_url, ClientEvent, SocketClient},
     };
     use serde_json::{json, Value};
@@ -79,14 +111,38 @@ pub fn connect_live(state: LiveState, tenant_id: String) {
         args.into_iter().next().and_then(|v| serde_json::from_value(v).ok())
     }
 
+    fn join(client: &SocketClient, state: LiveState, tenant_id: &str) {
+        let mut payload = json!({ "tenantId": tenant_id });
+        if let Some(last) = state.newest_id() {
+            payload["lastSeenId"] = json!(last);
+        }
+        client.emit_with_ack(events::JOIN_TENANT, vec![payload], move |args| {
+            let Some(JoinAck { ok: true, unread_count, missed, refetch, .. }) = first::<JoinAck>(args) else {
+                return;
+            };
+            if let Some(n) = unread_count {
+                for missed in missed.into_iter().flatten().rev() {
+                    state.push_notification(missed, n);
+                }
+                state.unread.set(Some(n));
+            }
+            if refetch == Some(true) {
+                // Too much was missed for the ack: take a fresh snapshot.
+                leptos::task::spawn_local(async move {
+                    if let Ok(snapshot) = crate::api::get_bell_state().await {
+                        state.latest.set(Some(snapshot.latest));
+                        state.unread.set(Some(snapshot.unread_count));
+                    }
+                });
+                state.refresh_tick.update(|t| *t += 1);
+            }
+        });
+    }
+
     let client = SocketClient::connect(default_url(), move |client, event| match event {
         ClientEvent::Connected => {
             state.connection.set(ConnectionState::Connected);
-            client.emit_with_ack(events::JOIN_TENANT, vec![json!({ "tenantId": tenant_id })], move |args| {
-                if let Some(JoinAck { ok: true, unread_count: Some(n), .. }) = first::<JoinAck>(args) {
-                    state.unread.set(Some(n));
-                }
-            });
+            join(client, state, &tenant_id);
         }
         ClientEvent::Disconnected { retry_at_ms } => {
             state.connection.set(ConnectionState::Disconnected { retry_at_ms });
@@ -94,7 +150,32 @@ pub fn connect_live(state: LiveState, tenant_id: String) {
         ClientEvent::Event { name, args } => match name.as_str() {
             events::NEW_NOTIFICATION => {
                 if let Some(ev) = first::<NewNotificationEvent>(args) {
+                    let tenant_wide = ev.notification.user_id.is_none();
                     state.push_notification(ev.notification, ev.unread_count);
+                    if personal && tenant_wide {
+                        join(client, state, &tenant_id);
+                    }
+                }
+            }
+            events::NOTIFICATION_UPDATED => {
+                if let Some(ev) = first::<NotificationUpdatedEvent>(args) {
+                    let tenant_wide = ev.notification.user_id.is_none();
+                    state.update_notification(ev.notification);
+                    if personal && tenant_wide {
+                        join(client, state, &tenant_id);
+                    } else {
+                        state.unread.set(Some(ev.unread_count));
+                    }
+                }
+            }
+            events::NOTIFICATIONS_MARKED_READ => {
+                if let Some(ev) = first::<NotificationsMarkedReadEvent>(args) {
+                    state.mark_all_read(&ev.read_at, ev.user_id.as_deref());
+                    if personal {
+                        join(client, state, &tenant_id);
+                    } else {
+                        state.unread.set(Some(ev.unread_count));
+                    }
                 }
             }
             events::DASHBOARD_REFRESH => state.refresh_tick.update(|t| *t += 1),
@@ -105,4 +186,61 @@ pub fn connect_live(state: LiveState, tenant_id: String) {
         let client = send_wrapper::SendWrapper::new(client);
         move || client.close()
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{NotificationType, Priority};
+
+    fn note(id: &str, user: Option<&str>) -> Notification {
+        Notification {
+            id: id.into(),
+            tenant_id: "t".into(),
+            user_id: user.map(str::to_owned),
+            title: id.into(),
+            message: "m".into(),
+            kind: NotificationType::Info,
+            priority: Priority::Low,
+            action_url: None,
+            action_text: None,
+            metadata: serde_json::Value::Null,
+            is_read: false,
+            is_dismissed: false,
+            read_at: None,
+            delivered_at: None,
+            created_at: "2026-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn another_users_mark_all_read_leaves_my_own_unread() {
+        let owner = Owner::new();
+        owner.set();
+        let state = provide_live_state();
+        state.seed(3, vec![note("c", Some("ada")), note("b", None), note("a", None)]);
+        state.mark_all_read("now", Some("bo"));
+        let read: Vec<bool> = state.latest.get_untracked().unwrap().iter().map(|n| n.is_read).collect();
+        assert_eq!(read, vec![false, true, true]);
+        state.mark_all_read("later", Some("ada"));
+        assert!(state.latest.get_untracked().unwrap().iter().all(|n| n.is_read));
+        assert_eq!(state.newest_id().as_deref(), Some("c"));
+    }
+
+    #[test]
+    fn updates_replace_in_place_and_pushes_go_on_top_once() {
+        let owner = Owner::new();
+        owner.set();
+        let state = provide_live_state();
+        state.seed(1, vec![note("a", None)]);
+        let mut read = note("a", None);
+        read.is_read = true;
+        state.update_notification(read);
+        assert!(state.latest.get_untracked().unwrap()[0].is_read);
+        state.push_notification(note("b", None), 1);
+        state.push_notification(note("b", None), 1);
+        let ids: Vec<String> = state.latest.get_untracked().unwrap().into_iter().map(|n| n.id).collect();
+        assert_eq!(ids, vec!["b", "a"]);
+        assert_eq!(state.unread.get_untracked(), Some(1));
+    }
 }

@@ -252,8 +252,11 @@ pub struct DashboardRefreshEvent {
     pub entities: Vec<String>,
 }
 
-/// Acknowledgement of [`events::JOIN_TENANT`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Acknowledgement of [`events::JOIN_TENANT`]. A client that rejoins says
+/// the newest notification it has (`lastSeenId`); the ack then carries what
+/// it missed, newest first, or `refetch: true` when that is more than the
+/// server sends in one ack (or the notification is unknown).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct JoinAck {
     pub ok: bool,
@@ -261,6 +264,10 @@ pub struct JoinAck {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missed: Option<Vec<Notification>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refetch: Option<bool>,
 }
 
 /// The status of an order.

@@ -126,17 +126,24 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
     socket.on(events::JOIN_TENANT, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
         let services = on_join.clone();
         async move {
+            let last_seen = data.get("lastSeenId").and_then(Value::as_str);
             let reply = match tenant_arg(&data).map(|t| t.trim().to_ascii_lowercase()) {
-                None => JoinAck { ok: false, error: Some("tenantId is required".into()), unread_count: None },
-                Some(tenant_id) => match join(&socket, &services, &tenant_id).await {
-                    Ok((unread, user)) => {
+                None => JoinAck { ok: false, error: Some("tenantId is required".into()), ..Default::default() },
+                Some(tenant_id) => match join(&socket, &services, &tenant_id, last_seen).await {
+                    Ok(joined) => {
                         socket.join(tenant_room(&tenant_id));
-                        if let Some(user) = user {
-                            socket.join(user_room(&tenant_id, &user));
+                        if let Some(user) = &joined.user_id {
+                            socket.join(user_room(&tenant_id, user));
                         }
-                        JoinAck { ok: true, error: None, unread_count: Some(unread) }
+                        JoinAck {
+                            ok: true,
+                            error: None,
+                            unread_count: Some(joined.unread_count),
+                            missed: joined.missed,
+                            refetch: joined.refetch.then_some(true),
+                        }
                     }
-                    Err(e) => JoinAck { ok: false, error: Some(e.public_message()), unread_count: None },
+                    Err(e) => JoinAck { ok: false, error: Some(e.public_message()), ..Default::default() },
                 },
             };
             let _ = ack.send(&reply);
@@ -163,16 +170,20 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
                 socket.leave(room);
             }
         }
-        let _ = ack.send(&JoinAck { ok: true, error: None, unread_count: None });
+        let _ = ack.send(&JoinAck { ok: true, ..Default::default() });
     });
 }
 
-/// Asks the service layer whether this socket's caller may join `tenant_id`:
-/// the unread count, and the user whose personal room to join too.
-async fn join(socket: &SocketRef, services: &Services, tenant_id: &str) -> Result<(u64, Option<String>), ApiError> {
+/// Asks the service layer whether this socket's caller may join `tenant_id`.
+async fn join(
+    socket: &SocketRef,
+    services: &Services,
+    tenant_id: &str,
+    last_seen: Option<&str>,
+) -> Result<crate::service::dashboard::Joined, ApiError> {
     let SocketAuth(credential) =
         socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
-    services.join_tenant(&credential, tenant_id).await
+    services.join_tenant(&credential, tenant_id, last_seen).await
 }
 
 /// `notification-received` `{tenantId, notificationId}`: records the delivery.

@@ -1,6 +1,6 @@
 //! What dashboards read: the bell's state, and joining a tenant's live room.
 
-use app::models::{BellState, NotificationFilter};
+use app::models::{BellState, Notification, NotificationFilter};
 
 use crate::error::ApiError;
 
@@ -25,21 +25,66 @@ impl Services {
     }
 
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
-    /// tenant it belongs to (403 otherwise, the same for unknown tenants);
-    /// answers with the unread count its viewer sees.
+    /// tenant it belongs to (403 otherwise, the same for unknown tenants).
+    /// Answers with the unread count its viewer sees and, when the client
+    /// names the newest notification it has, what it missed since.
     pub async fn join_tenant(
         &self,
         credential: &Credential,
         tenant_id: &str,
-    ) -> Result<(u64, Option<String>), ApiError> {
+        last_seen_id: Option<&str>,
+    ) -> Result<Joined, ApiError> {
         let caller = self.caller(credential).await?;
         let tenant_id = tenant_id.trim().to_ascii_lowercase();
         if caller.role_in(&tenant_id).is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
-        let unread = self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?;
-        Ok((unread, caller.user_id))
+        let unread_count = self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?;
+        let mut joined = Joined { unread_count, user_id: caller.user_id, missed: None, refetch: false };
+        if let Some(last) = last_seen_id {
+            match self.missed_since(&tenant_id, joined.user_id.clone(), last).await? {
+                Some(missed) => joined.missed = Some(missed),
+                None => joined.refetch = true,
+            }
+        }
+        Ok(joined)
     }
+
+    /// Notifications newer than `last_seen_id` the viewer sees, newest first;
+    /// `None` when there are more than [`RECOVERY_LIMIT`] or the id is unknown.
+    async fn missed_since(
+        &self,
+        tenant_id: &str,
+        viewer: Option<String>,
+        last_seen_id: &str,
+    ) -> Result<Option<Vec<Notification>>, ApiError> {
+        let last_seen_id = last_seen_id.trim().to_ascii_lowercase();
+        let last = match crate::ids::is_id(&last_seen_id) {
+            true => self.store.get_notification(tenant_id, &last_seen_id).await?,
+            false => None,
+        };
+        let Some(last) = last else { return Ok(None) };
+        let filter = NotificationFilter { user_id: viewer, ..Default::default() };
+        let newest = self.store.list_notifications(tenant_id, &filter, None, RECOVERY_LIMIT + 1).await?;
+        let missed: Vec<Notification> = newest
+            .into_iter()
+            .take_while(|n| (n.created_at.as_str(), n.id.as_str()) > (last.created_at.as_str(), last.id.as_str()))
+            .collect();
+        Ok((missed.len() <= RECOVERY_LIMIT as usize).then_some(missed))
+    }
+}
+
+/// The most missed notifications a rejoin's ack carries; beyond, `refetch`.
+pub const RECOVERY_LIMIT: u32 = 100;
+
+/// A socket's admission to a tenant room.
+#[derive(Debug, Clone)]
+pub struct Joined {
+    pub unread_count: u64,
+    /// The user whose personal room the socket joins too.
+    pub user_id: Option<String>,
+    pub missed: Option<Vec<Notification>>,
+    pub refetch: bool,
 }
 
 #[async_trait::async_trait]

@@ -8,7 +8,7 @@ mod api_keys;
 pub mod auth;
 pub mod coalesce;
 pub mod ctx;
-mod dashboard;
+pub mod dashboard;
 pub mod housekeeping;
 pub mod members;
 pub mod notifications;

@@ -195,3 +195,50 @@ async fn a_zero_window_sends_every_refresh() {
     let events = probe.collect_for(Duration::from_millis(500)).await;
     assert_eq!(events.len(), 10);
 }
+
+#[tokio::test]
+async fn a_rejoin_naming_the_last_seen_notification_gets_what_it_missed() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let tid = t.tenant.id.as_str();
+    let probe = srv.tenant_socket(tid, &[]).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (status, body) =
+            srv.post_signed("/api/webhooks/orders", &order(tid, &format!("R-{i}")), &t.webhook_secret).await;
+        assert_eq!(status, 201);
+        let n = srv.services.store.list_notifications(tid, &Default::default(), None, 1).await.unwrap();
+        assert_eq!(n[0].metadata["orderId"], body["orderId"]);
+        ids.push(n[0].id.clone());
+    }
+    let rejoin = |last: &str| json!({"tenantId": tid, "lastSeenId": last});
+
+    // Saw the first: the two newer ones come back, newest first, with the count.
+    let ack = probe.emit_ack("join-tenant", rejoin(&ids[0])).await;
+    let missed: Vec<&str> = ack["missed"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap()).collect();
+    assert_eq!(missed, vec![ids[2].as_str(), ids[1].as_str()], "{ack}");
+    assert_eq!(ack["unreadCount"], 3);
+    assert!(ack.get("refetch").is_none());
+    // Saw everything: nothing missed.
+    let ack = probe.emit_ack("join-tenant", rejoin(&ids[2])).await;
+    assert_eq!(ack["missed"], json!([]));
+    // An id the server does not know (or another tenant's): refetch.
+    let ack = probe.emit_ack("join-tenant", rejoin("507f1f77bcf86cd799439011")).await;
+    assert_eq!((ack["ok"].as_bool(), ack["refetch"].as_bool()), (Some(true), Some(true)), "{ack}");
+    assert!(ack.get("missed").is_none());
+
+    // More than the ack carries (100): refetch, not a partial list.
+    let newest = srv.services.store.get_notification(tid, &ids[2]).await.unwrap().unwrap();
+    let many: Vec<app::models::Notification> = (0..101)
+        .map(|i| app::models::Notification {
+            id: server::ids::new_id(),
+            created_at: format!("2999-01-01T00:00:00.{i:03}Z"),
+            ..newest.clone()
+        })
+        .collect();
+    srv.services.store.insert_notifications(&many).await.unwrap();
+    let ack = probe.emit_ack("join-tenant", rejoin(&ids[2])).await;
+    assert_eq!(ack["refetch"], true, "{ack}");
+    assert!(ack.get("missed").is_none());
+    assert_eq!(ack["unreadCount"], 104);
+}
