@@ -2,7 +2,8 @@
 # Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
 # cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, and, with
 # --test, the end2end npm packages, SecantusDB (a MongoDB wire-protocol
-# server, for the MongoDB store's tests) and Debian's chromium; with --release,
+# server, for the MongoDB store's tests), Debian's chromium and a running
+# Redis (started here when none answers on 127.0.0.1:6379); with --release,
 # binaryen's wasm-opt. Each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,6 +86,13 @@ if $want_test; then
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing chromium (Debian package)"
     apt_install chromium
+  fi
+  # Redis 7 (RESP3) on 127.0.0.1:6379 for the multi-node test: started when nothing answers there.
+  if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+    command -v redis-server >/dev/null 2>&1 || { say "installing redis-server (Debian package)"; apt_install redis-server; }
+    say "starting redis-server on 127.0.0.1:6379 (nothing kept on disk)"
+    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null
+    for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
   fi
 fi
 say "ready"

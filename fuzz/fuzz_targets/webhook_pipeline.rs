@@ -108,7 +108,7 @@ fn world() -> &'static World {
             let store = server::open_store(&config).await.unwrap();
             let sealer = server::load_sealer(&config).unwrap();
             let options = server::leptos_options(&config);
-            let built = server::build_with_store(config, store, sealer, options);
+            let built = server::build_with_store(config, store, sealer, options).await.unwrap();
             let created = built.services.create_tenant("Fuzz", "fuzz").await.unwrap();
             (built.services, created.tenant.id, created.webhook_secret)
         });

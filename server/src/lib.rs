@@ -112,18 +112,24 @@ pub fn load_sealer(config: &Config) -> Result<sealing::Sealer, sealing::SealErro
     sealing::Sealer::load(config.secret_key.as_deref(), key_file.as_deref())
 }
 
-/// Builds the router and services on `store`.
-pub fn build_with_store(
+/// Builds the router and services on `store` (and, with `REDIS_URL`, joins
+/// the other server processes through Redis).
+pub async fn build_with_store(
     config: Config,
     store: Arc<dyn Store>,
     sealer: sealing::Sealer,
     leptos_options: LeptosOptions,
-) -> Built {
-    let (socket_layer, io, broadcaster) = realtime::layer();
+) -> Result<Built, StartError> {
+    let (socket_layer, io, broadcaster) =
+        realtime::layer(config.redis_url.as_deref()).await.map_err(StartError::Other)?;
+    let multi_node = config.redis_url.is_some();
     let services = Arc::new(Services::new(store, broadcaster, config, sealer));
-    realtime::attach(&io, services.clone());
+    realtime::attach(io, services.clone()).await.map_err(StartError::Other)?;
+    if multi_node {
+        tracing::info!("Socket.IO broadcasts go through Redis to every server process");
+    }
     let state = http::AppState { services: services.clone(), leptos_options };
-    Built { router: http::router(state, socket_layer), services }
+    Ok(Built { router: http::router(state, socket_layer), services })
 }
 
 /// The service layer on the configured store, without serving (for the
@@ -131,20 +137,16 @@ pub fn build_with_store(
 pub async fn build_services(config: Config) -> Result<Arc<Services>, StartError> {
     let sealer = load_sealer(&config)?;
     let store = open_store(&config).await?;
-    let (_, _, broadcaster) = realtime::layer();
-    Ok(Arc::new(Services::new(store, broadcaster, config, sealer)))
+    Ok(Arc::new(Services::new(store, realtime::detached_broadcaster(), config, sealer)))
 }
 
 /// Opens the store, builds the server and, in development, makes sure the
 /// demo tenant exists (printing its secret on stdout the one time it is created).
 pub async fn build(config: Config) -> Result<Built, StartError> {
-    if config.redis_url.is_some() {
-        tracing::warn!("REDIS_URL is set, but multi-node fan-out is not in this build yet; running single-node");
-    }
     let sealer = load_sealer(&config)?;
     let store = open_store(&config).await?;
     let options = leptos_options(&config);
-    let built = build_with_store(config, store, sealer, options);
+    let built = build_with_store(config, store, sealer, options).await?;
     tokio::spawn(service::housekeeping::retention_loop(built.services.clone()));
     if built.services.config.mode == Mode::Development {
         let (tenant, secret) =

@@ -8,18 +8,25 @@
 //! the service layer: `join-tenant` asks [`Services::join_tenant`] whether
 //! this socket's caller belongs to the tenant (checked again at every join, so
 //! a revoked key or ended session joins nothing more) and with what count.
+//!
+//! With `REDIS_URL` set, room broadcasts travel between server processes
+//! through Redis (socketioxide-redis, RESP3): a webhook taken by one node
+//! reaches the dashboards connected to every node. Without it, one process.
 
 use std::sync::Arc;
 
 use app::models::{events, JoinAck};
+use axum::Router;
 use serde::Serialize;
 use serde_json::Value;
 use socketioxide::{
+    adapter::{Adapter, Emitter, LocalAdapter},
     extract::{AckSender, Data, SocketRef, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     SocketIo,
 };
+use socketioxide_redis::{drivers::redis::redis_client, RedisAdapter, RedisAdapterCtr};
 
 use crate::{
     config::Mode,
@@ -41,10 +48,35 @@ pub fn user_room(tenant_id: &str, user_id: &str) -> String {
     format!("tenant:{tenant_id}:user:{user_id}")
 }
 
+type Redis = RedisAdapter<Emitter>;
+
+/// The Socket.IO server, on one process or across processes through Redis.
+#[derive(Clone)]
+enum Io {
+    Local(SocketIo<LocalAdapter>),
+    Redis(SocketIo<Redis>),
+}
+
+/// The Socket.IO layer to put on the router.
+pub enum SocketLayer {
+    Local(SocketIoLayer<LocalAdapter>),
+    Redis(SocketIoLayer<Redis>),
+}
+
+impl SocketLayer {
+    /// `router` with Socket.IO on `/socket.io/`.
+    pub fn apply<S: Clone + Send + Sync + 'static>(self, router: Router<S>) -> Router<S> {
+        match self {
+            SocketLayer::Local(layer) => router.layer(layer),
+            SocketLayer::Redis(layer) => router.layer(layer),
+        }
+    }
+}
+
 /// Sends events to tenant rooms.
 #[derive(Clone)]
 pub struct Broadcaster {
-    io: SocketIo,
+    io: Io,
 }
 
 impl Broadcaster {
@@ -60,17 +92,51 @@ impl Broadcaster {
     }
 
     async fn to_room<T: Serialize + ?Sized>(&self, room: String, event: &str, payload: &T) {
-        if let Err(e) = self.io.to(room).emit(event, payload).await {
+        let sent = match &self.io {
+            Io::Local(io) => io.to(room).emit(event, payload).await.map_err(|e| e.to_string()),
+            Io::Redis(io) => io.to(room).emit(event, payload).await.map_err(|e| e.to_string()),
+        };
+        if let Err(e) = sent {
             tracing::warn!(%event, error = %e, "broadcast failed");
         }
     }
 }
 
-/// Builds the Socket.IO layer and the broadcaster; handlers are attached with [`attach`].
-pub fn layer() -> (SocketIoLayer, SocketIo, Broadcaster) {
-    let (layer, io) = SocketIo::builder().build_layer();
+/// The Socket.IO server before its handlers are attached (they need the
+/// service layer, which needs the broadcaster).
+pub struct Unattached {
+    io: Io,
+}
+
+/// Builds the Socket.IO layer and the broadcaster: across processes through
+/// Redis when `redis_url` is given, else in this process.
+pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
+    let (layer, io) = match redis_url {
+        None => {
+            let (layer, io) = SocketIo::builder().build_layer();
+            (SocketLayer::Local(layer), Io::Local(io))
+        }
+        Some(url) => {
+            // socketioxide-redis speaks RESP3.
+            let url = if url.contains("protocol=") {
+                url.to_owned()
+            } else {
+                format!("{url}{}protocol=resp3", if url.contains('?') { '&' } else { '?' })
+            };
+            let client = redis_client::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+            let adapter = RedisAdapterCtr::new_with_redis(&client).await.map_err(|e| format!("Redis: {e}"))?;
+            let (layer, io) = SocketIo::builder().with_adapter::<Redis>(adapter).build_layer();
+            (SocketLayer::Redis(layer), Io::Redis(io))
+        }
+    };
     let broadcaster = Broadcaster { io: io.clone() };
-    (layer, io, broadcaster)
+    Ok((layer, Unattached { io }, broadcaster))
+}
+
+/// A broadcaster for a process that serves no sockets (administration commands).
+pub fn detached_broadcaster() -> Broadcaster {
+    let (_, io) = SocketIo::builder().build_layer();
+    Broadcaster { io: Io::Local(io) }
 }
 
 /// The tenant id of a `join-tenant`/`leave-tenant` payload: the seed's client
@@ -88,24 +154,50 @@ pub fn tenant_arg(data: &Value) -> Option<String> {
 /// Handlers are registered in a connect *middleware*: it runs before the
 /// server answers the client's CONNECT, whereas the connect handler runs in a
 /// spawned task, so an event sent right after connecting could beat it.
-pub fn attach(io: &SocketIo, services: Arc<Services>) {
-    let register = move |socket: SocketRef, TryData(auth): TryData<Value>| {
+pub async fn attach(io: Unattached, services: Arc<Services>) -> Result<(), String> {
+    match io.io {
+        Io::Local(io) => {
+            io.ns("/", (async |_socket: SocketRef<LocalAdapter>| {}).with(middleware::<LocalAdapter>(services)));
+            Ok(())
+        }
+        Io::Redis(io) => io
+            .ns("/", (async |_socket: SocketRef<Redis>| {}).with(middleware::<Redis>(services)))
+            .await
+            .map_err(|e| format!("Redis adapter: {e}")),
+    }
+}
+
+/// The connect middleware: authenticates the handshake, then registers the handlers.
+fn middleware<A: Adapter>(
+    services: Arc<Services>,
+) -> impl Fn(
+    SocketRef<A>,
+    TryData<Value>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
         let services = services.clone();
-        async move {
+        Box::pin(async move {
             let credential = authenticate(&socket, auth.ok().as_ref(), &services).await.map_err(|e| {
                 tracing::debug!(error = %e, "socket refused at its handshake");
                 e.public_message()
             })?;
             socket.extensions.insert(SocketAuth(credential));
             register_handlers(socket, services);
-            Ok::<(), String>(())
-        }
-    };
-    io.ns("/", (async |_socket: SocketRef| {}).with(register));
+            Ok(())
+        })
+    }
 }
 
 /// The credential of a socket's handshake, checked now.
-async fn authenticate(socket: &SocketRef, auth: Option<&Value>, services: &Services) -> Result<Credential, ApiError> {
+async fn authenticate<A: Adapter>(
+    socket: &SocketRef<A>,
+    auth: Option<&Value>,
+    services: &Services,
+) -> Result<Credential, ApiError> {
     let headers = &socket.req_parts().headers;
     let development = services.config.mode == Mode::Development;
     let credential = Credential::from_headers(headers, auth, development)
@@ -121,9 +213,9 @@ async fn authenticate(socket: &SocketRef, auth: Option<&Value>, services: &Servi
     Ok(credential)
 }
 
-fn register_handlers(socket: SocketRef, services: Arc<Services>) {
+fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) {
     let on_join = services.clone();
-    socket.on(events::JOIN_TENANT, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
+    socket.on(events::JOIN_TENANT, move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
         let services = on_join.clone();
         async move {
             let last_seen = data.get("lastSeenId").and_then(Value::as_str);
@@ -150,17 +242,20 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
         }
     });
     let on_received = services;
-    socket.on(events::NOTIFICATION_RECEIVED, move |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| {
-        let services = on_received.clone();
-        async move {
-            let reply = match received(&socket, &services, &data).await {
-                Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
-                Err(e) => serde_json::json!({"ok": false, "error": e.public_message()}),
-            };
-            let _ = ack.send(&reply);
-        }
-    });
-    socket.on(events::LEAVE_TENANT, |socket: SocketRef, Data(data): Data<Value>, ack: AckSender| async move {
+    socket.on(
+        events::NOTIFICATION_RECEIVED,
+        move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
+            let services = on_received.clone();
+            async move {
+                let reply = match received(&socket, &services, &data).await {
+                    Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                    Err(e) => serde_json::json!({"ok": false, "error": e.public_message()}),
+                };
+                let _ = ack.send(&reply);
+            }
+        },
+    );
+    socket.on(events::LEAVE_TENANT, |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| async move {
         if let Some(tenant_id) = tenant_arg(&data) {
             let tenant_id = tenant_id.trim().to_ascii_lowercase();
             let prefix = tenant_room(&tenant_id);
@@ -175,8 +270,8 @@ fn register_handlers(socket: SocketRef, services: Arc<Services>) {
 }
 
 /// Asks the service layer whether this socket's caller may join `tenant_id`.
-async fn join(
-    socket: &SocketRef,
+async fn join<A: Adapter>(
+    socket: &SocketRef<A>,
     services: &Services,
     tenant_id: &str,
     last_seen: Option<&str>,
@@ -187,7 +282,7 @@ async fn join(
 }
 
 /// `notification-received` `{tenantId, notificationId}`: records the delivery.
-async fn received(socket: &SocketRef, services: &Services, data: &Value) -> Result<bool, ApiError> {
+async fn received<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &Value) -> Result<bool, ApiError> {
     let SocketAuth(credential) =
         socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
     let field = |name: &str| data.get(name).and_then(Value::as_str).map(|s| s.trim().to_ascii_lowercase());

@@ -15,7 +15,6 @@ use axum::{
 };
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
-use socketioxide::layer::SocketIoLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::{error::ApiError, service::Services};
@@ -42,7 +41,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Builds the whole router.
-pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
+pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Router {
     let max_body = state.services.config.max_body_bytes;
     // Called by senders' servers: no CORS.
     let webhook_routes = Router::new()
@@ -84,13 +83,14 @@ pub fn router(state: AppState, socket_layer: SocketIoLayer) -> Router {
         security::set_page_policy(mode);
     };
     let [nosniff, referrer, frames] = security::common_headers();
-    Router::new()
+    let router = Router::new()
         .merge(webhook_routes)
         .merge(api_routes)
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
-        .layer(socket_layer)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+    socket_layer
+        .apply(router)
         .layer(nosniff)
         .layer(referrer)
         .layer(frames)

@@ -52,7 +52,7 @@ impl TestServer {
         let store = server::open_store(&config).await.expect("open store");
         let options = LeptosOptions::builder().output_name("hookbell").build();
         let sealer = server::load_sealer(&config).expect("secret key");
-        let built = server::build_with_store(config, store, sealer, options);
+        let built = server::build_with_store(config, store, sealer, options).await.expect("build");
         if built.services.config.mode == server::config::Mode::Development {
             built.services.ensure_demo_tenant().await.expect("demo tenant");
         }
@@ -150,8 +150,20 @@ impl TestServer {
         auth: Option<Value>,
         headers: &[(&str, String)],
     ) -> Result<SocketProbe, String> {
+        connect_socket(&self.url("/"), events, auth, headers).await
+    }
+}
+
+/// Connects a Socket.IO client to `url` (see [`TestServer::socket_with`]).
+pub async fn connect_socket(
+    url: &str,
+    events: &[&str],
+    auth: Option<Value>,
+    headers: &[(&str, String)],
+) -> Result<SocketProbe, String> {
+    {
         let (tx, rx) = mpsc::unbounded_channel();
-        let mut builder = ClientBuilder::new(self.url("/")).namespace("/").reconnect(false);
+        let mut builder = ClientBuilder::new(url).namespace("/").reconnect(false);
         if let Some(auth) = auth {
             builder = builder.auth(auth);
         }

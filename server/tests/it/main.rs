@@ -9,6 +9,7 @@ mod event_log_api;
 mod harness;
 mod members;
 mod mongo_server;
+mod multinode;
 mod notifications_api;
 mod pages;
 mod realtime;

@@ -1,0 +1,121 @@
+//! Two server processes sharing a MongoDB-compatible store (SecantusDB) and
+//! Redis: a webhook taken by node A reaches a dashboard connected to node B.
+
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use serde_json::{json, Value};
+
+use crate::{
+    harness::{connect_socket, order},
+    mongo_server::fresh_mongo_uri,
+};
+
+fn redis_url() -> String {
+    std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A `server` process, killed when dropped.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.env_remove("DATABASE_PATH").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+impl Node {
+    async fn start(env: &[(&str, String)]) -> Node {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = command(env)
+            .env("LEPTOS_SITE_ADDR", addr.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start a server process");
+        let node = Node { child, addr };
+        let health = format!("http://{addr}/api/webhooks/health");
+        for _ in 0..150 {
+            if let Ok(r) = reqwest::get(&health).await {
+                if r.status() == 200 {
+                    return node;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("node on {addr} did not start");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+}
+
+#[tokio::test]
+async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
+    let env = [
+        ("MONGODB_URI", fresh_mongo_uri()),
+        ("REDIS_URL", redis_url()),
+        ("HOOKBELL_ENV", "production".to_owned()),
+        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
+    ];
+    let out = command(&env).args(["tenant", "create", "--name", "Multi Node"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (tid, secret, key) = (
+        tenant["tenantId"].as_str().unwrap(),
+        tenant["webhookSecret"].as_str().unwrap(),
+        tenant["apiKey"].as_str().unwrap(),
+    );
+
+    let a = Node::start(&env).await;
+    let b = Node::start(&env).await;
+    let events = ["new-notification", "dashboard-refresh"];
+    let mut on_b = connect_socket(&b.url("/"), &events, Some(json!({"apiKey": key})), &[]).await.unwrap();
+    assert_eq!(on_b.join(tid).await["ok"], true);
+    let mut on_a = connect_socket(&a.url("/"), &events, Some(json!({"apiKey": key})), &[]).await.unwrap();
+    assert_eq!(on_a.join(tid).await["ok"], true);
+
+    let body = order(tid, "MULTI-1").to_string();
+    let resp = reqwest::Client::new()
+        .post(a.url("/api/webhooks/orders"))
+        .header("content-type", "application/json")
+        .header("x-webhook-signature", server::signature::sign_hex(secret, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+
+    // Both nodes' dashboards hear it: B's through Redis.
+    let on_b_event = on_b.next_named("new-notification").await;
+    assert_eq!(on_b_event["notification"]["title"], "New order MULTI-1");
+    assert_eq!(on_b_event["unreadCount"], 1);
+    assert_eq!(on_b.next_named("dashboard-refresh").await["reason"], "order-created");
+    assert_eq!(on_a.next_named("new-notification").await["notification"]["title"], "New order MULTI-1");
+    // Exactly once each.
+    let more = on_b.collect_for(Duration::from_millis(500)).await;
+    assert!(more.iter().all(|(name, _)| name != "new-notification"), "{more:?}");
+
+    // The store is shared: B answers for the order A stored.
+    let listed = reqwest::Client::new().get(b.url("/api/notifications")).bearer_auth(key).send().await.unwrap();
+    let listed: Value = listed.json().await.unwrap();
+    assert_eq!(listed["notifications"][0]["title"], "New order MULTI-1", "{listed}");
+}
