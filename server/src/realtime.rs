@@ -167,17 +167,13 @@ pub async fn attach(io: Unattached, services: Arc<Services>) -> Result<(), Strin
     }
 }
 
+/// The work of a handshake: `Err` refuses the connection with its reason.
+type Handshake = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>;
+
 /// The connect middleware: authenticates the handshake, then registers the handlers.
 fn middleware<A: Adapter>(
     services: Arc<Services>,
-) -> impl Fn(
-    SocketRef<A>,
-    TryData<Value>,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), String>> + Send>>
-       + Clone
-       + Send
-       + Sync
-       + 'static {
+) -> impl Fn(SocketRef<A>, TryData<Value>) -> Handshake + Clone + Send + Sync + 'static {
     move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
         let services = services.clone();
         Box::pin(async move {
