@@ -102,6 +102,12 @@ impl Broadcaster {
     }
 }
 
+/// The Socket.IO settings: a small WebSocket read buffer (dashboards send
+/// little: joins, acks, pongs), so that idle connections cost little memory.
+fn builder() -> socketioxide::SocketIoBuilder {
+    SocketIo::builder().ws_read_buffer_size(1024)
+}
+
 /// The Socket.IO server before its handlers are attached (they need the
 /// service layer, which needs the broadcaster).
 pub struct Unattached {
@@ -113,7 +119,7 @@ pub struct Unattached {
 pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
     let (layer, io) = match redis_url {
         None => {
-            let (layer, io) = SocketIo::builder().build_layer();
+            let (layer, io) = builder().build_layer();
             (SocketLayer::Local(layer), Io::Local(io))
         }
         Some(url) => {
@@ -125,7 +131,7 @@ pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, 
             };
             let client = redis_client::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
             let adapter = RedisAdapterCtr::new_with_redis(&client).await.map_err(|e| format!("Redis: {e}"))?;
-            let (layer, io) = SocketIo::builder().with_adapter::<Redis>(adapter).build_layer();
+            let (layer, io) = builder().with_adapter::<Redis>(adapter).build_layer();
             (SocketLayer::Redis(layer), Io::Redis(io))
         }
     };
