@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { startServer, postSigned, RunningServer } from './server';
+import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
 
 let server: RunningServer;
 
@@ -11,19 +11,8 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-// Hydration mismatches and Rust panics surface as page errors or console
-// messages; any of them fails the test.
-let problems: string[] = [];
-test.beforeEach(async ({ page }) => {
-  problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (/panicked|hydration|unreachable|Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-});
-test.afterEach(async () => {
-  expect(problems).toEqual([]);
-});
+// Hydration mismatches, Rust panics and CSP violations fail the test.
+failOnPageProblems();
 
 test('the page is server-rendered with the current count and hydrates cleanly', async ({ page }) => {
   const res = await postSigned(server, '/api/webhooks/orders', {

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { startServer, RunningServer } from './server';
+import { startServer, failOnPageProblems, RunningServer } from './server';
 
 // Signing in: a user of another tenant, made with the administration CLI,
 // signs in on /login and sees their own tenant; signing out ends the session.
@@ -17,17 +17,8 @@ test.afterAll(async () => {
   await server?.stop();
 });
 
-let problems: string[] = [];
-test.beforeEach(async ({ page }) => {
-  problems = [];
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (/panicked|hydration|unreachable|Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
-  });
-});
-test.afterEach(async () => {
-  expect(problems).toEqual([]);
-});
+// Hydration mismatches, Rust panics and CSP violations fail the test.
+failOnPageProblems();
 
 test('a wrong password is refused with a message, the right one signs in to the user\'s tenant', async ({ page, context }, testInfo) => {
   await page.goto(`${server.url}/login`);

@@ -1,5 +1,6 @@
 // Starts the real server binary (built by `cargo leptos build`) on a free port
 // with a fresh SQLite file, and reads the demo tenant's credentials it prints.
+import { test, expect } from '@playwright/test';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -121,4 +122,22 @@ export async function postSigned(server: RunningServer, route: string, payload: 
     body,
   });
   return { status: res.status, json: await res.json() };
+}
+
+/**
+ * Fails each test of the file on a page error, a Rust panic, a hydration
+ * mismatch or a Content-Security-Policy violation seen in the browser.
+ */
+export function failOnPageProblems() {
+  let problems: string[] = [];
+  test.beforeEach(async ({ page }) => {
+    problems = [];
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (/panicked|hydration|unreachable|Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()}`);
+    });
+  });
+  test.afterEach(async () => {
+    expect(problems).toEqual([]);
+  });
 }

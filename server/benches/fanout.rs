@@ -14,10 +14,11 @@
 //! `1000@100,5000@20`), `HOOKBELL_BENCH_SECONDS` (10), `HOOKBELL_BENCH_IDLE`
 //! (10000 idle connections for the memory figure).
 
+mod common;
+
 use std::{
     net::SocketAddr,
-    path::Path,
-    process::{Child, Command, Stdio},
+    process::Stdio,
     sync::{
         atomic::{AtomicU64, Ordering},
         Arc, Mutex,
@@ -36,32 +37,6 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn now_us() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_micros() as u64
-}
-
-/// The server process, killed when dropped.
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn server_command(db: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.env("DATABASE_PATH", db).env("RUST_LOG", "warn").env_remove("MONGODB_URI").env_remove("HOOKBELL_ENV");
-    cmd
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse().ok())
-        .unwrap_or(0)
 }
 
 /// What the clients received.
@@ -167,23 +142,11 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("fanout.sqlite3");
-    let out = server_command(&db).args(["tenant", "create", "--name", "Fanout"]).output().expect("tenant create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let created = common::create_tenant(&db, "Fanout");
     let tenant = created["tenantId"].as_str().unwrap().to_owned();
     let secret = created["webhookSecret"].as_str().unwrap().to_owned();
     let key = created["apiKey"].as_str().unwrap().to_owned();
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = server_command(&db)
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("HOOKBELL_WEBHOOK_RATE", "0")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server");
-    let server = ServerProcess(child);
+    let (server, addr) = common::start_server(&db, "warn", Stdio::inherit());
     let http = reqwest::Client::new();
     for _ in 0..300 {
         if http.get(format!("http://{addr}/api/webhooks/health")).send().await.is_ok() {
@@ -254,10 +217,10 @@ async fn main() {
 
     // Memory per idle connection: the server's RSS before and after `idle` joined clients.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let before = rss_kib(pid);
+    let before = common::status_kib(pid, "VmRSS:");
     let (stop, tasks, connect_time) = open_clients(idle, addr, &key, &tenant, None).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let after = rss_kib(pid);
+    let after = common::status_kib(pid, "VmRSS:");
     println!();
     println!(
         "idle: {idle} joined connections in {:.1} s; server RSS {:.1} MiB -> {:.1} MiB: {:.2} KiB per connection",

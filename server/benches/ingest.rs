@@ -15,10 +15,10 @@
 //! `HOOKBELL_BENCH_REQUESTS` (default 50,000), `HOOKBELL_BENCH_CONNECTIONS`
 //! (64), `HOOKBELL_BENCH_SCHEMES` (`hex,standard`). Prints a Markdown table.
 
+mod common;
+
 use std::{
     net::SocketAddr,
-    path::Path,
-    process::{Child, Command, Stdio},
     sync::{
         atomic::{AtomicUsize, Ordering},
         Arc,
@@ -187,35 +187,10 @@ async fn drive(name: &str, addr: SocketAddr, requests: Arc<Vec<Request>>, connec
     Phase { name: name.to_owned(), requests: requests.len(), errors, elapsed, latencies }
 }
 
-/// The server process, killed when dropped.
-struct ServerProcess(Child);
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn server_command(db: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.env("DATABASE_PATH", db).env("RUST_LOG", "info").env_remove("MONGODB_URI").env_remove("HOOKBELL_ENV");
-    cmd
-}
-
 /// Peak and current resident memory of a process, in MiB.
 fn memory_mib(pid: u32) -> (f64, f64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map(|kb| kb / 1024.0)
-            .unwrap_or(0.0)
-    };
-    (field("VmHWM:"), field("VmRSS:"))
+    let mib = |field| common::status_kib(pid, field) as f64 / 1024.0;
+    (mib("VmHWM:"), mib("VmRSS:"))
 }
 
 async fn wait_ready(addr: SocketAddr) {
@@ -240,23 +215,11 @@ async fn main() {
 
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("bench.sqlite3");
-    let out = server_command(&db).args(["tenant", "create", "--name", "Bench"]).output().expect("tenant create");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let created: serde_json::Value = serde_json::from_slice(&out.stdout).expect("tenant JSON");
+    let created = common::create_tenant(&db, "Bench");
     let tenant = created["tenantId"].as_str().unwrap().to_owned();
     let secret = created["webhookSecret"].as_str().unwrap().to_owned();
-
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let child = server_command(&db)
-        .env("LEPTOS_SITE_ADDR", addr.to_string())
-        .env("HOOKBELL_WEBHOOK_RATE", "0")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start the server");
-    let server = ServerProcess(child);
+    let (server, addr) = common::start_server(&db, "info", log.into());
     wait_ready(addr).await;
 
     println!(

@@ -7,7 +7,7 @@ use axum::{
     body::Bytes,
     extract::{
         rejection::{BytesRejection, QueryRejection},
-        FromRequestParts, Path, Query, State,
+        FromRequest, FromRequestParts, Path, Query, State,
     },
     http::{header, request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
@@ -45,8 +45,22 @@ fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     }
 }
 
+/// A JSON object body (an empty body counts as `{}`), refused in the one
+/// error shape (400 invalid JSON, 413 too large, 415 not JSON).
+pub struct JsonObject(pub Map<String, Value>);
+
+impl FromRequest<AppState> for JsonObject {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let body = Bytes::from_request(req, state).await;
+        object_body(state, &headers, body).map(JsonObject)
+    }
+}
+
 /// A JSON object body; an empty body counts as `{}`.
-pub(super) fn object_body(
+fn object_body(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -76,9 +90,8 @@ pub async fn patch_settings(
     State(state): State<AppState>,
     ctx: Ctx,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(patch): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let patch = object_body(&state, &headers, body)?;
     let view = state.services.update_webhook_settings(&ctx, &patch, &base_url(&state, &headers)).await?;
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }
@@ -94,10 +107,8 @@ pub async fn test_webhook(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn generate_secret(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(options): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let options = object_body(&state, &headers, body)?;
     let rotated = state.services.rotate_secret(&ctx, &options).await?;
     let mut body = json!({
         "success": true,
@@ -162,10 +173,8 @@ pub async fn list_keys(State(state): State<AppState>, ctx: Ctx) -> Result<Json<V
 pub async fn create_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let created = state.services.create_api_key_for(&ctx, &body).await?;
     let body = json!({
         "success": true,
@@ -196,10 +205,8 @@ pub async fn list_members(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let (member, created) = state.services.add_member(&ctx, &body).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({"success": true, "member": member, "newUser": created}))).into_response())
@@ -210,10 +217,8 @@ pub async fn change_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(user_id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     state.services.change_member_role(&ctx, &user_id, &body).await?;
     Ok(Json(json!({"success": true, "message": "Role changed"})))
 }
@@ -266,10 +271,8 @@ pub async fn list_notifications(
 pub async fn create_notification(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let (notification, unread) = state.services.create_notification_for(&ctx, &body).await?;
     let body = json!({"success": true, "notification": notification, "unreadCount": unread});
     Ok((StatusCode::CREATED, Json(body)).into_response())
@@ -280,10 +283,8 @@ pub async fn update_notification(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let (notification, unread) = state.services.update_notification_for(&ctx, &id, &body).await?;
     Ok(Json(json!({"success": true, "notification": notification, "unreadCount": unread})))
 }
@@ -292,10 +293,8 @@ pub async fn update_notification(
 pub async fn mark_all_read(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let (count, unread) = state.services.mark_all_read_for(&ctx, &body).await?;
     Ok(Json(
         json!({"success": true, "message": "All notifications marked as read", "count": count, "unreadCount": unread}),

@@ -4,15 +4,14 @@
 use std::net::SocketAddr;
 
 use axum::{
-    body::Bytes,
-    extract::{rejection::BytesRejection, ConnectInfo, State},
+    extract::{ConnectInfo, State},
     http::{header, HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
     Json,
 };
 use serde_json::{json, Value};
 
-use super::{api::object_body, AppState};
+use super::{api::JsonObject, AppState};
 use crate::{error::ApiError, service::Ctx};
 
 fn set_cookie(value: &str) -> Result<HeaderValue, ApiError> {
@@ -24,9 +23,8 @@ pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    let body = object_body(&state, &headers, body)?;
     let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
     let services = &state.services;
     let (signed_in, cookie) =

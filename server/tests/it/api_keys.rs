@@ -3,19 +3,9 @@
 
 use app::models::Role;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::harness::TestServer;
-
-async fn call(srv: &TestServer, method: Method, path: &str, key: &str, body: Option<Value>) -> (u16, Value) {
-    let mut req = srv.http.request(method, srv.url(path)).bearer_auth(key);
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
+use crate::harness::{call, TestServer};
 
 #[tokio::test]
 async fn admins_create_list_and_revoke_keys() {

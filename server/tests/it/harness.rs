@@ -212,6 +212,53 @@ pub async fn connect_socket(
     }
 }
 
+/// No API key, for [`call`].
+pub const NO_KEY: Option<&str> = None;
+
+/// An API key argument of [`call`]: a key, or [`NO_KEY`].
+pub trait Key {
+    fn as_key(&self) -> Option<&str>;
+}
+
+impl Key for &String {
+    fn as_key(&self) -> Option<&str> {
+        Some(self.as_str())
+    }
+}
+
+impl Key for &str {
+    fn as_key(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl Key for Option<&str> {
+    fn as_key(&self) -> Option<&str> {
+        *self
+    }
+}
+
+/// Calls the API with a bearer key (`NO_KEY` for none) and a JSON body (if any):
+/// the status and JSON answer.
+pub async fn call(
+    srv: &TestServer,
+    method: reqwest::Method,
+    path: &str,
+    key: impl Key,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut req = srv.http.request(method, srv.url(path));
+    if let Some(key) = key.as_key() {
+        req = req.bearer_auth(key);
+    }
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
 /// A native Socket.IO client and the events it received.
 pub struct SocketProbe {
     pub client: Client,

@@ -3,23 +3,9 @@
 
 use app::models::Role;
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::harness::{order, TestServer};
-
-/// Calls the API with a bearer key (if any) and extra headers.
-async fn call(srv: &TestServer, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> (u16, Value) {
-    let mut req = srv.http.request(method, srv.url(path));
-    if let Some(key) = key {
-        req = req.bearer_auth(key);
-    }
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
-}
+use crate::harness::{call, order, TestServer, NO_KEY};
 
 async fn key(srv: &TestServer, tenant_id: &str, role: Role) -> String {
     srv.services.create_api_key(tenant_id, "test key", role, None).await.unwrap().key
@@ -33,7 +19,7 @@ async fn members_read_admins_change_and_every_change_is_audited() {
     let admin = key(&srv, &t.tenant.id, Role::Admin).await;
     let path = "/api/webhooks/settings";
 
-    let (status, body) = call(&srv, Method::GET, path, Some(&member), None).await;
+    let (status, body) = call(&srv, Method::GET, path, &member, None).await;
     assert_eq!(status, 200, "{body}");
     let s = &body["settings"];
     assert_eq!(s["webhookEnabled"], true);
@@ -44,9 +30,9 @@ async fn members_read_admins_change_and_every_change_is_audited() {
     assert!(!body.to_string().contains(&t.webhook_secret), "the secret is never shown again");
 
     let change = json!({"webhookEndpoints": {"payments": false}, "webhookRetryAttempts": 5});
-    let (status, body) = call(&srv, Method::PATCH, path, Some(&member), Some(change.clone())).await;
+    let (status, body) = call(&srv, Method::PATCH, path, &member, Some(change.clone())).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
-    let (status, body) = call(&srv, Method::PATCH, path, Some(&admin), Some(change)).await;
+    let (status, body) = call(&srv, Method::PATCH, path, &admin, Some(change)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["settings"]["webhookEndpoints"]["payments"], false);
     assert_eq!(body["settings"]["webhookEndpoints"]["orders"], true, "untouched");
@@ -60,10 +46,10 @@ async fn members_read_admins_change_and_every_change_is_audited() {
     assert_eq!(trail[0].details["after"]["webhookRetryAttempts"], 5);
 
     let bad = json!({"webhookRetryAttempts": 11, "webhookTimeoutMs": 500, "webhookEnabled": "on", "extra": 1});
-    let (status, body) = call(&srv, Method::PATCH, path, Some(&admin), Some(bad)).await;
+    let (status, body) = call(&srv, Method::PATCH, path, &admin, Some(bad)).await;
     assert_eq!((status, body["code"].as_str()), (400, Some("validation_failed")));
     assert_eq!(body["details"].as_array().unwrap().len(), 4, "{body}");
-    let (status, _) = call(&srv, Method::PATCH, path, Some(&admin), Some(json!({"webhookTimeoutMs": 120000}))).await;
+    let (status, _) = call(&srv, Method::PATCH, path, &admin, Some(json!({"webhookTimeoutMs": 120000}))).await;
     assert_eq!(status, 200);
 }
 
@@ -74,11 +60,11 @@ async fn callers_outside_the_tenant_get_nothing() {
     let b = srv.tenant("B").await;
     let a_admin = key(&srv, &a.tenant.id, Role::Admin).await;
     let path = "/api/webhooks/settings";
-    let (status, body) = call(&srv, Method::GET, path, None, None).await;
+    let (status, body) = call(&srv, Method::GET, path, NO_KEY, None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
-    let (status, _) = call(&srv, Method::GET, path, Some("hb_00000000_nope"), None).await;
+    let (status, _) = call(&srv, Method::GET, path, "hb_00000000_nope", None).await;
     assert_eq!(status, 401);
-    let (status, _) = call(&srv, Method::GET, path, Some(&format!("{a_admin}x")), None).await;
+    let (status, _) = call(&srv, Method::GET, path, &format!("{a_admin}x"), None).await;
     assert_eq!(status, 401, "a key with a right prefix and a wrong rest");
 
     // x-tenant-id selects only among the caller's tenants.
@@ -89,9 +75,9 @@ async fn callers_outside_the_tenant_get_nothing() {
 
     // A revoked key stops working at once.
     let created = srv.services.create_api_key(&a.tenant.id, "temp", Role::Admin, None).await.unwrap();
-    assert_eq!(call(&srv, Method::GET, path, Some(&created.key), None).await.0, 200);
+    assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 200);
     srv.services.store.revoke_api_key(&a.tenant.id, &created.info.id, &server::ids::now_rfc3339()).await.unwrap();
-    assert_eq!(call(&srv, Method::GET, path, Some(&created.key), None).await.0, 401);
+    assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 401);
     let listed = srv.services.store.list_api_keys(&a.tenant.id).await.unwrap();
     assert!(listed.iter().any(|k| k.id == created.info.id && k.last_used_at.is_some()), "last use recorded");
 }
@@ -113,8 +99,8 @@ async fn rotating_the_secret_retires_the_old_one_after_the_grace_period() {
         async move { srv.post_signed("/api/webhooks/orders", &order(&tid, n), &secret).await.0 }
     };
 
-    assert_eq!(call(&srv, Method::POST, path, Some(&member), None).await.0, 403);
-    let (status, body) = call(&srv, Method::POST, path, Some(&admin), Some(json!({"graceSeconds": 600}))).await;
+    assert_eq!(call(&srv, Method::POST, path, &member, None).await.0, 403);
+    let (status, body) = call(&srv, Method::POST, path, &admin, Some(json!({"graceSeconds": 600}))).await;
     assert_eq!(status, 200, "{body}");
     let second = body["webhookSecret"].as_str().unwrap().to_owned();
     assert!(second.starts_with("whsec_") && second != t.webhook_secret);
@@ -124,7 +110,7 @@ async fn rotating_the_secret_retires_the_old_one_after_the_grace_period() {
     assert_eq!(post_order(second.clone(), "R-2").await, 201);
 
     // Rotating again without grace: only the newest works.
-    let (status, body) = call(&srv, Method::POST, path, Some(&admin), None).await;
+    let (status, body) = call(&srv, Method::POST, path, &admin, None).await;
     assert_eq!(status, 200);
     let third = body["webhookSecret"].as_str().unwrap().to_owned();
     assert!(body["previousSecretValidUntil"].is_null());
@@ -132,9 +118,9 @@ async fn rotating_the_secret_retires_the_old_one_after_the_grace_period() {
     assert_eq!(post_order(second, "R-4").await, 401);
     assert_eq!(post_order(third.clone(), "R-5").await, 201);
 
-    let (status, body) = call(&srv, Method::POST, path, Some(&admin), Some(json!({"graceSeconds": -1}))).await;
+    let (status, body) = call(&srv, Method::POST, path, &admin, Some(json!({"graceSeconds": -1}))).await;
     assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("graceSeconds")));
-    let (status, _) = call(&srv, Method::POST, path, Some(&admin), Some(json!({"graceSeconds": 700000}))).await;
+    let (status, _) = call(&srv, Method::POST, path, &admin, Some(json!({"graceSeconds": 700000}))).await;
     assert_eq!(status, 400);
 
     // Audited, never with the secret itself.
@@ -152,9 +138,9 @@ async fn the_test_webhook_is_delivered_over_http_and_reported() {
     let admin = key(&srv, &t.tenant.id, Role::Admin).await;
     let member = key(&srv, &t.tenant.id, Role::Member).await;
     let path = "/api/webhooks/settings/test";
-    assert_eq!(call(&srv, Method::POST, path, Some(&member), None).await.0, 403);
+    assert_eq!(call(&srv, Method::POST, path, &member, None).await.0, 403);
 
-    let (status, body) = call(&srv, Method::POST, path, Some(&admin), None).await;
+    let (status, body) = call(&srv, Method::POST, path, &admin, None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["success"], true);
     let attempts = body["test"]["attempts"].as_array().unwrap();
@@ -172,7 +158,7 @@ async fn the_test_webhook_is_delivered_over_http_and_reported() {
     let mut settings = app::models::WebhookSettings::default();
     settings.webhook_endpoints.notifications = false;
     srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
-    let (_, body) = call(&srv, Method::POST, path, Some(&admin), None).await;
+    let (_, body) = call(&srv, Method::POST, path, &admin, None).await;
     assert_eq!(body["success"], false);
     let attempts = body["test"]["attempts"].as_array().unwrap();
     assert_eq!(attempts.len(), 1, "a 403 is not retried");
@@ -188,7 +174,7 @@ async fn an_unreachable_webhook_url_is_retried_with_backoff() {
     let admin = key(&srv, &t.tenant.id, Role::Admin).await;
     let settings = app::models::WebhookSettings { webhook_retry_attempts: 2, ..Default::default() };
     srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
-    let (status, body) = call(&srv, Method::POST, "/api/webhooks/settings/test", Some(&admin), None).await;
+    let (status, body) = call(&srv, Method::POST, "/api/webhooks/settings/test", &admin, None).await;
     assert_eq!(status, 200);
     assert_eq!(body["success"], false);
     let attempts = body["test"]["attempts"].as_array().unwrap();

@@ -1,0 +1,60 @@
+//! What the benchmarks that drive the real `server` binary share: starting
+//! it on a fresh SQLite file with a tenant made by its CLI, and reading its
+//! memory.
+
+use std::{
+    net::SocketAddr,
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use serde_json::Value;
+
+/// The server process, killed when dropped.
+pub struct ServerProcess(pub Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `server` binary on the database `db`, logging at `log`.
+pub fn server_command(db: &Path, log: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.env("DATABASE_PATH", db).env("RUST_LOG", log).env_remove("MONGODB_URI").env_remove("HOOKBELL_ENV");
+    cmd
+}
+
+/// `server tenant create` on `db`: its JSON (tenantId, webhookSecret, apiKey, …).
+pub fn create_tenant(db: &Path, name: &str) -> Value {
+    let out = server_command(db, "warn").args(["tenant", "create", "--name", name]).output().expect("tenant create");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("tenant JSON")
+}
+
+/// Starts the server on a free loopback port with the per-tenant rate limit off.
+pub fn start_server(db: &Path, log: &str, stderr: Stdio) -> (ServerProcess, SocketAddr) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let child = server_command(db, log)
+        .env("LEPTOS_SITE_ADDR", addr.to_string())
+        .env("HOOKBELL_WEBHOOK_RATE", "0")
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("start the server");
+    (ServerProcess(child), addr)
+}
+
+/// A field of `/proc/<pid>/status` in KiB (`VmRSS:`, `VmHWM:`).
+pub fn status_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse().ok())
+        .unwrap_or(0)
+}
