@@ -142,6 +142,11 @@ impl PageCursor {
         Self { created_at: n.created_at.clone(), id: n.id.clone() }
     }
 
+    /// The encoded cursor of the page after `page`, when it was full (`limit` items).
+    pub fn next_page<T>(page: &[T], limit: u32, at: impl Fn(&T) -> PageCursor) -> Option<String> {
+        (page.len() == limit as usize).then(|| page.last().map(|last| at(last).encode())).flatten()
+    }
+
     /// Opaque text form for URLs: `<createdAt>_<id>`.
     pub fn encode(&self) -> String {
         format!("{}_{}", self.created_at, self.id)

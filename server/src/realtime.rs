@@ -205,11 +205,8 @@ async fn authenticate<A: Adapter>(
     let credential = Credential::from_headers(headers, auth, development)
         .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
     // A page of another site may not ride on the browser's cookie (cross-site WebSocket hijacking).
-    if matches!(credential, Credential::Session(_))
-        && headers.contains_key(axum::http::header::ORIGIN)
-        && !services.origin_allowed(headers)
-    {
-        return Err(ApiError::Forbidden("This origin may not connect with the session cookie".into()));
+    if matches!(credential, Credential::Session(_)) {
+        services.refuse_foreign_origin(headers, "This origin may not connect with the session cookie")?;
     }
     services.caller(&credential).await?;
     Ok(credential)
@@ -271,6 +268,13 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
     });
 }
 
+/// What this socket authenticated with at its handshake.
+fn credential_of<A: Adapter>(socket: &SocketRef<A>) -> Result<Credential, ApiError> {
+    let SocketAuth(credential) =
+        socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    Ok(credential)
+}
+
 /// Asks the service layer whether this socket's caller may join `tenant_id`.
 async fn join<A: Adapter>(
     socket: &SocketRef<A>,
@@ -278,15 +282,12 @@ async fn join<A: Adapter>(
     tenant_id: &str,
     last_seen: Option<&str>,
 ) -> Result<crate::service::dashboard::Joined, ApiError> {
-    let SocketAuth(credential) =
-        socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
-    services.join_tenant(&credential, tenant_id, last_seen).await
+    services.join_tenant(&credential_of(socket)?, tenant_id, last_seen).await
 }
 
 /// `notification-received` `{tenantId, notificationId}`: records the delivery.
 async fn received<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &Value) -> Result<bool, ApiError> {
-    let SocketAuth(credential) =
-        socket.extensions.get::<SocketAuth>().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    let credential = credential_of(socket)?;
     let field = |name: &str| data.get(name).and_then(Value::as_str).map(|s| s.trim().to_ascii_lowercase());
     let (Some(tenant_id), Some(id)) = (field("tenantId"), field("notificationId")) else {
         return Err(ApiError::Validation(vec![crate::error::FieldError::new(

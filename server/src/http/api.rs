@@ -145,10 +145,8 @@ pub async fn list_events(
     let Query(q) = query.map_err(bad_query)?;
     let filter = WebhookEventFilter { endpoint: q.endpoint, outcome: q.outcome };
     let events = state.services.webhook_events(&ctx, &filter, q.after.as_deref(), q.limit).await?;
-    let limit = q.limit.unwrap_or(50) as usize;
-    let next = (events.len() == limit)
-        .then(|| events.last().map(|e| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() }.encode()))
-        .flatten();
+    let at = |e: &app::models::WebhookEvent| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() };
+    let next = PageCursor::next_page(&events, q.limit.unwrap_or(50), at);
     Ok(Json(json!({"success": true, "events": events, "nextCursor": next})))
 }
 

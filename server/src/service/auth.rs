@@ -284,9 +284,7 @@ impl Services {
         email: &str,
         password: &str,
     ) -> Result<(SignedIn, String), ApiError> {
-        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
-            return Err(ApiError::Forbidden("This request's origin may not sign in here".into()));
-        }
+        self.refuse_foreign_origin(headers, "This request's origin may not sign in here")?;
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let signed_in = self.login(email, password, ip, user_agent).await?;
         if let Some(old) = super::ctx::session_cookie(headers) {
@@ -299,9 +297,7 @@ impl Services {
     /// Signs out the browser of `headers`: ends its session (if any) and
     /// returns the `Set-Cookie` value that clears the cookie.
     pub async fn sign_out(&self, headers: &HeaderMap) -> Result<String, ApiError> {
-        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
-            return Err(ApiError::Forbidden("This request's origin may not sign out here".into()));
-        }
+        self.refuse_foreign_origin(headers, "This request's origin may not sign out here")?;
         if let Some(token) = super::ctx::session_cookie(headers) {
             self.logout(&token).await?;
         }

@@ -146,8 +146,7 @@ impl Services {
 
     /// Resolves the caller of a dashboard or API request: 401 without one.
     pub async fn resolve_ctx(&self, req: &Parts) -> Result<Ctx, ApiError> {
-        let source_ip =
-            req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
+        let source_ip = source_ip(req);
         let development = self.config.mode == crate::config::Mode::Development;
         let credential = Credential::from_headers(&req.headers, None, development)
             .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
@@ -163,6 +162,15 @@ impl Services {
         .cloned()
         .ok_or_else(|| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
         Ok(Ctx { principal: caller.principal, tenant_id, role, source_ip })
+    }
+
+    /// 403 with `message` when `headers` name an `Origin` that is not allowed
+    /// (a request without one is left to [`Services::origin_allowed`]'s callers).
+    pub fn refuse_foreign_origin(&self, headers: &HeaderMap, message: &str) -> Result<(), ApiError> {
+        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
+            return Err(ApiError::Forbidden(message.to_owned()));
+        }
+        Ok(())
     }
 
     /// Whether a cookie-authenticated state change comes from an allowed
@@ -205,6 +213,11 @@ impl Services {
         };
         Ok(self.store.append_activity(&entry).await?)
     }
+}
+
+/// The client's address, as the server saw the connection.
+pub fn source_ip(req: &Parts) -> Option<String> {
+    req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
 }
 
 /// The session token from the `Cookie` header.

@@ -100,8 +100,10 @@ impl app::api::Backend for Services {
         email: &str,
         password: &str,
     ) -> Result<String, (u16, String)> {
-        let ip = req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        self.sign_in(&req.headers, ip, email, password).await.map(|(_, cookie)| cookie).map_err(refused)
+        self.sign_in(&req.headers, super::ctx::source_ip(req), email, password)
+            .await
+            .map(|(_, cookie)| cookie)
+            .map_err(refused)
     }
 
     async fn logout(&self, req: &axum::http::request::Parts) -> Result<String, (u16, String)> {

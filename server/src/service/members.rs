@@ -97,9 +97,9 @@ impl Services {
         ctx.require(Role::Owner)?;
         unknown_field(body, &["role"])?;
         let role = role_field(body, None)?;
-        let current = self.member(ctx, user_id).await?;
+        let (current, owners) = self.member(ctx, user_id).await?;
         if current.role == Role::Owner && role != Role::Owner {
-            self.keep_an_owner(ctx).await?;
+            keep_an_owner(owners)?;
         }
         self.store.set_membership(&Membership { role, ..current.clone() }).await?;
         let details = json!({"from": current.role, "to": role});
@@ -110,9 +110,9 @@ impl Services {
     /// they no longer reach this tenant (membership is checked on every request).
     pub async fn remove_member(&self, ctx: &Ctx, user_id: &str) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
-        let current = self.member(ctx, user_id).await?;
+        let (current, owners) = self.member(ctx, user_id).await?;
         if current.role == Role::Owner {
-            self.keep_an_owner(ctx).await?;
+            keep_an_owner(owners)?;
         }
         if !self.store.delete_membership(&ctx.tenant_id, user_id).await? {
             return Err(ApiError::NotFound("Member"));
@@ -120,21 +120,22 @@ impl Services {
         self.audit(ctx, "member.removed", "user", user_id, json!({"role": current.role})).await
     }
 
-    async fn member(&self, ctx: &Ctx, user_id: &str) -> Result<Membership, ApiError> {
+    /// The membership of `user_id` in the caller's tenant, and how many owners the tenant has.
+    async fn member(&self, ctx: &Ctx, user_id: &str) -> Result<(Membership, usize), ApiError> {
         if !ids::is_id(user_id) {
             return Err(ApiError::NotFound("Member"));
         }
         let members = self.store.memberships_of_tenant(&ctx.tenant_id).await?;
-        members.into_iter().find(|m| m.user_id == user_id).ok_or(ApiError::NotFound("Member"))
+        let owners = members.iter().filter(|m| m.role == Role::Owner).count();
+        let member = members.into_iter().find(|m| m.user_id == user_id).ok_or(ApiError::NotFound("Member"))?;
+        Ok((member, owners))
     }
+}
 
-    /// 409 when the tenant's only owner would go.
-    async fn keep_an_owner(&self, ctx: &Ctx) -> Result<(), ApiError> {
-        let owners =
-            self.store.memberships_of_tenant(&ctx.tenant_id).await?.iter().filter(|m| m.role == Role::Owner).count();
-        if owners <= 1 {
-            return Err(ApiError::Conflict("A tenant must keep at least one owner".into()));
-        }
-        Ok(())
+/// 409 when the tenant's only owner would go.
+fn keep_an_owner(owners: usize) -> Result<(), ApiError> {
+    if owners <= 1 {
+        return Err(ApiError::Conflict("A tenant must keep at least one owner".into()));
     }
+    Ok(())
 }

@@ -95,11 +95,7 @@ impl Services {
         };
         let notifications = self.store.list_notifications(&ctx.tenant_id, &filter, after.as_ref(), limit).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
-        let next_cursor = (notifications.len() == limit as usize)
-            .then(|| {
-                notifications.last().map(|n| PageCursor { created_at: n.created_at.clone(), id: n.id.clone() }.encode())
-            })
-            .flatten();
+        let next_cursor = PageCursor::next_page(&notifications, limit, PageCursor::after);
         Ok(Page { notifications, unread_count, next_cursor })
     }
 
@@ -113,7 +109,7 @@ impl Services {
         let actor = ctx.principal.actor();
         let origin = Origin { actor: &actor, source_ip: ctx.source_ip.clone() };
         let n = self.create_custom_notification(&ctx.tenant_id, body, origin, &ids::now_rfc3339()).await?;
-        let unread = self.store.unread_count(&ctx.tenant_id, Self::viewer(ctx, None)?.as_deref()).await?;
+        let unread = self.store.unread_count(&ctx.tenant_id, ctx.viewer().as_deref()).await?;
         Ok((n, unread))
     }
 
@@ -150,7 +146,12 @@ impl Services {
         let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_deref()).await?;
         let event = NotificationUpdatedEvent { notification: updated.clone(), unread_count };
         self.announce_to_audience(&updated, events::NOTIFICATION_UPDATED, &event).await;
-        let mine = self.store.unread_count(&ctx.tenant_id, Self::viewer(ctx, None)?.as_deref()).await?;
+        // The caller's own count: the audience's when they are the same view.
+        let viewer = ctx.viewer();
+        let mine = match viewer == updated.user_id {
+            true => unread_count,
+            false => self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?,
+        };
         Ok((updated, mine))
     }
 
@@ -165,7 +166,10 @@ impl Services {
         let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_deref(), &read_at).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
         if count > 0 {
-            let tenant_wide = self.store.unread_count(&ctx.tenant_id, None).await?;
+            let tenant_wide = match viewer {
+                None => unread_count,
+                Some(_) => self.store.unread_count(&ctx.tenant_id, None).await?,
+            };
             let event = NotificationsMarkedReadEvent {
                 tenant_id: ctx.tenant_id.clone(),
                 user_id: viewer,
@@ -183,9 +187,10 @@ impl Services {
     async fn visible_notification(&self, ctx: &Ctx, id: &str) -> Result<Notification, ApiError> {
         let n = if ids::is_id(id) { self.store.get_notification(&ctx.tenant_id, id).await? } else { None };
         let n = n.ok_or(ApiError::NotFound("Notification"))?;
-        match (&n.user_id, &ctx.principal) {
-            (Some(owner), Principal::User { user_id }) if owner != user_id => Err(ApiError::NotFound("Notification")),
-            _ => Ok(n),
+        if visible_to(&n, ctx.viewer().as_deref()) {
+            Ok(n)
+        } else {
+            Err(ApiError::NotFound("Notification"))
         }
     }
 
@@ -201,10 +206,19 @@ impl Services {
             return Err(ApiError::NotFound("Notification"));
         }
         let n = self.store.get_notification(tenant_id, id).await?.ok_or(ApiError::NotFound("Notification"))?;
-        if n.user_id.is_some() && caller.user_id.is_some() && n.user_id != caller.user_id {
+        if !visible_to(&n, caller.user_id.as_deref()) {
             return Err(ApiError::NotFound("Notification"));
         }
         Ok(self.store.mark_delivered(tenant_id, id, &ids::now_rfc3339()).await?)
+    }
+}
+
+/// Whether a signed-in `user` (or, with `None`, a program acting for the
+/// tenant) sees `n`: another user's personal notification is hidden from a user.
+fn visible_to(n: &Notification, user: Option<&str>) -> bool {
+    match (&n.user_id, user) {
+        (Some(owner), Some(user)) => owner == user,
+        _ => true,
     }
 }
 

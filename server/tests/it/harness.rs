@@ -161,54 +161,52 @@ pub async fn connect_socket(
     auth: Option<Value>,
     headers: &[(&str, String)],
 ) -> Result<SocketProbe, String> {
-    {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let mut builder = ClientBuilder::new(url).namespace("/").reconnect(false);
-        if let Some(auth) = auth {
-            builder = builder.auth(auth);
-        }
-        for (name, value) in headers {
-            builder = builder.opening_header(*name, value.as_str());
-        }
-        for &event in events {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut builder = ClientBuilder::new(url).namespace("/").reconnect(false);
+    if let Some(auth) = auth {
+        builder = builder.auth(auth);
+    }
+    for (name, value) in headers {
+        builder = builder.opening_header(*name, value.as_str());
+    }
+    for &event in events {
+        let tx = tx.clone();
+        let name = event.to_owned();
+        builder = builder.on(event, move |payload: Payload, _c: Client| {
             let tx = tx.clone();
-            let name = event.to_owned();
-            builder = builder.on(event, move |payload: Payload, _c: Client| {
-                let tx = tx.clone();
-                let name = name.clone();
-                async move {
-                    if let Payload::Text(mut values) = payload {
-                        let _ = tx.send((name, values.drain(..).next().unwrap_or(Value::Null)));
-                    }
+            let name = name.clone();
+            async move {
+                if let Payload::Text(mut values) = payload {
+                    let _ = tx.send((name, values.drain(..).next().unwrap_or(Value::Null)));
                 }
-                .boxed()
-            });
-        }
-        // rust_socketio's connect() returns before the namespace is joined; events
-        // sent earlier are dropped by the server, so wait for the CONNECT answer.
-        let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
-        let error_tx = ready_tx.clone();
-        builder = builder
-            .on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
-                let ready_tx = ready_tx.clone();
-                async move {
-                    let _ = ready_tx.send(Ok(()));
-                }
-                .boxed()
-            })
-            .on(rust_socketio::Event::Error, move |p: Payload, _c: Client| {
-                let error_tx = error_tx.clone();
-                async move {
-                    let _ = error_tx.send(Err(format!("{p:?}")));
-                }
-                .boxed()
-            });
-        let client = builder.connect().await.map_err(|e| e.to_string())?;
-        match tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await {
-            Ok(Some(Ok(()))) => Ok(SocketProbe { client, rx }),
-            Ok(Some(Err(e))) => Err(e),
-            _ => Err("no answer to CONNECT".into()),
-        }
+            }
+            .boxed()
+        });
+    }
+    // rust_socketio's connect() returns before the namespace is joined; events
+    // sent earlier are dropped by the server, so wait for the CONNECT answer.
+    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+    let error_tx = ready_tx.clone();
+    builder = builder
+        .on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
+            let ready_tx = ready_tx.clone();
+            async move {
+                let _ = ready_tx.send(Ok(()));
+            }
+            .boxed()
+        })
+        .on(rust_socketio::Event::Error, move |p: Payload, _c: Client| {
+            let error_tx = error_tx.clone();
+            async move {
+                let _ = error_tx.send(Err(format!("{p:?}")));
+            }
+            .boxed()
+        });
+    let client = builder.connect().await.map_err(|e| e.to_string())?;
+    match tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await {
+        Ok(Some(Ok(()))) => Ok(SocketProbe { client, rx }),
+        Ok(Some(Err(e))) => Err(e),
+        _ => Err("no answer to CONNECT".into()),
     }
 }
 
