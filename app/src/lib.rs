@@ -9,7 +9,7 @@
 pub mod api;
 pub mod components;
 pub mod live;
-pub mod models;
+pub use hookbell_core::models;
 pub mod pages;
 pub mod realtime;
 

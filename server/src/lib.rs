@@ -7,7 +7,8 @@
 //! - [`service`]: the service layer every transport calls.
 //! - [`realtime`]: Socket.IO rooms and broadcasting.
 //! - [`http`]: the router and HTTP handlers.
-//! - [`signature`], [`ids`]: signing, secrets, identifiers, timestamps.
+//! - [`signature`] (from `hookbell-sdk`), [`ids`]: signing, secrets, identifiers, timestamps.
+//! - [`cli`], [`tools`]: administration commands; `send` and `selftest` against a deployment.
 
 pub mod cli;
 pub mod config;
@@ -17,8 +18,9 @@ pub mod ids;
 pub mod realtime;
 pub mod sealing;
 pub mod service;
-pub mod signature;
+pub use hookbell_sdk::signature;
 pub mod store;
+pub mod tools;
 
 use std::{net::SocketAddr, sync::Arc};
 

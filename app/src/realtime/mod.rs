@@ -3,7 +3,7 @@
 //! `codec` and `backoff` are pure and tested on the host; `client` (hydrate only)
 //! owns the WebSocket, the heartbeat and reconnection.
 
-pub mod backoff;
+pub use hookbell_core::backoff;
 pub mod codec;
 
 #[cfg(feature = "hydrate")]

@@ -1,0 +1,8 @@
+//! The parts of hookbell that every side shares and that need no framework:
+//! the server, the browser (through `app`) and senders (through `hookbell-sdk`).
+//!
+//! - [`models`]: typed payloads of webhooks, REST and Socket.IO events, in the seed's JSON shapes.
+//! - [`backoff`]: exponential backoff with jitter, for reconnects and webhook retries.
+
+pub mod backoff;
+pub mod models;
