@@ -52,6 +52,13 @@ if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTO
   cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
 fi
 
+# 2b. OpenSSL headers and pkg-config: rust_socketio (the Socket.IO client of
+# `server selftest` and the tests) links OpenSSL through native-tls.
+if ! pkg-config --exists openssl 2>/dev/null; then
+  say "installing pkg-config and libssl-dev (Debian packages)"
+  apt_install pkg-config libssl-dev
+fi
+
 # 3. wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
@@ -83,6 +90,10 @@ if $want_test; then
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }
     .venv/bin/pip install --quiet --disable-pip-version-check --pre "secantusdb==${SECANTUSDB_VERSION}"
   fi
+  # curl and openssl run the README's shell signing example (sdk/signing-examples/).
+  for tool in curl openssl; do
+    command -v "$tool" >/dev/null 2>&1 || { say "installing $tool (Debian package)"; apt_install "$tool"; }
+  done
   if ! command -v chromium >/dev/null 2>&1; then
     say "installing chromium (Debian package)"
     apt_install chromium

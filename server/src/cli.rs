@@ -4,12 +4,19 @@
 //! Administration prints JSON on stdout (logs go to stderr), so scripts can
 //! read it: `server tenant create --name "Acme"` prints the new tenant's id,
 //! its webhook secret and an admin API key, each shown this one time.
+//!
+//! `send` and `selftest` talk to a running deployment instead (see [`crate::tools`]).
 
 use app::models::Role;
 use clap::{Parser, Subcommand};
 use serde_json::{json, Value};
 
-use crate::{config::Config, error::ApiError, StartError};
+use crate::{
+    config::Config,
+    error::ApiError,
+    tools::{selftest::SelftestArgs, send::SendArgs},
+    StartError,
+};
 
 /// hookbell: signed webhooks in, live dashboard notifications out.
 #[derive(Debug, Parser)]
@@ -33,6 +40,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Send one signed webhook to a running deployment (with retries).
+    Send(SendArgs),
+    /// Check a running deployment end to end: webhooks, notification API and
+    /// real-time channel; exits non-zero when anything fails.
+    Selftest(SelftestArgs),
 }
 
 #[derive(Debug, Subcommand)]

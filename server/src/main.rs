@@ -17,6 +17,15 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
 
+    match Cli::parse().command {
+        // The sender-side tools talk to a deployment: no server configuration.
+        Some(Command::Send(args)) => send(&args).await,
+        Some(Command::Selftest(args)) => selftest(&args).await,
+        other => serve_or_administer(other).await,
+    }
+}
+
+async fn serve_or_administer(command: Option<Command>) -> ExitCode {
     let config = match Config::from_env() {
         Ok(c) => c,
         Err(e) => {
@@ -24,7 +33,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match Cli::parse().command {
+    match command {
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Tenant { action }) => report(server::cli::tenant(config, action).await),
         Some(Command::User { action }) => {
@@ -36,6 +45,41 @@ async fn main() -> ExitCode {
             let password = password.trim_end_matches(['\r', '\n']);
             report(server::cli::user(config, action, password).await)
         }
+        Some(Command::Send(args)) => send(&args).await,
+        Some(Command::Selftest(args)) => selftest(&args).await,
+    }
+}
+
+/// `server send`: prints the delivery as JSON; fails unless it was delivered.
+async fn send(args: &server::tools::send::SendArgs) -> ExitCode {
+    match server::tools::send::run(args, std::io::stdin().lock()).await {
+        Ok((report, delivered)) => {
+            println!("{report:#}");
+            if delivered {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("hookbell: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `server selftest`: prints the table (or JSON); fails when any check failed.
+async fn selftest(args: &server::tools::selftest::SelftestArgs) -> ExitCode {
+    let report = server::tools::selftest::run(args).await;
+    if args.json {
+        println!("{:#}", serde_json::to_value(&report).unwrap_or_default());
+    } else {
+        print!("{}", report.table());
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

@@ -22,7 +22,10 @@ impl Drop for ServerProcess {
 
 /// The `server` binary on the database `db`, logging at `log`.
 pub fn server_command(db: &Path, log: &str) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    configure(Command::new(env!("CARGO_BIN_EXE_server")), db, log)
+}
+
+fn configure(mut cmd: Command, db: &Path, log: &str) -> Command {
     cmd.env("DATABASE_PATH", db).env("RUST_LOG", log).env_remove("MONGODB_URI").env_remove("HOOKBELL_ENV");
     cmd
 }
@@ -35,10 +38,21 @@ pub fn create_tenant(db: &Path, name: &str) -> Value {
 }
 
 /// Starts the server on a free loopback port with the per-tenant rate limit off.
+/// `HOOKBELL_BENCH_WRAPPER` (e.g. `heaptrack -o /tmp/hookbell`) runs it under
+/// a profiler; the memory figures then include the profiler's own.
 pub fn start_server(db: &Path, log: &str, stderr: Stdio) -> (ServerProcess, SocketAddr) {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let child = server_command(db, log)
+    let mut command = match std::env::var("HOOKBELL_BENCH_WRAPPER") {
+        Ok(wrapper) if !wrapper.trim().is_empty() => {
+            let mut words = wrapper.split_whitespace();
+            let mut cmd = Command::new(words.next().unwrap_or_default());
+            cmd.args(words).arg(env!("CARGO_BIN_EXE_server"));
+            configure(cmd, db, log)
+        }
+        _ => server_command(db, log),
+    };
+    let child = command
         .env("LEPTOS_SITE_ADDR", addr.to_string())
         .env("HOOKBELL_WEBHOOK_RATE", "0")
         .stdout(Stdio::null())

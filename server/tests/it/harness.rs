@@ -2,19 +2,14 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
-use futures_util::FutureExt;
 use leptos::prelude::LeptosOptions;
-use rust_socketio::{
-    asynchronous::{Client, ClientBuilder},
-    Payload,
-};
 use serde_json::Value;
 use server::{
     config::Config,
     service::{CreatedTenant, Services},
     signature::sign_hex,
+    tools::socket::{LiveClient, ANSWER_TIMEOUT},
 };
-use tokio::sync::mpsc;
 
 /// A running server with its own database.
 pub struct TestServer {
@@ -161,53 +156,7 @@ pub async fn connect_socket(
     auth: Option<Value>,
     headers: &[(&str, String)],
 ) -> Result<SocketProbe, String> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let mut builder = ClientBuilder::new(url).namespace("/").reconnect(false);
-    if let Some(auth) = auth {
-        builder = builder.auth(auth);
-    }
-    for (name, value) in headers {
-        builder = builder.opening_header(*name, value.as_str());
-    }
-    for &event in events {
-        let tx = tx.clone();
-        let name = event.to_owned();
-        builder = builder.on(event, move |payload: Payload, _c: Client| {
-            let tx = tx.clone();
-            let name = name.clone();
-            async move {
-                if let Payload::Text(mut values) = payload {
-                    let _ = tx.send((name, values.drain(..).next().unwrap_or(Value::Null)));
-                }
-            }
-            .boxed()
-        });
-    }
-    // rust_socketio's connect() returns before the namespace is joined; events
-    // sent earlier are dropped by the server, so wait for the CONNECT answer.
-    let (ready_tx, mut ready_rx) = mpsc::unbounded_channel::<Result<(), String>>();
-    let error_tx = ready_tx.clone();
-    builder = builder
-        .on(rust_socketio::Event::Connect, move |_p: Payload, _c: Client| {
-            let ready_tx = ready_tx.clone();
-            async move {
-                let _ = ready_tx.send(Ok(()));
-            }
-            .boxed()
-        })
-        .on(rust_socketio::Event::Error, move |p: Payload, _c: Client| {
-            let error_tx = error_tx.clone();
-            async move {
-                let _ = error_tx.send(Err(format!("{p:?}")));
-            }
-            .boxed()
-        });
-    let client = builder.connect().await.map_err(|e| e.to_string())?;
-    match tokio::time::timeout(Duration::from_secs(5), ready_rx.recv()).await {
-        Ok(Some(Ok(()))) => Ok(SocketProbe { client, rx }),
-        Ok(Some(Err(e))) => Err(e),
-        _ => Err("no answer to CONNECT".into()),
-    }
+    LiveClient::connect(url, events, auth, headers).await.map(|live| SocketProbe { live })
 }
 
 /// No API key, for [`call`].
@@ -257,69 +206,36 @@ pub async fn call(
     (status, resp.json().await.unwrap_or(Value::Null))
 }
 
-/// A native Socket.IO client and the events it received.
+/// A native Socket.IO client and the events it received; the test-side
+/// face of [`LiveClient`]: every wait panics when it runs out.
 pub struct SocketProbe {
-    pub client: Client,
-    rx: mpsc::UnboundedReceiver<(String, Value)>,
+    pub live: LiveClient,
 }
 
 impl SocketProbe {
     /// Emits `event` and waits for its acknowledgement.
     pub async fn emit_ack(&self, event: &str, data: Value) -> Value {
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        self.client
-            .emit_with_ack(event, data, Duration::from_secs(5), move |payload: Payload, _c: Client| {
-                let tx = tx.clone();
-                async move {
-                    if let Payload::Text(values) = payload {
-                        // rust_socketio hands an ack's arguments over as one array.
-                        let first = match values.into_iter().next() {
-                            Some(Value::Array(args)) => args.into_iter().next(),
-                            other => other,
-                        };
-                        let _ = tx.send(first.unwrap_or(Value::Null));
-                    }
-                }
-                .boxed()
-            })
-            .await
-            .expect("emit");
-        tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.expect("ack in time").expect("ack")
+        self.live.emit_ack(event, data).await.expect("ack in time")
     }
 
     /// Joins a tenant room and returns the ack.
     pub async fn join(&self, tenant_id: &str) -> Value {
-        self.emit_ack("join-tenant", serde_json::json!({ "tenantId": tenant_id })).await
-    }
-
-    /// The next event, or panics after a few seconds.
-    pub async fn next(&mut self) -> (String, Value) {
-        tokio::time::timeout(Duration::from_secs(5), self.rx.recv()).await.expect("event in time").expect("channel")
+        self.live.join(tenant_id).await.expect("join ack in time")
     }
 
     /// Every event that arrives within `wait`.
     pub async fn collect_for(&mut self, wait: Duration) -> Vec<(String, Value)> {
-        let deadline = tokio::time::Instant::now() + wait;
-        let mut out = Vec::new();
-        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, self.rx.recv()).await {
-            out.push(ev);
-        }
-        out
+        self.live.collect_for(wait).await
     }
 
     /// The next event called `name`, skipping others.
     pub async fn next_named(&mut self, name: &str) -> Value {
-        loop {
-            let (n, v) = self.next().await;
-            if n == name {
-                return v;
-            }
-        }
+        self.live.wait_for(name, ANSWER_TIMEOUT, |_| true).await.expect("event in time")
     }
 
     /// Asserts that nothing arrives for `wait`.
     pub async fn expect_silence(&mut self, wait: Duration) {
-        if let Ok(Some(ev)) = tokio::time::timeout(wait, self.rx.recv()).await {
+        if let Some(ev) = self.live.next_within(wait).await {
             panic!("expected no event, got {ev:?}");
         }
     }
