@@ -16,7 +16,11 @@
 use std::sync::Arc;
 
 use app::models::{events, JoinAck};
-use axum::Router;
+use axum::{
+    extract::{OriginalUri, Request},
+    http::{HeaderMap, HeaderName, HeaderValue, Uri},
+    Router,
+};
 use serde::Serialize;
 use serde_json::Value;
 use socketioxide::{
@@ -66,11 +70,62 @@ pub enum SocketLayer {
 impl SocketLayer {
     /// `router` with Socket.IO on `/socket.io/`.
     pub fn apply<S: Clone + Send + Sync + 'static>(self, router: Router<S>) -> Router<S> {
-        match self {
+        let router = match self {
             SocketLayer::Local(layer) => router.layer(layer),
             SocketLayer::Redis(layer) => router.layer(layer),
+        };
+        router.layer(axum::middleware::map_request(own_request_head))
+    }
+}
+
+/// Where Socket.IO listens.
+const SOCKET_PATH: &str = "/socket.io";
+
+/// Request headers that nothing on a Socket.IO connection reads; dropped
+/// because a socket keeps its handshake's request head for its whole life.
+const UNUSED_HEADERS: [&str; 9] = [
+    "user-agent",
+    "accept",
+    "accept-language",
+    "accept-encoding",
+    "cache-control",
+    "pragma",
+    "sec-websocket-extensions",
+    "sec-fetch-mode",
+    "sec-fetch-site",
+];
+
+/// Gives a Socket.IO request a head of its own.
+///
+/// Engine.IO and Socket.IO keep the handshake request's head (`Parts`) for
+/// the socket's life, and hyper parses header values and the URI as slices of
+/// its connection read buffer (8 KiB, often grown to 16): keeping any one of
+/// them — or axum's `OriginalUri` extension, a clone of the URI — keeps that
+/// whole buffer. Copying what is kept into small owned values lets the buffer
+/// go when hyper hands the connection over.
+async fn own_request_head(mut req: Request) -> Request {
+    if !req.uri().path().starts_with(SOCKET_PATH) {
+        return req;
+    }
+    let shared = std::mem::take(req.headers_mut());
+    let mut owned = HeaderMap::with_capacity(shared.len());
+    for (name, value) in &shared {
+        if UNUSED_HEADERS.contains(&name.as_str()) || name.as_str().starts_with("sec-ch-") {
+            continue;
+        }
+        if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+            owned.append(HeaderName::clone(name), value);
         }
     }
+    *req.headers_mut() = owned;
+    if let Ok(uri) = req.uri().to_string().parse::<Uri>() {
+        // axum keeps a clone of the URI as it arrived in the extensions, which the socket keeps too.
+        if let Some(OriginalUri(original)) = req.extensions_mut().get_mut::<OriginalUri>() {
+            *original = uri.clone();
+        }
+        *req.uri_mut() = uri;
+    }
+    req
 }
 
 /// Sends events to tenant rooms.

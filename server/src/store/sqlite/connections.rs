@@ -28,8 +28,10 @@ use crate::store::{StoreError, StoreResult};
 
 /// Most writes committed together.
 pub const MAX_BATCH: usize = 512;
-/// Idle read connections kept open.
-const MAX_IDLE_READERS: usize = 8;
+/// Read connections open at most (and reads running at once). Beyond this,
+/// reads wait for a turn: a burst of thousands of socket joins once opened a
+/// connection (and a blocking thread) for each, parsing the schema every time.
+const MAX_READERS: usize = 8;
 
 /// The answer to a write's caller, given once its group's commit is known.
 type Reply = Box<dyn FnOnce(Option<StoreError>) + Send>;
@@ -197,11 +199,16 @@ fn commit_group(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
 pub struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    turns: tokio::sync::Semaphore,
 }
 
 impl Readers {
     pub fn new(path: &Path) -> Arc<Self> {
-        Arc::new(Self { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) })
+        Arc::new(Self {
+            path: path.to_path_buf(),
+            idle: Mutex::new(Vec::new()),
+            turns: tokio::sync::Semaphore::new(MAX_READERS),
+        })
     }
 
     fn open(&self) -> StoreResult<Connection> {
@@ -214,13 +221,15 @@ impl Readers {
         Ok(conn)
     }
 
-    /// Runs `f` with a read connection on tokio's blocking pool.
+    /// Runs `f` with a read connection on tokio's blocking pool, once one of
+    /// the [`MAX_READERS`] turns is free.
     pub async fn read<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
+        let turn = self.turns.acquire().await.map_err(|_| StoreError::Internal("reader pool closed".into()))?;
         let readers = self.clone();
-        tokio::task::spawn_blocking(move || {
+        let result = tokio::task::spawn_blocking(move || {
             let taken = readers.idle.lock().map_err(|_| StoreError::Internal("reader pool poisoned".into()))?.pop();
             let conn = match taken {
                 Some(conn) => conn,
@@ -228,14 +237,20 @@ impl Readers {
             };
             let result = f(&conn);
             if let Ok(mut idle) = readers.idle.lock() {
-                if idle.len() < MAX_IDLE_READERS {
-                    idle.push(conn);
-                }
+                idle.push(conn);
             }
             result
         })
         .await
-        .map_err(|e| StoreError::Internal(e.to_string()))?
+        .map_err(|e| StoreError::Internal(e.to_string()))?;
+        drop(turn);
+        result
+    }
+
+    /// How many read connections are open and idle.
+    #[cfg(test)]
+    pub fn idle_connections(&self) -> usize {
+        self.idle.lock().map(|idle| idle.len()).unwrap_or_default()
     }
 }
 
@@ -259,6 +274,34 @@ mod tests {
 
     async fn count(readers: &Arc<Readers>) -> i64 {
         readers.read(|c| c.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0)).map_err(map_err)).await.unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_of_reads_uses_a_bounded_pool() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let (_writer, readers) = open(&dir.path().join("t.sqlite3"));
+        let running = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        let reads = (0..200).map(|i| {
+            let (readers, running, most) = (readers.clone(), running.clone(), most.clone());
+            tokio::spawn(async move {
+                readers
+                    .read(move |conn| {
+                        let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(now, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        let n: i64 = conn.query_row("SELECT ?1", [i], |r| r.get(0)).map_err(map_err)?;
+                        running.fetch_sub(1, Ordering::SeqCst);
+                        Ok(n)
+                    })
+                    .await
+            })
+        });
+        let results: Vec<i64> = futures_util::future::join_all(reads).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+        assert_eq!(results, (0..200).collect::<Vec<i64>>());
+        assert!(most.load(Ordering::SeqCst) <= MAX_READERS, "{} reads at once", most.load(Ordering::SeqCst));
+        assert!(readers.idle_connections() <= MAX_READERS);
     }
 
     #[tokio::test]
