@@ -6,7 +6,7 @@
 
 use leptos::prelude::*;
 
-use crate::models::BellState;
+use crate::models::{BellState, NotificationUpdatedEvent, NotificationsMarkedReadEvent};
 
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendHandle};
@@ -15,7 +15,7 @@ pub use backend::{Backend, BackendHandle};
 mod backend {
     use std::sync::Arc;
 
-    use crate::models::BellState;
+    use crate::models::{BellState, NotificationUpdatedEvent, NotificationsMarkedReadEvent};
 
     /// What server functions need from the server. Implemented by the server
     /// crate's service layer; `req` lets it resolve the caller (its `Ctx`).
@@ -31,6 +31,22 @@ mod backend {
 
         /// Signs the browser out; `Ok` is the `Set-Cookie` value that clears the session.
         async fn logout(&self, req: &http::request::Parts) -> Result<String, (u16, String)>;
+
+        /// Marks one notification read and/or dismissed, as `PATCH /api/notifications/{id}`;
+        /// the answer carries the caller's unread count.
+        async fn update_notification(
+            &self,
+            req: &http::request::Parts,
+            id: &str,
+            is_read: Option<bool>,
+            is_dismissed: Option<bool>,
+        ) -> Result<NotificationUpdatedEvent, (u16, String)>;
+
+        /// Marks read everything the caller sees, as `POST /api/notifications/mark-all-read`.
+        async fn mark_all_read(
+            &self,
+            req: &http::request::Parts,
+        ) -> Result<NotificationsMarkedReadEvent, (u16, String)>;
     }
 
     /// The backend as provided in Leptos context.
@@ -67,6 +83,28 @@ pub async fn logout() -> Result<(), ServerFnError> {
     let cookie = backend.0.logout(&parts).await.map_err(refused)?;
     set_cookie(&cookie);
     Ok(())
+}
+
+/// Marks a notification read and/or dismissed; every tab hears of it.
+#[server(endpoint = "notification-update")]
+pub async fn update_notification(
+    id: String,
+    is_read: Option<bool>,
+    is_dismissed: Option<bool>,
+) -> Result<NotificationUpdatedEvent, ServerFnError> {
+    let backend =
+        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    backend.0.update_notification(&parts, &id, is_read, is_dismissed).await.map_err(refused)
+}
+
+/// Marks read every notification the caller sees; every tab hears of it.
+#[server(endpoint = "mark-all-read")]
+pub async fn mark_all_read() -> Result<NotificationsMarkedReadEvent, ServerFnError> {
+    let backend =
+        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
+    let parts: http::request::Parts = leptos_axum::extract().await?;
+    backend.0.mark_all_read(&parts).await.map_err(refused)
 }
 
 #[cfg(feature = "ssr")]

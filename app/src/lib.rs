@@ -10,6 +10,7 @@ pub mod api;
 pub mod components;
 pub mod live;
 pub use hookbell_core::models;
+pub mod notifications;
 pub mod pages;
 pub mod realtime;
 
@@ -22,7 +23,7 @@ use leptos_router::{
 
 use crate::{
     api::get_bell_state,
-    components::{ConnectionIndicator, NotificationBell},
+    components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
     pages::{DashboardPage, LoginPage, NotFound},
@@ -90,13 +91,11 @@ pub fn App() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match bell.await {
                             Ok(state) => {
-                                let initial = state.unread_count;
-                                let count = Signal::derive(move || live.unread.get().unwrap_or(initial));
                                 view! {
                                     <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span>
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
-                                    <NotificationBell count=count/>
+                                    <NotificationBell/>
                                     <UserMenu user_name=state.user_name/>
                                 }
                                 .into_any()
@@ -113,6 +112,7 @@ pub fn App() -> impl IntoView {
                     })}
                 </Suspense>
             </header>
+            <Toaster/>
             <main class="content">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=DashboardPage/>

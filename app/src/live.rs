@@ -7,10 +7,30 @@
 
 use leptos::prelude::*;
 
-use crate::{models::Notification, realtime::ConnectionState};
+use crate::{
+    models::{Notification, NotificationType, Priority},
+    realtime::ConnectionState,
+};
 
 /// How many notifications the header keeps in memory.
 pub const LATEST_KEPT: usize = 20;
+
+/// How long a routine toast stays.
+pub const TOAST_MS: u64 = 5_000;
+
+/// At most this many toasts at once; the oldest goes first.
+pub const TOASTS_KEPT: usize = 5;
+
+/// A toast: a new notification, or a change of the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub title: String,
+    pub message: String,
+    pub kind: NotificationType,
+    /// Stays until closed (high and urgent notifications).
+    pub sticky: bool,
+}
 
 /// Reactive live state, provided in context by [`provide_live_state`].
 #[derive(Clone, Copy)]
@@ -24,6 +44,11 @@ pub struct LiveState {
     pub latest: RwSignal<Option<Vec<Notification>>>,
     /// Bumped on every `dashboard-refresh`; pages that show data track it.
     pub refresh_tick: RwSignal<u64>,
+    /// Toasts on screen, oldest first.
+    pub toasts: RwSignal<Vec<Toast>>,
+    /// Whether new notifications raise toasts (`use_notifications` options).
+    pub toasts_enabled: RwSignal<bool>,
+    next_toast: StoredValue<u64>,
 }
 
 /// Creates the live state and provides it to the component tree.
@@ -33,6 +58,9 @@ pub fn provide_live_state() -> LiveState {
         connection: RwSignal::new(ConnectionState::Connecting),
         latest: RwSignal::new(None),
         refresh_tick: RwSignal::new(0),
+        toasts: RwSignal::new(Vec::new()),
+        toasts_enabled: RwSignal::new(true),
+        next_toast: StoredValue::new(0),
     };
     provide_context(state);
     state
@@ -84,6 +112,37 @@ impl LiveState {
                 n.read_at = Some(read_at.to_owned());
             }
         });
+    }
+
+    /// Shows a toast; a routine one leaves after [`TOAST_MS`] (browser).
+    pub fn toast(&self, title: String, message: String, kind: NotificationType, sticky: bool) -> u64 {
+        let id = self.next_toast.get_value() + 1;
+        self.next_toast.set_value(id);
+        self.toasts.update(|list| {
+            list.push(Toast { id, title, message, kind, sticky });
+            if list.len() > TOASTS_KEPT {
+                list.remove(0);
+            }
+        });
+        #[cfg(feature = "hydrate")]
+        if !sticky {
+            let state = *self;
+            set_timeout(move || state.close_toast(id), std::time::Duration::from_millis(TOAST_MS));
+        }
+        id
+    }
+
+    /// Removes a toast.
+    pub fn close_toast(&self, id: u64) {
+        self.toasts.update(|list| list.retain(|t| t.id != id));
+    }
+
+    /// The toast of a new notification, when toasts are on.
+    pub fn toast_notification(&self, n: &Notification) {
+        if self.toasts_enabled.get_untracked() {
+            let sticky = matches!(n.priority, Priority::High | Priority::Urgent);
+            self.toast(n.title.clone(), n.message.clone(), n.kind, sticky);
+        }
     }
 
     /// The newest notification this page has, for a rejoin to say what it saw.
@@ -141,16 +200,25 @@ pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
 
     let client = SocketClient::connect(default_url(), move |client, event| match event {
         ClientEvent::Connected => {
+            if matches!(state.connection.get_untracked(), ConnectionState::Disconnected { .. }) {
+                let back = "Live updates are back; what was missed has been fetched.".to_owned();
+                state.toast("Connection restored".into(), back, NotificationType::Success, false);
+            }
             state.connection.set(ConnectionState::Connected);
             join(client, state, &tenant_id);
         }
         ClientEvent::Disconnected { retry_at_ms } => {
+            if state.connection.get_untracked() == ConnectionState::Connected {
+                let lost = "Live updates are paused; reconnecting automatically.".to_owned();
+                state.toast("Connection lost".into(), lost, NotificationType::Warning, false);
+            }
             state.connection.set(ConnectionState::Disconnected { retry_at_ms });
         }
         ClientEvent::Event { name, args } => match name.as_str() {
             events::NEW_NOTIFICATION => {
                 if let Some(ev) = first::<NewNotificationEvent>(args) {
                     let tenant_wide = ev.notification.user_id.is_none();
+                    state.toast_notification(&ev.notification);
                     state.push_notification(ev.notification, ev.unread_count);
                     if personal && tenant_wide {
                         join(client, state, &tenant_id);

@@ -87,6 +87,7 @@ test('the indicator turns red when the server goes away and green again, with th
   await server.kill();
   await expect(status).toHaveAttribute('data-state', 'disconnected');
   await expect(status).toHaveAttribute('title', /Disconnected: retrying at \d\d:\d\d:\d\d/);
+  await expect(page.getByTestId('toast').filter({ hasText: 'Connection lost' })).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('disconnected.png') });
 
   await server.restart();
@@ -98,6 +99,7 @@ test('the indicator turns red when the server goes away and green again, with th
   });
   expect(res.status).toBe(201);
   await expect(status).toHaveAttribute('data-state', 'connected', { timeout: 40_000 });
+  await expect(page.getByTestId('toast').filter({ hasText: 'Connection restored' })).toBeVisible();
   await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(before + 1));
 });
 

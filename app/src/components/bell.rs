@@ -1,8 +1,15 @@
-//! The notification bell: an icon with the unread-count badge.
+//! The notification bell: the icon with its unread badge, and a dropdown of
+//! the latest notifications (type, priority, relative time, action link;
+//! mark read, dismiss, mark all read). Keyboard: the bell is a button, Escape
+//! closes the panel and returns focus to it.
 
-use leptos::prelude::*;
+use leptos::{html, prelude::*};
 
 use super::icons::BellIcon;
+use crate::{
+    models::{Notification, NotificationType, Priority},
+    notifications::{use_notifications, Notifications, UseNotificationsOptions},
+};
 
 /// Badge text: the count, `99+` above 99, nothing at zero.
 pub fn badge_text(count: u64) -> Option<String> {
@@ -13,27 +20,171 @@ pub fn badge_text(count: u64) -> Option<String> {
     }
 }
 
-/// The bell with its badge; `count` is the tenant's unread notifications.
+/// "just now", "5 min ago", "3 h ago", "2 d ago" for a time `age_ms` old.
+pub fn relative_time(age_ms: f64) -> String {
+    let secs = (age_ms / 1000.0).max(0.0) as u64;
+    match secs {
+        0..=44 => "just now".to_owned(),
+        45..=3_599 => format!("{} min ago", (secs + 30) / 60),
+        3_600..=86_399 => format!("{} h ago", secs / 3_600),
+        _ => format!("{} d ago", secs / 86_400),
+    }
+}
+
+/// The icon of a notification type (the colour comes from the stylesheet).
+pub fn type_icon(kind: NotificationType) -> &'static str {
+    match kind {
+        NotificationType::Info => "i",
+        NotificationType::Success => "✓",
+        NotificationType::Warning => "!",
+        NotificationType::Error => "×",
+    }
+}
+
+/// When a notification was created, relative to now (browser), else its time of day.
+fn when(created_at: &str) -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        let at = js_sys::Date::parse(created_at);
+        if at.is_finite() {
+            return relative_time(js_sys::Date::now() - at);
+        }
+    }
+    format!("{} UTC", created_at.get(11..16).unwrap_or_default())
+}
+
+/// The bell and its dropdown, on [`use_notifications`].
 #[component]
-pub fn NotificationBell(#[prop(into)] count: Signal<u64>) -> impl IntoView {
+pub fn NotificationBell() -> impl IntoView {
+    let n = use_notifications(UseNotificationsOptions::default());
+    let open = RwSignal::new(false);
+    let button = NodeRef::<html::Button>::new();
+    let count = n.unread;
     let label = move || match count.get() {
         0 => "Notifications, none unread".to_owned(),
         1 => "Notifications, 1 unread".to_owned(),
-        n => format!("Notifications, {n} unread"),
+        c => format!("Notifications, {c} unread"),
     };
+    let wrap = NodeRef::<html::Div>::new();
+    #[cfg(feature = "hydrate")]
+    close_from_outside(open, wrap, button);
     view! {
-        <button type="button" class="bell" data-testid="bell" aria-label=label data-count=move || count.get().to_string()>
-            <BellIcon/>
-            {move || badge_text(count.get()).map(|text| view! {
-                <span class="bell-badge" data-testid="bell-count" aria-hidden="true">{text}</span>
-            })}
-        </button>
+        <div class="bell-wrap" node_ref=wrap>
+            <button type="button" class="bell" data-testid="bell" node_ref=button aria-label=label
+                aria-haspopup="true" aria-controls="bell-panel" aria-expanded=move || open.get().to_string()
+                data-count=move || count.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
+                <BellIcon/>
+                {move || badge_text(count.get()).map(|text| view! {
+                    <span class="bell-badge" data-testid="bell-count" aria-hidden="true">{text}</span>
+                })}
+            </button>
+            <Show when=move || open.get()>
+                <BellPanel n=n/>
+            </Show>
+        </div>
+    }
+}
+
+/// Escape anywhere closes the open panel and gives focus back to the bell (the
+/// focused button may have just been disabled); a press outside closes it too.
+#[cfg(feature = "hydrate")]
+fn close_from_outside(open: RwSignal<bool>, wrap: NodeRef<html::Div>, button: NodeRef<html::Button>) {
+    use wasm_bindgen::JsCast;
+
+    let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && open.get_untracked() {
+            ev.prevent_default();
+            open.set(false);
+            if let Some(b) = button.get_untracked() {
+                let _ = b.focus();
+            }
+        }
+    });
+    let presses = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        if !open.get_untracked() {
+            return;
+        }
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let inside = wrap.get_untracked().is_some_and(|w| w.contains(target.as_ref()));
+        if !inside {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || {
+        keys.remove();
+        presses.remove();
+    });
+}
+
+#[component]
+fn BellPanel(n: Notifications) -> impl IntoView {
+    let Notifications { list, unread, error, mark_all_read, .. } = n;
+    view! {
+        <section id="bell-panel" class="bell-panel" data-testid="bell-panel" aria-label="Notifications">
+            <header class="bell-panel-head">
+                <h2>"Notifications"</h2>
+                <button type="button" class="link-button" disabled=move || unread.get() == 0
+                    on:click=move |_| mark_all_read.run(())>"Mark all as read"</button>
+            </header>
+            {move || error.get().map(|e| view! { <p class="bell-error" role="alert">{e}</p> })}
+            <ul class="bell-list">
+                <For each=move || list.get() key=|x| (x.id.clone(), x.is_read) let:item>
+                    <BellItem item=item n=n/>
+                </For>
+            </ul>
+            <Show when=move || list.with(Vec::is_empty)>
+                <div class="empty bell-empty" data-testid="bell-empty">
+                    <p class="empty-title">"You're all caught up"</p>
+                    <p>"New notifications appear here the moment a webhook arrives."</p>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
+    let Notification { id, title, message, kind, priority, action_url, action_text, is_read, created_at, .. } = item;
+    let (read_id, dismiss_id, link_id) = (id.clone(), id.clone(), id);
+    let loud = matches!(priority, Priority::High | Priority::Urgent);
+    let link = action_url.map(|url| {
+        let text = action_text.unwrap_or_else(|| "Open".to_owned());
+        view! {
+            <a class="bell-action" href=url on:click=move |_| {
+                if !is_read {
+                    n.mark_read.run(link_id.clone());
+                }
+            }>{text}</a>
+        }
+    });
+    view! {
+        <li class=format!("bell-item type-{}", kind.as_str()) class:unread=!is_read data-testid="bell-item"
+            data-type=kind.as_str() data-priority=priority.as_str() data-read=is_read.to_string()>
+            <span class=format!("type-icon type-icon-{}", kind.as_str()) aria-hidden="true">{type_icon(kind)}</span>
+            <div class="bell-item-body">
+                <p class="bell-item-title">
+                    {title}
+                    {loud.then(|| view! { <span class=format!("priority priority-{}", priority.as_str())>{priority.as_str()}</span> })}
+                </p>
+                <p class="bell-item-message">{message}</p>
+                <p class="bell-item-meta">
+                    <time data-testid="bell-item-time" datetime=created_at.clone()>{when(&created_at)}</time>
+                    {link}
+                </p>
+            </div>
+            <div class="bell-item-actions">
+                {(!is_read).then(|| view! {
+                    <button type="button" class="chip" on:click=move |_| n.mark_read.run(read_id.clone())>"Mark read"</button>
+                })}
+                <button type="button" class="chip" on:click=move |_| n.dismiss.run(dismiss_id.clone())>"Dismiss"</button>
+            </div>
+        </li>
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::badge_text;
+    use super::*;
 
     #[test]
     fn badge_caps_at_99() {
@@ -41,5 +192,15 @@ mod tests {
         assert_eq!(badge_text(1).as_deref(), Some("1"));
         assert_eq!(badge_text(99).as_deref(), Some("99"));
         assert_eq!(badge_text(100).as_deref(), Some("99+"));
+    }
+
+    #[test]
+    fn relative_times_read_naturally() {
+        assert_eq!(relative_time(-5_000.0), "just now");
+        assert_eq!(relative_time(10_000.0), "just now");
+        assert_eq!(relative_time(50_000.0), "1 min ago");
+        assert_eq!(relative_time(5.0 * 60_000.0), "5 min ago");
+        assert_eq!(relative_time(3.0 * 3_600_000.0), "3 h ago");
+        assert_eq!(relative_time(49.0 * 3_600_000.0), "2 d ago");
     }
 }

@@ -3,6 +3,8 @@
 mod bell;
 mod connection;
 mod icons;
+mod toasts;
 
-pub use bell::NotificationBell;
+pub use bell::{badge_text, relative_time, NotificationBell};
 pub use connection::ConnectionIndicator;
+pub use toasts::Toaster;

@@ -1,6 +1,8 @@
 //! What dashboards read: the bell's state, and joining a tenant's live room.
 
-use app::models::{BellState, Notification, NotificationFilter};
+use app::models::{
+    BellState, Notification, NotificationFilter, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+};
 
 use crate::error::ApiError;
 
@@ -108,6 +110,41 @@ impl app::api::Backend for Services {
 
     async fn logout(&self, req: &axum::http::request::Parts) -> Result<String, (u16, String)> {
         self.sign_out(&req.headers).await.map_err(refused)
+    }
+
+    async fn update_notification(
+        &self,
+        req: &axum::http::request::Parts,
+        id: &str,
+        is_read: Option<bool>,
+        is_dismissed: Option<bool>,
+    ) -> Result<NotificationUpdatedEvent, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        let mut body = serde_json::Map::new();
+        if let Some(b) = is_read {
+            body.insert("isRead".into(), b.into());
+        }
+        if let Some(b) = is_dismissed {
+            body.insert("isDismissed".into(), b.into());
+        }
+        let (notification, unread_count) = self.update_notification_for(&ctx, id, &body).await.map_err(refused)?;
+        Ok(NotificationUpdatedEvent { notification, unread_count })
+    }
+
+    async fn mark_all_read(
+        &self,
+        req: &axum::http::request::Parts,
+    ) -> Result<NotificationsMarkedReadEvent, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        let read_at = crate::ids::now_rfc3339();
+        let (count, unread_count) = self.mark_all_read_for(&ctx, &serde_json::Map::new()).await.map_err(refused)?;
+        Ok(NotificationsMarkedReadEvent {
+            tenant_id: ctx.tenant_id.clone(),
+            user_id: ctx.viewer(),
+            count,
+            read_at,
+            unread_count,
+        })
     }
 }
 

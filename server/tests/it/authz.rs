@@ -90,8 +90,16 @@ fn routes() -> Vec<Route> {
         ),
         r(Method::PATCH, "/api/members/507f1f77bcf86cd799439011", Some(json!({"role": "admin"})), Role::Owner, 404),
         r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
-        // The server function behind the header's bell.
+        // The server functions behind the header's bell (forms).
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/notification-update",
+            Some(Value::String("id=507f1f77bcf86cd799439011&is_read=true".into())),
+            Role::Member,
+            404,
+        ),
+        r(Method::POST, "/api/mark-all-read", Some(Value::String(String::new())), Role::Member, 200),
         // The sign-in server function: wrong credentials get in as nobody, whoever asks.
         public(Method::POST, "/api/login", "email=ada%40example.com&password=wrong", 401),
         // Last: these end the caller's sessions (the sign-out server function is for anyone).

@@ -298,7 +298,8 @@ mod tests {
                     .await
             })
         });
-        let results: Vec<i64> = futures_util::future::join_all(reads).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
+        let results: Vec<i64> =
+            futures_util::future::join_all(reads).await.into_iter().map(|r| r.unwrap().unwrap()).collect();
         assert_eq!(results, (0..200).collect::<Vec<i64>>());
         assert!(most.load(Ordering::SeqCst) <= MAX_READERS, "{} reads at once", most.load(Ordering::SeqCst));
         assert!(readers.idle_connections() <= MAX_READERS);

@@ -1,0 +1,113 @@
+import { test, expect, Page } from '@playwright/test';
+import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+
+// The bell's dropdown (mark read, dismiss, mark all read, action links,
+// keyboard) and the toasts, in a real browser against the real server; a
+// second tab must follow every change through the socket.
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  server = await startServer();
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+});
+
+// Hydration mismatches, Rust panics and CSP violations fail the test.
+failOnPageProblems();
+
+async function notify(title: string, extra: object = {}): Promise<string> {
+  const res = await postSigned(server, '/api/webhooks/notifications', {
+    tenantId: server.tenantId,
+    title,
+    message: `${title}: details`,
+    ...extra,
+  });
+  expect(res.status).toBe(201);
+  return res.json.notificationId;
+}
+
+async function open(page: Page) {
+  await page.goto(server.url);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+}
+
+async function count(page: Page): Promise<number> {
+  return Number(await page.getByTestId('bell').getAttribute('data-count'));
+}
+
+test('the bell dropdown marks read, dismisses and marks all read, in every tab', async ({ page, context }, testInfo) => {
+  await open(page);
+  const other = await context.newPage();
+  await open(other);
+  const start = await count(page);
+
+  await notify('Low stock: mugs', {
+    type: 'warning',
+    priority: 'high',
+    actionUrl: '/products/mugs',
+    actionText: 'Manage stock',
+  });
+  await notify('Payment received', { type: 'success' });
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(start + 2));
+
+  await page.getByTestId('bell').click();
+  const panel = page.getByTestId('bell-panel');
+  await expect(panel).toBeVisible();
+  await expect(page.getByTestId('bell')).toHaveAttribute('aria-expanded', 'true');
+  const mugs = panel.getByTestId('bell-item').filter({ hasText: 'Low stock: mugs' });
+  await expect(mugs).toHaveAttribute('data-priority', 'high');
+  await expect(mugs).toHaveAttribute('data-type', 'warning');
+  await expect(mugs.getByRole('link', { name: 'Manage stock' })).toHaveAttribute('href', '/products/mugs');
+  await expect(mugs.getByTestId('bell-item-time')).toContainText(/just now|ago/);
+  await page.screenshot({ path: testInfo.outputPath('bell-dropdown.png'), fullPage: true });
+
+  await mugs.getByRole('button', { name: 'Mark read' }).click();
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(start + 1));
+  await expect(mugs).toHaveAttribute('data-read', 'true');
+  await expect(other.getByTestId('bell')).toHaveAttribute('data-count', String(start + 1));
+
+  const paid = panel.getByTestId('bell-item').filter({ hasText: 'Payment received' });
+  await paid.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(paid).toHaveCount(0);
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(start));
+  await expect(other.getByTestId('bell')).toHaveAttribute('data-count', String(start));
+
+  await notify('One more');
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(start + 1));
+  await panel.getByRole('button', { name: 'Mark all as read' }).click();
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', '0');
+  await expect(other.getByTestId('bell')).toHaveAttribute('data-count', '0');
+  await expect(page.getByTestId('bell-count')).toHaveCount(0);
+
+  // Keyboard: Escape closes the panel and gives focus back to the bell.
+  await page.keyboard.press('Escape');
+  await expect(panel).toBeHidden();
+  await expect(page.getByTestId('bell')).toBeFocused();
+  await expect(page.getByTestId('bell')).toHaveAttribute('aria-expanded', 'false');
+  await page.keyboard.press('Enter');
+  await expect(panel).toBeVisible();
+});
+
+test('new notifications show toasts; a high-priority one stays until closed', async ({ page }, testInfo) => {
+  await open(page);
+  const toasts = page.getByTestId('toasts');
+  await expect(toasts).toHaveAttribute('aria-live', 'polite');
+
+  await notify('Routine info', { priority: 'low' });
+  const routine = toasts.getByTestId('toast').filter({ hasText: 'Routine info' });
+  await expect(routine).toBeVisible();
+  await notify('Checkout is down', { type: 'error', priority: 'urgent' });
+  const urgent = toasts.getByTestId('toast').filter({ hasText: 'Checkout is down' });
+  await expect(urgent).toBeVisible();
+  await expect(urgent).toHaveAttribute('data-type', 'error');
+  await page.screenshot({ path: testInfo.outputPath('toasts.png') });
+
+  // The routine toast leaves by itself; the urgent one waits to be closed.
+  await expect(routine).toHaveCount(0, { timeout: 12_000 });
+  await expect(urgent).toBeVisible();
+  await urgent.getByRole('button', { name: 'Close' }).click();
+  await expect(urgent).toHaveCount(0);
+});
