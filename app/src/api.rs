@@ -57,18 +57,14 @@ mod backend {
 /// The notification bell's initial state: tenant, unread count, latest notifications.
 #[server(endpoint = "bell-state")]
 pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
-    let backend =
-        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
-    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let (backend, parts) = backend_and_request().await?;
     backend.0.bell_state(&parts).await.map_err(refused)
 }
 
 /// Signs in with email and password; the session travels in an HttpOnly cookie.
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
-    let backend =
-        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
-    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let (backend, parts) = backend_and_request().await?;
     let cookie = backend.0.login(&parts, &email, &password).await.map_err(refused)?;
     set_cookie(&cookie);
     Ok(())
@@ -77,9 +73,7 @@ pub async fn login(email: String, password: String) -> Result<(), ServerFnError>
 /// Signs out: ends the session and clears its cookie.
 #[server(endpoint = "logout")]
 pub async fn logout() -> Result<(), ServerFnError> {
-    let backend =
-        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
-    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let (backend, parts) = backend_and_request().await?;
     let cookie = backend.0.logout(&parts).await.map_err(refused)?;
     set_cookie(&cookie);
     Ok(())
@@ -92,19 +86,24 @@ pub async fn update_notification(
     is_read: Option<bool>,
     is_dismissed: Option<bool>,
 ) -> Result<NotificationUpdatedEvent, ServerFnError> {
-    let backend =
-        use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
-    let parts: http::request::Parts = leptos_axum::extract().await?;
+    let (backend, parts) = backend_and_request().await?;
     backend.0.update_notification(&parts, &id, is_read, is_dismissed).await.map_err(refused)
 }
 
 /// Marks read every notification the caller sees; every tab hears of it.
 #[server(endpoint = "mark-all-read")]
 pub async fn mark_all_read() -> Result<NotificationsMarkedReadEvent, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.mark_all_read(&parts).await.map_err(refused)
+}
+
+/// The service layer and the request's head, for a server function's body.
+#[cfg(feature = "ssr")]
+async fn backend_and_request() -> Result<(BackendHandle, http::request::Parts), ServerFnError> {
     let backend =
         use_context::<BackendHandle>().ok_or_else(|| ServerFnError::new("server misconfigured: no backend"))?;
     let parts: http::request::Parts = leptos_axum::extract().await?;
-    backend.0.mark_all_read(&parts).await.map_err(refused)
+    Ok((backend, parts))
 }
 
 #[cfg(feature = "ssr")]
