@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints (server and browser builds), Rust
-# unit and integration tests, then the Playwright tests in Debian's chromium.
+# unit and integration tests, the release build of the browser bundle, then
+# the Playwright tests in Debian's chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh --test
-export PATH="$HOME/.cargo/bin:$PATH"
+scripts/setup.sh --test --release
+export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
@@ -19,6 +20,9 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
 step "Rust tests"
 cargo test
+
+step "cargo leptos build --release --frontend-only (the bundle users get; dev builds erase component types and can hide a release-only failure)"
+cargo leptos build --release --frontend-only
 
 step "cargo leptos build"
 cargo leptos build

@@ -111,3 +111,65 @@ test('new notifications show toasts; a high-priority one stays until closed', as
   await urgent.getByRole('button', { name: 'Close' }).click();
   await expect(urgent).toHaveCount(0);
 });
+
+test('two tenants signed in side by side each see only their own', async ({ browser }, testInfo) => {
+  const password = 'correct horse battery';
+  const shops = ['North Shop', 'South Shop'].map((name, i) => {
+    const t = server.cli(['tenant', 'create', '--name', name]);
+    const email = `staff${i}@example.com`;
+    server.cli(['user', 'add', '--tenant', t.slug, '--email', email, '--name', `Staff ${i}`, '--role', 'member'], `${password}\n`);
+    return { ...t, name, email };
+  });
+  const pages: Page[] = [];
+  for (const shop of shops) {
+    const page = await (await browser.newContext()).newPage();
+    page.on('pageerror', (e) => expect(e.message).toBe(''));
+    await page.goto(`${server.url}/login`);
+    await page.getByLabel('Email').fill(shop.email);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${server.url}/`);
+    await expect(page.getByTestId('tenant-name')).toHaveText(shop.name);
+    await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+    pages.push(page);
+  }
+  const [north, south] = pages;
+
+  const res = await postSigned(
+    server,
+    '/api/webhooks/notifications',
+    { tenantId: shops[0].tenantId, title: 'North only', message: 'For the north shop' },
+    shops[0].webhookSecret,
+  );
+  expect(res.status).toBe(201);
+  await expect(north.getByTestId('bell')).toHaveAttribute('data-count', '1');
+  await expect(north.getByTestId('toast').filter({ hasText: 'North only' })).toBeVisible();
+  await expect(north.getByTestId('feed')).toContainText('North only');
+
+  // The other tenant's page hears nothing of it, now or after a reload.
+  await south.waitForTimeout(500);
+  await expect(south.getByTestId('bell')).toHaveAttribute('data-count', '0');
+  await expect(south.getByTestId('toast')).toHaveCount(0);
+  await south.reload();
+  await expect(south.getByTestId('feed-empty')).toBeVisible();
+  await expect(south.getByTestId('bell')).toHaveAttribute('data-count', '0');
+  await north.screenshot({ path: testInfo.outputPath('north.png') });
+  await south.screenshot({ path: testInfo.outputPath('south.png') });
+  await Promise.all(pages.map((p) => p.context().close()));
+});
+
+test('the header, the bell panel and toasts fit a 360 px wide screen', async ({ page }, testInfo) => {
+  await page.setViewportSize({ width: 360, height: 740 });
+  await open(page);
+  await notify('A notification with a rather long title that has to wrap on a phone', { priority: 'high' });
+  await page.getByTestId('bell').click();
+  await expect(page.getByTestId('bell-panel')).toBeVisible();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  for (const id of ['bell-panel', 'toasts']) {
+    const box = await page.getByTestId(id).boundingBox();
+    expect(box!.x).toBeGreaterThanOrEqual(0);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(360);
+  }
+  await page.screenshot({ path: testInfo.outputPath('phone.png') });
+});

@@ -112,10 +112,10 @@ export async function startServer(): Promise<RunningServer> {
   };
 }
 
-/** Signs `body` as a sender does (the seed's scheme) and POSTs it. */
-export async function postSigned(server: RunningServer, route: string, payload: object) {
+/** Signs `body` as a sender does (the seed's scheme; the demo tenant's secret by default) and POSTs it. */
+export async function postSigned(server: RunningServer, route: string, payload: object, secret = server.secret) {
   const body = JSON.stringify(payload);
-  const signature = createHmac('sha256', server.secret).update(body).digest('hex');
+  const signature = createHmac('sha256', secret).update(body).digest('hex');
   const res = await fetch(`${server.url}${route}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-webhook-signature': signature },
