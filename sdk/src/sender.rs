@@ -383,17 +383,16 @@ impl Sender {
                         .then(|| response["error"].as_str().unwrap_or("request refused").to_owned());
                     (Some(status.as_u16()), error, hint)
                 }
-                Err(e) if e.is_timeout() => {
-                    response = Value::Null;
-                    (None, Some(format!("timed out after {} ms", self.timeout.as_millis())), None)
-                }
-                Err(e) if e.is_connect() => {
-                    response = Value::Null;
-                    (None, Some("could not connect".to_owned()), None)
-                }
                 Err(e) => {
                     response = Value::Null;
-                    (None, Some(format!("request failed: {e}")), None)
+                    let error = if e.is_timeout() {
+                        format!("timed out after {} ms", self.timeout.as_millis())
+                    } else if e.is_connect() {
+                        "could not connect".to_owned()
+                    } else {
+                        format!("request failed: {e}")
+                    };
+                    (None, Some(error), None)
                 }
             };
             let ok = error.is_none();

@@ -152,26 +152,24 @@ impl Run {
         }
     }
 
-    async fn order(&self) -> Result<String, String> {
-        let order = OrderWebhook {
+    /// This run's order (sent twice: the second time must be a duplicate).
+    fn test_order(&self) -> OrderWebhook {
+        OrderWebhook {
             order_number: format!("SELFTEST-{}", self.run_id),
             customer_name: Some("hookbell selftest".into()),
             amount_minor: 100,
             metadata: Some(json!({"selftest": true})),
             ..Default::default()
-        };
-        let d = self.sender.order(&order).await.map_err(|e| e.to_string())?;
+        }
+    }
+
+    async fn order(&self) -> Result<String, String> {
+        let d = self.sender.order(&self.test_order()).await.map_err(|e| e.to_string())?;
         d.response["orderId"].as_str().map(str::to_owned).ok_or_else(|| format!("no orderId in {}", d.response))
     }
 
     async fn duplicate_order(&self, order_id: &str) -> Result<String, String> {
-        let order = OrderWebhook {
-            order_number: format!("SELFTEST-{}", self.run_id),
-            amount_minor: 100,
-            metadata: Some(json!({"selftest": true})),
-            ..Default::default()
-        };
-        let d = self.sender.order(&order).await.map_err(|e| e.to_string())?;
+        let d = self.sender.order(&self.test_order()).await.map_err(|e| e.to_string())?;
         match (d.response["duplicate"].as_bool(), d.response["orderId"].as_str()) {
             (Some(true), Some(id)) if id == order_id => Ok("answered with the first order".into()),
             _ => Err(format!("a second order was stored: {}", d.response)),
