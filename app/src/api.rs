@@ -6,7 +6,9 @@
 
 use leptos::prelude::*;
 
-use crate::models::{BellState, NotificationUpdatedEvent, NotificationsMarkedReadEvent};
+use crate::models::{
+    BellState, NotificationPage, NotificationQuery, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+};
 
 #[cfg(feature = "ssr")]
 pub use backend::{Backend, BackendHandle};
@@ -15,7 +17,9 @@ pub use backend::{Backend, BackendHandle};
 mod backend {
     use std::sync::Arc;
 
-    use crate::models::{BellState, NotificationUpdatedEvent, NotificationsMarkedReadEvent};
+    use crate::models::{
+        BellState, NotificationPage, NotificationQuery, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+    };
 
     /// What server functions need from the server. Implemented by the server
     /// crate's service layer; `req` lets it resolve the caller (its `Ctx`).
@@ -41,6 +45,13 @@ mod backend {
             is_read: Option<bool>,
             is_dismissed: Option<bool>,
         ) -> Result<NotificationUpdatedEvent, (u16, String)>;
+
+        /// A page of the caller's notifications, as `GET /api/notifications`.
+        async fn notifications(
+            &self,
+            req: &http::request::Parts,
+            query: &NotificationQuery,
+        ) -> Result<NotificationPage, (u16, String)>;
 
         /// Marks read everything the caller sees, as `POST /api/notifications/mark-all-read`.
         async fn mark_all_read(
@@ -88,6 +99,13 @@ pub async fn update_notification(
 ) -> Result<NotificationUpdatedEvent, ServerFnError> {
     let (backend, parts) = backend_and_request().await?;
     backend.0.update_notification(&parts, &id, is_read, is_dismissed).await.map_err(refused)
+}
+
+/// A page of the caller's notifications (filters and cursor as `GET /api/notifications`).
+#[server(endpoint = "notification-page")]
+pub async fn list_notifications(query: NotificationQuery) -> Result<NotificationPage, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.notifications(&parts, &query).await.map_err(refused)
 }
 
 /// Marks read every notification the caller sees; every tab hears of it.

@@ -26,7 +26,7 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
-    pages::{DashboardPage, LoginPage, NotFound},
+    pages::{DashboardPage, LoginPage, NotFound, NotificationsPage},
 };
 
 /// The HTML document around the app (server side).
@@ -93,6 +93,10 @@ pub fn App() -> impl IntoView {
                             Ok(state) => {
                                 view! {
                                     <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span>
+                                    <nav class="nav" aria-label="Pages">
+                                        <a href="/">"Dashboard"</a>
+                                        <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
+                                    </nav>
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
                                     <NotificationBell/>
@@ -117,6 +121,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=DashboardPage/>
                     <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/notifications") view=NotificationsPage/>
                 </Routes>
             </main>
         </Router>

@@ -128,6 +128,38 @@ impl Default for NotificationFilter {
     }
 }
 
+/// The query of `GET /api/notifications` as received (the seed's names plus
+/// `type`, `priority` and the cursor `after`); the service validates it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_read: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_dismissed: Option<bool>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// The `nextCursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A page of notifications, newest first, with the viewer's unread count and
+/// the cursor of the next page (none on the last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub notifications: Vec<Notification>,
+    pub unread_count: u64,
+    pub next_cursor: Option<String>,
+}
+
 /// A position in a newest-first list: the last item of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

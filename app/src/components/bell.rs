@@ -139,6 +139,7 @@ fn BellPanel(n: Notifications) -> impl IntoView {
                     <p>"New notifications appear here the moment a webhook arrives."</p>
                 </div>
             </Show>
+            <a class="bell-all" href="/notifications">"View all notifications"</a>
         </section>
     }
     // Type erasure keeps the view's type shallow enough for release builds.

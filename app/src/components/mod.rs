@@ -5,6 +5,6 @@ mod connection;
 mod icons;
 mod toasts;
 
-pub use bell::{badge_text, relative_time, NotificationBell};
+pub use bell::{badge_text, relative_time, type_icon, NotificationBell};
 pub use connection::ConnectionIndicator;
 pub use toasts::Toaster;

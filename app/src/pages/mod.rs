@@ -3,7 +3,9 @@
 mod dashboard;
 mod login;
 mod not_found;
+mod notifications;
 
 pub use dashboard::DashboardPage;
 pub use login::{error_text, LoginPage};
 pub use not_found::NotFound;
+pub use notifications::NotificationsPage;

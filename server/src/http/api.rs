@@ -2,7 +2,7 @@
 //! the webhook event log, API keys.
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
-use app::models::{PageCursor, WebhookEventFilter};
+use app::models::{NotificationQuery, PageCursor, WebhookEventFilter};
 use axum::{
     body::Bytes,
     extract::{
@@ -19,11 +19,7 @@ use serde_json::{json, Map, Value};
 use super::{webhooks::json_body, AppState};
 use crate::{
     error::{ApiError, FieldError},
-    service::{
-        notifications::{page_json, ListQuery},
-        webhooks::parse_object,
-        Ctx,
-    },
+    service::{notifications::page_json, webhooks::parse_object, Ctx},
 };
 
 impl FromRequestParts<AppState> for Ctx {
@@ -231,37 +227,13 @@ pub async fn remove_member(
     Ok(Json(json!({"success": true, "message": "Member removed"})))
 }
 
-/// The query of `GET /api/notifications` (the seed's names).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct NotificationsQuery {
-    limit: Option<u32>,
-    user_id: Option<String>,
-    include_read: Option<bool>,
-    include_dismissed: Option<bool>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    priority: Option<String>,
-    /// The `nextCursor` of the previous page.
-    after: Option<String>,
-}
-
 /// `GET /api/notifications`.
 pub async fn list_notifications(
     State(state): State<AppState>,
     ctx: Ctx,
-    query: Result<Query<NotificationsQuery>, QueryRejection>,
+    query: Result<Query<NotificationQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
-    let q = ListQuery {
-        limit: q.limit,
-        user_id: q.user_id,
-        include_read: q.include_read,
-        include_dismissed: q.include_dismissed,
-        kind: q.kind,
-        priority: q.priority,
-        after: q.after,
-    };
     Ok(Json(page_json(&state.services.list_notifications_for(&ctx, &q).await?)))
 }
 

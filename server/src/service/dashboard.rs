@@ -1,7 +1,8 @@
 //! What dashboards read: the bell's state, and joining a tenant's live room.
 
 use app::models::{
-    BellState, Notification, NotificationFilter, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+    BellState, Notification, NotificationFilter, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+    NotificationsMarkedReadEvent,
 };
 
 use crate::error::ApiError;
@@ -129,6 +130,15 @@ impl app::api::Backend for Services {
         }
         let (notification, unread_count) = self.update_notification_for(&ctx, id, &body).await.map_err(refused)?;
         Ok(NotificationUpdatedEvent { notification, unread_count })
+    }
+
+    async fn notifications(
+        &self,
+        req: &axum::http::request::Parts,
+        query: &NotificationQuery,
+    ) -> Result<NotificationPage, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        self.list_notifications_for(&ctx, query).await.map_err(refused)
     }
 
     async fn mark_all_read(

@@ -8,8 +8,8 @@
 //! (a program acting for the tenant) may name a `userId` to view as.
 
 use app::models::{
-    events, Notification, NotificationFilter, NotificationPatch, NotificationType, NotificationUpdatedEvent,
-    NotificationsMarkedReadEvent, PageCursor, Priority,
+    events, Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery, NotificationType,
+    NotificationUpdatedEvent, NotificationsMarkedReadEvent, PageCursor, Priority,
 };
 use serde_json::{json, Map, Value};
 
@@ -23,26 +23,6 @@ use crate::{
 pub const MAX_PAGE: u32 = 200;
 /// A page's size when the caller names none (the seed's default).
 pub const DEFAULT_PAGE: u32 = 50;
-
-/// `GET /api/notifications`' query, as received.
-#[derive(Debug, Default, Clone)]
-pub struct ListQuery {
-    pub limit: Option<u32>,
-    pub user_id: Option<String>,
-    pub include_read: Option<bool>,
-    pub include_dismissed: Option<bool>,
-    pub kind: Option<String>,
-    pub priority: Option<String>,
-    pub after: Option<String>,
-}
-
-/// A page of notifications.
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub notifications: Vec<Notification>,
-    pub unread_count: u64,
-    pub next_cursor: Option<String>,
-}
 
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
@@ -60,7 +40,7 @@ impl Services {
     }
 
     /// `GET /api/notifications`: newest first, `limit` 1–200 (default 50).
-    pub async fn list_notifications_for(&self, ctx: &Ctx, q: &ListQuery) -> Result<Page, ApiError> {
+    pub async fn list_notifications_for(&self, ctx: &Ctx, q: &NotificationQuery) -> Result<NotificationPage, ApiError> {
         let mut errors = Vec::new();
         let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
@@ -96,7 +76,7 @@ impl Services {
         let notifications = self.store.list_notifications(&ctx.tenant_id, &filter, after.as_ref(), limit).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
         let next_cursor = PageCursor::next_page(&notifications, limit, PageCursor::after);
-        Ok(Page { notifications, unread_count, next_cursor })
+        Ok(NotificationPage { notifications, unread_count, next_cursor })
     }
 
     /// `POST /api/notifications`: the webhook's fields and validation, from
@@ -223,7 +203,7 @@ fn visible_to(n: &Notification, user: Option<&str>) -> bool {
 }
 
 /// The JSON of a page, as the seed's list answers plus the cursor.
-pub fn page_json(page: &Page) -> Value {
+pub fn page_json(page: &NotificationPage) -> Value {
     json!({
         "success": true,
         "notifications": page.notifications,

@@ -100,6 +100,7 @@ fn routes() -> Vec<Route> {
             404,
         ),
         r(Method::POST, "/api/mark-all-read", Some(Value::String(String::new())), Role::Member, 200),
+        r(Method::POST, "/api/notification-page", Some(Value::String("query[limit]=5".into())), Role::Member, 200),
         // The sign-in server function: wrong credentials get in as nobody, whoever asks.
         public(Method::POST, "/api/login", "email=ada%40example.com&password=wrong", 401),
         // Last: these end the caller's sessions (the sign-out server function is for anyone).
