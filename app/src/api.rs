@@ -7,7 +7,8 @@
 use leptos::prelude::*;
 
 use crate::models::{
-    BellState, NotificationPage, NotificationQuery, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+    ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+    NotificationsMarkedReadEvent,
 };
 
 #[cfg(feature = "ssr")]
@@ -18,7 +19,8 @@ mod backend {
     use std::sync::Arc;
 
     use crate::models::{
-        BellState, NotificationPage, NotificationQuery, NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+        ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+        NotificationsMarkedReadEvent,
     };
 
     /// What server functions need from the server. Implemented by the server
@@ -52,6 +54,20 @@ mod backend {
             req: &http::request::Parts,
             query: &NotificationQuery,
         ) -> Result<NotificationPage, (u16, String)>;
+
+        /// The tenant's API keys, as `GET /api/keys` (admins).
+        async fn api_keys(&self, req: &http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)>;
+
+        /// A new API key, as `POST /api/keys` (admins; the key is in this answer only).
+        async fn create_api_key(
+            &self,
+            req: &http::request::Parts,
+            name: &str,
+            role: Option<&str>,
+        ) -> Result<CreatedApiKey, (u16, String)>;
+
+        /// Revokes a key, as `DELETE /api/keys/{id}` (admins).
+        async fn revoke_api_key(&self, req: &http::request::Parts, id: &str) -> Result<(), (u16, String)>;
 
         /// Marks read everything the caller sees, as `POST /api/notifications/mark-all-read`.
         async fn mark_all_read(
@@ -106,6 +122,27 @@ pub async fn update_notification(
 pub async fn list_notifications(query: NotificationQuery) -> Result<NotificationPage, ServerFnError> {
     let (backend, parts) = backend_and_request().await?;
     backend.0.notifications(&parts, &query).await.map_err(refused)
+}
+
+/// The tenant's API keys (admins): names, prefixes, roles, use; never a key.
+#[server(endpoint = "api-keys")]
+pub async fn list_api_keys() -> Result<Vec<ApiKeyInfo>, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.api_keys(&parts).await.map_err(refused)
+}
+
+/// Creates an API key (admins); the answer is the only time the key is shown.
+#[server(endpoint = "api-key-create")]
+pub async fn create_api_key(name: String, role: Option<String>) -> Result<CreatedApiKey, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.create_api_key(&parts, &name, role.as_deref()).await.map_err(refused)
+}
+
+/// Revokes an API key at once (admins).
+#[server(endpoint = "api-key-revoke")]
+pub async fn revoke_api_key(id: String) -> Result<(), ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.revoke_api_key(&parts, &id).await.map_err(refused)
 }
 
 /// Marks read every notification the caller sees; every tab hears of it.

@@ -26,7 +26,7 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
-    pages::{DashboardPage, LoginPage, NotFound, NotificationsPage},
+    pages::{ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationsPage},
 };
 
 /// The HTML document around the app (server side).
@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                                     <nav class="nav" aria-label="Pages">
                                         <a href="/">"Dashboard"</a>
                                         <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
+                                        <a href="/settings/api-keys" data-testid="nav-api-keys">"API keys"</a>
                                     </nav>
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
@@ -122,6 +123,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=DashboardPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/notifications") view=NotificationsPage/>
+                    <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                 </Routes>
             </main>
         </Router>

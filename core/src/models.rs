@@ -229,6 +229,14 @@ impl Role {
     }
 }
 
+/// An API key just created: the only time the key itself is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApiKey {
+    pub info: ApiKeyInfo,
+    pub key: String,
+}
+
 /// An API key as listed to admins: never the key itself, only its prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

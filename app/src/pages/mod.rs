@@ -1,10 +1,12 @@
 //! One module per page of the app.
 
+mod api_keys;
 mod dashboard;
 mod login;
 mod not_found;
 mod notifications;
 
+pub use api_keys::ApiKeysPage;
 pub use dashboard::DashboardPage;
 pub use login::{error_text, LoginPage};
 pub use not_found::NotFound;

@@ -5,7 +5,7 @@
 //! only as its SHA-256 and compared in constant time. The key itself is shown
 //! once, when it is created.
 
-use app::models::{ApiKeyInfo, Role};
+use app::models::{ApiKeyInfo, CreatedApiKey, Role};
 use base64::Engine;
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::{Digest, Sha256};
@@ -19,13 +19,6 @@ use crate::{
     ids,
     store::ApiKey,
 };
-
-/// An API key just created: the only time the key is shown.
-#[derive(Debug, Clone)]
-pub struct CreatedApiKey {
-    pub info: ApiKeyInfo,
-    pub key: String,
-}
 
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))

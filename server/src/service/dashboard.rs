@@ -1,8 +1,8 @@
 //! What dashboards read: the bell's state, and joining a tenant's live room.
 
 use app::models::{
-    BellState, Notification, NotificationFilter, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-    NotificationsMarkedReadEvent,
+    ApiKeyInfo, BellState, CreatedApiKey, Notification, NotificationFilter, NotificationPage, NotificationQuery,
+    NotificationUpdatedEvent, NotificationsMarkedReadEvent,
 };
 
 use crate::error::ApiError;
@@ -139,6 +139,31 @@ impl app::api::Backend for Services {
     ) -> Result<NotificationPage, (u16, String)> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.list_notifications_for(&ctx, query).await.map_err(refused)
+    }
+
+    async fn api_keys(&self, req: &axum::http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        self.list_api_keys_for(&ctx).await.map_err(refused)
+    }
+
+    async fn create_api_key(
+        &self,
+        req: &axum::http::request::Parts,
+        name: &str,
+        role: Option<&str>,
+    ) -> Result<CreatedApiKey, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        let mut body = serde_json::Map::new();
+        body.insert("name".into(), name.into());
+        if let Some(role) = role.filter(|r| !r.is_empty()) {
+            body.insert("role".into(), role.into());
+        }
+        self.create_api_key_for(&ctx, &body).await.map_err(refused)
+    }
+
+    async fn revoke_api_key(&self, req: &axum::http::request::Parts, id: &str) -> Result<(), (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        self.revoke_api_key_for(&ctx, id).await.map_err(refused)
     }
 
     async fn mark_all_read(

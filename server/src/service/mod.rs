@@ -20,7 +20,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
-pub use api_keys::CreatedApiKey;
+pub use app::models::CreatedApiKey;
 pub use ctx::{Ctx, Principal, TENANT_HEADER};
 pub use tenants::{slugify, CreatedTenant};
 

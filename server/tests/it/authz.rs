@@ -101,6 +101,16 @@ fn routes() -> Vec<Route> {
         ),
         r(Method::POST, "/api/mark-all-read", Some(Value::String(String::new())), Role::Member, 200),
         r(Method::POST, "/api/notification-page", Some(Value::String("query[limit]=5".into())), Role::Member, 200),
+        // Settings → API keys (server functions).
+        r(Method::POST, "/api/api-keys", Some(Value::String(String::new())), Role::Admin, 200),
+        r(Method::POST, "/api/api-key-create", Some(Value::String("name=matrix2".into())), Role::Admin, 200),
+        r(
+            Method::POST,
+            "/api/api-key-revoke",
+            Some(Value::String("id=507f1f77bcf86cd799439011".into())),
+            Role::Admin,
+            404,
+        ),
         // The sign-in server function: wrong credentials get in as nobody, whoever asks.
         public(Method::POST, "/api/login", "email=ada%40example.com&password=wrong", 401),
         // Last: these end the caller's sessions (the sign-out server function is for anyone).
