@@ -55,6 +55,10 @@ mod backend {
             query: &NotificationQuery,
         ) -> Result<NotificationPage, (u16, String)>;
 
+        /// Makes `tenant_id` (one of the caller's) the tenant this browser acts
+        /// on; `Ok` is the `Set-Cookie` value that remembers it.
+        async fn switch_tenant(&self, req: &http::request::Parts, tenant_id: &str) -> Result<String, (u16, String)>;
+
         /// The tenant's API keys, as `GET /api/keys` (admins).
         async fn api_keys(&self, req: &http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)>;
 
@@ -122,6 +126,15 @@ pub async fn update_notification(
 pub async fn list_notifications(query: NotificationQuery) -> Result<NotificationPage, ServerFnError> {
     let (backend, parts) = backend_and_request().await?;
     backend.0.notifications(&parts, &query).await.map_err(refused)
+}
+
+/// Switches this browser to another of the caller's tenants (the header's switcher).
+#[server(endpoint = "switch-tenant")]
+pub async fn switch_tenant(tenant_id: String) -> Result<(), ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    let cookie = backend.0.switch_tenant(&parts, &tenant_id).await.map_err(refused)?;
+    set_cookie(&cookie);
+    Ok(())
 }
 
 /// The tenant's API keys (admins): names, prefixes, roles, use; never a key.

@@ -93,6 +93,9 @@ pub fn App() -> impl IntoView {
                             Ok(state) => {
                                 view! {
                                     <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span>
+                                    {(state.tenants.len() > 1).then(|| view! {
+                                        <TenantSwitcher current=state.tenant_id.clone() tenants=state.tenants.clone()/>
+                                    })}
                                     <nav class="nav" aria-label="Pages">
                                         <a href="/">"Dashboard"</a>
                                         <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
@@ -127,6 +130,40 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Switches the browser to another of the user's tenants, then reloads the
+/// page so that every part of it (and the live channel) follows.
+#[component]
+fn TenantSwitcher(current: String, tenants: Vec<crate::models::TenantChoice>) -> impl IntoView {
+    let error = RwSignal::new(None::<String>);
+    let switch = move |ev: leptos::ev::Event| {
+        let tenant_id = event_target_value(&ev);
+        leptos::task::spawn_local(async move {
+            match crate::api::switch_tenant(tenant_id).await {
+                Ok(()) =>
+                {
+                    #[cfg(feature = "hydrate")]
+                    if let Some(window) = web_sys::window() {
+                        let _ = window.location().reload();
+                    }
+                }
+                Err(e) => error.set(Some(crate::pages::error_text(&e))),
+            }
+        });
+    };
+    view! {
+        <select class="switcher" data-testid="tenant-switcher" aria-label="Switch tenant" on:change=switch>
+            {tenants
+                .into_iter()
+                .map(|t| {
+                    let selected = t.tenant_id == current;
+                    view! { <option value=t.tenant_id selected=selected>{t.name}</option> }
+                })
+                .collect_view()}
+        </select>
+        {move || error.get().map(|e| view! { <span class="tenant error" role="alert">{e}</span> })}
     }
 }
 

@@ -526,6 +526,19 @@ pub struct BellState {
     /// The signed-in user's name; none for the development demo or an API key.
     #[serde(default)]
     pub user_name: Option<String>,
+    /// The tenants the caller may switch between (the current one included).
+    #[serde(default)]
+    pub tenants: Vec<TenantChoice>,
+}
+
+/// A tenant the caller belongs to, with the caller's role there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantChoice {
+    pub tenant_id: String,
+    pub name: String,
+    pub slug: String,
+    pub role: Role,
 }
 
 /// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { startServer, failOnPageProblems, RunningServer } from './server';
+import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
 
 // Signing in: a user of another tenant, made with the administration CLI,
 // signs in on /login and sees their own tenant; signing out ends the session.
@@ -49,4 +49,36 @@ test('a wrong password is refused with a message, the right one signs in to the 
   // The old cookie opens nothing any more.
   const me = await fetch(`${server.url}/api/auth/me`, { headers: { cookie: `hookbell_session=${cookie!.value}` } });
   expect(me.status).toBe(401);
+});
+
+test('a user of two tenants switches between them from the header', async ({ page }, testInfo) => {
+  const second = server.cli(['tenant', 'create', '--name', 'Second Shop']);
+  server.cli(['user', 'add', '--tenant', second.slug, '--email', 'ada@example.com', '--role', 'member'], '\n');
+
+  await page.goto(`${server.url}/login`);
+  await page.getByLabel('Email').fill('ada@example.com');
+  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${server.url}/`);
+  await expect(page.getByTestId('tenant-name')).toHaveText('Login Shop');
+
+  await page.getByTestId('tenant-switcher').selectOption({ label: 'Second Shop' });
+  await expect(page.getByTestId('tenant-name')).toHaveText('Second Shop');
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+  await expect(page.getByTestId('tenant-switcher')).toHaveValue(second.tenantId);
+
+  // The live channel follows: the second shop's webhook raises this bell.
+  const res = await postSigned(
+    server,
+    '/api/webhooks/notifications',
+    { tenantId: second.tenantId, title: 'For the second shop', message: 'Hello' },
+    second.webhookSecret,
+  );
+  expect(res.status).toBe(201);
+  await expect(page.getByTestId('bell')).toHaveAttribute('data-count', '1');
+  await page.screenshot({ path: testInfo.outputPath('switched.png') });
+
+  // The choice is remembered.
+  await page.reload();
+  await expect(page.getByTestId('tenant-name')).toHaveText('Second Shop');
 });

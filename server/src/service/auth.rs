@@ -10,7 +10,7 @@
 
 use std::sync::OnceLock;
 
-use app::models::Role;
+use app::models::{Role, TenantChoice};
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -234,36 +234,59 @@ impl Services {
     }
 
     /// The tenants of `memberships`, with names and roles, for the tenant switcher.
-    pub async fn tenants_of(&self, memberships: &[Membership]) -> Result<Vec<serde_json::Value>, ApiError> {
+    pub async fn tenants_of(&self, memberships: &[Membership]) -> Result<Vec<TenantChoice>, ApiError> {
         let mut out = Vec::with_capacity(memberships.len());
         for m in memberships {
             if let Some(t) = self.store.get_tenant(&m.tenant_id).await? {
-                out.push(serde_json::json!({"tenantId": t.id, "name": t.name, "slug": t.slug, "role": m.role}));
+                out.push(TenantChoice { tenant_id: t.id, name: t.name, slug: t.slug, role: m.role });
             }
         }
         Ok(out)
     }
 
+    /// The tenants `ctx`'s caller may act on: a user's memberships, else just this one.
+    pub async fn tenant_choices(&self, ctx: &super::Ctx) -> Result<Vec<TenantChoice>, ApiError> {
+        let memberships = match &ctx.principal {
+            super::Principal::User { user_id } => self.store.memberships_of_user(user_id).await?,
+            _ => vec![Membership {
+                tenant_id: ctx.tenant_id.clone(),
+                user_id: String::new(),
+                role: ctx.role,
+                created_at: String::new(),
+            }],
+        };
+        self.tenants_of(&memberships).await
+    }
+
+    /// Makes `tenant_id` the tenant this browser acts on when a request names
+    /// none (the header's tenant switcher): checked like `x-tenant-id`, and
+    /// remembered in a cookie. Returns its `Set-Cookie` value.
+    pub async fn choose_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, ApiError> {
+        let mut asking = req.clone();
+        let value = axum::http::HeaderValue::from_str(tenant_id.trim())
+            .map_err(|_| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
+        asking.headers.insert(super::ctx::TENANT_HEADER, value);
+        let ctx = self.resolve_ctx(&asking).await?;
+        let secure = if self.config.mode == crate::config::Mode::Production { "; Secure" } else { "" };
+        let max_age = SESSION_MAX.whole_seconds();
+        Ok(format!(
+            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+            super::ctx::TENANT_COOKIE,
+            ctx.tenant_id
+        ))
+    }
+
     /// Who is calling: the principal, the tenant this request acts on and the caller's tenants.
     pub async fn describe_caller(&self, ctx: &super::Ctx) -> Result<serde_json::Value, ApiError> {
         use super::Principal;
-        let (user, tenants) = match &ctx.principal {
+        let user = match &ctx.principal {
             Principal::User { user_id } => {
                 let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized(BAD_LOGIN))?;
-                let memberships = self.store.memberships_of_user(user_id).await?;
-                let user = serde_json::json!({"id": user.id, "email": user.email, "name": user.name});
-                (user, self.tenants_of(&memberships).await?)
+                serde_json::json!({"id": user.id, "email": user.email, "name": user.name})
             }
-            _ => {
-                let only = Membership {
-                    tenant_id: ctx.tenant_id.clone(),
-                    user_id: String::new(),
-                    role: ctx.role,
-                    created_at: String::new(),
-                };
-                (serde_json::Value::Null, self.tenants_of(&[only]).await?)
-            }
+            _ => serde_json::Value::Null,
         };
+        let tenants = self.tenant_choices(ctx).await?;
         Ok(serde_json::json!({
             "success": true,
             "principal": ctx.principal.actor(),

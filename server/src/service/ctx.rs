@@ -66,6 +66,9 @@ impl Ctx {
 /// The seed's tenant-selecting header.
 pub const TENANT_HEADER: &str = "x-tenant-id";
 
+/// The cookie in which a browser remembers the tenant it switched to.
+pub const TENANT_COOKIE: &str = "hookbell_tenant";
+
 /// What a request or socket presented to say who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -155,9 +158,14 @@ impl Services {
         }
         let caller = self.caller(&credential).await?;
         let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+        // Without the header, a signed-in browser acts on the tenant it chose last (if still its own).
+        let chosen =
+            matches!(credential, Credential::Session(_)).then(|| cookie(&req.headers, TENANT_COOKIE)).flatten();
         let (tenant_id, role) = match &asked {
             Some(asked) => caller.tenants.iter().find(|(t, _)| t == asked),
-            None => caller.tenants.first(),
+            None => {
+                chosen.and_then(|c| caller.tenants.iter().find(|(t, _)| *t == c)).or_else(|| caller.tenants.first())
+            }
         }
         .cloned()
         .ok_or_else(|| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
@@ -222,13 +230,18 @@ pub fn source_ip(req: &Parts) -> Option<String> {
 
 /// The session token from the `Cookie` header.
 pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// A non-empty cookie's value from the `Cookie` header.
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == SESSION_COOKIE && !value.is_empty())
+        .find(|(name, value)| *name == wanted && !value.is_empty())
         .map(|(_, value)| value.to_owned())
 }
 

@@ -24,7 +24,8 @@ impl Services {
             super::Principal::User { user_id } => self.store.get_user(user_id).await?.map(|u| u.name),
             _ => None,
         };
-        Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest, user_name })
+        let tenants = self.tenant_choices(ctx).await?;
+        Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest, user_name, tenants })
     }
 
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
@@ -139,6 +140,10 @@ impl app::api::Backend for Services {
     ) -> Result<NotificationPage, (u16, String)> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.list_notifications_for(&ctx, query).await.map_err(refused)
+    }
+
+    async fn switch_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, (u16, String)> {
+        self.choose_tenant(req, tenant_id).await.map_err(refused)
     }
 
     async fn api_keys(&self, req: &axum::http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)> {

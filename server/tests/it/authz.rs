@@ -101,6 +101,14 @@ fn routes() -> Vec<Route> {
         ),
         r(Method::POST, "/api/mark-all-read", Some(Value::String(String::new())), Role::Member, 200),
         r(Method::POST, "/api/notification-page", Some(Value::String("query[limit]=5".into())), Role::Member, 200),
+        // The tenant switcher: nobody switches into a tenant that is not theirs.
+        r(
+            Method::POST,
+            "/api/switch-tenant",
+            Some(Value::String("tenant_id=507f1f77bcf86cd799439011".into())),
+            Role::Member,
+            403,
+        ),
         // Settings → API keys (server functions).
         r(Method::POST, "/api/api-keys", Some(Value::String(String::new())), Role::Admin, 200),
         r(Method::POST, "/api/api-key-create", Some(Value::String("name=matrix2".into())), Role::Admin, 200),
