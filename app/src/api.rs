@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use crate::models::{
     ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-    NotificationsMarkedReadEvent,
+    NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch, WebhookSettingsView,
 };
 
 #[cfg(feature = "ssr")]
@@ -20,7 +20,8 @@ mod backend {
 
     use crate::models::{
         ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent,
+        NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
+        WebhookSettingsView,
     };
 
     /// What server functions need from the server. Implemented by the server
@@ -58,6 +59,29 @@ mod backend {
         /// Makes `tenant_id` (one of the caller's) the tenant this browser acts
         /// on; `Ok` is the `Set-Cookie` value that remembers it.
         async fn switch_tenant(&self, req: &http::request::Parts, tenant_id: &str) -> Result<String, (u16, String)>;
+
+        /// The tenant's webhook settings, as `GET /api/webhooks/settings`.
+        async fn webhook_settings(&self, req: &http::request::Parts) -> Result<WebhookSettingsView, (u16, String)>;
+
+        /// Changes webhook settings, as `PATCH /api/webhooks/settings` (admins).
+        async fn update_webhook_settings(
+            &self,
+            req: &http::request::Parts,
+            patch: &WebhookSettingsPatch,
+        ) -> Result<WebhookSettingsView, (u16, String)>;
+
+        /// A new webhook secret, as `POST /api/webhooks/settings/generate-secret` (admins).
+        async fn rotate_secret(
+            &self,
+            req: &http::request::Parts,
+            grace_seconds: u64,
+        ) -> Result<RotatedSecret, (u16, String)>;
+
+        /// "Send test webhook", as `POST /api/webhooks/settings/test` (admins).
+        async fn send_test_webhook(&self, req: &http::request::Parts) -> Result<TestReport, (u16, String)>;
+
+        /// The newest webhook events, as `GET /api/webhooks/events`.
+        async fn webhook_events(&self, req: &http::request::Parts) -> Result<Vec<WebhookEvent>, (u16, String)>;
 
         /// The tenant's API keys, as `GET /api/keys` (admins).
         async fn api_keys(&self, req: &http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)>;
@@ -135,6 +159,41 @@ pub async fn switch_tenant(tenant_id: String) -> Result<(), ServerFnError> {
     let cookie = backend.0.switch_tenant(&parts, &tenant_id).await.map_err(refused)?;
     set_cookie(&cookie);
     Ok(())
+}
+
+/// The tenant's webhook settings, secret hint and webhook URLs.
+#[server(endpoint = "webhook-settings")]
+pub async fn get_webhook_settings() -> Result<WebhookSettingsView, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.webhook_settings(&parts).await.map_err(refused)
+}
+
+/// Changes the webhook settings given (admins).
+#[server(endpoint = "webhook-settings-update")]
+pub async fn update_webhook_settings(patch: WebhookSettingsPatch) -> Result<WebhookSettingsView, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.update_webhook_settings(&parts, &patch).await.map_err(refused)
+}
+
+/// Generates a new webhook secret (admins); the old one stays valid `grace_seconds`.
+#[server(endpoint = "webhook-secret-rotate")]
+pub async fn rotate_webhook_secret(grace_seconds: u64) -> Result<RotatedSecret, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.rotate_secret(&parts, grace_seconds).await.map_err(refused)
+}
+
+/// Sends a signed test notification to the tenant's own URL (admins).
+#[server(endpoint = "webhook-test")]
+pub async fn send_test_webhook() -> Result<TestReport, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.send_test_webhook(&parts).await.map_err(refused)
+}
+
+/// The newest webhook events of the tenant.
+#[server(endpoint = "webhook-events")]
+pub async fn list_webhook_events() -> Result<Vec<WebhookEvent>, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.webhook_events(&parts).await.map_err(refused)
 }
 
 /// The tenant's API keys (admins): names, prefixes, roles, use; never a key.

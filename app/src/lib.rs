@@ -26,7 +26,7 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
-    pages::{ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationsPage},
+    pages::{ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationsPage, WebhookSettingsPage},
 };
 
 /// The HTML document around the app (server side).
@@ -99,6 +99,7 @@ pub fn App() -> impl IntoView {
                                     <nav class="nav" aria-label="Pages">
                                         <a href="/">"Dashboard"</a>
                                         <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
+                                        <a href="/settings/webhooks" data-testid="nav-webhooks">"Webhooks"</a>
                                         <a href="/settings/api-keys" data-testid="nav-api-keys">"API keys"</a>
                                     </nav>
                                     <div class="spacer"></div>
@@ -127,6 +128,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/notifications") view=NotificationsPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
+                    <Route path=path!("/settings/webhooks") view=WebhookSettingsPage/>
                 </Routes>
             </main>
         </Router>

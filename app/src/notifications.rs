@@ -59,7 +59,10 @@ pub fn use_notifications(options: UseNotificationsOptions) -> Notifications {
     let change = move |id: String, is_read: Option<bool>, is_dismissed: Option<bool>| {
         leptos::task::spawn_local(async move {
             match crate::api::update_notification(id, is_read, is_dismissed).await {
-                Ok(ev) => apply_update(live, ev),
+                Ok(ev) => {
+                    error.set(None);
+                    apply_update(live, ev);
+                }
                 Err(e) => error.set(Some(crate::pages::error_text(&e))),
             }
         });
@@ -75,6 +78,7 @@ pub fn use_notifications(options: UseNotificationsOptions) -> Notifications {
             leptos::task::spawn_local(async move {
                 match crate::api::mark_all_read().await {
                     Ok(done) => {
+                        error.set(None);
                         live.mark_all_read(&done.read_at, done.user_id.as_deref());
                         live.unread.set(Some(done.unread_count));
                     }

@@ -504,6 +504,77 @@ pub struct WebhookEvent {
     pub response: Option<serde_json::Value>,
 }
 
+/// Where senders post, per endpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookUrls {
+    pub orders: String,
+    pub notifications: String,
+    pub payments: String,
+}
+
+/// A tenant's webhook settings as shown to its members (`GET /api/webhooks/settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSettingsView {
+    #[serde(flatten)]
+    pub settings: WebhookSettings,
+    /// The end of the current secret, to recognise it by.
+    pub secret_hint: String,
+    /// Until when the previous secret is still accepted, if it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_secret_valid_until: Option<String>,
+    pub webhook_urls: WebhookUrls,
+}
+
+/// A change to webhook settings from the settings page: only what is given changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookSettingsPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_endpoints: Option<WebhookEndpoints>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_retry_attempts: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_timeout_ms: Option<u32>,
+}
+
+/// A new webhook secret: the only time it is shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotatedSecret {
+    pub webhook_secret: String,
+    pub secret_hint: String,
+    pub previous_secret_valid_until: Option<String>,
+}
+
+/// One attempt to deliver a webhook, as its sender saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryAttempt {
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    pub ok: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_code: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub duration_ms: u64,
+    /// How long the sender waited before this attempt.
+    pub delay_ms: u64,
+}
+
+/// The outcome of "send test webhook".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestReport {
+    pub success: bool,
+    pub url: String,
+    pub webhook_id: String,
+    pub attempts: Vec<DeliveryAttempt>,
+}
+
 /// Which webhook events a list shows (`GET /api/webhooks/events`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

@@ -61,21 +61,8 @@ impl Endpoint {
     }
 }
 
-/// One delivery attempt, as the sender saw it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Attempt {
-    /// 1 for the first attempt.
-    pub attempt: u32,
-    pub ok: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status_code: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    pub duration_ms: u64,
-    /// How long the sender waited before this attempt.
-    pub delay_ms: u64,
-}
+/// One delivery attempt, as the sender saw it (the shared model).
+pub use hookbell_core::models::DeliveryAttempt as Attempt;
 
 /// Everything that happened to one webhook.
 #[derive(Debug, Clone, PartialEq, Serialize)]

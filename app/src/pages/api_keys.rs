@@ -10,7 +10,7 @@ use crate::{
 };
 
 /// Copies `text` to the clipboard (browser); whether it could try.
-fn copy_to_clipboard(text: &str) -> bool {
+pub(crate) fn copy_to_clipboard(text: &str) -> bool {
     #[cfg(feature = "hydrate")]
     if let Some(window) = web_sys::window() {
         let _ = window.navigator().clipboard().write_text(text);

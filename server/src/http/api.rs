@@ -9,7 +9,7 @@ use axum::{
         rejection::{BytesRejection, QueryRejection},
         FromRequest, FromRequestParts, Path, Query, State,
     },
-    http::{header, request::Parts, HeaderMap, StatusCode},
+    http::{request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
 };
@@ -27,17 +27,6 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         state.services.resolve_ctx(parts).await
-    }
-}
-
-/// The server's address as senders reach it.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    match &state.services.config.public_url {
-        Some(url) => url.clone(),
-        None => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-            format!("http://{}", host.map(str::to_owned).unwrap_or_else(|| state.services.config.site_addr.to_string()))
-        }
     }
 }
 
@@ -77,7 +66,7 @@ pub async fn get_settings(
     ctx: Ctx,
     headers: HeaderMap,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.services.webhook_settings(&ctx, &base_url(&state, &headers)).await?;
+    let view = state.services.webhook_settings(&ctx, &state.services.public_base(&headers)).await?;
     Ok(Json(json!({"success": true, "settings": view})))
 }
 
@@ -88,7 +77,7 @@ pub async fn patch_settings(
     headers: HeaderMap,
     JsonObject(patch): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.services.update_webhook_settings(&ctx, &patch, &base_url(&state, &headers)).await?;
+    let view = state.services.update_webhook_settings(&ctx, &patch, &state.services.public_base(&headers)).await?;
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }
 

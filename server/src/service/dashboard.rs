@@ -2,7 +2,8 @@
 
 use app::models::{
     ApiKeyInfo, BellState, CreatedApiKey, Notification, NotificationFilter, NotificationPage, NotificationQuery,
-    NotificationUpdatedEvent, NotificationsMarkedReadEvent,
+    NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+    WebhookSettingsPatch, WebhookSettingsView,
 };
 
 use crate::error::ApiError;
@@ -144,6 +145,46 @@ impl app::api::Backend for Services {
 
     async fn switch_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, (u16, String)> {
         self.choose_tenant(req, tenant_id).await.map_err(refused)
+    }
+
+    async fn webhook_settings(&self, req: &axum::http::request::Parts) -> Result<WebhookSettingsView, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        Services::webhook_settings(self, &ctx, &self.public_base(&req.headers)).await.map_err(refused)
+    }
+
+    async fn update_webhook_settings(
+        &self,
+        req: &axum::http::request::Parts,
+        patch: &WebhookSettingsPatch,
+    ) -> Result<WebhookSettingsView, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        // The REST route's body, so both go through the same validation.
+        let body = match serde_json::to_value(patch) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        Services::update_webhook_settings(self, &ctx, &body, &self.public_base(&req.headers)).await.map_err(refused)
+    }
+
+    async fn rotate_secret(
+        &self,
+        req: &axum::http::request::Parts,
+        grace_seconds: u64,
+    ) -> Result<RotatedSecret, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        let mut body = serde_json::Map::new();
+        body.insert("graceSeconds".into(), grace_seconds.into());
+        Services::rotate_secret(self, &ctx, &body).await.map_err(refused)
+    }
+
+    async fn send_test_webhook(&self, req: &axum::http::request::Parts) -> Result<TestReport, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        Services::send_test_webhook(self, &ctx).await.map_err(refused)
+    }
+
+    async fn webhook_events(&self, req: &axum::http::request::Parts) -> Result<Vec<WebhookEvent>, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        Services::webhook_events(self, &ctx, &Default::default(), None, Some(20)).await.map_err(refused)
     }
 
     async fn api_keys(&self, req: &axum::http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)> {

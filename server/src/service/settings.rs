@@ -2,8 +2,7 @@
 //! with validated ranges, and rotate the webhook secret with an optional grace
 //! period. Changes are audited, never with the secret itself.
 
-use app::models::{Role, WebhookSettings};
-use serde::Serialize;
+use app::models::{Role, WebhookSettings, WebhookUrls};
 use serde_json::{json, Map, Value};
 
 use super::{Ctx, Services};
@@ -22,28 +21,7 @@ pub const TIMEOUT_MS: std::ops::RangeInclusive<u64> = 1_000..=120_000;
 pub const MAX_GRACE_SECONDS: u64 = 7 * 24 * 3600;
 
 /// What `GET /api/webhooks/settings` shows.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SettingsView {
-    #[serde(flatten)]
-    pub settings: WebhookSettings,
-    /// The end of the current secret, to recognise it by.
-    pub secret_hint: String,
-    /// Until when the previous secret is still accepted, if it is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub previous_secret_valid_until: Option<String>,
-    /// Where senders post, per endpoint.
-    pub webhook_urls: Value,
-}
-
-/// A secret just generated: the only time it is shown.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RotatedSecret {
-    pub webhook_secret: String,
-    pub secret_hint: String,
-    pub previous_secret_valid_until: Option<String>,
-}
+pub use app::models::{RotatedSecret, WebhookSettingsView as SettingsView};
 
 impl Services {
     async fn caller_tenant(&self, ctx: &Ctx) -> Result<Tenant, ApiError> {
@@ -64,12 +42,24 @@ impl Services {
                 .as_ref()
                 .filter(|p| p.valid_until > now)
                 .map(|p| p.valid_until.clone()),
-            webhook_urls: json!({
-                "orders": format!("{base}/api/webhooks/orders"),
-                "notifications": format!("{base}/api/webhooks/notifications"),
-                "payments": format!("{base}/api/webhooks/payments"),
-            }),
+            webhook_urls: WebhookUrls {
+                orders: format!("{base}/api/webhooks/orders"),
+                notifications: format!("{base}/api/webhooks/notifications"),
+                payments: format!("{base}/api/webhooks/payments"),
+            },
         })
+    }
+
+    /// The server's address as senders reach it: `HOOKBELL_PUBLIC_URL`, else
+    /// `http://` and the request's `Host`.
+    pub fn public_base(&self, headers: &axum::http::HeaderMap) -> String {
+        match &self.config.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+                format!("http://{}", host.map(str::to_owned).unwrap_or_else(|| self.config.site_addr.to_string()))
+            }
+        }
     }
 
     /// The caller's tenant's webhook settings (any member).

@@ -4,23 +4,12 @@
 //! attempts and timeout, exponential backoff with jitter, and the same
 //! `webhook-id` on every attempt — and reports each attempt.
 
-use app::models::{NotificationType, Priority, Role};
-use hookbell_sdk::{payloads::NotificationWebhook, Attempt, Endpoint, Sender};
-use serde::Serialize;
+use app::models::{NotificationType, Priority, Role, TestReport};
+use hookbell_sdk::{payloads::NotificationWebhook, Endpoint, Sender};
 use serde_json::json;
 
 use super::{Ctx, Services};
 use crate::{error::ApiError, ids};
-
-/// The outcome of a test delivery.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TestReport {
-    pub success: bool,
-    pub url: String,
-    pub webhook_id: String,
-    pub attempts: Vec<Attempt>,
-}
 
 impl Services {
     /// Where the server takes its own webhooks: `HOOKBELL_PUBLIC_URL`, else the bound address.

@@ -109,6 +109,18 @@ fn routes() -> Vec<Route> {
             Role::Member,
             403,
         ),
+        // Settings → Webhooks (server functions).
+        r(Method::POST, "/api/webhook-settings", Some(Value::String(String::new())), Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/webhook-settings-update",
+            Some(Value::String("patch[webhookRetryAttempts]=3".into())),
+            Role::Admin,
+            200,
+        ),
+        r(Method::POST, "/api/webhook-secret-rotate", Some(Value::String("grace_seconds=0".into())), Role::Admin, 200),
+        r(Method::POST, "/api/webhook-test", Some(Value::String(String::new())), Role::Admin, 200),
+        r(Method::POST, "/api/webhook-events", Some(Value::String(String::new())), Role::Member, 200),
         // Settings → API keys (server functions).
         r(Method::POST, "/api/api-keys", Some(Value::String(String::new())), Role::Admin, 200),
         r(Method::POST, "/api/api-key-create", Some(Value::String("name=matrix2".into())), Role::Admin, 200),

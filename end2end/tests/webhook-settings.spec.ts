@@ -1,0 +1,68 @@
+import { test, expect } from '@playwright/test';
+import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+
+// Settings → Webhooks: URLs with copy buttons, endpoint switches, the test
+// webhook, the event log and secret rotation, against the real server.
+
+let server: RunningServer;
+
+test.beforeAll(async () => {
+  server = await startServer();
+});
+
+test.afterAll(async () => {
+  await server?.stop();
+});
+
+// Hydration mismatches, Rust panics and CSP violations fail the test.
+failOnPageProblems();
+
+const note = (title: string) => ({ tenantId: server.tenantId, title, message: `${title}: details` });
+
+test('an admin switches endpoints, tests delivery, reads the log and rotates the secret', async ({ page, context }, testInfo) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+  await page.goto(server.url);
+  await page.getByTestId('nav-webhooks').click();
+  await page.waitForURL(`${server.url}/settings/webhooks`);
+  await expect(page.getByRole('heading', { name: 'Webhooks' })).toBeVisible();
+
+  // The URLs, and copying one.
+  await expect(page.getByTestId('url-orders')).toHaveText(`${server.url}/api/webhooks/orders`);
+  await page.getByRole('button', { name: 'Copy the Orders URL' }).click();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/api/webhooks/orders`);
+
+  // Notifications off: a correctly signed notification webhook is refused.
+  await page.getByTestId('switch-notifications').uncheck();
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  let res = await postSigned(server, '/api/webhooks/notifications', note('While off'));
+  expect(res.status).toBe(403);
+  expect(res.json.error).toContain('notifications');
+  await page.getByTestId('switch-notifications').check();
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('switch-notifications')).toBeChecked();
+  res = await postSigned(server, '/api/webhooks/notifications', note('Back on'));
+  expect(res.status).toBe(201);
+
+  // The test webhook reaches the server's own URL.
+  await page.getByTestId('send-test').click();
+  const report = page.getByTestId('test-report');
+  await expect(report).toHaveAttribute('data-success', 'true', { timeout: 20_000 });
+  await expect(report.getByTestId('test-attempt').first()).toContainText('HTTP 201');
+
+  // The event log shows the refusal and the deliveries.
+  await expect(page.getByTestId('event-row').filter({ hasText: '403' }).first()).toHaveAttribute('data-outcome', 'rejected');
+  await expect(page.getByTestId('event-row').filter({ hasText: 'accepted' }).first()).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('webhook-settings.png'), fullPage: true });
+
+  // Rotation without grace: the old secret stops working at once, the new one works.
+  await page.getByTestId('rotate-secret').click();
+  const fresh = page.getByTestId('new-secret-value');
+  await expect(fresh).toHaveText(/^whsec_/);
+  const secret = (await fresh.textContent())!;
+  await expect(page.getByTestId('secret-hint')).toHaveText(`…${secret.slice(-4)}`);
+  res = await postSigned(server, '/api/webhooks/notifications', note('Old secret'));
+  expect(res.status).toBe(401);
+  res = await postSigned(server, '/api/webhooks/notifications', note('New secret'), secret);
+  expect(res.status).toBe(201);
+});
