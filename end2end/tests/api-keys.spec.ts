@@ -1,20 +1,10 @@
 import { test, expect } from '@playwright/test';
-import { startServer, failOnPageProblems, RunningServer } from './server';
+import { serverForThisFile } from './server';
 
 // Settings → API keys: create (shown once, copy button), use, revoke.
 
-let server: RunningServer;
-
-test.beforeAll(async () => {
-  server = await startServer();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
 async function me(key: string): Promise<number> {
   const res = await fetch(`${server.url}/api/auth/me`, { headers: { authorization: `Bearer ${key}` } });

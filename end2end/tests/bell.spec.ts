@@ -1,18 +1,8 @@
 import { test, expect } from '@playwright/test';
-import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+import { postSigned, serverForThisFile } from './server';
 
-let server: RunningServer;
-
-test.beforeAll(async () => {
-  server = await startServer();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
 test('the page is server-rendered with the current count and hydrates cleanly', async ({ page }) => {
   const res = await postSigned(server, '/api/webhooks/orders', {

@@ -1,24 +1,16 @@
 import { test, expect } from '@playwright/test';
-import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+import { postSigned, serverForThisFile } from './server';
 
 // Signing in: a user of another tenant, made with the administration CLI,
 // signs in on /login and sees their own tenant; signing out ends the session.
 
-let server: RunningServer;
-let shop: { tenantId: string; slug: string };
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
-test.beforeAll(async () => {
-  server = await startServer();
-  shop = server.cli(['tenant', 'create', '--name', 'Login Shop']);
+test.beforeAll(() => {
+  const shop = server.cli(['tenant', 'create', '--name', 'Login Shop']);
   server.cli(['user', 'add', '--tenant', shop.slug, '--email', 'ada@example.com', '--name', 'Ada Lovelace', '--role', 'admin'], 'correct horse battery\n');
 });
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
 
 test('a wrong password is refused with a message, the right one signs in to the user\'s tenant', async ({ page, context }, testInfo) => {
   await page.goto(`${server.url}/login`);

@@ -1,31 +1,13 @@
 import { test, expect } from '@playwright/test';
-import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+import { notify as notifyDemo, serverForThisFile } from './server';
 
 // The notifications page: filters, "Load more" and marking several read,
 // on a server of its own (so the counts are this file's).
 
-let server: RunningServer;
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
-test.beforeAll(async () => {
-  server = await startServer();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
-
-async function notify(title: string, extra: object = {}) {
-  const res = await postSigned(server, '/api/webhooks/notifications', {
-    tenantId: server.tenantId,
-    title,
-    message: `${title}: details`,
-    ...extra,
-  });
-  expect(res.status).toBe(201);
-}
+const notify = (title: string, extra: object = {}) => notifyDemo(server, title, extra);
 
 test('the notifications page filters, pages and marks several read', async ({ page }, testInfo) => {
   for (let i = 0; i < 22; i++) await notify(`Info ${i}`, { priority: 'low' });

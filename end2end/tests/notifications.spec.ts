@@ -1,33 +1,14 @@
 import { test, expect, Page } from '@playwright/test';
-import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+import { notify as notifyDemo, postSigned, serverForThisFile } from './server';
 
 // The bell's dropdown (mark read, dismiss, mark all read, action links,
 // keyboard) and the toasts, in a real browser against the real server; a
 // second tab must follow every change through the socket.
 
-let server: RunningServer;
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
-test.beforeAll(async () => {
-  server = await startServer();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
-
-async function notify(title: string, extra: object = {}): Promise<string> {
-  const res = await postSigned(server, '/api/webhooks/notifications', {
-    tenantId: server.tenantId,
-    title,
-    message: `${title}: details`,
-    ...extra,
-  });
-  expect(res.status).toBe(201);
-  return res.json.notificationId;
-}
+const notify = (title: string, extra: object = {}) => notifyDemo(server, title, extra);
 
 async function open(page: Page) {
   await page.goto(server.url);

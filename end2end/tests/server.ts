@@ -124,6 +124,40 @@ export async function postSigned(server: RunningServer, route: string, payload: 
   return { status: res.status, json: await res.json() };
 }
 
+/** A signed notification webhook to the demo tenant (`extra` adds or overrides fields); its id. */
+export async function notify(server: RunningServer, title: string, extra: object = {}): Promise<string> {
+  const res = await postSigned(server, '/api/webhooks/notifications', {
+    tenantId: server.tenantId,
+    title,
+    message: `${title}: details`,
+    ...extra,
+  });
+  expect(res.status).toBe(201);
+  return res.json.notificationId;
+}
+
+/**
+ * One server for the calling file's tests: started before them, stopped after
+ * them, and every test of the file fails on page problems (see
+ * `failOnPageProblems`). The returned object reads through to that server.
+ */
+export function serverForThisFile(): RunningServer {
+  let current: RunningServer | undefined;
+  test.beforeAll(async () => {
+    current = await startServer();
+  });
+  test.afterAll(async () => {
+    await current?.stop();
+  });
+  failOnPageProblems();
+  return new Proxy({} as RunningServer, {
+    get: (_target, name) => {
+      if (!current) throw new Error('the server is not started yet');
+      return current[name as keyof RunningServer];
+    },
+  });
+}
+
 /**
  * Fails each test of the file on a page error, a Rust panic, a hydration
  * mismatch or a Content-Security-Policy violation seen in the browser.

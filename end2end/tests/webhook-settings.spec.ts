@@ -1,21 +1,11 @@
 import { test, expect } from '@playwright/test';
-import { startServer, postSigned, failOnPageProblems, RunningServer } from './server';
+import { postSigned, serverForThisFile } from './server';
 
 // Settings → Webhooks: URLs with copy buttons, endpoint switches, the test
 // webhook, the event log and secret rotation, against the real server.
 
-let server: RunningServer;
-
-test.beforeAll(async () => {
-  server = await startServer();
-});
-
-test.afterAll(async () => {
-  await server?.stop();
-});
-
-// Hydration mismatches, Rust panics and CSP violations fail the test.
-failOnPageProblems();
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
 
 const note = (title: string) => ({ tenantId: server.tenantId, title, message: `${title}: details` });
 

@@ -4,6 +4,8 @@
 
 use leptos::prelude::*;
 
+use super::Unavailable;
+
 use crate::{
     api::{create_api_key, list_api_keys, revoke_api_key},
     models::{ApiKeyInfo, CreatedApiKey},
@@ -79,13 +81,7 @@ pub fn ApiKeysPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match keys.await {
                         Ok(list) => view! { <KeyTable keys=list revoke=revoke/> }.into_any(),
-                        Err(e) => view! {
-                            <div class="empty" role="alert">
-                                <p class="empty-title">"API keys are unavailable"</p>
-                                <p>{crate::pages::error_text(&e)}</p>
-                            </div>
-                        }
-                        .into_any(),
+                        Err(e) => view! { <Unavailable what="API keys" error=e/> }.into_any(),
                     }
                 })}
             </Suspense>

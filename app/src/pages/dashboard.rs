@@ -2,6 +2,8 @@
 
 use leptos::prelude::*;
 
+use super::Unavailable;
+
 use crate::{live::use_live_state, models::Notification, BellResource};
 
 /// The tenant's dashboard.
@@ -16,13 +18,7 @@ pub fn DashboardPage() -> impl IntoView {
                     {move || Suspend::new(async move {
                         match bell.await {
                             Ok(state) => view! { <Feed snapshot=state.latest/> }.into_any(),
-                            Err(e) => view! {
-                                <div class="empty" role="alert">
-                                    <p class="empty-title">"Notifications are unavailable"</p>
-                                    <p>{e.to_string()}</p>
-                                </div>
-                            }
-                            .into_any(),
+                            Err(e) => view! { <Unavailable what="Notifications" error=e/> }.into_any(),
                         }
                     })}
                 </Suspense>

@@ -13,3 +13,16 @@ pub use login::{error_text, LoginPage};
 pub use not_found::NotFound;
 pub use notifications::NotificationsPage;
 pub use webhook_settings::WebhookSettingsPage;
+
+use leptos::prelude::*;
+
+/// What a page shows where its data could not be loaded: what is missing and why.
+#[component]
+pub fn Unavailable(what: &'static str, error: ServerFnError) -> impl IntoView {
+    view! {
+        <div class="empty" role="alert">
+            <p class="empty-title">{format!("{what} are unavailable")}</p>
+            <p>{error_text(&error)}</p>
+        </div>
+    }
+}

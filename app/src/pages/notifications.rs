@@ -5,6 +5,8 @@
 
 use leptos::prelude::*;
 
+use super::Unavailable;
+
 use crate::{
     api::{list_notifications, update_notification},
     components::type_icon,
@@ -102,13 +104,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match first.await {
                         Ok(page) => view! { <Rows page=page more=more next=next selected=selected load_more=load_more/> }.into_any(),
-                        Err(e) => view! {
-                            <div class="empty" role="alert">
-                                <p class="empty-title">"Notifications are unavailable"</p>
-                                <p>{crate::pages::error_text(&e)}</p>
-                            </div>
-                        }
-                        .into_any(),
+                        Err(e) => view! { <Unavailable what="Notifications" error=e/> }.into_any(),
                     }
                 })}
             </Suspense>

@@ -7,6 +7,8 @@
 
 use leptos::prelude::*;
 
+use super::Unavailable;
+
 use crate::{
     api::{
         get_webhook_settings, list_webhook_events, rotate_webhook_secret, send_test_webhook, update_webhook_settings,
@@ -37,13 +39,7 @@ pub fn WebhookSettingsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(view) => view! { <SettingsCards view=view reload=reload said=said/> }.into_any(),
-                        Err(e) => view! {
-                            <section class="card empty" role="alert">
-                                <p class="empty-title">"Webhook settings are unavailable"</p>
-                                <p>{error_text(&e)}</p>
-                            </section>
-                        }
-                        .into_any(),
+                        Err(e) => view! { <Unavailable what="Webhook settings" error=e/> }.into_any(),
                     }
                 })}
             </Suspense>
