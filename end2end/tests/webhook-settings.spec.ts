@@ -21,6 +21,15 @@ test('an admin switches endpoints, tests delivery, reads the log and rotates the
   await page.getByRole('button', { name: 'Copy the Orders URL' }).click();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/api/webhooks/orders`);
 
+  // Numbers are checked: an empty field is explained; out of range, the browser itself holds the form.
+  const retries = page.getByTestId('retry-attempts');
+  await retries.fill('');
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-error')).toHaveText('Retry attempts must be a whole number');
+  await retries.fill('11');
+  expect(await retries.evaluate((el: HTMLInputElement) => el.validity.rangeOverflow)).toBe(true);
+  await retries.fill('3');
+
   // Notifications off: a correctly signed notification webhook is refused.
   await page.getByTestId('switch-notifications').uncheck();
   await page.getByTestId('save-settings').click();

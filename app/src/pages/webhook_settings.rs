@@ -69,11 +69,22 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
     let saved = said.saved;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let whole = |text: String, field: &str| {
+            text.trim().parse::<u32>().map_err(|_| format!("{field} must be a whole number"))
+        };
+        let (attempts, ms) =
+            match (whole(retries.get_untracked(), "Retry attempts"), whole(timeout.get_untracked(), "Timeout")) {
+                (Ok(a), Ok(t)) => (a, t),
+                (Err(e), _) | (_, Err(e)) => {
+                    saved.set(Some(Err(e)));
+                    return;
+                }
+            };
         let patch = WebhookSettingsPatch {
             webhook_enabled: Some(enabled.get_untracked()),
             webhook_endpoints: Some(endpoints.get_untracked()),
-            webhook_retry_attempts: retries.get_untracked().trim().parse().ok(),
-            webhook_timeout_ms: timeout.get_untracked().trim().parse().ok(),
+            webhook_retry_attempts: Some(attempts),
+            webhook_timeout_ms: Some(ms),
         };
         leptos::task::spawn_local(async move {
             match update_webhook_settings(patch).await {
@@ -139,7 +150,7 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
                 </div>
                 {move || saved.get().map(|r| match r {
                     Ok(()) => view! { <p class="saved" role="status" data-testid="settings-saved">"Saved."</p> }.into_any(),
-                    Err(e) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+                    Err(e) => view! { <p class="form-error" role="alert" data-testid="settings-error">{e}</p> }.into_any(),
                 })}
             </form>
         </section>

@@ -234,5 +234,13 @@ fn refused(e: ApiError) -> (u16, String) {
     if let ApiError::Internal(cause) = &e {
         tracing::error!(%cause, "server function failed");
     }
-    (e.status().as_u16(), e.public_message())
+    // Server functions carry one message, so it names each bad field as the REST details do.
+    let message = match &e {
+        ApiError::Validation(fields) if !fields.is_empty() => {
+            let named: Vec<String> = fields.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+            format!("{}: {}", e.public_message(), named.join("; "))
+        }
+        _ => e.public_message(),
+    };
+    (e.status().as_u16(), message)
 }

@@ -184,3 +184,23 @@ async fn an_unreachable_webhook_url_is_retried_with_backoff() {
     assert_eq!(delays[0], 0);
     assert!((125..=250).contains(&delays[1]) && (250..=500).contains(&delays[2]), "{delays:?}");
 }
+
+#[tokio::test]
+async fn the_settings_server_function_names_each_bad_field() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Form").await;
+    let admin = key(&srv, &t.tenant.id, Role::Admin).await;
+    let resp = srv
+        .http
+        .post(srv.url("/api/webhook-settings-update"))
+        .bearer_auth(&admin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("patch[webhookRetryAttempts]=11&patch[webhookTimeoutMs]=5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("webhookRetryAttempts must be a whole number from 0 to 10"), "{text}");
+    assert!(text.contains("webhookTimeoutMs must be a whole number from 1000 to 120000"), "{text}");
+}
