@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
-# cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, and, with
-# --test, the end2end npm packages, SecantusDB (a MongoDB wire-protocol
-# server, for the MongoDB store's tests), Debian's chromium and a running
-# Redis (started here when none answers on 127.0.0.1:6379); with --release,
-# binaryen's wasm-opt. Each step is skipped when already satisfied.
+# cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, OpenSSL headers
+# and pkg-config, and, with --test, the end2end npm packages, SecantusDB (a
+# MongoDB wire-protocol server, for the MongoDB store's tests), curl, openssl,
+# Python and Node.js (the README's signing examples are run), Debian's chromium
+# and a running Redis (started here when none answers on 127.0.0.1:6379); with
+# --release, binaryen's wasm-opt. Each step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,6 +86,7 @@ if $want_test; then
     (cd end2end && npm ci --no-audit --no-fund)
   fi
   # SecantusDB: a MongoDB wire-protocol server (PyPI) for the MongoDB store's tests.
+  command -v python3 >/dev/null 2>&1 || apt_install python3 python3-venv
   if [ ! -x .venv/bin/secantusd-py ]; then
     say "installing SecantusDB into .venv"
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }

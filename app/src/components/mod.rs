@@ -2,9 +2,11 @@
 
 mod bell;
 mod connection;
+mod copy;
 mod icons;
 mod toasts;
 
 pub use bell::{badge_text, relative_time, type_icon, NotificationBell};
 pub use connection::ConnectionIndicator;
+pub use copy::CopyButton;
 pub use toasts::Toaster;

@@ -8,19 +8,9 @@ use super::Unavailable;
 
 use crate::{
     api::{create_api_key, list_api_keys, revoke_api_key},
+    components::CopyButton,
     models::{ApiKeyInfo, CreatedApiKey},
 };
-
-/// Copies `text` to the clipboard (browser); whether it could try.
-pub(crate) fn copy_to_clipboard(text: &str) -> bool {
-    #[cfg(feature = "hydrate")]
-    if let Some(window) = web_sys::window() {
-        let _ = window.navigator().clipboard().write_text(text);
-        return true;
-    }
-    let _ = text;
-    false
-}
 
 /// The API keys page.
 #[component]
@@ -93,18 +83,13 @@ pub fn ApiKeysPage() -> impl IntoView {
 /// The key just created, shown this once.
 #[component]
 fn NewKey(created: CreatedApiKey) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let key = created.key.clone();
     view! {
         <div class="reveal" role="alert" data-testid="new-key">
             <p><strong>{format!("Key \u{201c}{}\u{201d} created. ", created.info.name)}</strong>
                 "Copy it now: it is not shown again, and hookbell keeps only a hash of it."</p>
             <div class="reveal-row">
-                <code data-testid="new-key-value">{created.key}</code>
-                <button type="button" class="chip" data-testid="copy-key"
-                    on:click=move |_| copied.set(copy_to_clipboard(&key))>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <code data-testid="new-key-value">{created.key.clone()}</code>
+                <CopyButton text=created.key testid="copy-key"/>
             </div>
         </div>
     }

@@ -13,8 +13,9 @@ use crate::{
     api::{
         get_webhook_settings, list_webhook_events, rotate_webhook_secret, send_test_webhook, update_webhook_settings,
     },
-    models::{RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch, WebhookSettingsView},
-    pages::{api_keys::copy_to_clipboard, error_text},
+    components::CopyButton,
+    models::{RotatedSecret, TestReport, WebhookEndpoints, WebhookEvent, WebhookSettingsPatch, WebhookSettingsView},
+    pages::error_text,
 };
 
 /// What the page says after an action: kept here, above the cards, because
@@ -106,20 +107,8 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
         }
     };
     let endpoint = move |name: &'static str| {
-        let get = Signal::derive(move || {
-            endpoints.with(|e| match name {
-                "orders" => e.orders,
-                "payments" => e.payments,
-                _ => e.notifications,
-            })
-        });
-        let set = Callback::new(move |on: bool| {
-            endpoints.update(|e| match name {
-                "orders" => e.orders = on,
-                "payments" => e.payments = on,
-                _ => e.notifications = on,
-            })
-        });
+        let get = Signal::derive(move || *endpoint_flag(&mut endpoints.get(), name));
+        let set = Callback::new(move |on: bool| endpoints.update(|e| *endpoint_flag(e, name) = on));
         (get, set)
     };
     let (orders_on, orders_set) = endpoint("orders");
@@ -166,18 +155,22 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
     .into_any()
 }
 
+/// One endpoint's switch in the settings.
+fn endpoint_flag<'a>(e: &'a mut WebhookEndpoints, name: &str) -> &'a mut bool {
+    match name {
+        "orders" => &mut e.orders,
+        "payments" => &mut e.payments,
+        _ => &mut e.notifications,
+    }
+}
+
 #[component]
 fn CopyRow(label: &'static str, testid: &'static str, value: String) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let text = value.clone();
     view! {
         <div class="copy-row">
             <span class="copy-label">{label}</span>
-            <code data-testid=testid>{value}</code>
-            <button type="button" class="chip" aria-label=format!("Copy the {label} URL")
-                on:click=move |_| copied.set(copy_to_clipboard(&text))>
-                {move || if copied.get() { "Copied" } else { "Copy" }}
-            </button>
+            <code data-testid=testid>{value.clone()}</code>
+            <CopyButton text=value label=format!("Copy the {label} URL")/>
         </div>
     }
 }
@@ -222,17 +215,13 @@ fn SecretCard(hint: String, previous_until: Option<String>, reload: RwSignal<u64
 
 #[component]
 fn NewSecret(secret: RotatedSecret) -> impl IntoView {
-    let copied = RwSignal::new(false);
-    let text = secret.webhook_secret.clone();
     view! {
         <div class="reveal" role="alert" data-testid="new-secret">
             <p><strong>"New secret generated. "</strong>"Copy it now and give it to your senders: it is not shown again."
                 {secret.previous_secret_valid_until.map(|t| format!(" The old one keeps working until {t}."))}</p>
             <div class="reveal-row">
-                <code data-testid="new-secret-value">{secret.webhook_secret}</code>
-                <button type="button" class="chip" on:click=move |_| copied.set(copy_to_clipboard(&text))>
-                    {move || if copied.get() { "Copied" } else { "Copy" }}
-                </button>
+                <code data-testid="new-secret-value">{secret.webhook_secret.clone()}</code>
+                <CopyButton text=secret.webhook_secret/>
             </div>
         </div>
     }

@@ -254,7 +254,8 @@ pub async fn mark_all_read(
     ctx: Ctx,
     JsonObject(body): JsonObject,
 ) -> Result<Json<Value>, ApiError> {
-    let (count, unread) = state.services.mark_all_read_for(&ctx, &body).await?;
+    let done = state.services.mark_all_read_for(&ctx, &body).await?;
+    let (count, unread) = (done.count, done.unread_count);
     Ok(Json(
         json!({"success": true, "message": "All notifications marked as read", "count": count, "unreadCount": unread}),
     ))

@@ -262,18 +262,8 @@ impl Services {
     /// none (the header's tenant switcher): checked like `x-tenant-id`, and
     /// remembered in a cookie. Returns its `Set-Cookie` value.
     pub async fn choose_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, ApiError> {
-        let mut asking = req.clone();
-        let value = axum::http::HeaderValue::from_str(tenant_id.trim())
-            .map_err(|_| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
-        asking.headers.insert(super::ctx::TENANT_HEADER, value);
-        let ctx = self.resolve_ctx(&asking).await?;
-        let secure = if self.config.mode == crate::config::Mode::Production { "; Secure" } else { "" };
-        let max_age = SESSION_MAX.whole_seconds();
-        Ok(format!(
-            "{}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
-            super::ctx::TENANT_COOKIE,
-            ctx.tenant_id
-        ))
+        let ctx = self.resolve_ctx_in(req, Some(tenant_id)).await?;
+        Ok(self.set_cookie_value(super::ctx::TENANT_COOKIE, &ctx.tenant_id))
     }
 
     /// Who is calling: the principal, the tenant this request acts on and the caller's tenants.
@@ -330,9 +320,15 @@ impl Services {
     /// The `Set-Cookie` value for a session token (an empty token clears the
     /// cookie): HttpOnly, SameSite=Lax, Secure in production.
     pub fn session_set_cookie(&self, token: &str) -> String {
-        let max_age = if token.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
+        self.set_cookie_value(SESSION_COOKIE, token)
+    }
+
+    /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
+    /// production, as long as a session lasts; an empty value clears it.
+    fn set_cookie_value(&self, name: &str, value: &str) -> String {
+        let max_age = if value.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
         let secure = if self.config.mode == crate::config::Mode::Production { "; Secure" } else { "" };
-        format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
     }
 
     /// Ends every session of the caller's user ("sign out everywhere"): a

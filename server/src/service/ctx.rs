@@ -149,6 +149,14 @@ impl Services {
 
     /// Resolves the caller of a dashboard or API request: 401 without one.
     pub async fn resolve_ctx(&self, req: &Parts) -> Result<Ctx, ApiError> {
+        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or(""));
+        self.resolve_ctx_in(req, asked).await
+    }
+
+    /// [`Services::resolve_ctx`] acting on `asked` (a tenant id, as `x-tenant-id`
+    /// names one): 403 unless it is one of the caller's; without it, the tenant
+    /// a signed-in browser chose last, else the caller's first.
+    pub async fn resolve_ctx_in(&self, req: &Parts, asked: Option<&str>) -> Result<Ctx, ApiError> {
         let source_ip = source_ip(req);
         let development = self.config.mode == crate::config::Mode::Development;
         let credential = Credential::from_headers(&req.headers, None, development)
@@ -157,7 +165,7 @@ impl Services {
             return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
         }
         let caller = self.caller(&credential).await?;
-        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").trim().to_ascii_lowercase());
+        let asked = asked.map(|a| a.trim().to_ascii_lowercase());
         // Without the header, a signed-in browser acts on the tenant it chose last (if still its own).
         let chosen =
             matches!(credential, Credential::Session(_)).then(|| cookie(&req.headers, TENANT_COOKIE)).flatten();

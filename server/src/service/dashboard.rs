@@ -217,15 +217,7 @@ impl app::api::Backend for Services {
         req: &axum::http::request::Parts,
     ) -> Result<NotificationsMarkedReadEvent, (u16, String)> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
-        let read_at = crate::ids::now_rfc3339();
-        let (count, unread_count) = self.mark_all_read_for(&ctx, &serde_json::Map::new()).await.map_err(refused)?;
-        Ok(NotificationsMarkedReadEvent {
-            tenant_id: ctx.tenant_id.clone(),
-            user_id: ctx.viewer(),
-            count,
-            read_at,
-            unread_count,
-        })
+        self.mark_all_read_for(&ctx, &serde_json::Map::new()).await.map_err(refused)
     }
 }
 

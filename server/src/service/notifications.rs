@@ -136,8 +136,13 @@ impl Services {
     }
 
     /// `POST /api/notifications/mark-all-read`: everything the caller sees.
-    /// Announced as `notifications-marked-read`. Returns (changed, unread now).
-    pub async fn mark_all_read_for(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<(u64, u64), ApiError> {
+    /// Announced as `notifications-marked-read` (with the tenant-wide count);
+    /// answers the same event with the count the caller sees.
+    pub async fn mark_all_read_for(
+        &self,
+        ctx: &Ctx,
+        body: &Map<String, Value>,
+    ) -> Result<NotificationsMarkedReadEvent, ApiError> {
         if let Some(unknown) = body.keys().find(|k| *k != "userId") {
             return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
         }
@@ -145,21 +150,22 @@ impl Services {
         let read_at = ids::now_rfc3339();
         let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_deref(), &read_at).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
+        let event = NotificationsMarkedReadEvent {
+            tenant_id: ctx.tenant_id.clone(),
+            user_id: viewer,
+            count,
+            read_at,
+            unread_count,
+        };
         if count > 0 {
-            let tenant_wide = match viewer {
+            let tenant_wide = match event.user_id {
                 None => unread_count,
                 Some(_) => self.store.unread_count(&ctx.tenant_id, None).await?,
             };
-            let event = NotificationsMarkedReadEvent {
-                tenant_id: ctx.tenant_id.clone(),
-                user_id: viewer,
-                count,
-                read_at,
-                unread_count: tenant_wide,
-            };
-            self.broadcaster.to_tenant(&ctx.tenant_id, events::NOTIFICATIONS_MARKED_READ, &event).await;
+            let announced = NotificationsMarkedReadEvent { unread_count: tenant_wide, ..event.clone() };
+            self.broadcaster.to_tenant(&ctx.tenant_id, events::NOTIFICATIONS_MARKED_READ, &announced).await;
         }
-        Ok((count, unread_count))
+        Ok(event)
     }
 
     /// The notification `id` if the caller sees it; 404 otherwise (another
