@@ -7,8 +7,9 @@
 use leptos::prelude::*;
 
 use crate::models::{
-    ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-    NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch, WebhookSettingsView,
+    ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
+    NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+    WebhookSettingsPatch, WebhookSettingsView,
 };
 
 #[cfg(feature = "ssr")]
@@ -19,9 +20,9 @@ mod backend {
     use std::sync::Arc;
 
     use crate::models::{
-        ApiKeyInfo, BellState, CreatedApiKey, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
-        WebhookSettingsView,
+        ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
+        NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+        WebhookSettingsPatch, WebhookSettingsView,
     };
 
     /// What server functions need from the server. Implemented by the server
@@ -33,6 +34,8 @@ mod backend {
         async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, (u16, String)>;
 
         /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
+        /// The dashboard page's figures for the caller's tenant.
+        async fn dashboard(&self, req: &http::request::Parts) -> Result<DashboardOverview, (u16, String)>;
         async fn login(&self, req: &http::request::Parts, email: &str, password: &str)
             -> Result<String, (u16, String)>;
 
@@ -116,7 +119,15 @@ pub async fn get_bell_state() -> Result<BellState, ServerFnError> {
     backend.0.bell_state(&parts).await.map_err(refused)
 }
 
+/// The dashboard page: today's order figures, recent orders, recent activity.
+#[server(endpoint = "dashboard-overview")]
+pub async fn get_dashboard() -> Result<DashboardOverview, ServerFnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.dashboard(&parts).await.map_err(refused)
+}
+
 /// Signs in with email and password; the session travels in an HttpOnly cookie.
+
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
     let (backend, parts) = backend_and_request().await?;

@@ -612,6 +612,59 @@ pub struct TenantChoice {
     pub role: Role,
 }
 
+/// One currency's total, in minor units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CurrencyTotal {
+    pub currency: String,
+    pub amount_minor: i64,
+}
+
+/// Orders created in a period (the dashboard's KPI cards): how many, how many
+/// of them are paid and still pending, and the paid ones' value per currency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderStats {
+    pub orders: u64,
+    pub paid: u64,
+    pub pending: u64,
+    /// Paid orders' amounts per currency, largest first (then by currency).
+    pub revenue: Vec<CurrencyTotal>,
+}
+
+impl OrderStats {
+    /// Adds `count` orders of one currency and payment state worth `amount_minor` in all.
+    pub fn add(&mut self, currency: &str, payment: PaymentStatus, count: u64, amount_minor: i64) {
+        self.orders += count;
+        match payment {
+            PaymentStatus::Paid => {
+                self.paid += count;
+                match self.revenue.iter_mut().find(|t| t.currency == currency) {
+                    Some(t) => t.amount_minor = t.amount_minor.saturating_add(amount_minor),
+                    None => self.revenue.push(CurrencyTotal { currency: currency.to_owned(), amount_minor }),
+                }
+                self.revenue.sort_by(|a, b| b.amount_minor.cmp(&a.amount_minor).then(a.currency.cmp(&b.currency)));
+            }
+            PaymentStatus::Pending => self.pending += count,
+            PaymentStatus::Failed | PaymentStatus::Refunded => {}
+        }
+    }
+}
+
+/// The dashboard page's data: today's order figures, the newest orders and
+/// the newest entries of the activity log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DashboardOverview {
+    /// Where "today" begins: midnight UTC, as RFC 3339.
+    pub since: String,
+    pub today: OrderStats,
+    /// Newest first.
+    pub recent_orders: Vec<Order>,
+    /// Newest first.
+    pub activity: Vec<ActivityEntry>,
+}
+
 /// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.
 pub fn format_minor(minor: i64) -> String {
     let sign = if minor < 0 { "-" } else { "" };
@@ -693,6 +746,19 @@ mod tests {
             assert_eq!(Role::parse(r.as_str()), Some(r));
         }
         assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
+    }
+
+    #[test]
+    fn order_stats_count_states_and_sum_paid_revenue_per_currency() {
+        let mut s = OrderStats::default();
+        s.add("USD", PaymentStatus::Paid, 2, 1_000);
+        s.add("EUR", PaymentStatus::Paid, 1, 5_000);
+        s.add("USD", PaymentStatus::Pending, 3, 700);
+        s.add("USD", PaymentStatus::Paid, 1, 4_500);
+        s.add("USD", PaymentStatus::Refunded, 1, 100);
+        assert_eq!((s.orders, s.paid, s.pending), (8, 4, 3));
+        let totals: Vec<(&str, i64)> = s.revenue.iter().map(|t| (t.currency.as_str(), t.amount_minor)).collect();
+        assert_eq!(totals, [("USD", 5_500), ("EUR", 5_000)]);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The REST API for dashboards and programs: webhook settings and secrets,
-//! the webhook event log, API keys.
+//! the webhook event log, API keys, notifications, members and the dashboard's figures.
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
 use app::models::{NotificationQuery, PageCursor, WebhookEventFilter};
@@ -133,6 +133,12 @@ pub async fn list_events(
     let at = |e: &app::models::WebhookEvent| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() };
     let next = PageCursor::next_page(&events, q.limit.unwrap_or(50), at);
     Ok(Json(json!({"success": true, "events": events, "nextCursor": next})))
+}
+
+/// `GET /api/dashboard`: today's order figures, the newest orders and activity.
+pub async fn dashboard(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
+    let overview = state.services.dashboard_overview(&ctx).await?;
+    Ok(Json(json!({"success": true, "dashboard": overview})))
 }
 
 /// `POST /api/webhooks/events/{id}/replay`.

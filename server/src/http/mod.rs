@@ -59,6 +59,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/webhooks/settings/test", post(api::test_webhook))
         .route("/api/webhooks/events", get(api::list_events))
         .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
+        .route("/api/dashboard", get(api::dashboard))
         .route("/api/keys", get(api::list_keys).post(api::create_key))
         .route("/api/keys/{id}", axum::routing::delete(api::revoke_key))
         .route("/api/notifications", get(api::list_notifications).post(api::create_notification))

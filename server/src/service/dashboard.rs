@@ -1,9 +1,10 @@
-//! What dashboards read: the bell's state, and joining a tenant's live room.
+//! What dashboards read: the bell's state, the dashboard page's figures, and
+//! joining a tenant's live room.
 
 use app::models::{
-    ApiKeyInfo, BellState, CreatedApiKey, Notification, NotificationFilter, NotificationPage, NotificationQuery,
-    NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
-    WebhookSettingsPatch, WebhookSettingsView,
+    ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, Notification, NotificationFilter, NotificationPage,
+    NotificationQuery, NotificationUpdatedEvent, NotificationsMarkedReadEvent, Role, RotatedSecret, TestReport,
+    WebhookEvent, WebhookSettingsPatch, WebhookSettingsView,
 };
 
 use crate::error::ApiError;
@@ -12,6 +13,12 @@ use super::{ctx::Credential, Ctx, Services};
 
 /// How many notifications the header shows at first.
 pub const LATEST_LIMIT: u32 = 10;
+
+/// How many orders the dashboard's table shows.
+pub const RECENT_ORDERS: u32 = 10;
+
+/// How many activity entries the dashboard's feed shows.
+pub const RECENT_ACTIVITY: u32 = 15;
 
 impl Services {
     /// The header's state for the caller's tenant.
@@ -27,6 +34,24 @@ impl Services {
         };
         let tenants = self.tenant_choices(ctx).await?;
         Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest, user_name, tenants })
+    }
+
+    /// The dashboard page: today's orders (since midnight UTC) counted and
+    /// summed, the newest orders, and the newest activity. Any member may read
+    /// it; the addresses that requests came from are for admins only.
+    pub async fn dashboard_overview(&self, ctx: &Ctx) -> Result<DashboardOverview, ApiError> {
+        let now = time::OffsetDateTime::now_utc();
+        let since = crate::ids::format_time(now.replace_time(time::Time::MIDNIGHT));
+        let tenant = ctx.tenant_id.as_str();
+        let (today, recent_orders, mut activity) = tokio::try_join!(
+            self.store.order_stats(tenant, &since),
+            self.store.list_orders(tenant, RECENT_ORDERS),
+            self.store.list_activity(tenant, RECENT_ACTIVITY),
+        )?;
+        if ctx.require(Role::Admin).is_err() {
+            activity.iter_mut().for_each(|a| a.source_ip = None);
+        }
+        Ok(DashboardOverview { since, today, recent_orders, activity })
     }
 
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
@@ -97,6 +122,11 @@ impl app::api::Backend for Services {
     async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, (u16, String)> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::bell_state(self, &ctx).await.map_err(refused)
+    }
+
+    async fn dashboard(&self, req: &axum::http::request::Parts) -> Result<DashboardOverview, (u16, String)> {
+        let ctx = self.resolve_ctx(req).await.map_err(refused)?;
+        self.dashboard_overview(&ctx).await.map_err(refused)
     }
 
     async fn login(

@@ -14,8 +14,8 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 pub use app::models::{
-    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, PageCursor, PaymentStatus,
-    WebhookEvent, WebhookEventFilter, WebhookSettings,
+    ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, OrderStats, PageCursor,
+    PaymentStatus, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 
@@ -125,6 +125,13 @@ pub trait Store: Send + Sync + 'static {
 
     /// An order of the tenant by its order number.
     async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>>;
+
+    /// The tenant's newest orders, newest first, at most `limit`.
+    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>>;
+
+    /// The tenant's orders created at or after `since` (RFC 3339), counted by
+    /// payment state, with the paid ones' amounts summed per currency.
+    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats>;
 
     /// Records a received webhook request.
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()>;

@@ -10,8 +10,8 @@
 use std::time::Duration;
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority, Role,
-    WebhookEvent, WebhookEventFilter, WebhookSettings,
+    ActivityEntry, Notification, NotificationType, Order, OrderItem, OrderStats, OrderStatus, PaymentStatus, Priority,
+    Role, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 use async_trait::async_trait;
 use futures_util::TryStreamExt;
@@ -66,6 +66,15 @@ fn map_err(e: mongodb::error::Error) -> StoreError {
 
 fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("malformed document: {what}"))
+}
+
+/// An integer however the server chose to encode a sum (32 or 64 bits).
+fn whole_number(b: Option<&Bson>) -> Option<i64> {
+    match b? {
+        Bson::Int32(n) => Some(i64::from(*n)),
+        Bson::Int64(n) => Some(*n),
+        _ => None,
+    }
 }
 
 fn oid(id: &str) -> StoreResult<ObjectId> {
@@ -733,6 +742,45 @@ impl Store for MongoStore {
             return Ok(None);
         };
         self.find_order(doc! {"tenantId": t, "orderNumber": order_number}).await
+    }
+
+    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(Vec::new());
+        };
+        let docs = Self::find_latest(&self.orders, doc! {"tenantId": id}, limit).await?;
+        docs.iter().map(order_from).collect()
+    }
+
+    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(OrderStats::default());
+        };
+        // Counted and summed by the server, on the (tenantId, createdAt) index.
+        let pipeline = [
+            doc! {"$match": {"tenantId": id, "createdAt": {"$gte": to_date(since)?}}},
+            doc! {"$group": {
+                "_id": {"currency": "$currency", "paymentStatus": "$paymentStatus"},
+                "count": {"$sum": 1},
+                "amount": {"$sum": "$amountMinor"},
+            }},
+        ];
+        let groups: Vec<Document> =
+            self.orders.aggregate(pipeline).await.map_err(map_err)?.try_collect().await.map_err(map_err)?;
+        let mut stats = OrderStats::default();
+        for g in &groups {
+            let key = g.get_document("_id").map_err(|_| corrupt("order group"))?;
+            let currency = key.get_str("currency").map_err(|_| corrupt("order currency"))?;
+            let payment = key
+                .get_str("paymentStatus")
+                .ok()
+                .and_then(PaymentStatus::parse)
+                .ok_or_else(|| corrupt("order payment status"))?;
+            let count = whole_number(g.get("count")).ok_or_else(|| corrupt("order count"))?;
+            let amount = whole_number(g.get("amount")).ok_or_else(|| corrupt("order amount"))?;
+            stats.add(currency, payment, count.max(0) as u64, amount);
+        }
+        Ok(stats)
     }
 
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {

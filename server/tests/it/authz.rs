@@ -67,6 +67,7 @@ fn routes() -> Vec<Route> {
         r(Method::POST, "/api/webhooks/settings/test", None, Role::Admin, 200),
         r(Method::GET, "/api/webhooks/events", None, Role::Member, 200),
         r(Method::POST, "/api/webhooks/events/507f1f77bcf86cd799439011/replay", None, Role::Admin, 404),
+        r(Method::GET, "/api/dashboard", None, Role::Member, 200),
         r(Method::GET, "/api/keys", None, Role::Admin, 200),
         r(Method::POST, "/api/keys", Some(json!({"name": "matrix"})), Role::Admin, 201),
         r(Method::DELETE, "/api/keys/507f1f77bcf86cd799439011", None, Role::Admin, 404),
@@ -92,6 +93,7 @@ fn routes() -> Vec<Route> {
         r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
         // The server functions behind the header's bell (forms).
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
+        r(Method::POST, "/api/dashboard-overview", Some(Value::String(String::new())), Role::Member, 200),
         r(
             Method::POST,
             "/api/notification-update",

@@ -5,6 +5,7 @@ mod api_keys;
 mod auth;
 mod authz;
 mod cli;
+mod dashboard_api;
 mod event_log_api;
 mod harness;
 mod members;

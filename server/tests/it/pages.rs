@@ -21,7 +21,9 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     assert!(html.contains("data-testid=\"bell\""), "no bell in page");
     assert!(html.contains("data-count=\"2\""), "bell count not rendered");
     assert!(html.contains("Demo Store"), "tenant name missing");
-    assert!(html.contains("New order D-2"), "latest notification missing");
+    assert!(html.contains("data-order=\"D-2\""), "recent orders missing");
+    assert!(html.contains("Order D-1 placed · 99.99 USD"), "activity missing");
+    assert!(html.contains("199.98 USD"), "today's revenue missing");
     assert!(html.contains("/pkg/hookbell.js"), "hydration script missing");
 
     let resp = srv.call_server_fn("/api/bell-state").await;

@@ -755,6 +755,66 @@ pub async fn secrets_rotate_with_a_previous_one_and_activity_appends(s: Subject)
     assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
 }
 
+pub async fn orders_are_listed_newest_first_and_counted_for_today(s: Subject) {
+    use app::models::PaymentStatus::{self, *};
+    let a = tenant("a");
+    let b = tenant("b");
+    s.store.insert_tenant(&a).await.unwrap();
+    s.store.insert_tenant(&b).await.unwrap();
+    let today = "2026-11-29T00:00:00.000Z";
+    let place = |t: &Tenant, number: &str, at: &str, currency: &str, minor: i64, payment: PaymentStatus| {
+        let mut o = order(&t.id, number);
+        (o.created_at, o.updated_at) = (at.into(), at.into());
+        (o.currency, o.amount_minor, o.payment_status) = (currency.into(), minor, payment);
+        o
+    };
+    let orders = [
+        place(&a, "K-0", "2026-11-28T23:59:59.999Z", "USD", 100_000, Paid),
+        place(&a, "K-1", today, "USD", 1_050, Paid),
+        place(&a, "K-2", "2026-11-29T08:00:00.000Z", "USD", 2_500, Pending),
+        place(&a, "K-3", "2026-11-29T09:00:00.000Z", "EUR", 4_000, Paid),
+        place(&a, "K-4", "2026-11-29T10:00:00.000Z", "USD", 700, Failed),
+        place(&a, "K-5", "2026-11-29T11:00:00.000Z", "USD", 950, Paid),
+        place(&b, "K-6", "2026-11-29T12:00:00.000Z", "USD", 99_900, Paid),
+    ];
+    for o in &orders {
+        s.store.create_order(o, &notification(o), &activity(o)).await.unwrap();
+    }
+
+    let recent = s.store.list_orders(&a.id, 3).await.unwrap();
+    let numbers: Vec<&str> = recent.iter().map(|o| o.order_number.as_str()).collect();
+    assert_eq!(numbers, ["K-5", "K-4", "K-3"], "newest first, limited, tenant's own");
+    assert_eq!(recent[0], orders[5], "every field round-trips");
+    assert_eq!(s.store.list_orders(&a.id, 100).await.unwrap().len(), 6);
+
+    let stats = s.store.order_stats(&a.id, today).await.unwrap();
+    assert_eq!((stats.orders, stats.paid, stats.pending), (5, 3, 1), "midnight counts, the day before does not");
+    let revenue: Vec<(&str, i64)> = stats.revenue.iter().map(|t| (t.currency.as_str(), t.amount_minor)).collect();
+    assert_eq!(revenue, [("EUR", 4_000), ("USD", 2_000)], "paid orders only, per currency");
+
+    // A payment moves the pending order into the paid figures.
+    let paid = server::store::PaymentChange {
+        tenant_id: a.id.clone(),
+        order_id: orders[2].id.clone(),
+        from: Pending,
+        to: Paid,
+        payment_id: None,
+        at: "2026-11-29T13:00:00.000Z".into(),
+        notification: None,
+        activity: ActivityEntry { id: ids::new_id(), action: "payment.updated".into(), ..activity(&orders[2]) },
+    };
+    s.store.apply_payment(&paid).await.unwrap();
+    let stats = s.store.order_stats(&a.id, today).await.unwrap();
+    assert_eq!((stats.orders, stats.paid, stats.pending), (5, 4, 0));
+    assert_eq!(stats.revenue[0].amount_minor, 4_500, "USD now leads: {:?}", stats.revenue);
+
+    let other = s.store.order_stats(&b.id, today).await.unwrap();
+    assert_eq!((other.orders, other.paid), (1, 1), "another tenant's orders never count");
+    let later = s.store.order_stats(&a.id, "2026-11-30T00:00:00.000Z").await.unwrap();
+    assert_eq!(later, app::models::OrderStats::default(), "no orders yet: zeros, no currencies");
+    assert!(s.store.list_orders(&ids::new_id(), 10).await.unwrap().is_empty());
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -794,6 +854,7 @@ conformance!(
     a_notification_and_its_audit_entry_are_stored_together,
     processed_webhook_ids_are_remembered_once_per_tenant,
     secrets_rotate_with_a_previous_one_and_activity_appends,
+    orders_are_listed_newest_first_and_counted_for_today,
 );
 
 /// MongoDB has no transactions: a crash between the order and its

@@ -15,8 +15,8 @@ use std::{
 };
 
 use app::models::{
-    ActivityEntry, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role, WebhookEvent,
-    WebhookEventFilter, WebhookSettings,
+    ActivityEntry, Notification, NotificationType, Order, OrderStats, OrderStatus, PaymentStatus, Priority, Role,
+    WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 use async_trait::async_trait;
 use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, OptionalExtension, Row};
@@ -853,6 +853,44 @@ impl Store for SqliteStore {
             )
             .optional()
             .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>> {
+        self.tenant_rows(
+            format!(
+                "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
+            ),
+            tenant_id,
+            limit,
+            order_from_row,
+        )
+        .await
+    }
+
+    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats> {
+        let (t, since) = (tenant_id.to_owned(), since.to_owned());
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT currency, payment_status, COUNT(*), SUM(amount_minor) FROM orders \
+                     WHERE tenant_id = ?1 AND created_at >= ?2 GROUP BY currency, payment_status",
+                )
+                .map_err(map_err)?;
+            let rows = stmt
+                .query_map(params![t, since], |r| {
+                    let payment: String = r.get(1)?;
+                    let payment = PaymentStatus::parse(&payment).ok_or_else(|| bad_enum(1, "payment status"))?;
+                    Ok((r.get::<_, String>(0)?, payment, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+                })
+                .map_err(map_err)?;
+            let mut stats = OrderStats::default();
+            for row in rows {
+                let (currency, payment, count, amount) = row.map_err(map_err)?;
+                stats.add(&currency, payment, count.max(0) as u64, amount);
+            }
+            Ok(stats)
         })
         .await
     }
