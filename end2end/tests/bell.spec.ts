@@ -13,11 +13,11 @@ test('the page is server-rendered with the current count and hydrates cleanly', 
   expect(res.status).toBe(201);
   const html = await (await fetch(server.url)).text();
   expect(html).toContain('data-count="1"');
-  expect(html).toContain('New order ORD-SSR-1');
+  expect(html).toContain('data-order="ORD-SSR-1"');
   await page.goto(server.url);
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
   await expect(page.getByTestId('bell-count')).toHaveText('1');
-  await expect(page.getByTestId('feed')).toContainText('New order ORD-SSR-1');
+  await expect(page.getByTestId('recent-orders')).toContainText('ORD-SSR-1');
 });
 
 test('a signed order webhook raises the bell without a reload', async ({ page }, testInfo) => {
@@ -39,7 +39,7 @@ test('a signed order webhook raises the bell without a reload', async ({ page },
 
   await expect(page.getByTestId('bell-count')).toHaveText('2');
   await expect(page.getByTestId('bell')).toHaveAttribute('aria-label', 'Notifications, 2 unread');
-  await expect(page.getByTestId('feed')).toContainText('New order ORD-E2E-1');
+  await expect(page.getByTestId('activity')).toContainText('Order ORD-E2E-1 placed');
 
   const second = await postSigned(server, '/api/webhooks/orders', {
     tenantId: server.tenantId,

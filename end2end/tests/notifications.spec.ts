@@ -125,14 +125,15 @@ test('two tenants signed in side by side each see only their own', async ({ brow
   expect(res.status).toBe(201);
   await expect(north.getByTestId('bell')).toHaveAttribute('data-count', '1');
   await expect(north.getByTestId('toast').filter({ hasText: 'North only' })).toBeVisible();
-  await expect(north.getByTestId('feed')).toContainText('North only');
+  await expect(north.getByTestId('activity')).toContainText('Notification: North only');
 
   // The other tenant's page hears nothing of it, now or after a reload.
   await south.waitForTimeout(500);
   await expect(south.getByTestId('bell')).toHaveAttribute('data-count', '0');
   await expect(south.getByTestId('toast')).toHaveCount(0);
   await south.reload();
-  await expect(south.getByTestId('feed-empty')).toBeVisible();
+  await expect(south.getByTestId('orders-empty')).toBeVisible();
+  await expect(south.locator('main')).not.toContainText('North only');
   await expect(south.getByTestId('bell')).toHaveAttribute('data-count', '0');
   await north.screenshot({ path: testInfo.outputPath('north.png') });
   await south.screenshot({ path: testInfo.outputPath('south.png') });

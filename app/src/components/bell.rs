@@ -41,18 +41,6 @@ pub fn type_icon(kind: NotificationType) -> &'static str {
     }
 }
 
-/// When a notification was created, relative to now (browser), else its time of day.
-fn when(created_at: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let at = js_sys::Date::parse(created_at);
-        if at.is_finite() {
-            return relative_time(js_sys::Date::now() - at);
-        }
-    }
-    format!("{} UTC", created_at.get(11..16).unwrap_or_default())
-}
-
 /// The bell and its dropdown, on [`use_notifications`].
 #[component]
 pub fn NotificationBell() -> impl IntoView {
@@ -172,7 +160,7 @@ fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
                 </p>
                 <p class="bell-item-message">{message}</p>
                 <p class="bell-item-meta">
-                    <time data-testid="bell-item-time" datetime=created_at.clone()>{when(&created_at)}</time>
+                    <time data-testid="bell-item-time" datetime=created_at.clone()>{super::time::when(&created_at)}</time>
                     {link}
                 </p>
             </div>

@@ -1,87 +1,253 @@
-//! The dashboard: the newest notifications, live, and how to send the first webhook.
+//! The dashboard: today's order figures (KPI cards), the newest orders and
+//! the live activity feed. Fetched by one server function over the same
+//! service call as `GET /api/dashboard`, and fetched again — keeping the
+//! figures on screen meanwhile — on every `dashboard-refresh`, every new
+//! notification and every reconnect.
 
 use leptos::prelude::*;
 
 use super::Unavailable;
 
-use crate::{live::use_live_state, models::Notification, BellResource};
+use crate::{
+    api::get_dashboard,
+    components::TimeAgo,
+    live::use_live_state,
+    models::{format_minor, ActivityEntry, DashboardOverview, Order, OrderStats},
+};
 
 /// The tenant's dashboard.
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let bell = expect_context::<BellResource>();
+    let live = use_live_state();
+    // The newest notification's id: a new one is news for the activity feed too.
+    let newest = Memo::new(move |_| live.latest.with(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.clone())));
+    let overview = Resource::new(move || (live.refresh_tick.get(), newest.get()), |_| get_dashboard());
     view! {
-        <div class="grid">
-            <section class="card" aria-labelledby="latest-heading">
-                <h2 id="latest-heading">"Latest notifications"</h2>
-                <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                    {move || Suspend::new(async move {
-                        match bell.await {
-                            Ok(state) => view! { <Feed snapshot=state.latest/> }.into_any(),
-                            Err(e) => view! { <Unavailable what="Notifications" error=e/> }.into_any(),
-                        }
-                    })}
-                </Suspense>
+        <div class="page-head">
+            <h1>"Dashboard"</h1>
+            <p class="muted">"Today since 00:00 UTC · updates live"</p>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match overview.await {
+                    Ok(o) => view! { <Overview o=o/> }.into_any(),
+                    Err(e) => view! { <section class="card"><Unavailable what="Dashboard figures" error=e/></section> }
+                        .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Overview(o: DashboardOverview) -> impl IntoView {
+    let DashboardOverview { today, recent_orders, activity, .. } = o;
+    view! {
+        <Kpis today=today/>
+        <div class="grid dashboard-grid">
+            <section class="card" aria-labelledby="orders-heading">
+                <h2 id="orders-heading">"Recent orders"</h2>
+                <RecentOrders orders=recent_orders/>
             </section>
-            <GettingStarted/>
+            <section class="card" aria-labelledby="activity-heading">
+                <h2 id="activity-heading">"Activity"</h2>
+                <ActivityFeed entries=activity/>
+            </section>
         </div>
     }
 }
 
-/// The live list: the server's snapshot until the browser has its own.
+/// Orders today, revenue today, paid vs pending.
 #[component]
-fn Feed(snapshot: Vec<Notification>) -> impl IntoView {
-    let live = use_live_state();
-    let items = Signal::derive(move || live.latest.get().unwrap_or_else(|| snapshot.clone()));
+fn Kpis(today: OrderStats) -> impl IntoView {
+    let revenue = today.revenue.first().map(|t| format!("{} {}", format_minor(t.amount_minor), t.currency));
+    let others: Vec<String> =
+        today.revenue.iter().skip(1).map(|t| format!("{} {}", format_minor(t.amount_minor), t.currency)).collect();
+    let settled = today.paid + today.pending;
+    let paid_share = (today.paid * 100).checked_div(settled).unwrap_or(0);
     view! {
-        <ul class="feed" data-testid="feed" aria-live="polite">
-            <For each=move || items.get() key=|n| n.id.clone() let:n>
-                <FeedItem n=n/>
-            </For>
+        <div class="kpis" role="group" aria-label="Today's figures">
+            <section class="card kpi" data-testid="kpi-orders">
+                <h2 class="kpi-label">"Orders today"</h2>
+                <p class="kpi-value">{today.orders}</p>
+            </section>
+            <section class="card kpi" data-testid="kpi-revenue">
+                <h2 class="kpi-label">"Revenue today"</h2>
+                <p class="kpi-value">{revenue.unwrap_or_else(|| "0.00".into())}</p>
+                <p class="kpi-note">
+                    {if others.is_empty() { "Paid orders".to_owned() } else { format!("Also {}", others.join(" · ")) }}
+                </p>
+            </section>
+            <section class="card kpi" data-testid="kpi-payments">
+                <h2 class="kpi-label">"Paid vs pending"</h2>
+                <p class="kpi-value">
+                    <span class="kpi-paid">{today.paid}" paid"</span>" · "
+                    <span class="kpi-pending">{today.pending}" pending"</span>
+                </p>
+                <div class="meter" role="img" aria-label=format!("{paid_share}% of today's orders are paid")>
+                    <span class="meter-fill" style=format!("width: {paid_share}%")></span>
+                </div>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn RecentOrders(orders: Vec<Order>) -> impl IntoView {
+    if orders.is_empty() {
+        return view! {
+            <div class="empty" data-testid="orders-empty">
+                <p class="empty-title">"No orders yet"</p>
+                <p>"Orders arrive as signed webhooks at "<code>"POST /api/webhooks/orders"</code>
+                   " and show here, and on the bell, at once."</p>
+                <p><a href="/settings/webhooks">"Webhook URLs and secret"</a></p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data-table orders" data-testid="recent-orders">
+                <thead>
+                    <tr><th>"Order"</th><th>"Customer"</th><th class="num">"Amount"</th><th>"Payment"</th><th>"Placed"</th></tr>
+                </thead>
+                <tbody>
+                    {orders
+                        .into_iter()
+                        .map(|o| {
+                            let payment = o.payment_status.as_str();
+                            let (number, key) = (o.order_number.clone(), o.order_number);
+                            view! {
+                                <tr data-order=key>
+                                    <td class="strong">{number}</td>
+                                    <td>{o.customer_name.unwrap_or_else(|| "—".into())}</td>
+                                    <td class="num">{format!("{} {}", format_minor(o.amount_minor), o.currency)}</td>
+                                    <td><span class=format!("pill pay-{payment}")>{payment}</span></td>
+                                    <td><TimeAgo at=o.created_at/></td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn ActivityFeed(entries: Vec<ActivityEntry>) -> impl IntoView {
+    if entries.is_empty() {
+        return view! {
+            <div class="empty" data-testid="activity-empty">
+                <p class="empty-title">"Nothing has happened yet"</p>
+                <p>"Webhooks received and changes made by your team are listed here as they happen."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="feed" data-testid="activity" aria-live="polite">
+            {entries
+                .into_iter()
+                .map(|a| {
+                    let (kind, text) = describe(&a);
+                    view! {
+                        <li class="feed-item" data-action=a.action.clone()>
+                            <span class=format!("dot dot-{kind}") aria-hidden="true"></span>
+                            <div class="feed-body">
+                                <p class="feed-title">{text}</p>
+                                <p class="feed-message">{actor(&a.actor)}</p>
+                            </div>
+                            <TimeAgo at=a.created_at/>
+                        </li>
+                    }
+                })
+                .collect_view()}
         </ul>
-        <Show when=move || items.with(Vec::is_empty)>
-            <div class="empty" data-testid="feed-empty">
-                <p class="empty-title">"No notifications yet"</p>
-                <p>"Send a signed webhook and it appears here, and on the bell, at once."</p>
-            </div>
-        </Show>
+    }
+    .into_any()
+}
+
+/// An activity entry in words, with the colour of its dot.
+pub fn describe(a: &ActivityEntry) -> (&'static str, String) {
+    let field = |name: &str| a.details.get(name).and_then(|v| v.as_str()).unwrap_or("").to_owned();
+    let amount = || match (a.details.get("amountMinor").and_then(|v| v.as_i64()), a.details.get("currency")) {
+        (Some(minor), Some(c)) => format!(" · {} {}", format_minor(minor), c.as_str().unwrap_or("")),
+        _ => String::new(),
+    };
+    match a.action.as_str() {
+        "order.created" => ("success", format!("Order {} placed{}", field("orderNumber"), amount())),
+        "payment.updated" => {
+            let to = field("to");
+            let kind = match to.as_str() {
+                "paid" => "success",
+                "failed" => "error",
+                _ => "warning",
+            };
+            (kind, format!("Payment for {}: {} → {}", field("orderNumber"), field("from"), to))
+        }
+        "notification.created" => ("info", format!("Notification: {}", field("title"))),
+        "settings.updated" => ("info", "Webhook settings changed".into()),
+        "secret.rotated" => ("warning", "Webhook secret rotated".into()),
+        "webhook.tested" => ("info", "Test webhook sent".into()),
+        "webhook.replayed" => ("info", "Webhook replayed".into()),
+        "api_key.created" => ("info", "API key created".into()),
+        "api_key.revoked" => ("warning", "API key revoked".into()),
+        "member.added" => ("info", "Member added".into()),
+        "member.removed" => ("warning", "Member removed".into()),
+        "member.role_changed" => ("info", "Member's role changed".into()),
+        other => ("info", other.to_owned()),
     }
 }
 
-#[component]
-fn FeedItem(n: Notification) -> impl IntoView {
-    let kind = n.kind.as_str();
-    let time = n.created_at.get(11..19).unwrap_or_default().to_owned();
-    view! {
-        <li class=format!("feed-item kind-{kind}") class:unread=!n.is_read>
-            <span class=format!("dot dot-{kind}") aria-hidden="true"></span>
-            <div class="feed-body">
-                <p class="feed-title">{n.title}</p>
-                <p class="feed-message">{n.message}</p>
-            </div>
-            <time class="feed-time" datetime=n.created_at.clone()>{time}" UTC"</time>
-        </li>
+/// Who did it, in words.
+fn actor(actor: &str) -> String {
+    match actor.split_once(':') {
+        Some(("webhook", endpoint)) => format!("Webhook · {endpoint}"),
+        Some(("api-key", _)) => "API key".into(),
+        Some(("user", "demo")) => "Demo user".into(),
+        Some(("user", _)) => "Team member".into(),
+        _ => "hookbell".into(),
     }
 }
 
-#[component]
-fn GettingStarted() -> impl IntoView {
-    view! {
-        <section class="card" aria-labelledby="start-heading">
-            <h2 id="start-heading">"Send your first webhook"</h2>
-            <p>"Orders arrive at "<code>"POST /api/webhooks/orders"</code>
-               ", signed with your webhook secret: the header "<code>"X-Webhook-Signature"</code>
-               " carries the lowercase hex HMAC-SHA256 of the raw body."</p>
-            <pre class="snippet"><code>{SNIPPET}</code></pre>
-            <p class="hint">"The server printed "<code>"HOOKBELL_TENANT_ID"</code>" and "
-               <code>"HOOKBELL_WEBHOOK_SECRET"</code>" when it created the demo tenant."</p>
-        </section>
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entry(action: &str, actor: &str, details: serde_json::Value) -> ActivityEntry {
+        ActivityEntry {
+            id: "a".into(),
+            tenant_id: "t".into(),
+            actor: actor.into(),
+            action: action.into(),
+            entity: "order".into(),
+            entity_id: "o".into(),
+            details,
+            source_ip: None,
+            created_at: "2026-11-29T10:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn activity_reads_as_sentences() {
+        let placed = entry(
+            "order.created",
+            "webhook:orders",
+            json!({"orderNumber": "ORD-7", "amountMinor": 12_345, "currency": "EUR"}),
+        );
+        assert_eq!(describe(&placed), ("success", "Order ORD-7 placed · 123.45 EUR".into()));
+        let failed = entry(
+            "payment.updated",
+            "webhook:payments",
+            json!({"orderNumber": "ORD-7", "from": "pending", "to": "failed"}),
+        );
+        assert_eq!(describe(&failed), ("error", "Payment for ORD-7: pending → failed".into()));
+        assert_eq!(describe(&entry("future.thing", "system", json!({}))).1, "future.thing");
+        assert_eq!(actor("webhook:orders"), "Webhook · orders");
+        assert_eq!(actor("api-key:abc"), "API key");
+        assert_eq!(actor("user:0123"), "Team member");
     }
 }
-
-const SNIPPET: &str = r#"BODY='{"tenantId":"'"$HOOKBELL_TENANT_ID"'","orderNumber":"ORD-1001","customerName":"Ada Lovelace","amount":99.99}'
-SIG=$(printf '%s' "$BODY" | openssl dgst -sha256 -hmac "$HOOKBELL_WEBHOOK_SECRET" | sed 's/^.*= //')
-curl -sS http://127.0.0.1:5000/api/webhooks/orders \
-  -H 'Content-Type: application/json' \
-  -H "X-Webhook-Signature: $SIG" \
-  -d "$BODY""#;

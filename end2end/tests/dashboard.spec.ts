@@ -1,0 +1,81 @@
+import { test, expect, Page } from '@playwright/test';
+import { postSigned, serverForThisFile } from './server';
+
+// The dashboard page: KPI cards, recent orders and the activity feed move as
+// signed webhooks arrive, over the socket, without a reload.
+
+// One server for this file; hydration mismatches, Rust panics and CSP violations fail the test.
+const server = serverForThisFile();
+
+async function open(page: Page) {
+  await page.goto(server.url);
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
+}
+
+async function order(orderNumber: string, amount: number, status: string, customerName = 'Grace Hopper') {
+  const res = await postSigned(server, '/api/webhooks/orders', {
+    tenantId: server.tenantId,
+    orderNumber,
+    customerName,
+    amount,
+    currency: 'EUR',
+    status,
+  });
+  expect(res.status).toBe(201);
+}
+
+test('an empty dashboard says what to do, then fills in live as orders and payments arrive', async ({ page }, testInfo) => {
+  await open(page);
+  await expect(page.getByTestId('kpi-orders')).toContainText('0');
+  await expect(page.getByTestId('kpi-revenue')).toContainText('0.00');
+  await expect(page.getByTestId('orders-empty')).toContainText('No orders yet');
+  await page.screenshot({ path: testInfo.outputPath('dashboard-empty.png'), fullPage: true });
+  await page.evaluate(() => ((window as any).__noReload = true));
+
+  await order('DASH-1', 120, 'paid');
+  await expect(page.getByTestId('kpi-orders').locator('.kpi-value')).toHaveText('1');
+  await expect(page.getByTestId('kpi-revenue').locator('.kpi-value')).toHaveText('120.00 EUR');
+  await expect(page.getByTestId('recent-orders').locator('tbody tr').first()).toContainText('DASH-1');
+  await expect(page.getByTestId('activity')).toContainText('Order DASH-1 placed · 120.00 EUR');
+
+  await order('DASH-2', 30.5, 'pending', 'Alan Turing');
+  await expect(page.getByTestId('kpi-orders').locator('.kpi-value')).toHaveText('2');
+  await expect(page.getByTestId('kpi-payments')).toContainText('1 paid · 1 pending');
+  const newest = page.getByTestId('recent-orders').locator('tbody tr').first();
+  await expect(newest).toContainText('DASH-2');
+  await expect(newest).toContainText('30.50 EUR');
+  await expect(newest.locator('.pill')).toHaveText('pending');
+  await expect(page.getByTestId('kpi-revenue').locator('.kpi-value')).toHaveText('120.00 EUR');
+
+  const paid = await postSigned(server, '/api/webhooks/payments', {
+    tenantId: server.tenantId,
+    orderNumber: 'DASH-2',
+    status: 'paid',
+    paymentId: 'pay_dash_2',
+  });
+  expect(paid.status).toBe(200);
+  await expect(page.getByTestId('kpi-payments')).toContainText('2 paid · 0 pending');
+  await expect(page.getByTestId('kpi-revenue').locator('.kpi-value')).toHaveText('150.50 EUR');
+  await expect(newest.locator('.pill')).toHaveText('paid');
+  await expect(page.getByTestId('activity').locator('li').first()).toContainText('Payment for DASH-2: pending → paid');
+
+  // A notification webhook shows in the activity feed too.
+  const note = await postSigned(server, '/api/webhooks/notifications', {
+    tenantId: server.tenantId,
+    title: 'Stock is low',
+    message: 'Widgets: 3 left',
+    type: 'warning',
+  });
+  expect(note.status).toBe(201);
+  await expect(page.getByTestId('activity').locator('li').first()).toContainText('Notification: Stock is low');
+  expect(await page.evaluate(() => (window as any).__noReload)).toBe(true);
+  await page.screenshot({ path: testInfo.outputPath('dashboard.png'), fullPage: true });
+
+  // The same figures after a reload (server-rendered), and on a phone.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await open(page);
+  await expect(page.getByTestId('kpi-orders').locator('.kpi-value')).toHaveText('2');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  await page.screenshot({ path: testInfo.outputPath('dashboard-360.png'), fullPage: true });
+});
