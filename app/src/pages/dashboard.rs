@@ -84,9 +84,9 @@ fn Kpis(today: OrderStats) -> impl IntoView {
                     <span class="kpi-paid">{today.paid}" paid"</span>" · "
                     <span class="kpi-pending">{today.pending}" pending"</span>
                 </p>
-                <div class="meter" role="img" aria-label=format!("{paid_share}% of today's orders are paid")>
-                    <span class="meter-fill" style=format!("width: {paid_share}%")></span>
-                </div>
+                // A <progress>, not a styled bar: the CSP allows no inline styles.
+                <progress class="meter" max="100" value=paid_share
+                    aria-label=format!("{paid_share}% of today's paid and pending orders are paid")></progress>
             </section>
         </div>
     }
