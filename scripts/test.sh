@@ -21,8 +21,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests"
 cargo test
 
-step "cargo leptos build --release --frontend-only (the bundle users get; dev builds erase component types and can hide a release-only failure)"
-cargo leptos build --release --frontend-only
+step "cargo leptos build --release --frontend-only --precompress (the bundle users get, with its .br and .gz)"
+cargo leptos build --release --frontend-only --precompress
 
 step "cargo leptos build"
 cargo leptos build

@@ -11,6 +11,9 @@ use server::{
     tools::socket::{LiveClient, ANSWER_TIMEOUT},
 };
 
+/// A test-only setting of [`TestServer::start_with`]: the site root to serve static files from.
+pub const SITE_ROOT: &str = "TEST_SITE_ROOT";
+
 /// A running server with its own database.
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -45,7 +48,11 @@ impl TestServer {
         })
         .expect("config");
         let store = server::open_store(&config).await.expect("open store");
-        let options = LeptosOptions::builder().output_name("hookbell").build();
+        let mut options = LeptosOptions::builder().output_name("hookbell").build();
+        // Where static files are served from (`target/site` unless a test brings its own).
+        if let Some((_, root)) = vars.iter().find(|(k, _)| k == SITE_ROOT) {
+            options.site_root = root.as_str().into();
+        }
         let sealer = server::load_sealer(&config).expect("secret key");
         let built = server::build_with_store(config, store, sealer, options).await.expect("build");
         if built.services.config.mode == server::config::Mode::Development {

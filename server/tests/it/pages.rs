@@ -50,3 +50,31 @@ async fn unknown_pages_are_404() {
     let resp = srv.http.get(srv.url("/no/such/page")).send().await.unwrap();
     assert_eq!(resp.status(), 404);
 }
+
+/// Release builds (`cargo leptos build --release --precompress`) put `.br` and
+/// `.gz` beside each file of the bundle; the server sends the best one the
+/// browser accepts, so the WASM crosses the network compressed.
+#[tokio::test]
+async fn the_bundle_is_served_precompressed_to_browsers_that_accept_it() {
+    let site = tempfile::tempdir().unwrap();
+    let pkg = site.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("hookbell.wasm"), b"\0asm raw").unwrap();
+    std::fs::write(pkg.join("hookbell.wasm.br"), b"brotli bytes").unwrap();
+    std::fs::write(pkg.join("hookbell.wasm.gz"), b"gzip bytes").unwrap();
+    let root = site.path().to_string_lossy().into_owned();
+    let srv = TestServer::start_with(&[(crate::harness::SITE_ROOT, &root)]).await;
+    // reqwest is built without decompression: the bodies are the bytes on the wire.
+    for (accept, encoding, body) in [
+        ("gzip, deflate, br, zstd", Some("br"), "brotli bytes"),
+        ("gzip", Some("gzip"), "gzip bytes"),
+        ("identity", None, "\0asm raw"),
+    ] {
+        let resp = srv.http.get(srv.url("/pkg/hookbell.wasm")).header("accept-encoding", accept).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{accept}");
+        let got = resp.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(got.as_deref(), encoding, "{accept}");
+        assert_eq!(resp.headers()["content-type"], "application/wasm");
+        assert_eq!(resp.text().await.unwrap(), body, "{accept}");
+    }
+}
