@@ -33,9 +33,10 @@ mod backend {
         /// `Err` carries the HTTP status and a message safe to show to the client.
         async fn bell_state(&self, req: &http::request::Parts) -> Result<BellState, (u16, String)>;
 
-        /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
         /// The dashboard page's figures for the caller's tenant.
         async fn dashboard(&self, req: &http::request::Parts) -> Result<DashboardOverview, (u16, String)>;
+
+        /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
         async fn login(&self, req: &http::request::Parts, email: &str, password: &str)
             -> Result<String, (u16, String)>;
 
@@ -127,7 +128,6 @@ pub async fn get_dashboard() -> Result<DashboardOverview, ServerFnError> {
 }
 
 /// Signs in with email and password; the session travels in an HttpOnly cookie.
-
 #[server(endpoint = "login")]
 pub async fn login(email: String, password: String) -> Result<(), ServerFnError> {
     let (backend, parts) = backend_and_request().await?;

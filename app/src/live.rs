@@ -44,6 +44,8 @@ pub struct LiveState {
     pub latest: RwSignal<Option<Vec<Notification>>>,
     /// Bumped on every `dashboard-refresh`; pages that show data track it.
     pub refresh_tick: RwSignal<u64>,
+    /// Bumped for every notification the socket brings (not for the snapshot).
+    pub arrivals: RwSignal<u64>,
     /// Toasts on screen, oldest first.
     pub toasts: RwSignal<Vec<Toast>>,
     /// Whether new notifications raise toasts (`use_notifications` options).
@@ -58,6 +60,7 @@ pub fn provide_live_state() -> LiveState {
         connection: RwSignal::new(ConnectionState::Connecting),
         latest: RwSignal::new(None),
         refresh_tick: RwSignal::new(0),
+        arrivals: RwSignal::new(0),
         toasts: RwSignal::new(Vec::new()),
         toasts_enabled: RwSignal::new(true),
         next_toast: StoredValue::new(0),
@@ -84,6 +87,7 @@ impl LiveState {
 
     /// Records a notification announced by the server.
     pub fn push_notification(&self, n: Notification, unread_count: u64) {
+        self.arrivals.update(|a| *a += 1);
         self.unread.set(Some(unread_count));
         self.latest.update(|list| {
             let list = list.get_or_insert_with(Vec::new);

@@ -25,7 +25,11 @@ async function order(orderNumber: string, amount: number, status: string, custom
 }
 
 test('an empty dashboard says what to do, then fills in live as orders and payments arrive', async ({ page }, testInfo) => {
+  const fetches: string[] = [];
+  page.on('request', (r) => r.url().includes('/api/dashboard-overview') && fetches.push(r.url()));
   await open(page);
+  await page.waitForTimeout(300);
+  expect(fetches, 'hydration uses the server-rendered figures, no second fetch').toEqual([]);
   await expect(page.getByTestId('kpi-orders')).toContainText('0');
   await expect(page.getByTestId('kpi-revenue')).toContainText('0.00');
   await expect(page.getByTestId('orders-empty')).toContainText('No orders yet');

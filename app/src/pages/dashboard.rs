@@ -19,9 +19,8 @@ use crate::{
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let live = use_live_state();
-    // The newest notification's id: a new one is news for the activity feed too.
-    let newest = Memo::new(move |_| live.latest.with(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.clone())));
-    let overview = Resource::new(move || (live.refresh_tick.get(), newest.get()), |_| get_dashboard());
+    // A new notification is news for the activity feed too.
+    let overview = Resource::new(move || (live.refresh_tick.get(), live.arrivals.get()), |_| get_dashboard());
     view! {
         <div class="page-head">
             <h1>"Dashboard"</h1>
