@@ -59,9 +59,8 @@ fn Overview(o: DashboardOverview) -> impl IntoView {
 /// Orders today, revenue today, paid vs pending.
 #[component]
 fn Kpis(today: OrderStats) -> impl IntoView {
-    let revenue = today.revenue.first().map(|t| format!("{} {}", format_minor(t.amount_minor), t.currency));
-    let others: Vec<String> =
-        today.revenue.iter().skip(1).map(|t| format!("{} {}", format_minor(t.amount_minor), t.currency)).collect();
+    let revenue = today.revenue.first().map(|t| money(t.amount_minor, &t.currency));
+    let others: Vec<String> = today.revenue.iter().skip(1).map(|t| money(t.amount_minor, &t.currency)).collect();
     let settled = today.paid + today.pending;
     let paid_share = (today.paid * 100).checked_div(settled).unwrap_or(0);
     view! {
@@ -120,7 +119,7 @@ fn RecentOrders(orders: Vec<Order>) -> impl IntoView {
                                 <tr data-order=key>
                                     <td class="strong">{number}</td>
                                     <td>{o.customer_name.unwrap_or_else(|| "—".into())}</td>
-                                    <td class="num">{format!("{} {}", format_minor(o.amount_minor), o.currency)}</td>
+                                    <td class="num">{money(o.amount_minor, &o.currency)}</td>
                                     <td><span class=format!("pill pay-{payment}")>{payment}</span></td>
                                     <td><TimeAgo at=o.created_at/></td>
                                 </tr>
@@ -172,7 +171,7 @@ fn ActivityFeed(entries: Vec<ActivityEntry>) -> impl IntoView {
 pub fn describe(a: &ActivityEntry) -> (&'static str, String) {
     let field = |name: &str| a.details.get(name).and_then(|v| v.as_str()).unwrap_or("").to_owned();
     let amount = || match (a.details.get("amountMinor").and_then(|v| v.as_i64()), a.details.get("currency")) {
-        (Some(minor), Some(c)) => format!(" · {} {}", format_minor(minor), c.as_str().unwrap_or("")),
+        (Some(minor), Some(c)) => format!(" · {}", money(minor, c.as_str().unwrap_or(""))),
         _ => String::new(),
     };
     match a.action.as_str() {
@@ -198,6 +197,11 @@ pub fn describe(a: &ActivityEntry) -> (&'static str, String) {
         "member.role_changed" => ("info", "Member's role changed".into()),
         other => ("info", other.to_owned()),
     }
+}
+
+/// An amount with its currency: `123.45 EUR`.
+fn money(minor: i64, currency: &str) -> String {
+    format!("{} {currency}", format_minor(minor))
 }
 
 /// Who did it, in words.

@@ -38,7 +38,8 @@ impl Services {
 
     /// The dashboard page: today's orders (since midnight UTC) counted and
     /// summed, the newest orders, and the newest activity. Any member may read
-    /// it; the addresses that requests came from are for admins only.
+    /// it; the addresses that requests came from are for admins only, and a
+    /// user's personal notifications for that user only.
     pub async fn dashboard_overview(&self, ctx: &Ctx) -> Result<DashboardOverview, ApiError> {
         let now = time::OffsetDateTime::now_utc();
         let since = crate::ids::format_time(now.replace_time(time::Time::MIDNIGHT));
@@ -51,6 +52,12 @@ impl Services {
         if ctx.require(Role::Admin).is_err() {
             activity.iter_mut().for_each(|a| a.source_ip = None);
         }
+        // A user's personal notification is news to that user only, as in the notification list.
+        let viewer = ctx.viewer();
+        activity.retain(|a| match (a.details.get("userId").and_then(|u| u.as_str()), viewer.as_deref()) {
+            (Some(owner), Some(me)) => a.action != "notification.created" || owner == me,
+            _ => true,
+        });
         Ok(DashboardOverview { since, today, recent_orders, activity })
     }
 

@@ -69,6 +69,23 @@ async fn the_dashboard_counts_todays_orders_and_lists_the_newest() {
     assert_eq!(from_fn["today"], d["today"]);
     assert_eq!(from_fn["recentOrders"], d["recentOrders"]);
 
+    // A personal notification shows in its user's activity only.
+    let mut cookies = Vec::new();
+    for email in ["ada@example.com", "bo@example.com"] {
+        let added =
+            srv.services.add_user_to_tenant(tid, email, "U", "correct horse battery", Role::Member).await.unwrap();
+        let signed_in = srv.services.login(email, "correct horse battery", None, None).await.unwrap();
+        cookies.push((added.user.id, format!("hookbell_session={}", signed_in.token)));
+    }
+    let personal = json!({"title": "For Ada only", "message": "m", "userId": cookies[0].0});
+    assert_eq!(call(&srv, Method::POST, "/api/notifications", &member, Some(personal)).await.0, 201);
+    let feed_of = |cookie: String| {
+        let req = srv.http.get(srv.url("/api/dashboard")).header("cookie", cookie);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap()["dashboard"]["activity"].to_string() }
+    };
+    assert!(feed_of(cookies[0].1.clone()).await.contains("For Ada only"));
+    assert!(!feed_of(cookies[1].1.clone()).await.contains("For Ada only"), "Bo never sees Ada's notification");
+
     // Another tenant's caller sees its own (empty) dashboard, never this one.
     let other = srv.tenant("Other").await;
     let outsider = srv.services.create_api_key(&other.tenant.id, "o", Role::Admin, None).await.unwrap().key;

@@ -60,6 +60,8 @@ impl Services {
                 "title": notification.title,
                 "type": notification.kind.as_str(),
                 "priority": notification.priority.as_str(),
+                // Whose it is (null: tenant-wide), so the dashboard shows it only to who may see it.
+                "userId": notification.user_id,
             }),
             source_ip: origin.source_ip,
             created_at: now.to_owned(),
