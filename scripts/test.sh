@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints (server and browser builds), Rust
 # unit and integration tests, the release build of the browser bundle, then
-# the Playwright tests in Debian's chromium.
+# the Playwright tests in Debian's chromium against the server binary that
+# `cargo test` built and that release bundle (what users download).
+#
+# Every build here uses the flags of .cargo/config.toml, so the server side's
+# dependencies are compiled once for clippy's check and once for the tests,
+# and the browser side's once for clippy and once for the release bundle.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test --release
@@ -18,14 +23,11 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (browser side: frontend + app, hydrate, wasm32)"
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 
-step "Rust tests"
+step "Rust tests (also builds target/debug/server for Playwright)"
 cargo test
 
 step "cargo leptos build --release --frontend-only --precompress (the bundle users get, with its .br and .gz)"
 cargo leptos build --release --frontend-only --precompress
-
-step "cargo leptos build"
-cargo leptos build
 
 step "Playwright (end2end/)"
 (cd end2end && npx playwright test)

@@ -1,4 +1,5 @@
-// Starts the real server binary (built by `cargo leptos build`) on a free port
+// Starts the real server binary (target/debug/server, built by `cargo test`;
+// the site root holds the release bundle of `cargo leptos build --release --frontend-only`) on a free port
 // with a fresh SQLite file, and reads the demo tenant's credentials it prints.
 import { test, expect } from '@playwright/test';
 import { spawn, spawnSync, ChildProcess } from 'node:child_process';
