@@ -64,6 +64,28 @@ pub struct PaymentChange {
     pub activity: ActivityEntry,
 }
 
+/// Result of [`Store::change_membership`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MembershipChange {
+    /// Done; the member had this role before.
+    Changed { from: app::models::Role },
+    /// Refused: the tenant would be left without an owner.
+    LastOwner,
+    /// No such member.
+    NotFound,
+}
+
+/// Result of [`Store::claim_webhook`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum WebhookClaim {
+    /// This caller processes the delivery.
+    Claimed,
+    /// Already processed: its first answer.
+    Done(ProcessedWebhook),
+    /// Another request is processing it now.
+    InProgress,
+}
+
 /// Result of [`Store::apply_payment`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentApplied {
@@ -93,6 +115,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Replaces a tenant's webhook settings; false when the tenant does not exist.
     async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool>;
+
+    /// Replaces the tenant's sealed secrets (the same secrets sealed anew)
+    /// only if its current sealed secret is still `expected`: false otherwise
+    /// (a rotation came first) or when the tenant does not exist.
+    async fn reseal_webhook_secrets(
+        &self,
+        tenant_id: &str,
+        expected: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool>;
 
     /// Replaces the tenant's webhook secret (sealed), keeping `previous` as
     /// the secret still accepted for a grace period (or none). False when the tenant does not exist.
@@ -153,15 +186,46 @@ pub trait Store: Send + Sync + 'static {
     /// (MongoDB also expires them with a TTL index.)
     async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64>;
 
-    /// The delivery with this `webhook-id` the tenant already processed, if any.
+    /// The delivery with this `webhook-id` the tenant already processed, if any
+    /// (a claim still being processed is not one).
     async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>>;
 
-    /// Remembers a processed delivery; the first one recorded for an id wins.
+    /// Claims `webhook_id` for processing, atomically (one unique insert):
+    /// exactly one of any number of simultaneous callers gets
+    /// [`WebhookClaim::Claimed`]; the others learn the first answer
+    /// ([`WebhookClaim::Done`]) or that it is still being processed. A claim
+    /// made before `stale_before` and never completed (its process died) is
+    /// taken over.
+    async fn claim_webhook(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        endpoint: &str,
+        now: &str,
+        stale_before: &str,
+    ) -> StoreResult<WebhookClaim>;
+
+    /// Gives up the claim made at `claimed_at` (its processing failed), so
+    /// that a retry can process the webhook.
+    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()>;
+
+    /// Completes a claim with the delivery's answer (or remembers one without a
+    /// claim); the first answer recorded for an id wins.
     async fn save_processed_webhook(&self, processed: &ProcessedWebhook) -> StoreResult<()>;
 
     /// Forgets deliveries received before `before`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
     async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64>;
+
+    /// Changes a member's role (`Some(role)`) or removes them (`None`), unless
+    /// that would leave the tenant without an owner. Safe against concurrent
+    /// changes: two owners demoting each other at the same instant leave one.
+    async fn change_membership(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        to: Option<app::models::Role>,
+    ) -> StoreResult<MembershipChange>;
 
     /// Appends one entry to a tenant's audit trail.
     async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()>;

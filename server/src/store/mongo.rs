@@ -24,8 +24,9 @@ use mongodb::{
 use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
 use super::{
-    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, MembershipChange, NotificationFilter, NotificationPatch, PageCursor,
+    PaymentApplied, PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant,
+    User, WebhookClaim,
 };
 use crate::ids::format_time;
 
@@ -456,6 +457,7 @@ fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
         source_ip: get_opt_str(d, "sourceIp"),
         received_at: get_opt_date(d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
         response: d.get_document("response").ok().map(|r| bson_to_json(Some(&Bson::Document(r.clone())))),
+        withheld: false,
     })
 }
 
@@ -469,6 +471,48 @@ pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> 
 }
 
 impl MongoStore {
+    /// Gives a tenant document its list of owners (`owners`) when it has
+    /// none yet (tenants created before the list existed), from its memberships.
+    async fn ensure_owner_list(&self, t: ObjectId) -> StoreResult<()> {
+        let has_list =
+            self.tenants.find_one(doc! {"_id": t, "owners": {"$exists": true}}).await.map_err(map_err)?.is_some();
+        if has_list {
+            return Ok(());
+        }
+        let owners: Vec<Bson> = self
+            .memberships
+            .find(doc! {"tenantId": t, "role": Role::Owner.as_str()})
+            .await
+            .map_err(map_err)?
+            .try_collect::<Vec<Document>>()
+            .await
+            .map_err(map_err)?
+            .iter()
+            .filter_map(|d| d.get_object_id("userId").ok().map(Bson::ObjectId))
+            .collect();
+        self.tenants
+            .update_one(doc! {"_id": t, "owners": {"$exists": false}}, doc! {"$set": {"owners": owners}})
+            .await
+            .map(|_| ())
+            .map_err(map_err)
+    }
+
+    /// The answered delivery of `webhook_id`, if any (a pending claim is none).
+    async fn answered_webhook(&self, t: ObjectId, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+        let filter = doc! {"tenantId": t, "webhookId": webhook_id, "statusCode": {"$ne": 0i32}};
+        let Some(d) = self.processed_webhooks.find_one(filter).await.map_err(map_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(ProcessedWebhook {
+            tenant_id: t.to_hex(),
+            webhook_id: webhook_id.to_owned(),
+            endpoint: d.get_str("endpoint").map_err(|_| corrupt("endpoint"))?.to_owned(),
+            status_code: d.get_i32("statusCode").map_err(|_| corrupt("statusCode"))? as u16,
+            response: bson_to_json(d.get("response")),
+            received_at: get_opt_date(&d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
+        }))
+    }
+
     /// Connects to `uri` (database from the URI's path, else `hookbell`) and
     /// creates every index. Fails fast (a few seconds) when the server is down.
     pub async fn connect(uri: &str, write_concern: WriteConcern, event_retention: Duration) -> StoreResult<Self> {
@@ -659,6 +703,24 @@ impl Store for MongoStore {
             .map_err(map_err)
     }
 
+    async fn reseal_webhook_secrets(
+        &self,
+        tenant_id: &str,
+        expected: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+            return Ok(false);
+        };
+        let set = doc! {"webhookSecretSealed": sealed, "previousSecret": previous_secret_bson(previous)?};
+        self.tenants
+            .update_one(doc! {"_id": id, "webhookSecretSealed": expected}, doc! {"$set": set})
+            .await
+            .map(|r| r.matched_count > 0)
+            .map_err(map_err)
+    }
+
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
         self.tenants.find_one(doc! {"slug": slug}).await.map_err(map_err)?.as_ref().map(tenant_from).transpose()
     }
@@ -702,20 +764,26 @@ impl Store for MongoStore {
 
     async fn apply_payment(&self, ch: &PaymentChange) -> StoreResult<PaymentApplied> {
         let this = doc! {"_id": oid(&ch.order_id)?, "tenantId": oid(&ch.tenant_id)?};
-        // The records of one change share a key, so a retry writes each at most once.
-        let key = format!("payment:{}:{}:{}", ch.order_id, ch.to.as_str(), ch.payment_id.as_deref().unwrap_or("-"));
-        let complete = |applied| async move {
+        // Each change of an order's payment bumps its `paymentVersion`; the
+        // records of one change share a key made of it, so a retry writes each
+        // at most once, and a later change to the same status (pending → failed
+        // → pending → failed) has records of its own.
+        let complete = |version: i64, applied| async move {
+            let key = format!("payment:{}:v{version}", ch.order_id);
             if let Some(n) = &ch.notification {
                 Self::insert_once(&self.notifications, notification_doc(n, &key)?).await?;
             }
             Self::insert_once(&self.activity, activity_doc(&ch.activity, &key)?).await?;
             Ok(applied)
         };
-        let Some(order) = self.find_order(this.clone()).await? else {
+        let version = |d: &Document| whole_number(d.get("paymentVersion")).unwrap_or(0);
+        let Some(current) = self.orders.find_one(this.clone()).await.map_err(map_err)? else {
             return Ok(PaymentApplied::Conflict);
         };
+        let order = order_from(&current)?;
         if order.payment_status == ch.to && (ch.payment_id.is_none() || ch.payment_id == order.payment_id) {
-            return complete(PaymentApplied::AlreadyApplied).await;
+            // Applied already (perhaps by a request that died before its records): complete those.
+            return complete(version(&current), PaymentApplied::AlreadyApplied).await;
         }
         let mut filter = this;
         filter.insert("paymentStatus", ch.from.as_str());
@@ -723,11 +791,16 @@ impl Store for MongoStore {
         if let Some(p) = &ch.payment_id {
             set.insert("paymentId", p);
         }
-        let r = self.orders.update_one(filter, doc! {"$set": set}).await.map_err(map_err)?;
-        if r.matched_count == 0 {
-            return Ok(PaymentApplied::Conflict);
+        let updated = self
+            .orders
+            .find_one_and_update(filter, doc! {"$set": set, "$inc": {"paymentVersion": 1i64}})
+            .return_document(mongodb::options::ReturnDocument::After)
+            .await
+            .map_err(map_err)?;
+        match updated {
+            Some(after) => complete(version(&after), PaymentApplied::Applied).await,
+            None => Ok(PaymentApplied::Conflict),
         }
-        complete(PaymentApplied::Applied).await
     }
 
     async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
@@ -849,29 +922,71 @@ impl Store for MongoStore {
         let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(None);
         };
-        let Some(d) =
-            self.processed_webhooks.find_one(doc! {"tenantId": t, "webhookId": webhook_id}).await.map_err(map_err)?
-        else {
-            return Ok(None);
+        self.answered_webhook(t, webhook_id).await
+    }
+
+    async fn claim_webhook(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        endpoint: &str,
+        now: &str,
+        stale_before: &str,
+    ) -> StoreResult<WebhookClaim> {
+        let t = oid(tenant_id)?;
+        // A claim is a document without an answer (statusCode 0), inserted
+        // under the unique (tenantId, webhookId) index: one insert wins.
+        let claim = doc! {
+            "tenantId": t, "webhookId": webhook_id, "endpoint": endpoint,
+            "statusCode": 0i32, "response": Bson::Null, "receivedAt": to_date(now)?,
         };
-        Ok(Some(ProcessedWebhook {
-            tenant_id: tenant_id.to_owned(),
-            webhook_id: webhook_id.to_owned(),
-            endpoint: d.get_str("endpoint").map_err(|_| corrupt("endpoint"))?.to_owned(),
-            status_code: d.get_i32("statusCode").map_err(|_| corrupt("statusCode"))? as u16,
-            response: bson_to_json(d.get("response")),
-            received_at: get_opt_date(&d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
-        }))
+        match self.processed_webhooks.insert_one(claim).await {
+            Ok(_) => return Ok(WebhookClaim::Claimed),
+            Err(e) if is_duplicate(&e) => {}
+            Err(e) => return Err(map_err(e)),
+        }
+        // A claim its process never completed is taken over once stale (one conditional write).
+        let taken = self
+            .processed_webhooks
+            .update_one(
+                doc! {"tenantId": t, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": {"$lt": to_date(stale_before)?}},
+                doc! {"$set": {"receivedAt": to_date(now)?, "endpoint": endpoint}},
+            )
+            .await
+            .map_err(map_err)?;
+        if taken.modified_count == 1 {
+            return Ok(WebhookClaim::Claimed);
+        }
+        Ok(self.answered_webhook(t, webhook_id).await?.map_or(WebhookClaim::InProgress, WebhookClaim::Done))
+    }
+
+    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()> {
+        self.processed_webhooks
+            .delete_one(doc! {
+                "tenantId": oid(tenant_id)?, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": to_date(claimed_at)?,
+            })
+            .await
+            .map(|_| ())
+            .map_err(map_err)
     }
 
     async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
         let key = doc! {"tenantId": oid(&p.tenant_id)?, "webhookId": &p.webhook_id};
-        let fields = doc! {
+        let answer = doc! {
             "endpoint": &p.endpoint,
             "statusCode": i32::from(p.status_code),
             "response": json_to_bson(&p.response)?,
-            "receivedAt": to_date(&p.received_at)?,
         };
+        // Completes this id's claim; without one (purged, or never claimed), remembers it anew.
+        let mut claimed = key.clone();
+        claimed.insert("statusCode", 0i32);
+        let completed =
+            self.processed_webhooks.update_one(claimed, doc! {"$set": answer.clone()}).await.map_err(map_err)?;
+        if completed.matched_count == 1 {
+            return Ok(());
+        }
+        let mut fields = answer;
+        fields.insert("receivedAt", to_date(&p.received_at)?);
         match self.processed_webhooks.update_one(key, doc! {"$setOnInsert": fields}).upsert(true).await {
             Ok(_) => Ok(()),
             Err(e) if is_duplicate(&e) => Ok(()),
@@ -1038,14 +1153,82 @@ impl Store for MongoStore {
     }
 
     async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
-        let key = doc! {"tenantId": oid(&m.tenant_id)?, "userId": oid(&m.user_id)?};
+        let (t, u) = (oid(&m.tenant_id)?, oid(&m.user_id)?);
+        let key = doc! {"tenantId": t, "userId": u};
         let update = doc! {"$set": {"role": m.role.as_str()}, "$setOnInsert": {"createdAt": to_date(&m.created_at)?}};
         match self.memberships.update_one(key.clone(), update.clone()).upsert(true).await {
-            Ok(_) => Ok(()),
+            Ok(_) => {}
             // Two upserts racing on the unique index: the other inserted; apply the role now.
-            Err(e) if is_duplicate(&e) => self.memberships.update_one(key, update).await.map(|_| ()).map_err(map_err),
-            Err(e) => Err(map_err(e)),
+            Err(e) if is_duplicate(&e) => {
+                self.memberships.update_one(key, update).await.map_err(map_err)?;
+            }
+            Err(e) => return Err(map_err(e)),
         }
+        // The tenant's list of owners (see `change_membership`), where it exists already.
+        let change = if m.role == Role::Owner {
+            doc! {"$addToSet": {"owners": u}}
+        } else {
+            doc! {"$pull": {"owners": u}}
+        };
+        self.tenants.update_one(doc! {"_id": t, "owners": {"$exists": true}}, change).await.map(|_| ()).map_err(map_err)
+    }
+
+    async fn change_membership(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        to: Option<Role>,
+    ) -> StoreResult<MembershipChange> {
+        let (Ok(t), Ok(u)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(user_id)) else {
+            return Ok(MembershipChange::NotFound);
+        };
+        let key = doc! {"tenantId": t, "userId": u};
+        let Some(current) = self.memberships.find_one(key.clone()).await.map_err(map_err)? else {
+            return Ok(MembershipChange::NotFound);
+        };
+        let from = current.get_str("role").ok().and_then(Role::parse).ok_or_else(|| corrupt("membership role"))?;
+        if from == Role::Owner && to != Some(Role::Owner) {
+            // Without transactions, the tenant document keeps the list of its
+            // owners: one conditional write takes this owner off it only while
+            // another remains, so of two simultaneous demotions one fails.
+            self.ensure_owner_list(t).await?;
+            let mut taken = false;
+            for _ in 0..2 {
+                let pulled = self
+                    .tenants
+                    .update_one(
+                        doc! {"_id": t, "owners": u, "owners.1": {"$exists": true}},
+                        doc! {"$pull": {"owners": u}},
+                    )
+                    .await
+                    .map_err(map_err)?;
+                if pulled.modified_count == 1 {
+                    taken = true;
+                    break;
+                }
+                // Not on the list though an owner (a change that died half-way): put it back, try once more.
+                self.tenants.update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}}).await.map_err(map_err)?;
+            }
+            if !taken {
+                return Ok(MembershipChange::LastOwner);
+            }
+        }
+        match to {
+            Some(role) => {
+                self.memberships.update_one(key, doc! {"$set": {"role": role.as_str()}}).await.map_err(map_err)?;
+                if role == Role::Owner {
+                    self.ensure_owner_list(t).await?;
+                    self.tenants
+                        .update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}})
+                        .await
+                        .map_err(map_err)?;
+                }
+            }
+            None => {
+                self.memberships.delete_one(key).await.map_err(map_err)?;
+            }
+        }
+        Ok(MembershipChange::Changed { from })
     }
 
     async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {

@@ -157,6 +157,7 @@ pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
         source_ip: Some("127.0.0.1".into()),
         received_at: at.into(),
         response: (outcome != "rejected").then(|| serde_json::json!({"success": true, "orderId": "x"})),
+        withheld: false,
     };
     let old = event(Some(&a.id), "2026-01-01T00:00:00.000Z", "accepted");
     let new = event(Some(&a.id), "2026-06-01T00:00:00.000Z", "rejected");
@@ -815,6 +816,189 @@ pub async fn orders_are_listed_newest_first_and_counted_for_today(s: Subject) {
     assert!(s.store.list_orders(&ids::new_id(), 10).await.unwrap().is_empty());
 }
 
+/// pending → failed → pending → failed without a payment id: each change has
+/// its own records (the second failure announces itself too).
+pub async fn repeated_payment_changes_each_keep_their_records(s: Subject) {
+    use app::models::PaymentStatus::*;
+    use server::store::{PaymentApplied, PaymentChange};
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let mut o = order(&a.id, "P-R");
+    o.payment_status = Pending;
+    o.payment_id = None;
+    s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
+    let base = s.store.unread_count(&a.id, None).await.unwrap();
+    let change = |from, to, announce: bool| PaymentChange {
+        tenant_id: a.id.clone(),
+        order_id: o.id.clone(),
+        from,
+        to,
+        payment_id: None,
+        at: ids::now_rfc3339(),
+        notification: announce.then(|| Notification { id: ids::new_id(), ..notification(&o) }),
+        activity: ActivityEntry { id: ids::new_id(), action: "payment.updated".into(), ..activity(&o) },
+    };
+    for (from, to, announce) in [(Pending, Failed, true), (Failed, Pending, false), (Pending, Failed, true)] {
+        assert_eq!(s.store.apply_payment(&change(from, to, announce)).await.unwrap(), PaymentApplied::Applied);
+    }
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), base + 2, "both failures announced");
+    let trail = s.store.list_activity(&a.id, 10).await.unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "payment.updated").count(), 3);
+    // A retry of the last change (its request died after the write) adds nothing.
+    assert_eq!(s.store.apply_payment(&change(Pending, Failed, true)).await.unwrap(), PaymentApplied::AlreadyApplied);
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), base + 2);
+    assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap().len(), trail.len());
+}
+
+/// Two owners demoting (or removing) each other at the same instant: one
+/// wins, and the tenant keeps an owner.
+pub async fn simultaneous_demotions_keep_an_owner(s: Subject) {
+    use server::store::MembershipChange;
+    for remove in [false, true] {
+        let a = tenant("a");
+        s.store.insert_tenant(&a).await.unwrap();
+        let (x, y) = (user(&format!("x{remove}@example.com")), user(&format!("y{remove}@example.com")));
+        for u in [&x, &y] {
+            s.store.insert_user(u).await.unwrap();
+            let m = Membership {
+                tenant_id: a.id.clone(),
+                user_id: u.id.clone(),
+                role: Role::Owner,
+                created_at: ids::now_rfc3339(),
+            };
+            s.store.set_membership(&m).await.unwrap();
+        }
+        let barrier = Arc::new(tokio::sync::Barrier::new(2));
+        let handles: Vec<_> = [x.id.clone(), y.id.clone()]
+            .into_iter()
+            .map(|uid| {
+                let (store, barrier, tid) = (s.store.clone(), barrier.clone(), a.id.clone());
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    let to = if remove { None } else { Some(Role::Admin) };
+                    store.change_membership(&tid, &uid, to).await.unwrap()
+                })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for h in handles {
+            outcomes.push(h.await.unwrap());
+        }
+        outcomes.sort_by_key(|o| format!("{o:?}"));
+        assert_eq!(outcomes, [MembershipChange::Changed { from: Role::Owner }, MembershipChange::LastOwner]);
+        let owners =
+            s.store.memberships_of_tenant(&a.id).await.unwrap().into_iter().filter(|m| m.role == Role::Owner).count();
+        assert_eq!(owners, 1, "remove={remove}");
+        // The last owner can neither go nor step down; a member can; a stranger is not found.
+        let last =
+            s.store.memberships_of_tenant(&a.id).await.unwrap().into_iter().find(|m| m.role == Role::Owner).unwrap();
+        assert_eq!(s.store.change_membership(&a.id, &last.user_id, None).await.unwrap(), MembershipChange::LastOwner);
+        assert_eq!(
+            s.store.change_membership(&a.id, &last.user_id, Some(Role::Member)).await.unwrap(),
+            MembershipChange::LastOwner
+        );
+        assert_eq!(
+            s.store.change_membership(&a.id, &last.user_id, Some(Role::Owner)).await.unwrap(),
+            MembershipChange::Changed { from: Role::Owner }
+        );
+        assert_eq!(s.store.change_membership(&a.id, &ids::new_id(), None).await.unwrap(), MembershipChange::NotFound);
+    }
+    // Promoted again, an owner can step down once another exists.
+    let a = tenant("p");
+    s.store.insert_tenant(&a).await.unwrap();
+    let (x, y) = (user("px@example.com"), user("py@example.com"));
+    for (u, role) in [(&x, Role::Owner), (&y, Role::Member)] {
+        s.store.insert_user(u).await.unwrap();
+        let m = Membership { tenant_id: a.id.clone(), user_id: u.id.clone(), role, created_at: ids::now_rfc3339() };
+        s.store.set_membership(&m).await.unwrap();
+    }
+    assert_eq!(s.store.change_membership(&a.id, &x.id, Some(Role::Admin)).await.unwrap(), MembershipChange::LastOwner);
+    assert_eq!(
+        s.store.change_membership(&a.id, &y.id, Some(Role::Owner)).await.unwrap(),
+        MembershipChange::Changed { from: Role::Member }
+    );
+    assert_eq!(
+        s.store.change_membership(&a.id, &x.id, Some(Role::Admin)).await.unwrap(),
+        MembershipChange::Changed { from: Role::Owner }
+    );
+    assert_eq!(s.store.change_membership(&a.id, &y.id, None).await.unwrap(), MembershipChange::LastOwner);
+}
+
+/// Eight requests claim one webhook-id at the same instant: one processes it.
+pub async fn a_webhook_id_is_claimed_once(s: Subject) {
+    use server::store::{ProcessedWebhook, WebhookClaim};
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let now = ids::now_rfc3339();
+    let long_ago = "2000-01-01T00:00:00.000Z";
+    let barrier = Arc::new(tokio::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, barrier, tid, now) = (s.store.clone(), barrier.clone(), a.id.clone(), now.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                store.claim_webhook(&tid, "msg_race", "notifications", &now, long_ago).await.unwrap()
+            })
+        })
+        .collect();
+    let mut claimed = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            WebhookClaim::Claimed => claimed += 1,
+            WebhookClaim::InProgress => {}
+            other => panic!("nothing is answered yet: {other:?}"),
+        }
+    }
+    assert_eq!(claimed, 1);
+    assert_eq!(s.store.get_processed_webhook(&a.id, "msg_race").await.unwrap(), None, "a claim is no answer");
+    let answer = ProcessedWebhook {
+        tenant_id: a.id.clone(),
+        webhook_id: "msg_race".into(),
+        endpoint: "notifications".into(),
+        status_code: 201,
+        response: serde_json::json!({"success": true, "notificationId": "n1"}),
+        received_at: now.clone(),
+    };
+    s.store.save_processed_webhook(&answer).await.unwrap();
+    assert_eq!(
+        s.store
+            .claim_webhook(&a.id, "msg_race", "notifications", &ids::now_rfc3339(), &ids::now_rfc3339())
+            .await
+            .unwrap(),
+        WebhookClaim::Done(answer.clone()),
+        "an answered id is never claimed again, however old"
+    );
+    // A released claim can be claimed again; a stale one is taken over; a fresh one is not.
+    let t1 = "2026-03-01T00:00:00.000Z";
+    assert_eq!(s.store.claim_webhook(&a.id, "msg_2", "orders", t1, long_ago).await.unwrap(), WebhookClaim::Claimed);
+    s.store.release_webhook_claim(&a.id, "msg_2", t1).await.unwrap();
+    assert_eq!(s.store.claim_webhook(&a.id, "msg_2", "orders", t1, long_ago).await.unwrap(), WebhookClaim::Claimed);
+    let t2 = "2026-03-01T00:00:10.000Z";
+    assert_eq!(s.store.claim_webhook(&a.id, "msg_2", "orders", t2, long_ago).await.unwrap(), WebhookClaim::InProgress);
+    assert_eq!(s.store.claim_webhook(&a.id, "msg_2", "orders", t2, t2).await.unwrap(), WebhookClaim::Claimed, "stale");
+    // Releasing someone else's (older) claim does nothing.
+    s.store.release_webhook_claim(&a.id, "msg_2", t1).await.unwrap();
+    assert_eq!(s.store.claim_webhook(&a.id, "msg_2", "orders", t2, long_ago).await.unwrap(), WebhookClaim::InProgress);
+    // Per tenant.
+    let b = tenant("b");
+    s.store.insert_tenant(&b).await.unwrap();
+    assert_eq!(s.store.claim_webhook(&b.id, "msg_race", "orders", t1, long_ago).await.unwrap(), WebhookClaim::Claimed);
+}
+
+/// Sealed secrets are replaced only over what was read (a rotation in between wins).
+pub async fn sealed_secrets_are_replaced_only_over_what_was_read(s: Subject) {
+    use server::store::PreviousSecret;
+    let a = tenant("a");
+    s.store.insert_tenant(&a).await.unwrap();
+    let previous = PreviousSecret { sealed: "v2.prev".into(), valid_until: "2099-01-01T00:00:00.000Z".into() };
+    assert!(s.store.reseal_webhook_secrets(&a.id, &a.webhook_secret_sealed, "v2.new", Some(&previous)).await.unwrap());
+    let stored = s.store.get_tenant(&a.id).await.unwrap().unwrap();
+    assert_eq!((stored.webhook_secret_sealed.as_str(), stored.previous_secret), ("v2.new", Some(previous)));
+    assert!(!s.store.reseal_webhook_secrets(&a.id, &a.webhook_secret_sealed, "v2.stale", None).await.unwrap());
+    assert_eq!(s.store.get_tenant(&a.id).await.unwrap().unwrap().webhook_secret_sealed, "v2.new");
+    assert!(!s.store.reseal_webhook_secrets(&ids::new_id(), "v2.new", "v2.x", None).await.unwrap());
+}
+
 /// Runs every conformance case against every store.
 macro_rules! conformance {
     ($($case:ident),* $(,)?) => {
@@ -855,6 +1039,10 @@ conformance!(
     processed_webhook_ids_are_remembered_once_per_tenant,
     secrets_rotate_with_a_previous_one_and_activity_appends,
     orders_are_listed_newest_first_and_counted_for_today,
+    repeated_payment_changes_each_keep_their_records,
+    simultaneous_demotions_keep_an_owner,
+    a_webhook_id_is_claimed_once,
+    sealed_secrets_are_replaced_only_over_what_was_read,
 );
 
 /// MongoDB has no transactions: a crash between the order and its

@@ -23,8 +23,9 @@ use rusqlite::{params, params_from_iter, types::Value, Connection, ErrorCode, Op
 
 use self::connections::{Readers, Writer};
 use super::{
-    ApiKey, ApiKeyInfo, CreateOrder, Membership, NotificationFilter, NotificationPatch, PageCursor, PaymentApplied,
-    PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant, User,
+    ApiKey, ApiKeyInfo, CreateOrder, Membership, MembershipChange, NotificationFilter, NotificationPatch, PageCursor,
+    PaymentApplied, PaymentChange, PreviousSecret, ProcessedWebhook, Session, Store, StoreError, StoreResult, Tenant,
+    User, WebhookClaim,
 };
 
 /// Schema versions, applied in order; never edit one that has shipped.
@@ -256,6 +257,28 @@ fn map_err(e: rusqlite::Error) -> StoreError {
     }
 }
 
+/// The answered delivery of `webhook_id`, if any (a pending claim is none).
+fn processed_webhook(c: &Connection, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+    c.query_row(
+        "SELECT tenant_id, webhook_id, endpoint, status_code, response, received_at FROM processed_webhooks \
+         WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code <> 0",
+        params![tenant_id, webhook_id],
+        |r| {
+            let response: String = r.get(4)?;
+            Ok(ProcessedWebhook {
+                tenant_id: r.get(0)?,
+                webhook_id: r.get(1)?,
+                endpoint: r.get(2)?,
+                status_code: r.get(3)?,
+                response: parse_json(4, &response)?,
+                received_at: r.get(5)?,
+            })
+        },
+    )
+    .optional()
+    .map_err(map_err)
+}
+
 fn json_text(v: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
 }
@@ -469,6 +492,7 @@ fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
         source_ip: r.get(10)?,
         received_at: r.get(11)?,
         response: r.get::<_, Option<String>>(12)?.map(|json| parse_json(12, &json)).transpose()?,
+        withheld: false,
     })
 }
 
@@ -742,6 +766,33 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn reseal_webhook_secrets(
+        &self,
+        tenant_id: &str,
+        expected: &str,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let (id, expected, sealed) = (tenant_id.to_owned(), expected.to_owned(), sealed.to_owned());
+        let previous = previous.cloned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
+                 previous_secret_valid_until = ?4 WHERE id = ?1 AND webhook_secret_sealed = ?5",
+                params![
+                    id,
+                    sealed,
+                    previous.as_ref().map(|p| &p.sealed),
+                    previous.as_ref().map(|p| &p.valid_until),
+                    expected
+                ],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
         let slug = slug.to_owned();
         self.read(move |c| {
@@ -976,24 +1027,48 @@ impl Store for SqliteStore {
 
     async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
         let (t, w) = (tenant_id.to_owned(), webhook_id.to_owned());
-        self.read(move |c| {
-            c.query_row(
-                "SELECT tenant_id, webhook_id, endpoint, status_code, response, received_at FROM processed_webhooks \
-                 WHERE tenant_id = ?1 AND webhook_id = ?2",
-                params![t, w],
-                |r| {
-                    let response: String = r.get(4)?;
-                    Ok(ProcessedWebhook {
-                        tenant_id: r.get(0)?,
-                        webhook_id: r.get(1)?,
-                        endpoint: r.get(2)?,
-                        status_code: r.get(3)?,
-                        response: parse_json(4, &response)?,
-                        received_at: r.get(5)?,
-                    })
-                },
+        self.read(move |c| processed_webhook(c, &t, &w)).await
+    }
+
+    async fn claim_webhook(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        endpoint: &str,
+        now: &str,
+        stale_before: &str,
+    ) -> StoreResult<WebhookClaim> {
+        let args = [tenant_id, webhook_id, endpoint, now, stale_before].map(str::to_owned);
+        self.write(move |c| {
+            let [t, w, endpoint, now, stale] = args;
+            // A claim is a row without an answer (status 0); one left by a dead
+            // process is taken over once stale. One statement, on the one writer.
+            let claimed = c
+                .execute(
+                    "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+                     VALUES (?1, ?2, ?3, 0, 'null', ?4) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+                     SET received_at = excluded.received_at, endpoint = excluded.endpoint \
+                     WHERE processed_webhooks.status_code = 0 AND processed_webhooks.received_at < ?5",
+                    params![t, w, endpoint, now, stale],
+                )
+                .map_err(map_err)?;
+            if claimed == 1 {
+                return Ok(WebhookClaim::Claimed);
+            }
+            Ok(processed_webhook(c, &t, &w)?.map_or(WebhookClaim::InProgress, WebhookClaim::Done))
+        })
+        .await
+    }
+
+    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()> {
+        let [t, w, at] = [tenant_id, webhook_id, claimed_at].map(str::to_owned);
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM processed_webhooks WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code = 0 \
+                 AND received_at = ?3",
+                params![t, w, at],
             )
-            .optional()
+            .map(|_| ())
             .map_err(map_err)
         })
         .await
@@ -1004,7 +1079,9 @@ impl Store for SqliteStore {
         self.write(move |c| {
             c.execute(
                 "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO NOTHING",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+                 SET status_code = excluded.status_code, response = excluded.response, endpoint = excluded.endpoint \
+                 WHERE processed_webhooks.status_code = 0",
                 params![p.tenant_id, p.webhook_id, p.endpoint, p.status_code, response, p.received_at],
             )
             .map(|_| ())
@@ -1243,6 +1320,46 @@ impl Store for SqliteStore {
             c.execute("DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2", params![t, u])
                 .map(|n| n > 0)
                 .map_err(map_err)
+        })
+        .await
+    }
+
+    async fn change_membership(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        to: Option<Role>,
+    ) -> StoreResult<MembershipChange> {
+        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
+        self.write(move |c| {
+            let from: Option<String> = c
+                .query_row("SELECT role FROM memberships WHERE tenant_id = ?1 AND user_id = ?2", params![t, u], |r| {
+                    r.get(0)
+                })
+                .optional()
+                .map_err(map_err)?;
+            let Some(from) = from.as_deref().and_then(Role::parse) else {
+                return Ok(MembershipChange::NotFound);
+            };
+            // One statement decides: it changes nothing if the member is an
+            // owner, would stop being one, and is the only one.
+            let keeps_an_owner = "(role <> 'owner' OR (SELECT COUNT(*) FROM memberships \
+                                  WHERE tenant_id = ?1 AND role = 'owner') > 1)";
+            let changed = match to {
+                Some(role) => c.execute(
+                    &format!(
+                        "UPDATE memberships SET role = ?3 WHERE tenant_id = ?1 AND user_id = ?2 \
+                         AND (?3 = 'owner' OR {keeps_an_owner})"
+                    ),
+                    params![t, u, role.as_str()],
+                ),
+                None => c.execute(
+                    &format!("DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2 AND {keeps_an_owner}"),
+                    params![t, u],
+                ),
+            }
+            .map_err(map_err)?;
+            Ok(if changed == 1 { MembershipChange::Changed { from } } else { MembershipChange::LastOwner })
         })
         .await
     }
