@@ -1,14 +1,30 @@
 #!/usr/bin/env bash
-# Fuzzes the webhook pipeline (headers + body → outcome) for a bounded time.
-# Not part of CI. Usage: scripts/fuzz.sh [seconds]   (default 120)
+# Fuzzes for a bounded time or number of inputs. Not part of CI.
+# Usage: scripts/fuzz.sh [seconds] [target]      (default 120 s, webhook_pipeline)
+#        scripts/fuzz.sh --runs N [target]       (stop after N inputs)
+# Targets:
+#   webhook_pipeline   the whole pipeline (headers + body → outcome) on a real SQLite store (fuzz/)
+#   signature_headers  the signature and header parsers alone, fast (fuzz/signature/)
 # Installs the nightly toolchain and cargo-fuzz when missing. Crashes land in
-# fuzz/artifacts/webhook_pipeline/.
+# the target's fuzz directory under artifacts/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-seconds=${1:-120}
+limit=(-max_total_time="${1:-120}")
+if [ "${1:-}" = "--runs" ]; then
+  limit=(-runs="${2:?--runs takes a number}")
+  shift 2
+else
+  shift $(( $# > 0 ? 1 : 0 ))
+fi
+target=${1:-webhook_pipeline}
+case "$target" in
+  webhook_pipeline) dir=fuzz ;;
+  signature_headers) dir=fuzz/signature ;;
+  *) echo "unknown target $target (webhook_pipeline or signature_headers)" >&2; exit 2 ;;
+esac
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
-mkdir -p fuzz/corpus/webhook_pipeline
-cd fuzz
-cargo +nightly fuzz run webhook_pipeline corpus/webhook_pipeline -- -max_total_time="$seconds" -rss_limit_mb=4096
+mkdir -p "$dir/corpus/$target"
+cd "$dir"
+cargo +nightly fuzz run "$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=4096

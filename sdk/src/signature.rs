@@ -88,11 +88,17 @@ pub fn sign_standard(secret: &str, id: &str, timestamp: i64, body: &[u8]) -> Str
     format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(sig))
 }
 
-/// Checks a `webhook-signature` header: true when any of its space-separated
-/// `v1,` signatures matches (senders list several while rotating secrets).
+/// The most `v1,` signatures of one `webhook-signature` header that are
+/// checked (senders list a few while rotating secrets; a header of thousands
+/// costs no more than this many).
+pub const MAX_SIGNATURES: usize = 16;
+
+/// Checks a `webhook-signature` header: true when any of its first
+/// [`MAX_SIGNATURES`] space-separated `v1,` signatures matches (senders list
+/// several while rotating secrets).
 pub fn verify_standard(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
     let expected = standard_mac(secret, id, timestamp, body);
-    header.split_whitespace().filter_map(|s| s.strip_prefix("v1,")).any(|b64| {
+    header.split_whitespace().filter_map(|s| s.strip_prefix("v1,")).take(MAX_SIGNATURES).any(|b64| {
         base64::engine::general_purpose::STANDARD
             .decode(b64)
             .is_ok_and(|given| expected.clone().verify_slice(&given).is_ok())
@@ -102,7 +108,8 @@ pub fn verify_standard(secret: &str, id: &str, timestamp: &str, body: &[u8], hea
 /// Whether a Standard Webhooks timestamp (seconds) is within tolerance of `now`.
 pub fn timestamp_fresh(timestamp: &str, now: i64) -> Option<bool> {
     let ts: i64 = timestamp.trim().parse().ok()?;
-    Some((now - ts).abs() <= TOLERANCE_SECS)
+    // `abs_diff`: `now - ts` overflows for timestamps near i64::MIN / i64::MAX.
+    Some(now.abs_diff(ts) <= TOLERANCE_SECS.unsigned_abs())
 }
 
 /// A new webhook secret: `whsec_` and 32 random bytes in base64.
@@ -115,6 +122,19 @@ pub fn generate_secret() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_a_panic() {
+        let now = 1_700_000_000;
+        for ts in [i64::MIN, i64::MIN + 1, i64::MAX, -1] {
+            assert_eq!(timestamp_fresh(&ts.to_string(), now), Some(false), "{ts}");
+        }
+        assert_eq!(timestamp_fresh(&i64::MAX.to_string(), i64::MIN), Some(false));
+        assert_eq!(timestamp_fresh("-9223372036854775809", now), None, "out of range does not parse");
+        assert_eq!(timestamp_fresh(&now.to_string(), now), Some(true));
+        assert_eq!(timestamp_fresh(&(now - TOLERANCE_SECS).to_string(), now), Some(true));
+        assert_eq!(timestamp_fresh(&(now + TOLERANCE_SECS + 1).to_string(), now), Some(false));
+    }
 
     #[test]
     fn matches_a_known_vector() {
