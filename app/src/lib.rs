@@ -50,7 +50,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 }
 
 /// The server's snapshot of the header state, shared by the header and pages.
-pub type BellResource = Resource<Result<BellState, ServerFnError>>;
+pub type BellResource = Resource<Result<BellState, api::FnError>>;
 
 /// The app: header with bell and connection state, then the routed page.
 #[component]

@@ -307,6 +307,9 @@ pub struct JoinAck {
     pub ok: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// With `error`: the stable code of the one error shape.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_count: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -442,6 +445,15 @@ pub struct WebhookSettings {
     pub webhook_retry_attempts: u32,
     /// 1,000–120,000.
     pub webhook_timeout_ms: u32,
+    /// Whether the seed's `X-Webhook-Signature` (an HMAC of the body alone, no
+    /// timestamp: a captured request can be replayed forever) is accepted
+    /// besides Standard Webhooks. On by default, as the seed's contract says.
+    #[serde(default = "accept_seed_signatures_default")]
+    pub accept_seed_signatures: bool,
+}
+
+fn accept_seed_signatures_default() -> bool {
+    true
 }
 
 impl Default for WebhookSettings {
@@ -451,6 +463,7 @@ impl Default for WebhookSettings {
             webhook_endpoints: WebhookEndpoints { orders: true, notifications: true, payments: true },
             webhook_retry_attempts: 3,
             webhook_timeout_ms: 30_000,
+            accept_seed_signatures: true,
         }
     }
 }
@@ -502,6 +515,40 @@ pub struct WebhookEvent {
     /// The JSON answer of an accepted request (ids of what it created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<serde_json::Value>,
+    /// The body and answer are withheld from this viewer: a personal
+    /// notification of another user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
+}
+
+impl WebhookEvent {
+    /// The user a notification webhook was addressed to, if it named one.
+    pub fn addressed_to(&self) -> Option<String> {
+        if self.endpoint != "notifications" {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get("userId").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned)
+    }
+
+    /// What a member who is not an admin may see of it: no source address,
+    /// and no body or answer of another user's personal notification
+    /// (`viewer` is the signed-in user; an API key sees no one's). A
+    /// truncated notification body that cannot be read is withheld too.
+    pub fn for_member(mut self, viewer: Option<&str>) -> Self {
+        self.source_ip = None;
+        let personal = self.endpoint == "notifications"
+            && match self.addressed_to() {
+                Some(user) => viewer != Some(user.as_str()),
+                None => self.body_truncated,
+            };
+        if personal {
+            self.body = String::new();
+            self.response = None;
+            self.withheld = true;
+        }
+        self
+    }
 }
 
 /// Where senders post, per endpoint.
@@ -524,6 +571,10 @@ pub struct WebhookSettingsView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_valid_until: Option<String>,
     pub webhook_urls: WebhookUrls,
+    /// The tenant has no secret of its own and relies on the server's global
+    /// `WEBHOOK_SECRET` (shared by every such tenant): rotate to get one.
+    #[serde(default)]
+    pub uses_fallback_secret: bool,
 }
 
 /// A change to webhook settings from the settings page: only what is given changes.
@@ -538,6 +589,8 @@ pub struct WebhookSettingsPatch {
     pub webhook_retry_attempts: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_timeout_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accept_seed_signatures: Option<bool>,
 }
 
 /// A new webhook secret: the only time it is shown.
@@ -769,3 +822,53 @@ mod tests {
         assert_eq!(format_minor(0), "0.00");
     }
 }
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { field: field.into(), message: message.into() }
+    }
+}
+
+/// The one error shape of every route — REST, webhooks, server functions and
+/// socket acks: `{"success": false, "error": "…", "code": "…", "details": […]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiFailure {
+    pub success: bool,
+    /// A message safe to show to the caller.
+    pub error: String,
+    /// A stable machine-readable code (`validation_failed`, `unauthorized`, …).
+    pub code: String,
+    /// The fields at fault, for validation errors.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<FieldError>,
+    /// The HTTP status it is answered with (not part of the body).
+    #[serde(skip)]
+    pub status: u16,
+    /// Seconds to wait before trying again (`Retry-After`), for 429 and 503.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
+}
+
+impl ApiFailure {
+    /// The code of a server function's arguments that did not decode (400).
+    pub const INVALID_ARGUMENTS: &'static str = "invalid_arguments";
+
+    pub fn new(status: u16, code: impl Into<String>, error: impl Into<String>) -> Self {
+        Self { success: false, error: error.into(), code: code.into(), details: Vec::new(), status, retry_after: None }
+    }
+}
+
+impl std::fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.error)
+    }
+}
+
+impl std::error::Error for ApiFailure {}

@@ -1,4 +1,5 @@
 import { test, expect } from '@playwright/test';
+import { createHmac } from 'node:crypto';
 import { postSigned, serverForThisFile } from './server';
 
 // Settings → Webhooks: URLs with copy buttons, endpoint switches, the test
@@ -8,6 +9,50 @@ import { postSigned, serverForThisFile } from './server';
 const server = serverForThisFile();
 
 const note = (title: string) => ({ tenantId: server.tenantId, title, message: `${title}: details` });
+
+/** POSTs `payload` signed the Standard Webhooks way with the demo tenant's secret. */
+async function postStandard(route: string, payload: object, id: string) {
+  const body = JSON.stringify(payload);
+  const ts = Math.floor(Date.now() / 1000).toString();
+  const key = Buffer.from(server.secret.replace(/^whsec_/, ''), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
+  const res = await fetch(`${server.url}${route}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': ts,
+      'webhook-signature': `v1,${signature}`,
+    },
+    body,
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+test('an admin turns off the replayable signature scheme, told what it risks', async ({ page }) => {
+  await page.goto(`${server.url}/settings/webhooks`);
+  const seed = page.getByTestId('switch-seed-signatures');
+  await expect(seed).toBeChecked();
+  await expect(page.getByText('can send it again at any time')).toBeVisible();
+  await seed.uncheck();
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  let res = await postSigned(server, '/api/webhooks/notifications', note('Seed scheme'));
+  expect(res.status).toBe(401);
+  expect(res.json.code).toBe('scheme_refused');
+  res = await postStandard('/api/webhooks/notifications', note('Standard scheme'), 'msg_e2e_standard');
+  expect(res.status).toBe(201);
+  // After a reload the page shows what is stored; switched back on, the seed's scheme works again.
+  await page.reload();
+  await expect(page.getByTestId('switch-seed-signatures')).not.toBeChecked();
+  await page.getByTestId('switch-seed-signatures').check();
+  await page.getByTestId('save-settings').click();
+  await expect(page.getByTestId('settings-saved')).toBeVisible();
+  res = await postSigned(server, '/api/webhooks/notifications', note('Seed again'));
+  expect(res.status).toBe(201);
+});
+
+// (Runs first: the next test rotates the demo tenant's secret.)
 
 test('an admin switches endpoints, tests delivery, reads the log and rotates the secret', async ({ page, context }, testInfo) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
@@ -65,3 +110,4 @@ test('an admin switches endpoints, tests delivery, reads the log and rotates the
   res = await postSigned(server, '/api/webhooks/notifications', note('New secret'), secret);
   expect(res.status).toBe(201);
 });
+

@@ -11,10 +11,23 @@ pub enum Mode {
     Production,
 }
 
+/// Why the server runs in its mode (said in the start-up log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeReason {
+    /// `HOOKBELL_ENV` says so.
+    Set,
+    /// `HOOKBELL_ENV` is unset and the server listens on a loopback address only.
+    UnsetOnLoopback,
+    /// `HOOKBELL_ENV` is unset and the server listens beyond loopback: production, to be safe.
+    UnsetReachable,
+}
+
 /// The server's configuration.
 #[derive(Clone)]
 pub struct Config {
     pub mode: Mode,
+    /// Why [`Config::mode`] is what it is.
+    pub mode_reason: ModeReason,
     /// `LEPTOS_SITE_ADDR`, default 127.0.0.1:5000.
     pub site_addr: SocketAddr,
     /// `DATABASE_PATH`: the embedded store's SQLite file.
@@ -40,6 +53,25 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
     pub max_body_bytes: usize,
+    /// `HOOKBELL_MAX_API_BODY_BYTES`: largest body of the dashboard API and of
+    /// server functions (default 64 KiB).
+    pub max_api_body_bytes: usize,
+    /// `HOOKBELL_MAX_CONNECTIONS`: open HTTP connections (sockets included) at
+    /// once; more wait in the kernel's backlog (default 10,000).
+    pub max_connections: usize,
+    /// `HOOKBELL_HEADER_TIMEOUT_SECS`: time for a client to send a request's
+    /// head before the connection is closed (default 10 s).
+    pub header_timeout: std::time::Duration,
+    /// `HOOKBELL_REQUEST_TIMEOUT_SECS`: longest a request may take, its body
+    /// included (Socket.IO's transport excepted; default 30 s).
+    pub request_timeout: std::time::Duration,
+    /// `HOOKBELL_SOCKET_EVENT_RATE`: events per second a socket may send
+    /// (a token bucket with twice as many at once; default 10). A socket that
+    /// keeps sending past it is disconnected.
+    pub socket_event_rate: u32,
+    /// `HOOKBELL_MAX_SOCKETS_PER_PRINCIPAL`: open sockets of one API key, user
+    /// or the demo user on this node (default 50).
+    pub max_sockets_per_principal: usize,
     /// `HOOKBELL_WEBHOOK_RATE`: webhooks per second per tenant (default 100; 0 = no limit).
     pub webhook_rate_per_sec: u32,
     /// `HOOKBELL_WEBHOOK_BURST`: how many may arrive at once before the rate applies (default 200).
@@ -88,6 +120,12 @@ impl std::fmt::Debug for Config {
             .field("webhook_rate_per_sec", &self.webhook_rate_per_sec)
             .field("webhook_rate_burst", &self.webhook_rate_burst)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("max_api_body_bytes", &self.max_api_body_bytes)
+            .field("max_connections", &self.max_connections)
+            .field("header_timeout", &self.header_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("socket_event_rate", &self.socket_event_rate)
+            .field("max_sockets_per_principal", &self.max_sockets_per_principal)
             .finish()
     }
 }
@@ -103,6 +141,7 @@ pub struct ConfigError {
 pub const DEFAULT_ADDR: &str = "127.0.0.1:5000";
 pub const DEFAULT_DATABASE_PATH: &str = "data/hookbell.sqlite3";
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+pub const DEFAULT_MAX_API_BODY_BYTES: usize = 64 * 1024;
 
 impl Config {
     /// The webhook event log's retention as a duration.
@@ -118,9 +157,18 @@ impl Config {
     /// Reads configuration through `get` (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
-        let mode = match get("HOOKBELL_ENV").as_deref() {
-            None | Some("development") | Some("dev") => Mode::Development,
-            Some("production") | Some("prod") => Mode::Production,
+        let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_owned());
+        let site_addr: SocketAddr = addr.parse().map_err(|e| ConfigError {
+            var: "LEPTOS_SITE_ADDR",
+            message: format!("{addr:?} is not host:port ({e})"),
+        })?;
+        // Development (anonymous callers act as the demo owner, cookies without
+        // `Secure`) only when asked for, or when nobody but this machine can reach it.
+        let (mode, mode_reason) = match get("HOOKBELL_ENV").as_deref() {
+            Some("development") | Some("dev") => (Mode::Development, ModeReason::Set),
+            Some("production") | Some("prod") => (Mode::Production, ModeReason::Set),
+            None if site_addr.ip().is_loopback() => (Mode::Development, ModeReason::UnsetOnLoopback),
+            None => (Mode::Production, ModeReason::UnsetReachable),
             Some(other) => {
                 return Err(ConfigError {
                     var: "HOOKBELL_ENV",
@@ -128,11 +176,6 @@ impl Config {
                 })
             }
         };
-        let addr = get("LEPTOS_SITE_ADDR").unwrap_or_else(|| DEFAULT_ADDR.to_owned());
-        let site_addr = addr.parse().map_err(|e| ConfigError {
-            var: "LEPTOS_SITE_ADDR",
-            message: format!("{addr:?} is not host:port ({e})"),
-        })?;
         // A whole number within `range`, or `default` when unset.
         let number = |var: &'static str, default: u64, range: std::ops::RangeInclusive<u64>, what: &str| match get(var)
         {
@@ -149,6 +192,21 @@ impl Config {
             1024..=u64::MAX,
             "a byte count of at least 1024",
         )? as usize;
+        let max_api_body_bytes = number(
+            "HOOKBELL_MAX_API_BODY_BYTES",
+            DEFAULT_MAX_API_BODY_BYTES as u64,
+            1024..=u64::MAX,
+            "a byte count of at least 1024",
+        )? as usize;
+        let max_connections =
+            number("HOOKBELL_MAX_CONNECTIONS", 10_000, 1..=10_000_000, "a whole number from 1 to 10000000")? as usize;
+        let header_timeout = number("HOOKBELL_HEADER_TIMEOUT_SECS", 10, 1..=3600, "seconds from 1 to 3600")?;
+        let request_timeout = number("HOOKBELL_REQUEST_TIMEOUT_SECS", 30, 1..=3600, "seconds from 1 to 3600")?;
+        let socket_event_rate =
+            number("HOOKBELL_SOCKET_EVENT_RATE", 10, 1..=100_000, "events per second from 1 to 100000")? as u32;
+        let max_sockets_per_principal =
+            number("HOOKBELL_MAX_SOCKETS_PER_PRINCIPAL", 50, 1..=1_000_000, "a whole number from 1 to 1000000")?
+                as usize;
         let store_connect_attempts =
             number("HOOKBELL_STORE_CONNECT_ATTEMPTS", 8, 1..=1000, "a whole number from 1 to 1000")? as u32;
         let webhook_event_retention_days =
@@ -166,6 +224,13 @@ impl Config {
         }
         Ok(Config {
             mode,
+            mode_reason,
+            max_api_body_bytes,
+            max_connections,
+            header_timeout: std::time::Duration::from_secs(header_timeout),
+            request_timeout: std::time::Duration::from_secs(request_timeout),
+            socket_event_rate,
+            max_sockets_per_principal,
             mongodb_write_concern,
             store_connect_attempts,
             webhook_event_retention_days,
@@ -203,7 +268,25 @@ mod tests {
         assert_eq!(c.site_addr.to_string(), "127.0.0.1:5000");
         assert_eq!(c.database_path, PathBuf::from("data/hookbell.sqlite3"));
         assert_eq!(c.mode, Mode::Development);
+        assert_eq!(c.mode_reason, ModeReason::UnsetOnLoopback);
         assert_eq!(c.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.max_api_body_bytes, 64 * 1024);
+    }
+
+    #[test]
+    fn a_forgotten_env_is_production_unless_only_this_machine_can_connect() {
+        for addr in ["0.0.0.0:5000", "[::]:5000", "192.0.2.10:80"] {
+            let c = cfg(&[("LEPTOS_SITE_ADDR", addr)]).unwrap();
+            assert_eq!((c.mode, c.mode_reason), (Mode::Production, ModeReason::UnsetReachable), "{addr}");
+        }
+        for addr in ["127.0.0.1:5000", "[::1]:5000", "127.0.0.2:80"] {
+            let c = cfg(&[("LEPTOS_SITE_ADDR", addr)]).unwrap();
+            assert_eq!((c.mode, c.mode_reason), (Mode::Development, ModeReason::UnsetOnLoopback), "{addr}");
+        }
+        let c = cfg(&[("LEPTOS_SITE_ADDR", "0.0.0.0:5000"), ("HOOKBELL_ENV", "development")]).unwrap();
+        assert_eq!((c.mode, c.mode_reason), (Mode::Development, ModeReason::Set));
+        let c = cfg(&[("HOOKBELL_ENV", "production")]).unwrap();
+        assert_eq!((c.mode, c.mode_reason), (Mode::Production, ModeReason::Set));
     }
 
     #[test]

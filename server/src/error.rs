@@ -9,23 +9,11 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::Serialize;
 use thiserror::Error;
 
 use crate::store::StoreError;
 
-/// One invalid field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
-    }
-}
+pub use app::models::{ApiFailure, FieldError};
 
 /// Everything a request can fail with.
 #[derive(Debug, Error)]
@@ -44,6 +32,15 @@ pub enum ApiError {
     /// A Standard Webhooks timestamp outside the tolerance: a replay, or a sender's clock far off.
     #[error("Webhook timestamp is missing or outside the 5 minute tolerance")]
     StaleTimestamp,
+    /// A verified webhook signed the seed's way, for a tenant that accepts only Standard Webhooks.
+    #[error(
+        "This tenant accepts only Standard Webhooks signatures (webhook-id, webhook-timestamp, \
+             webhook-signature): acceptSeedSignatures is off"
+    )]
+    SchemeRefused,
+    /// Another request with the same `webhook-id` is being processed; retry shortly.
+    #[error("A delivery with this webhook-id is being processed; retry shortly")]
+    InProgress,
     #[error("{0}")]
     Unauthorized(&'static str),
     #[error("{0}")]
@@ -58,9 +55,15 @@ pub enum ApiError {
     NotFound(&'static str),
     #[error("Method not allowed")]
     MethodNotAllowed,
+    /// The request was not answered in `HOOKBELL_REQUEST_TIMEOUT_SECS` (a slow body, a stuck store).
+    #[error("The request took too long")]
+    RequestTimeout,
     /// Too many webhooks for the tenant; retry after the given seconds.
     #[error("Too many requests for this tenant; retry after {0} s")]
     RateLimited(u64),
+    /// The server is at its limit for this kind of work (e.g. password checks); retry after the given seconds.
+    #[error("The server is busy; retry after {0} s")]
+    Busy(u64),
     #[error("The data store is unavailable; retry shortly")]
     StoreUnavailable(String),
     #[error("Internal server error")]
@@ -76,30 +79,23 @@ impl From<StoreError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    success: bool,
-    error: String,
-    code: &'a str,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    details: &'a [FieldError],
-}
-
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidSignature | ApiError::StaleTimestamp | ApiError::Unauthorized(_) => {
-                StatusCode::UNAUTHORIZED
-            }
+            ApiError::InvalidSignature
+            | ApiError::StaleTimestamp
+            | ApiError::SchemeRefused
+            | ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::Disabled(_) => StatusCode::FORBIDDEN,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::InProgress => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::StoreUnavailable(_) | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -113,13 +109,17 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::InvalidSignature => "invalid_signature",
             ApiError::StaleTimestamp => "stale_timestamp",
+            ApiError::SchemeRefused => "scheme_refused",
+            ApiError::InProgress => "in_progress",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Disabled(_) => "disabled",
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::RateLimited(_) => "rate_limited",
+            ApiError::Busy(_) => "busy",
             ApiError::StoreUnavailable(_) => "store_unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -137,29 +137,48 @@ impl ApiError {
     pub fn public_message(&self) -> String {
         self.to_string()
     }
-}
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        match &self {
+    /// How long the caller should wait before trying again (`Retry-After`).
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            ApiError::StoreUnavailable(_) => Some(5),
+            ApiError::InProgress => Some(1),
+            ApiError::RateLimited(secs) | ApiError::Busy(secs) => Some(*secs),
+            _ => None,
+        }
+    }
+
+    /// The error in the one shape every route answers with (its cause logged
+    /// here when it is internal).
+    pub fn failure(&self) -> ApiFailure {
+        match self {
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             ApiError::StoreUnavailable(cause) => tracing::warn!(%cause, "store unavailable"),
             _ => {}
         }
-        let body =
-            ErrorBody { success: false, error: self.public_message(), code: self.code(), details: self.details() };
-        let mut resp = (self.status(), Json(body)).into_response();
-        match &self {
-            ApiError::StoreUnavailable(_) => {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            ApiError::RateLimited(secs) => {
-                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*secs));
-            }
-            _ => {}
+        ApiFailure {
+            details: self.details().to_vec(),
+            retry_after: self.retry_after(),
+            ..ApiFailure::new(self.status().as_u16(), self.code(), self.public_message())
         }
-        resp
     }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        failure_response(self.failure())
+    }
+}
+
+/// An [`ApiFailure`] as an HTTP response: its status, `Retry-After` when it has one, the JSON body.
+pub fn failure_response(failure: ApiFailure) -> Response {
+    let status = StatusCode::from_u16(failure.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let retry_after = failure.retry_after;
+    let mut resp = (status, Json(failure)).into_response();
+    if let Some(secs) = retry_after {
+        resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    resp
 }
 
 #[cfg(test)]

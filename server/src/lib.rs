@@ -22,7 +22,7 @@ pub use hookbell_sdk::signature;
 pub mod store;
 pub mod tools;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::Router;
 use leptos::prelude::LeptosOptions;
@@ -126,6 +126,7 @@ pub async fn build_with_store(
         realtime::layer(config.redis_url.as_deref()).await.map_err(StartError::Other)?;
     let multi_node = config.redis_url.is_some();
     let services = Arc::new(Services::new(store, broadcaster, config, sealer));
+    services.migrate_sealed_secrets().await.map_err(|e| StartError::Other(e.to_string()))?;
     realtime::attach(io, services.clone()).await.map_err(StartError::Other)?;
     if multi_node {
         tracing::info!("Socket.IO broadcasts go through Redis to every server process");
@@ -145,6 +146,7 @@ pub async fn build_services(config: Config) -> Result<Arc<Services>, StartError>
 /// Opens the store, builds the server and, in development, makes sure the
 /// demo tenant exists (printing its secret on stdout the one time it is created).
 pub async fn build(config: Config) -> Result<Built, StartError> {
+    log_mode(&config);
     let sealer = load_sealer(&config)?;
     let store = open_store(&config).await?;
     let options = leptos_options(&config);
@@ -156,6 +158,24 @@ pub async fn build(config: Config) -> Result<Built, StartError> {
         print_demo_tenant(&tenant.id, secret.as_deref());
     }
     Ok(built)
+}
+
+/// Says in the log which mode the server runs in, and why.
+pub fn log_mode(config: &Config) {
+    use config::ModeReason;
+    let addr = config.site_addr;
+    match (config.mode, config.mode_reason) {
+        (Mode::Production, ModeReason::UnsetReachable) => tracing::warn!(
+            %addr,
+            "HOOKBELL_ENV is unset and the server listens beyond loopback: running in production mode (no demo \
+             tenant, Secure cookies); set HOOKBELL_ENV=development to develop on this address"
+        ),
+        (Mode::Development, ModeReason::UnsetOnLoopback) => tracing::info!(
+            %addr,
+            "HOOKBELL_ENV is unset and the server listens on loopback only: development mode (demo tenant)"
+        ),
+        (mode, _) => tracing::info!(%addr, ?mode, "mode set by HOOKBELL_ENV"),
+    }
 }
 
 fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
@@ -173,11 +193,67 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
 }
 
 /// Serves until ctrl-c / SIGTERM.
+///
+/// The accept loop is hyper's own (axum::serve has neither of these): a
+/// client gets `HOOKBELL_HEADER_TIMEOUT_SECS` to send a request's head before
+/// its connection is closed, and at most `HOOKBELL_MAX_CONNECTIONS`
+/// connections are open at once (the next ones wait in the kernel's backlog).
+/// On shutdown, open connections finish their requests first.
 pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
-    built.services.set_local_addr(listener.local_addr()?);
-    axum::serve(listener, built.router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto, graceful::GracefulShutdown},
+        service::TowerToHyperService,
+    };
+    use tower::ServiceExt;
+
+    let services = built.services;
+    services.set_local_addr(listener.local_addr()?);
+    let config = &services.config;
+    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let graceful = GracefulShutdown::new();
+    let router = built.router;
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the connection semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
+        let (stream, remote) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            req
+        });
+        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        tokio::spawn(async move {
+            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!(error = %e, %remote, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    // Open requests get a while to finish; upgraded sockets are not waited for.
+    if tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("connections still open 30 s after shutdown began; closing them");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -35,12 +35,70 @@ use socketioxide_redis::{drivers::redis::redis_client, RedisAdapter, RedisAdapte
 use crate::{
     config::Mode,
     error::ApiError,
-    service::{ctx::Credential, Services},
+    service::{ctx::Credential, Principal, Services},
 };
 
 /// What a socket authenticated with at its handshake.
 #[derive(Debug, Clone)]
 struct SocketAuth(Credential);
+
+/// A socket's budget of events it may send (a token bucket that may go into
+/// debt: events past the budget are refused, and a socket that keeps sending
+/// anyway is disconnected).
+#[derive(Debug, Clone)]
+struct EventBudget(Arc<std::sync::Mutex<Budget>>);
+
+#[derive(Debug)]
+struct Budget {
+    tokens: f64,
+    last: std::time::Instant,
+}
+
+/// What the budget says of one more event.
+#[derive(Debug, PartialEq, Eq)]
+enum Spend {
+    Allowed,
+    Refused,
+    /// Refused, and the socket is to be disconnected.
+    Abusive,
+}
+
+impl Budget {
+    /// Spends one event at `now`: refilled at `rate` per second up to `2 × rate`;
+    /// refused below one token; abusive once `2 × rate` more were refused.
+    fn spend(&mut self, rate: f64, now: std::time::Instant) -> Spend {
+        let burst = 2.0 * rate;
+        let elapsed = now.saturating_duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        self.last = now;
+        self.tokens -= 1.0;
+        if self.tokens >= 0.0 {
+            Spend::Allowed
+        } else if self.tokens < -burst {
+            Spend::Abusive
+        } else {
+            Spend::Refused
+        }
+    }
+}
+
+/// The room of every socket of one API key.
+pub fn key_room(key_id: &str) -> String {
+    format!("principal:key:{key_id}")
+}
+
+/// The room of every socket of one signed-in user, in every tenant.
+pub fn principal_user_room(user_id: &str) -> String {
+    format!("principal:user:{user_id}")
+}
+
+/// The room of every socket opened with one session (by its token's hash).
+pub fn session_room(token_hash: &str) -> String {
+    format!("session:{token_hash}")
+}
+
+/// The room of the development demo user's sockets.
+const DEMO_ROOM: &str = "principal:demo";
 
 /// The Socket.IO room of a tenant.
 pub fn tenant_room(tenant_id: &str) -> String {
@@ -79,7 +137,7 @@ impl SocketLayer {
 }
 
 /// Where Socket.IO listens.
-const SOCKET_PATH: &str = "/socket.io";
+pub const SOCKET_PATH: &str = "/socket.io";
 
 /// Request headers that nothing on a Socket.IO connection reads; dropped
 /// because a socket keeps its handshake's request head for its whole life.
@@ -144,6 +202,19 @@ impl Broadcaster {
     /// Emits `event` to one user's sockets in a tenant.
     pub async fn to_user<T: Serialize + ?Sized>(&self, tenant_id: &str, user_id: &str, event: &str, payload: &T) {
         self.to_room(user_room(tenant_id, user_id), event, payload).await;
+    }
+
+    /// Disconnects every socket in `room`, on every node (the Redis adapter
+    /// carries it to the others): a revoked key, an ended session, a removed member.
+    pub async fn disconnect_room(&self, room: String) {
+        let done = match &self.io {
+            Io::Local(io) => io.to(room.clone()).disconnect().await.map_err(|e| e.to_string()),
+            Io::Redis(io) => io.to(room.clone()).disconnect().await.map_err(|e| e.to_string()),
+        };
+        match done {
+            Ok(()) => tracing::debug!(%room, "disconnected the room's sockets"),
+            Err(e) => tracing::warn!(%room, error = %e, "could not disconnect the room's sockets"),
+        }
     }
 
     async fn to_room<T: Serialize + ?Sized>(&self, room: String, event: &str, payload: &T) {
@@ -238,23 +309,40 @@ fn middleware<A: Adapter>(
     move |socket: SocketRef<A>, TryData(auth): TryData<Value>| {
         let services = services.clone();
         Box::pin(async move {
-            let credential = authenticate(&socket, auth.ok().as_ref(), &services).await.map_err(|e| {
+            let refused = |e: ApiError| {
                 tracing::debug!(error = %e, "socket refused at its handshake");
                 e.public_message()
-            })?;
+            };
+            let (credential, rooms) = authenticate(&socket, auth.ok().as_ref(), &services).await.map_err(refused)?;
+            // A cap per principal on this node: one key or user cannot hold the server's sockets.
+            let open = socket.within(rooms[0].clone()).sockets().len();
+            if open >= services.config.max_sockets_per_principal {
+                return Err(refused(ApiError::Forbidden(format!(
+                    "Too many open connections for this caller (at most {})",
+                    services.config.max_sockets_per_principal
+                ))));
+            }
+            // The rooms a revocation disconnects (the first is the principal's own).
+            socket.join(rooms);
             socket.extensions.insert(SocketAuth(credential));
+            let rate = f64::from(services.config.socket_event_rate);
+            socket.extensions.insert(EventBudget(Arc::new(std::sync::Mutex::new(Budget {
+                tokens: 2.0 * rate,
+                last: std::time::Instant::now(),
+            }))));
             register_handlers(socket, services);
             Ok(())
         })
     }
 }
 
-/// The credential of a socket's handshake, checked now.
+/// The credential of a socket's handshake, checked now, and the rooms that
+/// name its principal (its own first, then its session's).
 async fn authenticate<A: Adapter>(
     socket: &SocketRef<A>,
     auth: Option<&Value>,
     services: &Services,
-) -> Result<Credential, ApiError> {
+) -> Result<(Credential, Vec<String>), ApiError> {
     let headers = &socket.req_parts().headers;
     let development = services.config.mode == Mode::Development;
     let credential = Credential::from_headers(headers, auth, development)
@@ -263,8 +351,41 @@ async fn authenticate<A: Adapter>(
     if matches!(credential, Credential::Session(_)) {
         services.refuse_foreign_origin(headers, "This origin may not connect with the session cookie")?;
     }
-    services.caller(&credential).await?;
-    Ok(credential)
+    let caller = services.caller(&credential).await?;
+    let mut rooms = vec![match &caller.principal {
+        Principal::ApiKey { key_id } => key_room(key_id),
+        Principal::User { user_id } => principal_user_room(user_id),
+        Principal::DevDemo => DEMO_ROOM.to_owned(),
+    }];
+    if let Credential::Session(token) = &credential {
+        rooms.push(session_room(&services.session_token_hash(token)));
+    }
+    Ok((credential, rooms))
+}
+
+/// Spends one of the socket's events: `Err` (the answer to its ack) when it
+/// is over its budget; a socket far over it is disconnected.
+fn admit<A: Adapter>(socket: &SocketRef<A>, services: &Services) -> Result<(), ApiError> {
+    let Some(EventBudget(budget)) = socket.extensions.get::<EventBudget>() else {
+        return Ok(());
+    };
+    let rate = f64::from(services.config.socket_event_rate);
+    let spent = budget.lock().unwrap_or_else(|p| p.into_inner()).spend(rate, std::time::Instant::now());
+    match spent {
+        Spend::Allowed => Ok(()),
+        Spend::Refused => Err(ApiError::RateLimited(1)),
+        Spend::Abusive => {
+            tracing::warn!(socket = %socket.id, "socket disconnected: too many events");
+            let _ = socket.clone().disconnect();
+            Err(ApiError::RateLimited(1))
+        }
+    }
+}
+
+/// A refused event's ack: the one error shape, with `ok: false` as the seed's clients read it.
+fn refusal(e: &ApiError) -> Value {
+    let failure = e.failure();
+    serde_json::json!({"ok": false, "success": false, "error": failure.error, "code": failure.code, "details": failure.details})
 }
 
 fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) {
@@ -272,9 +393,18 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
     socket.on(events::JOIN_TENANT, move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
         let services = on_join.clone();
         async move {
+            if let Err(e) = admit(&socket, &services) {
+                let _ = ack.send(&refusal(&e));
+                return;
+            }
             let last_seen = data.get("lastSeenId").and_then(Value::as_str);
             let reply = match tenant_arg(&data).map(|t| t.trim().to_ascii_lowercase()) {
-                None => JoinAck { ok: false, error: Some("tenantId is required".into()), ..Default::default() },
+                None => JoinAck {
+                    ok: false,
+                    error: Some("tenantId is required".into()),
+                    code: Some("validation_failed".into()),
+                    ..Default::default()
+                },
                 Some(tenant_id) => match join(&socket, &services, &tenant_id, last_seen).await {
                     Ok(joined) => {
                         socket.join(tenant_room(&tenant_id));
@@ -284,42 +414,59 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
                         JoinAck {
                             ok: true,
                             error: None,
+                            code: None,
                             unread_count: Some(joined.unread_count),
                             missed: joined.missed,
                             refetch: joined.refetch.then_some(true),
                         }
                     }
-                    Err(e) => JoinAck { ok: false, error: Some(e.public_message()), ..Default::default() },
+                    Err(e) => JoinAck {
+                        ok: false,
+                        error: Some(e.public_message()),
+                        code: Some(e.code().into()),
+                        ..Default::default()
+                    },
                 },
             };
             let _ = ack.send(&reply);
         }
     });
-    let on_received = services;
+    let on_received = services.clone();
     socket.on(
         events::NOTIFICATION_RECEIVED,
         move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
             let services = on_received.clone();
             async move {
-                let reply = match received(&socket, &services, &data).await {
-                    Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
-                    Err(e) => serde_json::json!({"ok": false, "error": e.public_message()}),
+                let reply = match admit(&socket, &services) {
+                    Err(e) => refusal(&e),
+                    Ok(()) => match received(&socket, &services, &data).await {
+                        Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                        Err(e) => refusal(&e),
+                    },
                 };
                 let _ = ack.send(&reply);
             }
         },
     );
-    socket.on(events::LEAVE_TENANT, |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| async move {
-        if let Some(tenant_id) = tenant_arg(&data) {
-            let tenant_id = tenant_id.trim().to_ascii_lowercase();
-            let prefix = tenant_room(&tenant_id);
-            // The tenant's room and the user's room in it.
-            for room in socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:user:")))
-            {
-                socket.leave(room);
+    socket.on(events::LEAVE_TENANT, move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
+        let services = services.clone();
+        async move {
+            if let Err(e) = admit(&socket, &services) {
+                let _ = ack.send(&refusal(&e));
+                return;
             }
+            if let Some(tenant_id) = tenant_arg(&data) {
+                let tenant_id = tenant_id.trim().to_ascii_lowercase();
+                let prefix = tenant_room(&tenant_id);
+                // The tenant's room and the user's room in it.
+                for room in
+                    socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:user:")))
+                {
+                    socket.leave(room);
+                }
+            }
+            let _ = ack.send(&JoinAck { ok: true, ..Default::default() });
         }
-        let _ = ack.send(&JoinAck { ok: true, ..Default::default() });
     });
 }
 
@@ -352,4 +499,28 @@ async fn received<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: 
     };
     let caller = services.caller(&credential).await?;
     services.notification_received(&caller, &tenant_id, &id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    #[test]
+    fn a_socket_budget_refuses_then_disconnects() {
+        let t0 = Instant::now();
+        let mut b = Budget { tokens: 20.0, last: t0 };
+        for _ in 0..20 {
+            assert_eq!(b.spend(10.0, t0), Spend::Allowed);
+        }
+        for _ in 0..20 {
+            assert_eq!(b.spend(10.0, t0), Spend::Refused);
+        }
+        assert_eq!(b.spend(10.0, t0), Spend::Abusive);
+        // A socket that stops and comes back later is served again.
+        let mut b = Budget { tokens: 0.0, last: t0 };
+        assert_eq!(b.spend(10.0, t0), Spend::Refused);
+        assert_eq!(b.spend(10.0, t0 + Duration::from_secs(1)), Spend::Allowed);
+    }
 }

@@ -1,6 +1,10 @@
 //! Encryption at rest for secrets the server must be able to read back
 //! (webhook secrets, which verify signatures): ChaCha20-Poly1305 with a
-//! server key, a random nonce per value, stored as `v1.<base64(nonce‖ciphertext)>`.
+//! server key, a random nonce per value, and the owner's id (the tenant) as
+//! associated data, so a ciphertext copied to another tenant's row does not
+//! open; stored as `v2.<base64(nonce‖ciphertext)>`. Values of the first
+//! format (`v1.`, no associated data) are opened only to migrate them
+//! ([`Sealer::open_unbound`], at start-up).
 //!
 //! The key comes from `HOOKBELL_SECRET_KEY` (base64 of 32 bytes). In
 //! development, without it, a key file beside the database is created once
@@ -10,13 +14,16 @@ use std::path::Path;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use chacha20poly1305::{
-    aead::{Aead, KeyInit},
+    aead::{Aead, KeyInit, Payload},
     ChaCha20Poly1305, Key, Nonce,
 };
 use rand::{rngs::OsRng, TryRngCore};
 use thiserror::Error;
 
-const PREFIX: &str = "v1.";
+/// Values bound to their owner.
+const PREFIX: &str = "v2.";
+/// Values of the first format, bound to nothing (migrated at start-up).
+const UNBOUND_PREFIX: &str = "v1.";
 
 /// Why a key or a sealed value is unusable.
 #[derive(Debug, Error)]
@@ -100,23 +107,39 @@ impl Sealer {
         self.derived
     }
 
-    /// Encrypts `plain`.
-    pub fn seal(&self, plain: &str) -> String {
+    /// Encrypts `plain` for `owner` (a tenant id): it opens only for that owner.
+    pub fn seal(&self, plain: &str, owner: &str) -> String {
         let nonce = random::<12>();
-        let ct = self.cipher.encrypt(Nonce::from_slice(&nonce), plain.as_bytes()).expect("encryption cannot fail");
+        let payload = Payload { msg: plain.as_bytes(), aad: owner.as_bytes() };
+        let ct = self.cipher.encrypt(Nonce::from_slice(&nonce), payload).expect("encryption cannot fail");
         let mut out = nonce.to_vec();
         out.extend_from_slice(&ct);
         format!("{PREFIX}{}", STANDARD.encode(out))
     }
 
-    /// Decrypts a value made by [`Sealer::seal`] with the same key.
-    pub fn open(&self, sealed: &str) -> Result<String, SealError> {
-        let raw = STANDARD.decode(sealed.strip_prefix(PREFIX).ok_or(SealError::Open)?).map_err(|_| SealError::Open)?;
+    /// Decrypts a value [`Sealer::seal`] made for `owner` with the same key.
+    pub fn open(&self, sealed: &str, owner: &str) -> Result<String, SealError> {
+        self.decrypt(sealed.strip_prefix(PREFIX).ok_or(SealError::Open)?, owner.as_bytes())
+    }
+
+    /// Whether `sealed` is of the first format, bound to no owner.
+    pub fn is_unbound(sealed: &str) -> bool {
+        sealed.starts_with(UNBOUND_PREFIX)
+    }
+
+    /// Decrypts a value of the first format (`v1.`), to seal it again bound to its owner.
+    pub fn open_unbound(&self, sealed: &str) -> Result<String, SealError> {
+        self.decrypt(sealed.strip_prefix(UNBOUND_PREFIX).ok_or(SealError::Open)?, b"")
+    }
+
+    fn decrypt(&self, encoded: &str, aad: &[u8]) -> Result<String, SealError> {
+        let raw = STANDARD.decode(encoded).map_err(|_| SealError::Open)?;
         if raw.len() < 12 + 16 {
             return Err(SealError::Open);
         }
         let (nonce, ct) = raw.split_at(12);
-        let plain = self.cipher.decrypt(Nonce::from_slice(nonce), ct).map_err(|_| SealError::Open)?;
+        let plain =
+            self.cipher.decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad }).map_err(|_| SealError::Open)?;
         String::from_utf8(plain).map_err(|_| SealError::Open)
     }
 }
@@ -141,18 +164,38 @@ mod tests {
     fn seals_and_opens_with_the_same_key_only() {
         let a = Sealer::from_base64(&Sealer::generate_key()).unwrap();
         let b = Sealer::from_base64(&Sealer::generate_key()).unwrap();
-        let sealed = a.seal("whsec_abc");
-        assert!(sealed.starts_with("v1."));
+        let sealed = a.seal("whsec_abc", "t1");
+        assert!(sealed.starts_with("v2."));
         assert!(!sealed.contains("whsec_abc"));
-        assert_ne!(sealed, a.seal("whsec_abc"), "a fresh nonce each time");
-        assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
-        assert!(b.open(&sealed).is_err());
+        assert_ne!(sealed, a.seal("whsec_abc", "t1"), "a fresh nonce each time");
+        assert_eq!(a.open(&sealed, "t1").unwrap(), "whsec_abc");
+        assert!(b.open(&sealed, "t1").is_err());
         let mut tampered = sealed.clone();
         tampered.pop();
         tampered.push(if sealed.ends_with('A') { 'B' } else { 'A' });
-        assert!(a.open(&tampered).is_err());
-        assert!(a.open("whsec_plain").is_err());
-        assert!(a.open("v1.AAAA").is_err());
+        assert!(a.open(&tampered, "t1").is_err());
+        assert!(a.open("whsec_plain", "t1").is_err());
+        assert!(a.open("v2.AAAA", "t1").is_err());
+    }
+
+    #[test]
+    fn a_value_opens_only_for_its_owner() {
+        let a = Sealer::from_base64(&Sealer::generate_key()).unwrap();
+        let sealed = a.seal("whsec_abc", "tenant-a");
+        assert!(a.open(&sealed, "tenant-b").is_err(), "copied to another tenant's row, it does not open");
+        assert!(a.open(&sealed, "").is_err());
+        assert!(a.open_unbound(&sealed).is_err());
+    }
+
+    #[test]
+    fn first_format_values_open_only_for_migration() {
+        let a = Sealer::from_base64(&Sealer::generate_key()).unwrap();
+        // A value as the first format sealed it: no associated data, prefix v1.
+        let bound = a.seal("whsec_old", "");
+        let legacy = format!("v1.{}", bound.strip_prefix("v2.").unwrap());
+        assert!(Sealer::is_unbound(&legacy) && !Sealer::is_unbound(&bound));
+        assert_eq!(a.open_unbound(&legacy).unwrap(), "whsec_old");
+        assert!(a.open(&legacy, "t1").is_err(), "never used as it is");
     }
 
     #[test]
@@ -167,9 +210,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("keys/secret.key");
         let first = Sealer::load(None, Some(&path)).unwrap();
-        let sealed = first.seal("x");
+        let sealed = first.seal("x", "t");
         let again = Sealer::load(None, Some(&path)).unwrap();
-        assert_eq!(again.open(&sealed).unwrap(), "x");
+        assert_eq!(again.open(&sealed, "t").unwrap(), "x");
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

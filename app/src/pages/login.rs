@@ -3,14 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::api::Login;
+use crate::api::{FnError, Login};
 
-/// The message of a server function's error, without the framework's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(message) => message.clone(),
-        other => other.to_string(),
-    }
+/// The message of a server function's error.
+pub fn error_text(e: &FnError) -> String {
+    e.message().to_owned()
 }
 
 /// `/login`.

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 
 /// What a page shows where its data could not be loaded: what is missing and why.
 #[component]
-pub fn Unavailable(what: &'static str, error: ServerFnError) -> impl IntoView {
+pub fn Unavailable(what: &'static str, error: crate::api::FnError) -> impl IntoView {
     view! {
         <div class="empty" role="alert">
             <p class="empty-title">{format!("{what} are unavailable")}</p>

@@ -67,6 +67,7 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
     let endpoints = RwSignal::new(s.webhook_endpoints);
     let retries = RwSignal::new(s.webhook_retry_attempts.to_string());
     let timeout = RwSignal::new(s.webhook_timeout_ms.to_string());
+    let seed_scheme = RwSignal::new(s.accept_seed_signatures);
     let saved = said.saved;
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -86,6 +87,7 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
             webhook_endpoints: Some(endpoints.get_untracked()),
             webhook_retry_attempts: Some(attempts),
             webhook_timeout_ms: Some(ms),
+            accept_seed_signatures: Some(seed_scheme.get_untracked()),
         };
         leptos::task::spawn_local(async move {
             match update_webhook_settings(patch).await {
@@ -126,6 +128,21 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
                     {switch("Notifications", "switch-notifications", notes_on, notes_set)}
                     {switch("Payments", "switch-payments", payments_on, payments_set)}
                 </fieldset>
+                <fieldset class="endpoints">
+                    <legend>"Signatures"</legend>
+                    {switch(
+                        "Also accept X-Webhook-Signature (the older scheme)",
+                        "switch-seed-signatures",
+                        seed_scheme.into(),
+                        Callback::new(move |on| seed_scheme.set(on)),
+                    )}
+                    <p class="hint">
+                        "That scheme signs the body alone, with no timestamp: anyone who captures one request "
+                        "(a proxy log, a leaked request dump) can send it again at any time. Standard Webhooks "
+                        "signatures (webhook-id, webhook-timestamp, webhook-signature) expire after 5 minutes and "
+                        "are never processed twice. Turn this off once your senders sign the Standard way."
+                    </p>
+                </fieldset>
                 <div class="inline-form">
                     <label>"Retry attempts (0–10)"
                         <input type="number" min="0" max="10" data-testid="retry-attempts" prop:value=move || retries.get()
@@ -149,7 +166,8 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
             <CopyRow label="Notifications" testid="url-notifications" value=urls.notifications/>
             <CopyRow label="Payments" testid="url-payments" value=urls.payments/>
         </section>
-        <SecretCard hint=view.secret_hint previous_until=view.previous_secret_valid_until reload=reload said=said/>
+        <SecretCard hint=view.secret_hint previous_until=view.previous_secret_valid_until
+            fallback=view.uses_fallback_secret reload=reload said=said/>
         <TestCard reload=reload said=said/>
     }
     .into_any()
@@ -176,7 +194,13 @@ fn CopyRow(label: &'static str, testid: &'static str, value: String) -> impl Int
 }
 
 #[component]
-fn SecretCard(hint: String, previous_until: Option<String>, reload: RwSignal<u64>, said: Feedback) -> impl IntoView {
+fn SecretCard(
+    hint: String,
+    previous_until: Option<String>,
+    fallback: bool,
+    reload: RwSignal<u64>,
+    said: Feedback,
+) -> impl IntoView {
     let grace = RwSignal::new("0".to_owned());
     let rotated = said.rotated;
     let rotate = move |_| {
@@ -193,6 +217,13 @@ fn SecretCard(hint: String, previous_until: Option<String>, reload: RwSignal<u64
         <section class="card" aria-labelledby="secret-heading">
             <h2 id="secret-heading">"Signing secret"</h2>
             <p>"Current secret ends in "<code data-testid="secret-hint">{hint}</code>"."</p>
+            {fallback.then(|| view! {
+                <p class="form-error" role="alert" data-testid="fallback-secret">
+                    "This tenant has no secret of its own: it uses the server's global WEBHOOK_SECRET, which "
+                    "other tenants share. Generate a secret of its own (with a grace period, your senders "
+                    "keep working while you switch them over)."
+                </p>
+            })}
             {previous_until.map(|t| view! { <p class="hint">"The previous secret is accepted until "{t}"."</p> })}
             <div class="inline-form">
                 <label>"Keep the old secret valid for"
@@ -275,7 +306,7 @@ fn EventLog(events: Vec<WebhookEvent>) -> impl IntoView {
         return view! {
             <div class="empty" data-testid="events-empty">
                 <p class="empty-title">"No webhooks received yet"</p>
-                <p>"Every request to your webhook URLs is listed here, accepted or not."</p>
+                <p>"Every signed request to your webhook URLs is listed here, accepted or not. Requests whose signature does not verify are counted by the server, not kept here."</p>
             </div>
         }
         .into_any();

@@ -53,7 +53,7 @@ fn object_body(
     if matches!(&body, Ok(b) if b.is_empty()) {
         return Ok(Map::new());
     }
-    let (bytes, refused) = json_body(headers, body, state.services.config.max_body_bytes);
+    let (bytes, refused) = json_body(headers, body, state.services.config.max_api_body_bytes);
     match refused {
         Some(e) => Err(e),
         None => parse_object(&bytes),

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 pub mod security;
+pub mod server_fns;
 mod webhooks;
 
 use std::sync::Arc;
@@ -40,9 +41,28 @@ async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// Everything but Socket.IO's transport (whose long-polling requests wait for
+/// events) gets `HOOKBELL_REQUEST_TIMEOUT_SECS` to be answered, its body read
+/// included: 408 in the one error shape.
+async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if req.uri().path().starts_with(crate::realtime::SOCKET_PATH) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::RequestTimeout.into_response(),
+    }
+}
+
 /// Builds the whole router.
 pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Router {
     let max_body = state.services.config.max_body_bytes;
+    let max_api_body = state.services.config.max_api_body_bytes;
     // Called by senders' servers: no CORS.
     let webhook_routes = Router::new()
         .route("/api/webhooks/orders", post(webhooks::orders))
@@ -71,7 +91,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/logout-all", post(auth::logout_all))
         .route("/api/auth/me", get(auth::me))
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(security::api_cors(&state.services.config));
 
@@ -89,9 +109,13 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .merge(api_routes)
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell));
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(server_fns::Guard::new(max_api_body), server_fns::guard));
+    let timeout = state.services.config.request_timeout;
     socket_layer
         .apply(router)
+        .layer(axum::middleware::from_fn_with_state(timeout, request_timeout))
         .layer(nosniff)
         .layer(referrer)
         .layer(frames)

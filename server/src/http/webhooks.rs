@@ -110,6 +110,8 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "timestamp": crate::ids::now_rfc3339(),
         "store": { "kind": store.kind(), "reachable": reachable },
+        // Requests refused before their signature verified (kept in no tenant's log), by reason.
+        "unverifiedRefused": state.services.unverified.snapshot(),
     });
     (status, Json(body))
 }

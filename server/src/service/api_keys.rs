@@ -112,6 +112,8 @@ impl Services {
         if !ids::is_id(id) || !self.store.revoke_api_key(&ctx.tenant_id, id, &ids::now_rfc3339()).await? {
             return Err(ApiError::NotFound("API key"));
         }
+        // Open sockets of the key, on every node, go too.
+        self.broadcaster.disconnect_room(crate::realtime::key_room(id)).await;
         self.audit(ctx, "api_key.revoked", "api_key", id, json!({})).await?;
         Ok(())
     }

@@ -36,10 +36,16 @@ pub const SESSION_IDLE: Duration = Duration::hours(12);
 pub const SESSION_MAX: Duration = Duration::days(7);
 /// A session's idle expiry is moved forward at most this often (one write per minute, not per request).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
-/// The name of the session cookie.
+/// The name of the session cookie in development.
 pub const SESSION_COOKIE: &str = "hookbell_session";
+/// Its name in production: the `__Host-` prefix makes browsers refuse it
+/// unless it is `Secure`, for this host only (no `Domain`) and `Path=/`, so a
+/// sibling subdomain or a plain-HTTP page cannot plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hookbell_session";
 /// Longest password accepted (argon2 cost is per byte; this bounds it).
 const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest email accepted (RFC 5321's path limit).
+pub const MAX_EMAIL_BYTES: usize = 254;
 /// Shortest password accepted for new users.
 const MIN_PASSWORD_CHARS: usize = 8;
 
@@ -132,6 +138,9 @@ impl Services {
                     return Err(ApiError::Validation(vec![FieldError::new("name", "must be 1 to 100 characters")]));
                 }
                 let pw = password.to_owned();
+                let Some(_pass) = self.password_gate.enter().await else {
+                    return Err(ApiError::Busy(1));
+                };
                 let password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
                     .await
                     .map_err(|e| ApiError::Internal(e.to_string()))??;
@@ -166,28 +175,36 @@ impl Services {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<SignedIn, ApiError> {
+        // The address's bucket first: a flood of made-up emails from one
+        // address is refused before any per-email state exists.
+        if let Err(wait) = self.login_limiter_ip.check(ip.as_deref().unwrap_or_default()) {
+            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
         let email = email.trim().to_lowercase();
-        if email.is_empty() || password.is_empty() {
-            let mut details = Vec::new();
-            if email.is_empty() {
-                details.push(FieldError::new("email", "is required"));
-            }
-            if password.is_empty() {
-                details.push(FieldError::new("password", "is required"));
-            }
+        let mut details = Vec::new();
+        if email.is_empty() {
+            details.push(FieldError::new("email", "is required"));
+        } else if email.len() > MAX_EMAIL_BYTES || !is_email(&email) {
+            details.push(FieldError::new("email", "must be an email address of at most 254 bytes"));
+        }
+        if password.is_empty() {
+            details.push(FieldError::new("password", "is required"));
+        } else if password.len() > MAX_PASSWORD_BYTES {
+            details.push(FieldError::new("password", "must be at most 1024 bytes"));
+        }
+        if !details.is_empty() {
             return Err(ApiError::Validation(details));
         }
-        let limits =
-            [(&self.login_limiter_email, email.clone()), (&self.login_limiter_ip, ip.clone().unwrap_or_default())];
-        for (limiter, key) in limits {
-            if let Err(wait) = limiter.check(&key) {
-                return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
-            }
+        if let Err(wait) = self.login_limiter_email.check(&email) {
+            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
         }
-        let user =
-            if password.len() > MAX_PASSWORD_BYTES { None } else { self.store.get_user_by_email(&email).await? };
+        let user = self.store.get_user_by_email(&email).await?;
         let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-        let pw = password.chars().take(MAX_PASSWORD_BYTES).collect::<String>();
+        let pw = password.to_owned();
+        // Bounded: a burst of logins queues for a few cores instead of taking 19 MiB each at once.
+        let Some(_pass) = self.password_gate.enter().await else {
+            return Err(ApiError::Busy(1));
+        };
         let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
             .await
             .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -263,7 +280,7 @@ impl Services {
     /// remembered in a cookie. Returns its `Set-Cookie` value.
     pub async fn choose_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, ApiError> {
         let ctx = self.resolve_ctx_in(req, Some(tenant_id)).await?;
-        Ok(self.set_cookie_value(super::ctx::TENANT_COOKIE, &ctx.tenant_id))
+        Ok(self.set_cookie_value(super::ctx::tenant_cookie_name(self.development()), &ctx.tenant_id))
     }
 
     /// Who is calling: the principal, the tenant this request acts on and the caller's tenants.
@@ -300,7 +317,7 @@ impl Services {
         self.refuse_foreign_origin(headers, "This request's origin may not sign in here")?;
         let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let signed_in = self.login(email, password, ip, user_agent).await?;
-        if let Some(old) = super::ctx::session_cookie(headers) {
+        if let Some(old) = super::ctx::session_cookie(headers, self.development()) {
             self.logout(&old).await?;
         }
         let cookie = self.session_set_cookie(&signed_in.token);
@@ -311,7 +328,7 @@ impl Services {
     /// returns the `Set-Cookie` value that clears the cookie.
     pub async fn sign_out(&self, headers: &HeaderMap) -> Result<String, ApiError> {
         self.refuse_foreign_origin(headers, "This request's origin may not sign out here")?;
-        if let Some(token) = super::ctx::session_cookie(headers) {
+        if let Some(token) = super::ctx::session_cookie(headers, self.development()) {
             self.logout(&token).await?;
         }
         Ok(self.session_set_cookie(""))
@@ -320,7 +337,7 @@ impl Services {
     /// The `Set-Cookie` value for a session token (an empty token clears the
     /// cookie): HttpOnly, SameSite=Lax, Secure in production.
     pub fn session_set_cookie(&self, token: &str) -> String {
-        self.set_cookie_value(SESSION_COOKIE, token)
+        self.set_cookie_value(super::ctx::session_cookie_name(self.development()), token)
     }
 
     /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
@@ -337,12 +354,17 @@ impl Services {
         let super::Principal::User { user_id } = &ctx.principal else {
             return Err(ApiError::Forbidden("Only a signed-in user has sessions to end".into()));
         };
-        Ok(self.store.revoke_user_sessions(user_id, &ids::now_rfc3339()).await?)
+        let ended = self.store.revoke_user_sessions(user_id, &ids::now_rfc3339()).await?;
+        // Every socket the user has open, on every node, goes with them.
+        self.broadcaster.disconnect_room(crate::realtime::principal_user_room(user_id)).await;
+        Ok(ended)
     }
 
-    /// Ends the session of `token` (if any).
+    /// Ends the session of `token` (if any), and disconnects the sockets opened with it.
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
-        self.store.revoke_session(&self.session_token_hash(token), &ids::now_rfc3339()).await?;
+        let hash = self.session_token_hash(token);
+        self.store.revoke_session(&hash, &ids::now_rfc3339()).await?;
+        self.broadcaster.disconnect_room(crate::realtime::session_room(&hash)).await;
         Ok(())
     }
 }

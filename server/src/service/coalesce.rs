@@ -31,12 +31,43 @@ struct Slot {
 /// Per-tenant windows.
 pub struct Coalescer {
     window: Duration,
-    slots: Mutex<HashMap<String, Slot>>,
+    slots: Mutex<Slots>,
+}
+
+/// The windows, and the size at which the next sweep of closed ones is due.
+struct Slots {
+    map: HashMap<String, Slot>,
+    sweep_at: usize,
+}
+
+/// The fewest windows kept before a sweep.
+const SWEEP_FLOOR: usize = 1024;
+
+impl Slots {
+    /// Forgets windows that hold nothing and have closed (amortised: the next
+    /// sweep waits until the map has doubled).
+    fn sweep_if_due(&mut self, window: Duration, now: Instant) {
+        if self.map.len() < self.sweep_at {
+            return;
+        }
+        self.map
+            .retain(|_, s| s.held.is_some() || s.last_sent.is_some_and(|t| now.saturating_duration_since(t) < window));
+        self.sweep_at = (self.map.len() * 2).max(SWEEP_FLOOR);
+    }
 }
 
 impl Coalescer {
     pub fn new(window: Duration) -> Self {
-        Self { window, slots: Mutex::new(HashMap::new()) }
+        Self { window, slots: Mutex::new(Slots { map: HashMap::new(), sweep_at: SWEEP_FLOOR }) }
+    }
+
+    /// How many tenants' windows are kept.
+    pub fn len(&self) -> usize {
+        self.slots.lock().unwrap_or_else(|p| p.into_inner()).map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Offers a refresh at `now`.
@@ -45,7 +76,8 @@ impl Coalescer {
             return Offer::Now(event);
         }
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = slots.entry(event.tenant_id.clone()).or_default();
+        slots.sweep_if_due(self.window, now);
+        let slot = slots.map.entry(event.tenant_id.clone()).or_default();
         if let Some(held) = &mut slot.held {
             merge(held, event);
             return Offer::Merged;
@@ -65,7 +97,7 @@ impl Coalescer {
     /// The held refresh of `tenant_id`, to send now.
     pub fn take(&self, tenant_id: &str, now: Instant) -> Option<DashboardRefreshEvent> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        let slot = slots.get_mut(tenant_id)?;
+        let slot = slots.map.get_mut(tenant_id)?;
         let held = slot.held.take()?;
         slot.last_sent = Some(now);
         Some(held)
@@ -115,6 +147,25 @@ mod tests {
         // Right after a trailing send, the next one waits for the window again.
         assert!(matches!(c.offer(ev("a", "x", &[]), t0 + Duration::from_millis(300)), Offer::Later(_)));
         assert!(matches!(c.offer(ev("b", "x", &[]), t0 + Duration::from_millis(400)), Offer::Now(_)));
+    }
+
+    #[test]
+    fn closed_windows_are_forgotten() {
+        let c = Coalescer::new(Duration::from_millis(250));
+        let t0 = Instant::now();
+        for i in 0..100_000u32 {
+            let now = t0 + Duration::from_millis(u64::from(i));
+            assert!(matches!(c.offer(ev(&format!("t{i}"), "r", &[]), now), Offer::Now(_)));
+            assert!(c.len() <= 2 * SWEEP_FLOOR, "{} windows kept", c.len());
+        }
+        // A held refresh is never forgotten.
+        let held = t0 + Duration::from_secs(1000);
+        assert!(matches!(c.offer(ev("a", "r", &[]), held), Offer::Now(_)));
+        assert!(matches!(c.offer(ev("a", "r", &["x"]), held), Offer::Later(_)));
+        for i in 0..10_000u32 {
+            let _ = c.offer(ev(&format!("u{i}"), "r", &[]), held + Duration::from_secs(1 + u64::from(i)));
+        }
+        assert_eq!(c.take("a", held + Duration::from_secs(20_000)).map(|e| e.entities), Some(vec!["x".to_owned()]));
     }
 
     #[test]

@@ -10,7 +10,10 @@
 use app::models::{ActivityEntry, Role};
 use axum::http::{header, request::Parts, HeaderMap};
 
-use super::{auth::SESSION_COOKIE, Services};
+use super::{
+    auth::{SECURE_SESSION_COOKIE, SESSION_COOKIE},
+    Services,
+};
 use crate::{error::ApiError, ids};
 
 /// Who is calling.
@@ -66,8 +69,28 @@ impl Ctx {
 /// The seed's tenant-selecting header.
 pub const TENANT_HEADER: &str = "x-tenant-id";
 
-/// The cookie in which a browser remembers the tenant it switched to.
+/// The cookie in which a browser remembers the tenant it switched to (development).
 pub const TENANT_COOKIE: &str = "hookbell_tenant";
+/// Its name in production (see [`SECURE_SESSION_COOKIE`]).
+pub const SECURE_TENANT_COOKIE: &str = "__Host-hookbell_tenant";
+
+/// The session cookie's name in this mode.
+pub fn session_cookie_name(development: bool) -> &'static str {
+    if development {
+        SESSION_COOKIE
+    } else {
+        SECURE_SESSION_COOKIE
+    }
+}
+
+/// The tenant cookie's name in this mode.
+pub fn tenant_cookie_name(development: bool) -> &'static str {
+    if development {
+        TENANT_COOKIE
+    } else {
+        SECURE_TENANT_COOKIE
+    }
+}
 
 /// What a request or socket presented to say who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +117,7 @@ impl Credential {
         if let Some(key) = bearer.or(payload_key) {
             return Some(Credential::ApiKey(key));
         }
-        if let Some(token) = session_cookie(headers) {
+        if let Some(token) = session_cookie(headers, development) {
             return Some(Credential::Session(token));
         }
         development.then_some(Credential::DevDemo)
@@ -118,6 +141,11 @@ impl Caller {
 }
 
 impl Services {
+    /// Whether this server runs in development mode.
+    pub fn development(&self) -> bool {
+        self.config.mode == crate::config::Mode::Development
+    }
+
     /// Who a credential stands for, now: 401 when it is unknown, revoked or expired.
     pub async fn caller(&self, credential: &Credential) -> Result<Caller, ApiError> {
         match credential {
@@ -158,7 +186,7 @@ impl Services {
     /// a signed-in browser chose last, else the caller's first.
     pub async fn resolve_ctx_in(&self, req: &Parts, asked: Option<&str>) -> Result<Ctx, ApiError> {
         let source_ip = source_ip(req);
-        let development = self.config.mode == crate::config::Mode::Development;
+        let development = self.development();
         let credential = Credential::from_headers(&req.headers, None, development)
             .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
         if matches!(credential, Credential::Session(_)) && !req.method.is_safe() && !self.origin_allowed(&req.headers) {
@@ -167,8 +195,9 @@ impl Services {
         let caller = self.caller(&credential).await?;
         let asked = asked.map(|a| a.trim().to_ascii_lowercase());
         // Without the header, a signed-in browser acts on the tenant it chose last (if still its own).
-        let chosen =
-            matches!(credential, Credential::Session(_)).then(|| cookie(&req.headers, TENANT_COOKIE)).flatten();
+        let chosen = matches!(credential, Credential::Session(_))
+            .then(|| cookie(&req.headers, tenant_cookie_name(development)))
+            .flatten();
         let (tenant_id, role) = match &asked {
             Some(asked) => caller.tenants.iter().find(|(t, _)| t == asked),
             None => {
@@ -201,8 +230,15 @@ impl Services {
             },
         };
         let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        origin == format!("http://{host}")
-            || origin == format!("https://{host}")
+        // This server by its Host, with the scheme it is reached by: that of
+        // `HOOKBELL_PUBLIC_URL`, else https in production (either in development).
+        let schemes: &[&str] = match self.config.public_url.as_deref().and_then(|u| u.split_once("://")) {
+            Some(("http", _)) => &["http"],
+            Some(_) => &["https"],
+            None if self.development() => &["http", "https"],
+            None => &["https"],
+        };
+        schemes.iter().any(|scheme| origin == format!("{scheme}://{host}"))
             || self.config.public_url.as_deref().and_then(origin_of).as_deref() == Some(origin.as_str())
             || self.config.cors_origins().iter().any(|o| o == &origin)
     }
@@ -236,9 +272,9 @@ pub fn source_ip(req: &Parts) -> Option<String> {
     req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
 }
 
-/// The session token from the `Cookie` header.
-pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
-    cookie(headers, SESSION_COOKIE)
+/// The session token from the `Cookie` header (the cookie's name depends on the mode).
+pub fn session_cookie(headers: &HeaderMap, development: bool) -> Option<String> {
+    cookie(headers, session_cookie_name(development))
 }
 
 /// A non-empty cookie's value from the `Cookie` header.
@@ -268,9 +304,12 @@ mod tests {
     fn the_session_cookie_is_found_among_others() {
         let mut h = HeaderMap::new();
         h.insert(header::COOKIE, "a=1; hookbell_session=hbs_abc; b=2".parse().unwrap());
-        assert_eq!(session_cookie(&h).as_deref(), Some("hbs_abc"));
+        assert_eq!(session_cookie(&h, true).as_deref(), Some("hbs_abc"));
+        assert_eq!(session_cookie(&h, false), None, "production reads only the __Host- cookie");
+        h.insert(header::COOKIE, "__Host-hookbell_session=hbs_x; hookbell_session=hbs_y".parse().unwrap());
+        assert_eq!(session_cookie(&h, false).as_deref(), Some("hbs_x"));
         h.insert(header::COOKIE, "hookbell_session=; x=hookbell_session".parse().unwrap());
-        assert_eq!(session_cookie(&h), None);
+        assert_eq!(session_cookie(&h, true), None);
     }
 
     #[test]

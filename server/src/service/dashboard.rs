@@ -7,7 +7,7 @@ use app::models::{
     WebhookEvent, WebhookSettingsPatch, WebhookSettingsView,
 };
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiFailure};
 
 use super::{ctx::Credential, Ctx, Services};
 
@@ -126,29 +126,24 @@ pub struct Joined {
 
 #[async_trait::async_trait]
 impl app::api::Backend for Services {
-    async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, (u16, String)> {
+    async fn bell_state(&self, req: &axum::http::request::Parts) -> Result<BellState, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::bell_state(self, &ctx).await.map_err(refused)
     }
 
-    async fn dashboard(&self, req: &axum::http::request::Parts) -> Result<DashboardOverview, (u16, String)> {
+    async fn dashboard(&self, req: &axum::http::request::Parts) -> Result<DashboardOverview, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.dashboard_overview(&ctx).await.map_err(refused)
     }
 
-    async fn login(
-        &self,
-        req: &axum::http::request::Parts,
-        email: &str,
-        password: &str,
-    ) -> Result<String, (u16, String)> {
+    async fn login(&self, req: &axum::http::request::Parts, email: &str, password: &str) -> Result<String, ApiFailure> {
         self.sign_in(&req.headers, super::ctx::source_ip(req), email, password)
             .await
             .map(|(_, cookie)| cookie)
             .map_err(refused)
     }
 
-    async fn logout(&self, req: &axum::http::request::Parts) -> Result<String, (u16, String)> {
+    async fn logout(&self, req: &axum::http::request::Parts) -> Result<String, ApiFailure> {
         self.sign_out(&req.headers).await.map_err(refused)
     }
 
@@ -158,7 +153,7 @@ impl app::api::Backend for Services {
         id: &str,
         is_read: Option<bool>,
         is_dismissed: Option<bool>,
-    ) -> Result<NotificationUpdatedEvent, (u16, String)> {
+    ) -> Result<NotificationUpdatedEvent, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         let mut body = serde_json::Map::new();
         if let Some(b) = is_read {
@@ -175,16 +170,16 @@ impl app::api::Backend for Services {
         &self,
         req: &axum::http::request::Parts,
         query: &NotificationQuery,
-    ) -> Result<NotificationPage, (u16, String)> {
+    ) -> Result<NotificationPage, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.list_notifications_for(&ctx, query).await.map_err(refused)
     }
 
-    async fn switch_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, (u16, String)> {
+    async fn switch_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, ApiFailure> {
         self.choose_tenant(req, tenant_id).await.map_err(refused)
     }
 
-    async fn webhook_settings(&self, req: &axum::http::request::Parts) -> Result<WebhookSettingsView, (u16, String)> {
+    async fn webhook_settings(&self, req: &axum::http::request::Parts) -> Result<WebhookSettingsView, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::webhook_settings(self, &ctx, &self.public_base(&req.headers)).await.map_err(refused)
     }
@@ -193,7 +188,7 @@ impl app::api::Backend for Services {
         &self,
         req: &axum::http::request::Parts,
         patch: &WebhookSettingsPatch,
-    ) -> Result<WebhookSettingsView, (u16, String)> {
+    ) -> Result<WebhookSettingsView, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         // The REST route's body, so both go through the same validation.
         let body = match serde_json::to_value(patch) {
@@ -207,24 +202,24 @@ impl app::api::Backend for Services {
         &self,
         req: &axum::http::request::Parts,
         grace_seconds: u64,
-    ) -> Result<RotatedSecret, (u16, String)> {
+    ) -> Result<RotatedSecret, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         let mut body = serde_json::Map::new();
         body.insert("graceSeconds".into(), grace_seconds.into());
         Services::rotate_secret(self, &ctx, &body).await.map_err(refused)
     }
 
-    async fn send_test_webhook(&self, req: &axum::http::request::Parts) -> Result<TestReport, (u16, String)> {
+    async fn send_test_webhook(&self, req: &axum::http::request::Parts) -> Result<TestReport, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::send_test_webhook(self, &ctx).await.map_err(refused)
     }
 
-    async fn webhook_events(&self, req: &axum::http::request::Parts) -> Result<Vec<WebhookEvent>, (u16, String)> {
+    async fn webhook_events(&self, req: &axum::http::request::Parts) -> Result<Vec<WebhookEvent>, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         Services::webhook_events(self, &ctx, &Default::default(), None, Some(20)).await.map_err(refused)
     }
 
-    async fn api_keys(&self, req: &axum::http::request::Parts) -> Result<Vec<ApiKeyInfo>, (u16, String)> {
+    async fn api_keys(&self, req: &axum::http::request::Parts) -> Result<Vec<ApiKeyInfo>, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.list_api_keys_for(&ctx).await.map_err(refused)
     }
@@ -234,7 +229,7 @@ impl app::api::Backend for Services {
         req: &axum::http::request::Parts,
         name: &str,
         role: Option<&str>,
-    ) -> Result<CreatedApiKey, (u16, String)> {
+    ) -> Result<CreatedApiKey, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         let mut body = serde_json::Map::new();
         body.insert("name".into(), name.into());
@@ -244,7 +239,7 @@ impl app::api::Backend for Services {
         self.create_api_key_for(&ctx, &body).await.map_err(refused)
     }
 
-    async fn revoke_api_key(&self, req: &axum::http::request::Parts, id: &str) -> Result<(), (u16, String)> {
+    async fn revoke_api_key(&self, req: &axum::http::request::Parts, id: &str) -> Result<(), ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.revoke_api_key_for(&ctx, id).await.map_err(refused)
     }
@@ -252,24 +247,19 @@ impl app::api::Backend for Services {
     async fn mark_all_read(
         &self,
         req: &axum::http::request::Parts,
-    ) -> Result<NotificationsMarkedReadEvent, (u16, String)> {
+    ) -> Result<NotificationsMarkedReadEvent, ApiFailure> {
         let ctx = self.resolve_ctx(req).await.map_err(refused)?;
         self.mark_all_read_for(&ctx, &serde_json::Map::new()).await.map_err(refused)
     }
 }
 
-/// A service error as a server function reports it: status and safe message.
-fn refused(e: ApiError) -> (u16, String) {
-    if let ApiError::Internal(cause) = &e {
-        tracing::error!(%cause, "server function failed");
+/// A service error as a server function reports it: the one error shape, its
+/// message naming each bad field too (pages show the message alone).
+fn refused(e: ApiError) -> ApiFailure {
+    let mut failure = e.failure();
+    if !failure.details.is_empty() {
+        let named: Vec<String> = failure.details.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+        failure.error = format!("{}: {}", failure.error, named.join("; "));
     }
-    // Server functions carry one message, so it names each bad field as the REST details do.
-    let message = match &e {
-        ApiError::Validation(fields) if !fields.is_empty() => {
-            let named: Vec<String> = fields.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
-            format!("{}: {}", e.public_message(), named.join("; "))
-        }
-        _ => e.public_message(),
-    };
-    (e.status().as_u16(), message)
+    failure
 }

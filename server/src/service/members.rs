@@ -9,7 +9,7 @@ use super::{Ctx, Services};
 use crate::{
     error::{ApiError, FieldError},
     ids,
-    store::Membership,
+    store::MembershipChange,
 };
 
 /// A member as the API shows it (never a password hash).
@@ -97,45 +97,31 @@ impl Services {
         ctx.require(Role::Owner)?;
         unknown_field(body, &["role"])?;
         let role = role_field(body, None)?;
-        let (current, owners) = self.member(ctx, user_id).await?;
-        if current.role == Role::Owner && role != Role::Owner {
-            keep_an_owner(owners)?;
-        }
-        self.store.set_membership(&Membership { role, ..current.clone() }).await?;
-        let details = json!({"from": current.role, "to": role});
+        let from = self.change_membership(ctx, user_id, Some(role)).await?;
+        let details = json!({"from": from, "to": role});
         self.audit(ctx, "member.role_changed", "user", user_id, details).await
     }
 
     /// `DELETE /api/members/{userId}` (owners). The user's sessions stay, but
-    /// they no longer reach this tenant (membership is checked on every request).
+    /// they no longer reach this tenant (membership is checked on every
+    /// request), and their open sockets in it are disconnected on every node.
     pub async fn remove_member(&self, ctx: &Ctx, user_id: &str) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
-        let (current, owners) = self.member(ctx, user_id).await?;
-        if current.role == Role::Owner {
-            keep_an_owner(owners)?;
-        }
-        if !self.store.delete_membership(&ctx.tenant_id, user_id).await? {
-            return Err(ApiError::NotFound("Member"));
-        }
-        self.audit(ctx, "member.removed", "user", user_id, json!({"role": current.role})).await
+        let from = self.change_membership(ctx, user_id, None).await?;
+        self.broadcaster.disconnect_room(crate::realtime::user_room(&ctx.tenant_id, user_id)).await;
+        self.audit(ctx, "member.removed", "user", user_id, json!({"role": from})).await
     }
 
-    /// The membership of `user_id` in the caller's tenant, and how many owners the tenant has.
-    async fn member(&self, ctx: &Ctx, user_id: &str) -> Result<(Membership, usize), ApiError> {
+    /// Changes or removes a membership of the caller's tenant: 404 for no such
+    /// member, 409 when the tenant would be left without an owner. The role it had.
+    async fn change_membership(&self, ctx: &Ctx, user_id: &str, to: Option<Role>) -> Result<Role, ApiError> {
         if !ids::is_id(user_id) {
             return Err(ApiError::NotFound("Member"));
         }
-        let members = self.store.memberships_of_tenant(&ctx.tenant_id).await?;
-        let owners = members.iter().filter(|m| m.role == Role::Owner).count();
-        let member = members.into_iter().find(|m| m.user_id == user_id).ok_or(ApiError::NotFound("Member"))?;
-        Ok((member, owners))
+        match self.store.change_membership(&ctx.tenant_id, user_id, to).await? {
+            MembershipChange::Changed { from } => Ok(from),
+            MembershipChange::LastOwner => Err(ApiError::Conflict("A tenant must keep at least one owner".into())),
+            MembershipChange::NotFound => Err(ApiError::NotFound("Member")),
+        }
     }
-}
-
-/// 409 when the tenant's only owner would go.
-fn keep_an_owner(owners: usize) -> Result<(), ApiError> {
-    if owners <= 1 {
-        return Err(ApiError::Conflict("A tenant must keep at least one owner".into()));
-    }
-    Ok(())
 }

@@ -26,6 +26,15 @@ pub use tenants::{slugify, CreatedTenant};
 
 use crate::{config::Config, realtime::Broadcaster, sealing::Sealer, store::Store};
 
+/// Password checks that run at once (each takes a core for tens of milliseconds).
+pub const PASSWORD_CHECKS_RUNNING: usize = 4;
+/// Password checks that may wait for one of those; more get 503 with Retry-After.
+pub const PASSWORD_CHECKS_QUEUED: usize = 32;
+/// Webhook requests per second per client address that fail before or at the
+/// signature check (then 429), and how many may come at once.
+pub const UNVERIFIED_PER_SEC_PER_ADDRESS: u32 = 5;
+pub const UNVERIFIED_BURST_PER_ADDRESS: u32 = 50;
+
 /// Everything the service layer needs, shared by all handlers.
 pub struct Services {
     pub store: Arc<dyn Store>,
@@ -43,6 +52,12 @@ pub struct Services {
     login_limiter_email: rate_limit::RateLimiter,
     /// Login attempts per client address (an office shares one): 30 at once, then one a second.
     login_limiter_ip: rate_limit::RateLimiter,
+    /// Password checks (argon2id, 19 MiB and tens of milliseconds each) running or waiting at once.
+    password_gate: rate_limit::Gate,
+    /// Unverified webhook requests per client address, before any store access.
+    unverified_limiter: rate_limit::RateLimiter,
+    /// Webhook requests refused before their signature verified, by reason.
+    pub unverified: webhooks::UnverifiedCounts,
     /// `dashboard-refresh` coalescing per tenant.
     refresh: Arc<coalesce::Coalescer>,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
@@ -61,7 +76,13 @@ impl Services {
             refresh: Arc::new(coalesce::Coalescer::new(config.refresh_coalesce)),
             login_limiter_email: rate_limit::RateLimiter::with_rate(1.0 / 6.0, 10),
             login_limiter_ip: rate_limit::RateLimiter::with_rate(1.0, 30),
+            password_gate: rate_limit::Gate::new(PASSWORD_CHECKS_RUNNING, PASSWORD_CHECKS_QUEUED),
+            unverified_limiter: rate_limit::RateLimiter::with_rate(
+                f64::from(UNVERIFIED_PER_SEC_PER_ADDRESS),
+                UNVERIFIED_BURST_PER_ADDRESS,
+            ),
             session_key,
+            unverified: Default::default(),
             store,
             broadcaster,
             config,

@@ -47,6 +47,7 @@ impl Services {
                 notifications: format!("{base}/api/webhooks/notifications"),
                 payments: format!("{base}/api/webhooks/payments"),
             },
+            uses_fallback_secret: tenant.webhook_secret_sealed.is_empty(),
         })
     }
 
@@ -106,12 +107,18 @@ impl Services {
             return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
         }
         let tenant = self.caller_tenant(ctx).await?;
-        let previous = (grace > 0).then(|| PreviousSecret {
-            sealed: tenant.webhook_secret_sealed.clone(),
+        // The secret senders use now: the tenant's own, or for a tenant that
+        // relied on it, the global fallback (sealed for this tenant from now on).
+        let current = match tenant.webhook_secret_sealed.as_str() {
+            "" => self.config.webhook_secret.as_deref().map(|global| self.seal(global, &tenant.id)),
+            sealed => Some(sealed.to_owned()),
+        };
+        let previous = current.filter(|_| grace > 0).map(|sealed| PreviousSecret {
+            sealed,
             valid_until: ids::format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(grace as i64)),
         });
         let secret = generate_secret();
-        if !self.store.rotate_webhook_secret(&tenant.id, &self.seal(&secret), previous.as_ref()).await? {
+        if !self.store.rotate_webhook_secret(&tenant.id, &self.seal(&secret, &tenant.id), previous.as_ref()).await? {
             return Err(ApiError::NotFound("Tenant"));
         }
         let valid_until = previous.map(|p| p.valid_until);
@@ -130,7 +137,10 @@ impl Services {
             return Ok(self.config.webhook_secret.iter().map(|s| Secret::new(s.clone())).collect());
         }
         let mut secrets = vec![self.tenant_secret(tenant)?];
-        if let Some(previous) = tenant.previous_secret.as_ref().filter(|p| p.valid_until > ids::now_rfc3339()) {
+        // (An empty previous secret was stored by an older version rotating away from the fallback: none.)
+        if let Some(previous) =
+            tenant.previous_secret.as_ref().filter(|p| !p.sealed.is_empty() && p.valid_until > ids::now_rfc3339())
+        {
             secrets.push(self.open_secret(&previous.sealed, &tenant.id)?);
         }
         Ok(secrets)
@@ -176,6 +186,10 @@ pub fn apply_patch(mut s: WebhookSettings, patch: &Map<String, Value>) -> Result
                     s.webhook_timeout_ms = n;
                 }
             }
+            "acceptSeedSignatures" => match value.as_bool() {
+                Some(b) => s.accept_seed_signatures = b,
+                None => errors.push(FieldError::new(key.as_str(), "must be true or false")),
+            },
             "webhookEndpoints" => match value.as_object() {
                 Some(endpoints) => {
                     for (name, on) in endpoints {
@@ -222,6 +236,10 @@ mod tests {
         assert!(!s.webhook_endpoints.payments && s.webhook_endpoints.orders && s.webhook_enabled);
         let s = apply_patch(s, &patch(json!({"webhookRetryAttempts": 10, "webhookTimeoutMs": 1000}))).unwrap();
         assert_eq!((s.webhook_retry_attempts, s.webhook_timeout_ms), (10, 1000));
+        assert!(s.accept_seed_signatures, "on by default");
+        let s = apply_patch(s, &patch(json!({"acceptSeedSignatures": false}))).unwrap();
+        assert!(!s.accept_seed_signatures);
+        assert!(apply_patch(s, &patch(json!({"acceptSeedSignatures": "no"}))).is_err());
     }
 
     #[test]

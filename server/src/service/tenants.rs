@@ -3,8 +3,9 @@
 use crate::{
     error::{ApiError, FieldError},
     ids,
+    sealing::Sealer,
     signature::generate_secret,
-    store::{Secret, StoreError, Tenant},
+    store::{PreviousSecret, Secret, StoreError, Tenant},
 };
 
 use super::Services;
@@ -36,11 +37,12 @@ impl Services {
             return Err(ApiError::Validation(errors));
         }
         let secret = generate_secret();
+        let id = ids::new_id();
         let tenant = Tenant {
-            id: ids::new_id(),
+            webhook_secret_sealed: self.seal(&secret, &id),
+            id,
             name: name.to_owned(),
             slug: slug.clone(),
-            webhook_secret_sealed: self.seal(&secret),
             webhook_settings: Default::default(),
             previous_secret: None,
             created_at: ids::now_rfc3339(),
@@ -57,14 +59,72 @@ impl Services {
         self.open_secret(&tenant.webhook_secret_sealed, &tenant.id)
     }
 
-    /// Opens a sealed secret of `tenant_id`.
+    /// Opens a sealed secret of `tenant_id` (it opens for that tenant only).
     pub(super) fn open_secret(&self, sealed: &str, tenant_id: &str) -> Result<Secret, ApiError> {
-        self.sealer.open(sealed).map(Secret::new).map_err(|e| ApiError::Internal(format!("tenant {tenant_id}: {e}")))
+        self.sealer
+            .open(sealed, tenant_id)
+            .map(Secret::new)
+            .map_err(|e| ApiError::Internal(format!("tenant {tenant_id}: {e}")))
     }
 
-    /// Seals a secret for the store.
-    pub(super) fn seal(&self, secret: &str) -> String {
-        self.sealer.seal(secret)
+    /// Seals a secret of `tenant_id` for the store.
+    pub(super) fn seal(&self, secret: &str, tenant_id: &str) -> String {
+        self.sealer.seal(secret, tenant_id)
+    }
+
+    /// At start-up: seals again, bound to their tenant, the secrets sealed in
+    /// the first format (one conditional write each, so a rotation on another
+    /// node at the same time wins), and says in the log how many tenants
+    /// still rely on the global `WEBHOOK_SECRET`. Returns (migrated, on the fallback).
+    pub async fn migrate_sealed_secrets(&self) -> Result<(usize, usize), ApiError> {
+        let (mut migrated, mut on_fallback) = (0, 0);
+        for tenant in self.store.list_tenants().await? {
+            if tenant.webhook_secret_sealed.is_empty() {
+                on_fallback += 1;
+                continue;
+            }
+            let current_unbound = Sealer::is_unbound(&tenant.webhook_secret_sealed);
+            let previous_unbound = tenant.previous_secret.as_ref().is_some_and(|p| Sealer::is_unbound(&p.sealed));
+            if !current_unbound && !previous_unbound {
+                continue;
+            }
+            let rebind = |sealed: &str| -> Result<String, ApiError> {
+                if !Sealer::is_unbound(sealed) {
+                    return Ok(sealed.to_owned());
+                }
+                let plain = self
+                    .sealer
+                    .open_unbound(sealed)
+                    .map_err(|e| ApiError::Internal(format!("tenant {}: {e}", tenant.id)))?;
+                Ok(self.seal(&plain, &tenant.id))
+            };
+            let current = rebind(&tenant.webhook_secret_sealed)?;
+            let previous = match &tenant.previous_secret {
+                Some(p) if !p.sealed.is_empty() => {
+                    Some(PreviousSecret { sealed: rebind(&p.sealed)?, valid_until: p.valid_until.clone() })
+                }
+                _ => None,
+            };
+            if self
+                .store
+                .reseal_webhook_secrets(&tenant.id, &tenant.webhook_secret_sealed, &current, previous.as_ref())
+                .await?
+            {
+                migrated += 1;
+            }
+        }
+        if migrated > 0 {
+            tracing::info!(tenants = migrated, "sealed webhook secrets again, bound to their tenant");
+        }
+        if on_fallback > 0 {
+            let global = if self.config.webhook_secret.is_some() { "set" } else { "NOT set: they accept nothing" };
+            tracing::warn!(
+                tenants = on_fallback,
+                "tenants without a webhook secret of their own rely on the global WEBHOOK_SECRET ({global}); \
+                 rotate their secret in Settings → Webhooks"
+            );
+        }
+        Ok((migrated, on_fallback))
     }
 
     /// Finds or creates the demo tenant (development only). Returns the

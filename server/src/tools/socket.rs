@@ -14,6 +14,9 @@ use tokio::sync::mpsc;
 /// How long a single answer (CONNECT, an ack, an awaited event) may take.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The pseudo-event recorded when the server closes the connection.
+pub const DISCONNECT: &str = "disconnect";
+
 /// A connected client and the watched events it has received, in order.
 pub struct LiveClient {
     pub client: Client,
@@ -38,7 +41,18 @@ impl LiveClient {
         for (name, value) in headers {
             builder = builder.opening_header(*name, value.as_str());
         }
-        for &event in events {
+        // "disconnect" stands for the server closing the connection (rust_socketio's Close).
+        if events.contains(&DISCONNECT) {
+            let tx = tx.clone();
+            builder = builder.on(rust_socketio::Event::Close, move |_p: Payload, _c: Client| {
+                let tx = tx.clone();
+                async move {
+                    let _ = tx.send((DISCONNECT.to_owned(), Value::Null));
+                }
+                .boxed()
+            });
+        }
+        for &event in events.iter().filter(|e| **e != DISCONNECT) {
             let tx = tx.clone();
             let name = event.to_owned();
             builder = builder.on(event, move |payload: Payload, _c: Client| {

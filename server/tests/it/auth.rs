@@ -67,7 +67,7 @@ async fn users_sign_in_with_a_session_cookie_and_act_by_role() {
     assert_eq!((status, me["user"]["name"].as_str()), (200, Some("Ada")), "{me}");
 
     // The admin changes settings of her first tenant from the dashboard's origin.
-    let own = format!("http://{}", srv.addr);
+    let own = format!("https://{}", srv.addr); // production: the origin behind TLS
     let (status, body) = with_cookie(&srv, Method::PATCH, "/api/webhooks/settings", &ada, Some(&own)).await;
     assert_eq!(status, 200, "{body}");
     // In the other tenant she is a member: she may read but not change.
@@ -150,7 +150,7 @@ async fn a_login_rotates_the_session_and_expired_sessions_end() {
         ..stored.clone()
     };
     srv.services.store.insert_session(&idle).await.unwrap();
-    assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", "hookbell_session=hbs_idle", None).await.0, 401);
+    assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", "__Host-hookbell_session=hbs_idle", None).await.0, 401);
     // Revoking all of a user's sessions (a password change, an owner's action) ends this one too.
     srv.services.store.revoke_user_sessions(&stored.user_id, &server::ids::now_rfc3339()).await.unwrap();
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &second, None).await.0, 401);
@@ -244,7 +244,7 @@ async fn sign_out_everywhere_ends_every_session_of_the_user() {
     let (_, _, laptop, _) = login(&srv, "ada@example.com", PASSWORD).await;
     let (_, _, phone, _) = login(&srv, "ada@example.com", PASSWORD).await;
     let (laptop, phone) = (laptop.unwrap(), phone.unwrap());
-    let own = format!("http://{}", srv.addr);
+    let own = format!("https://{}", srv.addr); // production: the origin behind TLS
     let (status, body) = with_cookie(&srv, Method::POST, "/api/auth/logout-all", &phone, Some(&own)).await;
     assert_eq!((status, body["sessionsEnded"].as_u64()), (200, Some(2)), "{body}");
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &laptop, None).await.0, 401);

@@ -165,7 +165,7 @@ impl World {
             let email = format!("{caller:?}@example.com").to_lowercase();
             srv.services.add_user_to_tenant(tenant, &email, "U", PASSWORD, role).await.unwrap();
             let signed_in = srv.services.login(&email, PASSWORD, None, None).await.unwrap();
-            cookies.push((caller, format!("hookbell_session={}", signed_in.token)));
+            cookies.push((caller, format!("__Host-hookbell_session={}", signed_in.token)));
         }
         // The owner's other session, gone idle.
         let owner = srv.services.store.get_user_by_email("owner@example.com").await.unwrap().unwrap();
@@ -182,7 +182,7 @@ impl World {
             user_agent: None,
         };
         srv.services.store.insert_session(&expired).await.unwrap();
-        cookies.push((Caller::ExpiredSession, "hookbell_session=hbs_expired".into()));
+        cookies.push((Caller::ExpiredSession, "__Host-hookbell_session=hbs_expired".into()));
         let key = srv.services.create_api_key(&shop, "revoked", Role::Owner, None).await.unwrap();
         srv.services.store.revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
         let body = json!({"title": "Matrix", "message": "m"}).as_object().cloned().unwrap();
@@ -220,7 +220,7 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
     let key = server::sealing::Sealer::generate_key();
     let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
     let world = World::new(&srv).await;
-    let own_origin = format!("http://{}", srv.addr);
+    let own_origin = format!("https://{}", srv.addr); // production: the origin behind TLS
     let mut failures = Vec::new();
     let mut cells = 0;
     // Socket.IO first (the last route ends sessions): the handshake, then join-tenant.

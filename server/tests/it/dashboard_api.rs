@@ -75,7 +75,7 @@ async fn the_dashboard_counts_todays_orders_and_lists_the_newest() {
         let added =
             srv.services.add_user_to_tenant(tid, email, "U", "correct horse battery", Role::Member).await.unwrap();
         let signed_in = srv.services.login(email, "correct horse battery", None, None).await.unwrap();
-        cookies.push((added.user.id, format!("hookbell_session={}", signed_in.token)));
+        cookies.push((added.user.id, format!("__Host-hookbell_session={}", signed_in.token)));
     }
     let personal = json!({"title": "For Ada only", "message": "m", "userId": cookies[0].0});
     assert_eq!(call(&srv, Method::POST, "/api/notifications", &member, Some(personal)).await.0, 201);

@@ -24,7 +24,10 @@ async fn the_event_log_lists_filters_and_pages() {
     for i in 0..5 {
         srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, &format!("E-{i}")), &t.webhook_secret).await;
     }
-    srv.post_raw("/api/webhooks/orders", &order(&t.tenant.id, "E-X").to_string(), Some("00")).await;
+    // A forged request is kept in no tenant's log; a signed but invalid one is.
+    srv.post_raw("/api/webhooks/orders", &order(&t.tenant.id, "E-F").to_string(), Some("00")).await;
+    let invalid = json!({"tenantId": t.tenant.id, "orderNumber": "E-X", "amount": -1});
+    srv.post_signed("/api/webhooks/orders", &invalid, &t.webhook_secret).await;
     srv.post_signed("/api/webhooks/orders", &order(&other.tenant.id, "O-1"), &other.webhook_secret).await;
 
     let (status, body) = get(&srv, "/api/webhooks/events", &member).await;
@@ -72,7 +75,7 @@ async fn replaying_an_accepted_webhook_is_idempotent() {
     let (_, created) = srv.post_signed("/api/webhooks/orders", &order(tid, "RP-1"), &t.webhook_secret).await;
     let note = json!({"tenantId": tid, "title": "Hello", "message": "World"});
     let (_, noted) = srv.post_signed("/api/webhooks/notifications", &note, &t.webhook_secret).await;
-    srv.post_raw("/api/webhooks/orders", &order(tid, "RP-2").to_string(), Some("00")).await;
+    srv.post_signed("/api/webhooks/orders", &json!({"tenantId": tid, "orderNumber": "RP-2"}), &t.webhook_secret).await;
     let (_, body) = get(&srv, "/api/webhooks/events", &admin).await;
     let id_of = |outcome: &str, endpoint: &str| {
         body["events"]

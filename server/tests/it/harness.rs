@@ -1,6 +1,11 @@
 //! Starts a real hookbell server for a test and talks to it.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::Duration,
+};
 
 use leptos::prelude::LeptosOptions;
 use serde_json::Value;
@@ -37,6 +42,10 @@ impl TestServer {
 
     /// Starts a server on the database `hookbell.sqlite3` in `dir`.
     pub async fn start_in(dir: tempfile::TempDir, vars: &[(&str, &str)]) -> Self {
+        // The server's log, when RUST_LOG asks for it (silent otherwise).
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off"));
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let db = dir.path().join("hookbell.sqlite3");
         let db_str = db.to_string_lossy().into_owned();
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
@@ -260,4 +269,64 @@ pub fn order(tenant_id: &str, number: &str) -> Value {
         "items": [{"productId": "prod_123", "productName": "Product Name", "quantity": 2, "price": 49.99}],
         "metadata": {"source": "shopify-headless", "paymentMethod": "stripe"}
     })
+}
+
+/// A `server` process, killed when dropped.
+pub struct Node {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn command(env: &[(&str, String)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
+    cmd.env_remove("DATABASE_PATH").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+impl Node {
+    pub async fn start(env: &[(&str, String)]) -> Node {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = command(env)
+            .env("LEPTOS_SITE_ADDR", addr.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start a server process");
+        let node = Node { child, addr };
+        let health = format!("http://{addr}/api/webhooks/health");
+        for _ in 0..150 {
+            if let Ok(r) = reqwest::get(&health).await {
+                if r.status() == 200 {
+                    return node;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("node on {addr} did not start");
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The process's resident memory, in KiB (from `/proc`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).expect("/proc status");
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS")
+    }
 }

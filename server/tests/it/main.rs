@@ -8,6 +8,7 @@ mod cli;
 mod dashboard_api;
 mod event_log_api;
 mod harness;
+mod hostile;
 mod members;
 mod mongo_server;
 mod multinode;

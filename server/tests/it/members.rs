@@ -53,7 +53,7 @@ async fn owners_manage_members_and_one_owner_always_stays() {
 
     // Removed: Ada's session no longer reaches the tenant.
     let session = srv.services.login("ada@example.com", "ada password", None, None).await.unwrap();
-    let cookie = format!("hookbell_session={}", session.token);
+    let cookie = format!("__Host-hookbell_session={}", session.token);
     let settings = |cookie: String| srv.http.get(srv.url("/api/webhooks/settings")).header("cookie", cookie).send();
     assert_eq!(settings(cookie.clone()).await.unwrap().status(), 200);
     assert_eq!(call(&srv, Method::DELETE, &ada_path, &owner, None).await.0, 200);

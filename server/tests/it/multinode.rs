@@ -1,71 +1,17 @@
 //! Two server processes sharing a MongoDB-compatible store (SecantusDB) and
 //! Redis: a webhook taken by node A reaches a dashboard connected to node B.
 
-use std::{
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::{
-    harness::{connect_socket, order},
+    harness::{command, connect_socket, order, Node},
     mongo_server::fresh_mongo_uri,
 };
 
 fn redis_url() -> String {
     std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A `server` process, killed when dropped.
-struct Node {
-    child: Child,
-    addr: SocketAddr,
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn command(env: &[(&str, String)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
-    cmd.env_remove("DATABASE_PATH").env("RUST_LOG", "warn");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd
-}
-
-impl Node {
-    async fn start(env: &[(&str, String)]) -> Node {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-        let child = command(env)
-            .env("LEPTOS_SITE_ADDR", addr.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start a server process");
-        let node = Node { child, addr };
-        let health = format!("http://{addr}/api/webhooks/health");
-        for _ in 0..150 {
-            if let Ok(r) = reqwest::get(&health).await {
-                if r.status() == 200 {
-                    return node;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("node on {addr} did not start");
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
-    }
 }
 
 #[tokio::test]

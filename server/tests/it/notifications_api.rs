@@ -30,7 +30,7 @@ async fn world() -> World {
     for email in ["ada@example.com", "bo@example.com"] {
         let added = srv.services.add_user_to_tenant(&tenant, email, "U", PASSWORD, Role::Member).await.unwrap();
         let signed_in = srv.services.login(email, PASSWORD, None, None).await.unwrap();
-        users.push((added.user.id, format!("hookbell_session={}", signed_in.token)));
+        users.push((added.user.id, format!("__Host-hookbell_session={}", signed_in.token)));
     }
     let bo = users.pop().unwrap();
     let ada = users.pop().unwrap();
@@ -42,7 +42,7 @@ impl World {
     async fn call(&self, method: Method, path: &str, cookie: Option<&str>, body: Option<Value>) -> (u16, Value) {
         let mut req = self.srv.http.request(method, self.srv.url(path));
         req = match cookie {
-            Some(c) => req.header(header::COOKIE, c).header(header::ORIGIN, format!("http://{}", self.srv.addr)),
+            Some(c) => req.header(header::COOKIE, c).header(header::ORIGIN, format!("https://{}", self.srv.addr)),
             None => req.bearer_auth(&self.key),
         };
         if let Some(body) = body {
@@ -55,7 +55,7 @@ impl World {
 
     async fn socket(&self, cookie: &str) -> SocketProbe {
         let events = ["new-notification", "notification-updated", "notifications-marked-read"];
-        let origin = format!("http://{}", self.srv.addr);
+        let origin = format!("https://{}", self.srv.addr);
         let probe =
             self.srv.socket_with(&events, None, &[("Cookie", cookie.to_owned()), ("Origin", origin)]).await.unwrap();
         assert_eq!(probe.join(&self.tenant).await["ok"], true);

@@ -111,18 +111,29 @@ async fn bad_standard_signatures_are_the_same_401_as_unknown_tenants() {
 }
 
 #[tokio::test]
-async fn the_seed_scheme_also_deduplicates_by_webhook_id() {
+async fn only_a_signed_webhook_id_deduplicates() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
     let text = note(&t.tenant.id).to_string();
+    // The seed's signature covers the body alone: a webhook-id beside it could
+    // be planted by anyone replaying a request, so it decides nothing.
     let sig = sign_hex(&t.webhook_secret, text.as_bytes());
     let headers = [("x-webhook-signature", sig), ("webhook-id", "evt_42".to_owned())];
     let (s1, b1) = srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await;
     let (s2, b2) = srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await;
-    assert_eq!((s1, s2), (201, 200));
-    assert_eq!(b1["notificationId"], b2["notificationId"]);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
+    assert_eq!((s1, s2), (201, 201));
+    assert_ne!(b1["notificationId"], b2["notificationId"]);
     let long = [("x-webhook-signature", sign_hex(&t.webhook_secret, text.as_bytes())), ("webhook-id", "x".repeat(300))];
-    let (status, body) = srv.post_with_headers("/api/webhooks/notifications", &text, &long).await;
-    assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("webhook-id")));
+    assert_eq!(srv.post_with_headers("/api/webhooks/notifications", &text, &long).await.0, 201, "ignored");
+    // Signed the Standard way, the id is checked and deduplicates.
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let long_id = "x".repeat(300);
+    let body = note(&t.tenant.id);
+    let (status, body_err) =
+        srv.post_standard("/api/webhooks/notifications", &body, &t.webhook_secret, &long_id, ts).await;
+    assert_eq!((status, body_err["details"][0]["field"].as_str()), (400, Some("webhook-id")));
+    let (s1, b1) = srv.post_standard("/api/webhooks/notifications", &body, &t.webhook_secret, "evt_43", ts).await;
+    let (s2, b2) = srv.post_standard("/api/webhooks/notifications", &body, &t.webhook_secret, "evt_43", ts).await;
+    assert_eq!((s1, s2, b2["duplicate"].as_bool()), (201, 200, Some(true)));
+    assert_eq!(b1["notificationId"], b2["notificationId"]);
 }

@@ -21,7 +21,7 @@ use crate::{
     error::{ApiError, FieldError},
     ids,
     signature::{timestamp_fresh, verify_hex, verify_standard, SignatureHeaders},
-    store::{ProcessedWebhook, Tenant},
+    store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
 
 use super::Services;
@@ -118,10 +118,42 @@ pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
 /// How much of a body the webhook event log keeps.
 pub const EVENT_BODY_CAP: usize = 8 * 1024;
 
+/// Why requests that never verified were refused, counted per process (they
+/// are kept nowhere else: no tenant's event log holds what a stranger sent).
+#[derive(Debug, Default)]
+pub struct UnverifiedCounts {
+    counts: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+}
+
+impl UnverifiedCounts {
+    fn add(&self, code: &'static str) {
+        *self.counts.lock().unwrap_or_else(|p| p.into_inner()).entry(code).or_default() += 1;
+    }
+
+    /// Requests refused before or at the signature check, by error code.
+    pub fn snapshot(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+/// A webhook whose signature verified.
+struct Verified {
+    tenant: Tenant,
+    /// Signed the Standard Webhooks way: the `webhook-id` is covered by the signature.
+    standard: bool,
+}
+
+/// The outcome of one request, and the tenant it verified for (if it did).
+struct Outcome {
+    tenant_id: Option<String>,
+    result: Result<Accepted, ApiError>,
+}
+
 impl Services {
     /// Processes one webhook request to `endpoint`. `refused` is set when the
-    /// transport already refused the request (too large, not JSON); either way
-    /// the request is recorded in the webhook event log.
+    /// transport already refused the request (too large, not JSON). A request
+    /// whose signature verified is recorded in its tenant's webhook event log;
+    /// one that did not is only counted ([`UnverifiedCounts`]).
     pub async fn ingest(
         &self,
         endpoint: Endpoint,
@@ -131,12 +163,22 @@ impl Services {
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
         let started = Instant::now();
-        let result = match refused {
+        let outcome = match refused {
             None => self.ingest_inner(endpoint, body, signature, source_ip.clone()).await,
-            Some(refused) => Err(refused),
+            Some(refused) => Outcome { tenant_id: None, result: Err(refused) },
         };
-        self.record_event(endpoint, body, &result, started, source_ip).await;
-        result
+        match (&outcome.tenant_id, &outcome.result) {
+            (Some(tenant_id), result) => self.record_event(endpoint, tenant_id, body, result, started, source_ip).await,
+            (None, Err(e)) => {
+                self.unverified.add(e.code());
+                // Each costs the address a token: a flood is refused before any store access.
+                if !matches!(e, ApiError::RateLimited(_)) {
+                    let _ = self.unverified_limiter.check(source_ip.as_deref().unwrap_or_default());
+                }
+            }
+            (None, Ok(_)) => {}
+        }
+        outcome.result
     }
 
     async fn ingest_inner(
@@ -145,20 +187,51 @@ impl Services {
         body: &[u8],
         signature: &SignatureHeaders,
         source_ip: Option<String>,
-    ) -> Result<Accepted, ApiError> {
-        let map = parse_object(body)?;
+    ) -> Outcome {
+        let unverified = |e: ApiError| Outcome { tenant_id: None, result: Err(e) };
+        let map = match parse_object(body) {
+            Ok(map) => map,
+            Err(e) => return unverified(e),
+        };
         let tenant_id = match map.get("tenantId") {
             Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            _ => return Err(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
+            _ => return unverified(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
         };
-        let tenant = self.verify_webhook(&tenant_id, body, signature).await?;
+        // An address whose requests keep failing verification waits, before any store access.
+        if let Err(wait) = self.unverified_limiter.peek(source_ip.as_deref().unwrap_or_default()) {
+            return unverified(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
+        let verified = match self.verify_webhook(&tenant_id, body, signature).await {
+            Ok(v) => v,
+            Err(e) => return unverified(e),
+        };
+        let tenant_id = verified.tenant.id.clone();
+        let result = self.process_verified(endpoint, verified, map, signature, source_ip).await;
+        Outcome { tenant_id: Some(tenant_id), result }
+    }
+
+    /// What happens to a webhook after its signature verified.
+    async fn process_verified(
+        &self,
+        endpoint: Endpoint,
+        verified: Verified,
+        map: Map<String, Value>,
+        signature: &SignatureHeaders,
+        source_ip: Option<String>,
+    ) -> Result<Accepted, ApiError> {
+        let Verified { tenant, standard } = verified;
         // Only a verified sender learns about the switches.
         endpoint_enabled(&tenant, endpoint)?;
+        if !standard && !tenant.webhook_settings.accept_seed_signatures {
+            return Err(ApiError::SchemeRefused);
+        }
         if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
             return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
         }
-        // A redelivery of a processed webhook-id gets the first answer again.
-        let webhook_id = match signature.webhook_id.as_deref().map(str::trim) {
+        // Redeliveries are recognised by `webhook-id` only where the signature
+        // covers it (Standard Webhooks): an unsigned id could be planted ahead
+        // of a genuine delivery to make it look like a duplicate.
+        let webhook_id = match signature.webhook_id.as_deref().map(str::trim).filter(|_| standard) {
             None | Some("") => None,
             Some(id) if id.len() > 255 || !id.bytes().all(|b| b.is_ascii_graphic()) => {
                 return Err(ApiError::Validation(vec![FieldError::new(
@@ -168,34 +241,50 @@ impl Services {
             }
             Some(id) => Some(id.to_owned()),
         };
-        if let Some(id) = &webhook_id {
-            if let Some(done) = self.store.get_processed_webhook(&tenant.id, id).await? {
-                let mut body = done.response;
-                body["duplicate"] = Value::Bool(true);
-                return Ok(Accepted { created: false, duplicate: true, body });
-            }
-        }
         let tenant_id = tenant.id.clone();
         let now = ids::now_rfc3339();
-        let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, map, source_ip, now: now.clone(), actor: &actor };
-        let accepted = self.process(endpoint, delivery).await?;
-        if let Some(webhook_id) = webhook_id {
-            let processed = ProcessedWebhook {
-                tenant_id,
-                webhook_id,
-                endpoint: endpoint.as_str().to_owned(),
-                status_code: if accepted.created { 201 } else { 200 },
-                response: accepted.body.clone(),
-                received_at: now,
-            };
-            // Already acknowledged work is stored; failing to remember the id only
-            // means a redelivery is answered by the endpoint's own idempotency.
-            if let Err(e) = self.store.save_processed_webhook(&processed).await {
-                tracing::warn!(error = %e, "could not remember a processed webhook-id");
+        if let Some(id) = &webhook_id {
+            // One processing per id: claimed atomically before anything is stored.
+            let stale = time::OffsetDateTime::now_utc() - self.config.request_timeout * 2;
+            match self.store.claim_webhook(&tenant_id, id, endpoint.as_str(), &now, &ids::format_time(stale)).await? {
+                WebhookClaim::Claimed => {}
+                WebhookClaim::Done(done) => {
+                    let mut body = done.response;
+                    body["duplicate"] = Value::Bool(true);
+                    return Ok(Accepted { created: false, duplicate: true, body });
+                }
+                WebhookClaim::InProgress => return Err(ApiError::InProgress),
             }
         }
-        Ok(accepted)
+        let actor = format!("webhook:{}", endpoint.as_str());
+        let delivery = Delivery { tenant, map, source_ip, now: now.clone(), actor: &actor };
+        let processed = self.process(endpoint, delivery).await;
+        let Some(webhook_id) = webhook_id else { return processed };
+        match &processed {
+            Ok(accepted) => {
+                let answer = ProcessedWebhook {
+                    tenant_id,
+                    webhook_id,
+                    endpoint: endpoint.as_str().to_owned(),
+                    status_code: if accepted.created { 201 } else { 200 },
+                    response: accepted.body.clone(),
+                    received_at: now,
+                };
+                // The work is stored and acknowledged; a claim left unanswered only
+                // makes redeliveries wait (409) until it is stale, then process again
+                // into the endpoint's own idempotency.
+                if let Err(e) = self.store.save_processed_webhook(&answer).await {
+                    tracing::warn!(error = %e, "could not record the answer of a processed webhook-id");
+                }
+            }
+            // Refused: the sender may fix and retry under the same id.
+            Err(_) => {
+                if let Err(e) = self.store.release_webhook_claim(&tenant_id, &webhook_id, &now).await {
+                    tracing::warn!(error = %e, "could not release a webhook-id claim");
+                }
+            }
+        }
+        processed
     }
 
     /// Runs a verified webhook through its endpoint.
@@ -210,7 +299,7 @@ impl Services {
     /// Checks the signature of a webhook body for the tenant it names, in
     /// either scheme. Unknown tenant and bad signature are the same error (no
     /// enumeration); a stale Standard Webhooks timestamp is refused before any lookup.
-    async fn verify_webhook(&self, tenant_id: &str, body: &[u8], sig: &SignatureHeaders) -> Result<Tenant, ApiError> {
+    async fn verify_webhook(&self, tenant_id: &str, body: &[u8], sig: &SignatureHeaders) -> Result<Verified, ApiError> {
         let standard = match (&sig.signature, &sig.webhook_id, &sig.timestamp) {
             (Some(signature), Some(id), Some(ts)) => {
                 let now = time::OffsetDateTime::now_utc().unix_timestamp();
@@ -236,49 +325,35 @@ impl Services {
             (None, None) => false,
         });
         if valid {
-            Ok(tenant)
+            Ok(Verified { tenant, standard: standard.is_some() })
         } else {
             Err(ApiError::InvalidSignature)
         }
     }
 
-    /// Records one request in the webhook event log; a failure to record is
-    /// logged and does not change the answer (what was accepted is stored).
+    /// Records one verified request in its tenant's webhook event log; a
+    /// failure to record is logged and does not change the answer (what was
+    /// accepted is stored).
     async fn record_event(
         &self,
         endpoint: Endpoint,
+        tenant_id: &str,
         body: &[u8],
         result: &Result<Accepted, ApiError>,
         started: Instant,
         source_ip: Option<String>,
     ) {
-        let tenant_id = parse_object(body)
-            .ok()
-            .and_then(|m| m.get("tenantId").and_then(Value::as_str).map(str::to_ascii_lowercase))
-            .filter(|t| ids::is_id(t));
-        let (outcome, status_code, reason, verified) = match result {
-            Ok(a) if a.duplicate => ("duplicate", 200, None, true),
-            Ok(a) => ("accepted", if a.created { 201 } else { 200 }, None, true),
-            Err(e) => {
-                // Errors decided after the signature check come from a verified sender.
-                let after_check = matches!(
-                    e,
-                    ApiError::Validation(_)
-                        | ApiError::Disabled(_)
-                        | ApiError::Conflict(_)
-                        | ApiError::NotFound(_)
-                        | ApiError::RateLimited(_)
-                );
-                let verified = after_check && tenant_id.is_some();
-                ("rejected", e.status().as_u16(), Some(e.public_message()), verified)
-            }
+        let (outcome, status_code, reason) = match result {
+            Ok(a) if a.duplicate => ("duplicate", 200, None),
+            Ok(a) => ("accepted", if a.created { 201 } else { 200 }, None),
+            Err(e) => ("rejected", e.status().as_u16(), Some(e.public_message())),
         };
         let capped = &body[..body.len().min(EVENT_BODY_CAP)];
         let event = WebhookEvent {
             id: ids::new_id(),
-            tenant_id,
+            tenant_id: Some(tenant_id.to_owned()),
             endpoint: endpoint.as_str().to_owned(),
-            verified,
+            verified: true,
             outcome: outcome.to_owned(),
             status_code,
             reason,
@@ -288,6 +363,7 @@ impl Services {
             source_ip,
             received_at: ids::now_rfc3339(),
             response: result.as_ref().ok().map(|a| a.body.clone()),
+            withheld: false,
         };
         if let Err(e) = self.store.record_webhook_event(&event).await {
             tracing::warn!(error = %e, "could not record webhook event");

@@ -48,7 +48,13 @@ impl Services {
         if !errors.is_empty() {
             return Err(ApiError::Validation(errors));
         }
-        Ok(self.store.list_webhook_events(&ctx.tenant_id, filter, cursor.as_ref(), limit).await?)
+        let events = self.store.list_webhook_events(&ctx.tenant_id, filter, cursor.as_ref(), limit).await?;
+        // Admins see everything; members no source addresses and no one else's personal notifications.
+        if ctx.role >= Role::Admin {
+            return Ok(events);
+        }
+        let viewer = ctx.viewer();
+        Ok(events.into_iter().map(|e| e.for_member(viewer.as_deref())).collect())
     }
 
     /// Processes a stored accepted webhook again (admins). What it stored the
