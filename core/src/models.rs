@@ -528,7 +528,11 @@ impl WebhookEvent {
             return None;
         }
         let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
-        body.get("userId").and_then(serde_json::Value::as_str).filter(|u| !u.is_empty()).map(str::to_owned)
+        body.get("userId")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
     }
 
     /// What a member who is not an admin may see of it: no source address,

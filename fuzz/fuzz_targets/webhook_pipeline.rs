@@ -146,7 +146,7 @@ fuzz_target!(|input: Input| {
             headers.timestamp = Some(ts.to_string());
         }
     }
-    let result = w.rt.block_on(w.services.ingest(endpoint, &body, None, &headers, None));
+    let result = w.rt.block_on(w.services.ingest(endpoint, body.into(), None, headers, None));
     match result {
         Ok(accepted) => assert_eq!(accepted.body["success"], true),
         Err(e) => assert!(e.status().is_client_error(), "{endpoint:?} answered {} for {e:?}", e.status()),

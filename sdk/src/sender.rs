@@ -1,5 +1,6 @@
 //! The webhook sender: signs each body, posts it, and retries what may succeed
-//! later (connection errors, timeouts, 408, 429, 5xx) with exponential backoff
+//! later (connection errors, timeouts, 408, 429, 5xx, and a 409 with Retry-After: the same
+//! webhook-id still being processed) with exponential backoff
 //! and jitter, honouring `Retry-After`. Every attempt carries the same
 //! `webhook-id`, so the server stores a redelivered webhook once.
 
@@ -391,7 +392,9 @@ impl Sender {
                 duration_ms: started.elapsed().as_millis() as u64,
                 delay_ms: wait.as_millis() as u64,
             });
-            if ok || !retryable(status) || n == self.retry_attempts {
+            // A 409 with Retry-After: the same webhook-id is still being processed (a slow first attempt).
+            let in_progress = status == Some(409) && hint.is_some();
+            if ok || !(retryable(status) || in_progress) || n == self.retry_attempts {
                 break;
             }
             let backoff =

@@ -56,8 +56,9 @@ pub struct Config {
     /// `HOOKBELL_MAX_API_BODY_BYTES`: largest body of the dashboard API and of
     /// server functions (default 64 KiB).
     pub max_api_body_bytes: usize,
-    /// `HOOKBELL_MAX_CONNECTIONS`: open HTTP connections (sockets included) at
-    /// once; more wait in the kernel's backlog (default 10,000).
+    /// `HOOKBELL_MAX_CONNECTIONS`: HTTP connections served at once; more wait
+    /// in the kernel's backlog (default 10,000). An upgraded WebSocket no
+    /// longer counts (sockets are capped per principal).
     pub max_connections: usize,
     /// `HOOKBELL_HEADER_TIMEOUT_SECS`: time for a client to send a request's
     /// head before the connection is closed (default 10 s).

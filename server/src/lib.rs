@@ -194,15 +194,17 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
 
 /// Serves until ctrl-c / SIGTERM.
 ///
-/// The accept loop is hyper's own (axum::serve has neither of these): a
-/// client gets `HOOKBELL_HEADER_TIMEOUT_SECS` to send a request's head before
-/// its connection is closed, and at most `HOOKBELL_MAX_CONNECTIONS`
-/// connections are open at once (the next ones wait in the kernel's backlog).
-/// On shutdown, open connections finish their requests first.
+/// The accept loop is hyper's HTTP/1 server (axum::serve has neither of
+/// these): a client gets `HOOKBELL_HEADER_TIMEOUT_SECS` from the moment it
+/// connects to send a request's head, or its connection is closed, and at most
+/// `HOOKBELL_MAX_CONNECTIONS` connections are served at once (the next ones
+/// wait in the kernel's backlog; a WebSocket stops counting once upgraded, and
+/// sockets are capped per principal instead). HTTP/1 only: no protocol sniffing
+/// that a silent client could stall (browsers speak HTTP/2 to the TLS proxy in
+/// front). On shutdown, open connections finish their requests first.
 pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     use hyper_util::{
-        rt::{TokioExecutor, TokioIo, TokioTimer},
-        server::{conn::auto, graceful::GracefulShutdown},
+        rt::{TokioIo, TokioTimer},
         service::TowerToHyperService,
     };
     use tower::ServiceExt;
@@ -210,11 +212,11 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     let services = built.services;
     services.set_local_addr(listener.local_addr()?);
     let config = &services.config;
-    let slots = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
+    let max_connections = config.max_connections;
+    let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let router = built.router;
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -239,18 +241,28 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
             req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
             req
         });
-        let (builder, watcher) = (builder.clone(), graceful.watcher());
+        let (http1, mut stopping) = (http1.clone(), stopping.clone());
         tokio::spawn(async move {
-            let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(service));
-            if let Err(e) = watcher.watch(conn).await {
+            let conn = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).with_upgrades();
+            let mut conn = std::pin::pin!(conn);
+            let ended = tokio::select! {
+                ended = conn.as_mut() => ended,
+                _ = stopping.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = ended {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
             }
             drop(slot);
         });
     }
     drop(listener);
-    // Open requests get a while to finish; upgraded sockets are not waited for.
-    if tokio::time::timeout(std::time::Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+    let _ = stop.send(true);
+    // Open requests get a while to finish (every slot back means every connection ended).
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    if tokio::time::timeout(std::time::Duration::from_secs(30), slots.acquire_many(all)).await.is_err() {
         tracing::warn!("connections still open 30 s after shutdown began; closing them");
     }
     Ok(())

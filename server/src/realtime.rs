@@ -322,8 +322,11 @@ fn middleware<A: Adapter>(
                     services.config.max_sockets_per_principal
                 ))));
             }
-            // The rooms a revocation disconnects (the first is the principal's own).
+            // The rooms a revocation disconnects (the first is the principal's own);
+            // checked once more after joining them, so a revocation that came while
+            // the first check ran is not missed.
             socket.join(rooms);
+            services.caller(&credential).await.map_err(refused)?;
             socket.extensions.insert(SocketAuth(credential));
             let rate = f64::from(services.config.socket_event_rate);
             socket.extensions.insert(EventBudget(Arc::new(std::sync::Mutex::new(Budget {

@@ -63,7 +63,7 @@ async fn ingest(
     let services = &state.services;
     let (body, refused) = json_body(&headers, body, services.config.max_body_bytes);
     let source_ip = Some(peer.ip().to_string());
-    let accepted = services.ingest(endpoint, &body, refused, &signature(&headers), source_ip).await?;
+    let accepted = services.ingest(endpoint, body, refused, signature(&headers), source_ip).await?;
     let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(accepted.body)).into_response())
 }
@@ -110,8 +110,6 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "version": env!("CARGO_PKG_VERSION"),
         "timestamp": crate::ids::now_rfc3339(),
         "store": { "kind": store.kind(), "reachable": reachable },
-        // Requests refused before their signature verified (kept in no tenant's log), by reason.
-        "unverifiedRefused": state.services.unverified.snapshot(),
     });
     (status, Json(body))
 }

@@ -177,7 +177,7 @@ impl Services {
     ) -> Result<SignedIn, ApiError> {
         // The address's bucket first: a flood of made-up emails from one
         // address is refused before any per-email state exists.
-        if let Err(wait) = self.login_limiter_ip.check(ip.as_deref().unwrap_or_default()) {
+        if let Err(wait) = self.login_limiter_ip.check(&super::rate_limit::address_key(ip.as_deref())) {
             return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
         }
         let email = email.trim().to_lowercase();

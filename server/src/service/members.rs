@@ -74,6 +74,17 @@ impl Services {
         let role = role_field(body, Some(Role::Member))?;
         let (email, name, password) =
             (text_field(body, "email")?, text_field(body, "name")?, text_field(body, "password")?);
+        // A member's role changes only through change_member_role, which keeps an
+        // owner; adding a member again with the role they have changes nothing.
+        if let Some(existing) = self.store.get_user_by_email(&email.trim().to_lowercase()).await? {
+            let memberships = self.store.memberships_of_user(&existing.id).await?;
+            if memberships.iter().any(|m| m.tenant_id == ctx.tenant_id && m.role != role) {
+                return Err(ApiError::Conflict(format!(
+                    "{} is a member already; change their role with PATCH /api/members/{}",
+                    existing.email, existing.id
+                )));
+            }
+        }
         let added = self.add_user_to_tenant(&ctx.tenant_id, email, name, password, role).await?;
         let details = json!({"email": added.user.email, "role": role, "newUser": added.created});
         self.audit(ctx, "member.added", "user", &added.user.id, details).await?;
@@ -108,7 +119,10 @@ impl Services {
     pub async fn remove_member(&self, ctx: &Ctx, user_id: &str) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
         let from = self.change_membership(ctx, user_id, None).await?;
-        self.broadcaster.disconnect_room(crate::realtime::user_room(&ctx.tenant_id, user_id)).await;
+        // All the user's sockets go (a socket joining this tenant right now cannot
+        // slip in after the disconnect: it joined the user's room at its handshake);
+        // the browser reconnects and joins only what the user still belongs to.
+        self.broadcaster.disconnect_room(crate::realtime::principal_user_room(user_id)).await;
         self.audit(ctx, "member.removed", "user", user_id, json!({"role": from})).await
     }
 
@@ -122,6 +136,9 @@ impl Services {
             MembershipChange::Changed { from } => Ok(from),
             MembershipChange::LastOwner => Err(ApiError::Conflict("A tenant must keep at least one owner".into())),
             MembershipChange::NotFound => Err(ApiError::NotFound("Member")),
+            MembershipChange::Concurrent => {
+                Err(ApiError::Conflict("The membership changed at the same time; try again".into()))
+            }
         }
     }
 }

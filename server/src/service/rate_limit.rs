@@ -6,8 +6,9 @@
 //! (a megabyte-long email costs 8 bytes), a bucket that has refilled to its
 //! burst is dropped (it is indistinguishable from a new one) by a sweep at
 //! most once a minute and whenever the map reaches its capacity, and if a
-//! flood of fresh keys still fills it, the least recently used half goes.
-//! [`KeyedSlots`] bounds the other per-key state the same way.
+//! flood of fresh keys still fills it, the least recently used half goes
+//! (keys are per address or email, and the address is limited first, so such
+//! a flood needs many addresses).
 
 use std::{
     collections::HashMap,
@@ -141,48 +142,17 @@ fn evict_oldest_half<V>(map: &mut HashMap<u64, V>, last_used: impl Fn(&V) -> Ins
     map.retain(|_, v| last_used(v) > cutoff);
 }
 
-/// Per-key values with a bound on how many keys are kept: when full, the
-/// least recently used half is evicted (the values must be safe to forget,
-/// like the coalescer's windows).
-pub struct KeyedSlots<V> {
-    capacity: usize,
-    hasher: RandomState,
-    map: HashMap<u64, (Instant, V)>,
-}
-
-impl<V: Default> KeyedSlots<V> {
-    pub fn new(capacity: usize) -> Self {
-        Self { capacity: capacity.max(2), hasher: RandomState::new(), map: HashMap::new() }
-    }
-
-    /// The value of `key` (a default one when new), marked used at `now`.
-    pub fn get_or_default<K: Hash + ?Sized>(&mut self, key: &K, now: Instant) -> &mut V {
-        let key = self.hasher.hash_one(key);
-        if self.map.len() >= self.capacity && !self.map.contains_key(&key) {
-            evict_oldest_half(&mut self.map, |(t, _)| *t);
+/// The key of a client address in the per-address limiters: an IPv6 address
+/// by its /64 (one subscriber's share), an IPv4 address whole.
+pub fn address_key(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
         }
-        let slot = self.map.entry(key).or_insert_with(|| (now, V::default()));
-        slot.0 = now;
-        &mut slot.1
-    }
-
-    /// The value of `key`, if kept.
-    pub fn get_mut<K: Hash + ?Sized>(&mut self, key: &K) -> Option<&mut V> {
-        let key = self.hasher.hash_one(key);
-        self.map.get_mut(&key).map(|(_, v)| v)
-    }
-
-    /// Drops the values `stale` says are of no more use.
-    pub fn retain(&mut self, mut keep: impl FnMut(&V) -> bool) {
-        self.map.retain(|_, (_, v)| keep(v));
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
+        Some(std::net::IpAddr::V4(v4)) => v4.to_string(),
+        None => String::new(),
     }
 }
 
@@ -219,6 +189,15 @@ impl Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_addresses_share_a_limit_per_64() {
+        assert_eq!(address_key(Some("2001:db8:1:2:aaaa::1")), address_key(Some("2001:db8:1:2:bbbb::9")));
+        assert_ne!(address_key(Some("2001:db8:1:2::1")), address_key(Some("2001:db8:1:3::1")));
+        assert_eq!(address_key(Some("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(address_key(Some("192.0.2.1")), "192.0.2.1");
+        assert_eq!(address_key(None), "");
+    }
 
     #[test]
     fn bursts_then_refills_at_the_rate() {
@@ -290,17 +269,6 @@ mod tests {
         limiter.check_at(&1000u32, t0 + Duration::from_millis(3)).unwrap();
         assert!(limiter.check_at("victim", t0 + Duration::from_millis(4)).is_err());
         assert!(limiter.len() <= 100);
-    }
-
-    #[test]
-    fn keyed_slots_stay_within_their_capacity() {
-        let mut slots: KeyedSlots<u32> = KeyedSlots::new(64);
-        let t0 = Instant::now();
-        for i in 0..10_000u32 {
-            *slots.get_or_default(&i, t0 + Duration::from_micros(u64::from(i))) += 1;
-            assert!(slots.len() <= 64);
-        }
-        assert_eq!(slots.get_mut(&9_999u32).copied(), Some(1));
     }
 
     #[tokio::test]

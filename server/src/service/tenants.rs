@@ -98,11 +98,25 @@ impl Services {
                     .map_err(|e| ApiError::Internal(format!("tenant {}: {e}", tenant.id)))?;
                 Ok(self.seal(&plain, &tenant.id))
             };
-            let current = rebind(&tenant.webhook_secret_sealed)?;
-            let previous = match &tenant.previous_secret {
-                Some(p) if !p.sealed.is_empty() => {
-                    Some(PreviousSecret { sealed: rebind(&p.sealed)?, valid_until: p.valid_until.clone() })
+            // A value that does not open (corrupt, or another key's) is left as it is and said:
+            // that tenant's webhooks fail as they did, the others' server starts.
+            let current = match rebind(&tenant.webhook_secret_sealed) {
+                Ok(sealed) => sealed,
+                Err(e) => {
+                    tracing::error!(tenant = %tenant.id, error = %e, "cannot migrate the tenant's sealed secret");
+                    continue;
                 }
+            };
+            // An expired previous secret is dropped rather than migrated.
+            let now = ids::now_rfc3339();
+            let previous = match &tenant.previous_secret {
+                Some(p) if !p.sealed.is_empty() && p.valid_until > now => match rebind(&p.sealed) {
+                    Ok(sealed) => Some(PreviousSecret { sealed, valid_until: p.valid_until.clone() }),
+                    Err(e) => {
+                        tracing::warn!(tenant = %tenant.id, error = %e, "dropping a previous secret that does not open");
+                        None
+                    }
+                },
                 _ => None,
             };
             if self

@@ -73,6 +73,8 @@ pub enum MembershipChange {
     LastOwner,
     /// No such member.
     NotFound,
+    /// Another change of this membership came first: nothing was done.
+    Concurrent,
 }
 
 /// Result of [`Store::claim_webhook`].

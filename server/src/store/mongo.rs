@@ -1187,7 +1187,8 @@ impl Store for MongoStore {
             return Ok(MembershipChange::NotFound);
         };
         let from = current.get_str("role").ok().and_then(Role::parse).ok_or_else(|| corrupt("membership role"))?;
-        if from == Role::Owner && to != Some(Role::Owner) {
+        let demoting = from == Role::Owner && to != Some(Role::Owner);
+        if demoting {
             // Without transactions, the tenant document keeps the list of its
             // owners: one conditional write takes this owner off it only while
             // another remains, so of two simultaneous demotions one fails.
@@ -1206,27 +1207,57 @@ impl Store for MongoStore {
                     taken = true;
                     break;
                 }
-                // Not on the list though an owner (a change that died half-way): put it back, try once more.
+                let listed = self.tenants.find_one(doc! {"_id": t, "owners": u}).await.map_err(map_err)?.is_some();
+                let still_owner = self
+                    .memberships
+                    .find_one(doc! {"tenantId": t, "userId": u, "role": Role::Owner.as_str()})
+                    .await
+                    .map_err(map_err)?
+                    .is_some();
+                if listed || !still_owner {
+                    break;
+                }
+                // An owner missing from the list (a change that died half-way): put it back, try once more.
                 self.tenants.update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}}).await.map_err(map_err)?;
             }
             if !taken {
                 return Ok(MembershipChange::LastOwner);
             }
         }
-        match to {
+        // The membership changes only if it is still what was read.
+        let mut still = key.clone();
+        still.insert("role", from.as_str());
+        let changed = match to {
             Some(role) => {
-                self.memberships.update_one(key, doc! {"$set": {"role": role.as_str()}}).await.map_err(map_err)?;
-                if role == Role::Owner {
-                    self.ensure_owner_list(t).await?;
+                self.memberships
+                    .update_one(still, doc! {"$set": {"role": role.as_str()}})
+                    .await
+                    .map_err(map_err)?
+                    .matched_count
+            }
+            None => self.memberships.delete_one(still).await.map_err(map_err)?.deleted_count,
+        };
+        if changed == 0 {
+            if demoting {
+                // Undo: it is an owner again on the list only if its membership says so.
+                let owner_now = self
+                    .memberships
+                    .find_one(doc! {"tenantId": t, "userId": u, "role": Role::Owner.as_str()})
+                    .await
+                    .map_err(map_err)?
+                    .is_some();
+                if owner_now {
                     self.tenants
                         .update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}})
                         .await
                         .map_err(map_err)?;
                 }
             }
-            None => {
-                self.memberships.delete_one(key).await.map_err(map_err)?;
-            }
+            return Ok(MembershipChange::Concurrent);
+        }
+        if to == Some(Role::Owner) {
+            self.ensure_owner_list(t).await?;
+            self.tenants.update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}}).await.map_err(map_err)?;
         }
         Ok(MembershipChange::Changed { from })
     }

@@ -610,6 +610,11 @@ async fn members_see_no_source_addresses_and_no_one_elses_personal_notifications
 async fn a_half_sent_request_line_is_closed_and_a_stalled_body_times_out() {
     let srv =
         start(&[("HOOKBELL_HEADER_TIMEOUT_SECS", "1".into()), ("HOOKBELL_REQUEST_TIMEOUT_SECS", "1".into())]).await;
+    // A connection that sends nothing at all is closed too.
+    let mut silent = TcpStream::connect(srv.addr).await.unwrap();
+    let mut nothing = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(20), silent.read_to_end(&mut nothing)).await;
+    assert!(closed.is_ok(), "a silent connection is still open");
     let mut half = TcpStream::connect(srv.addr).await.unwrap();
     half.write_all(b"GET /api/webhooks/hea").await.unwrap();
     // Waits for the server to close it (the bound only keeps a broken server from hanging the test).

@@ -27,8 +27,12 @@ async fn owners_manage_members_and_one_owner_always_stays() {
     let ada = body["member"]["userId"].as_str().unwrap().to_owned();
     assert!(srv.services.login("ada@example.com", "ada password", None, None).await.is_ok(), "the new user signs in");
     // The same user again: 200, not a second user.
-    let (status, body) = call(&srv, Method::POST, "/api/members", &owner, Some(new)).await;
+    let (status, body) = call(&srv, Method::POST, "/api/members", &owner, Some(new.clone())).await;
     assert_eq!((status, body["newUser"].as_bool()), (200, Some(false)), "{body}");
+    // Not a way around the last-owner rule: another role for a member is refused here.
+    let olga_as_member = json!({"email": "olga@example.com", "role": "member"});
+    let (status, body) = call(&srv, Method::POST, "/api/members", &owner, Some(olga_as_member)).await;
+    assert_eq!((status, body["code"].as_str()), (409, Some("conflict")), "{body}");
     let (status, body) = call(&srv, Method::POST, "/api/members", &owner, Some(json!({"email": "x", "pw": 1}))).await;
     assert_eq!(status, 400, "{body}");
 

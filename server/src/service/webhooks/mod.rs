@@ -24,7 +24,7 @@ use crate::{
     store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
 
-use super::Services;
+use super::{rate_limit::address_key, Services};
 
 /// The webhook endpoints, each with its switch in the tenant's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,26 @@ impl Services {
     /// transport already refused the request (too large, not JSON). A request
     /// whose signature verified is recorded in its tenant's webhook event log;
     /// one that did not is only counted ([`UnverifiedCounts`]).
+    ///
+    /// The work runs in a task of its own: a client that hangs up, or the
+    /// request timeout, cannot stop it between storing and remembering the
+    /// answer (which would let a redelivery store a second notification).
     pub async fn ingest(
+        self: &std::sync::Arc<Self>,
+        endpoint: Endpoint,
+        body: axum::body::Bytes,
+        refused: Option<ApiError>,
+        signature: SignatureHeaders,
+        source_ip: Option<String>,
+    ) -> Result<Accepted, ApiError> {
+        let services = self.clone();
+        let work =
+            tokio::spawn(async move { services.ingest_here(endpoint, &body, refused, &signature, source_ip).await });
+        work.await.map_err(|e| ApiError::Internal(format!("webhook task: {e}")))?
+    }
+
+    /// [`Services::ingest`] in the caller's task.
+    async fn ingest_here(
         &self,
         endpoint: Endpoint,
         body: &[u8],
@@ -171,9 +190,12 @@ impl Services {
             (Some(tenant_id), result) => self.record_event(endpoint, tenant_id, body, result, started, source_ip).await,
             (None, Err(e)) => {
                 self.unverified.add(e.code());
-                // Each costs the address a token: a flood is refused before any store access.
-                if !matches!(e, ApiError::RateLimited(_)) {
-                    let _ = self.unverified_limiter.check(source_ip.as_deref().unwrap_or_default());
+                // Each refusal the sender caused costs the address a token: a flood is
+                // refused before any store access. Our own failures cost nothing.
+                let ours =
+                    matches!(e, ApiError::RateLimited(_) | ApiError::StoreUnavailable(_) | ApiError::Internal(_));
+                if !ours {
+                    let _ = self.unverified_limiter.check(&address_key(source_ip.as_deref()));
                 }
             }
             (None, Ok(_)) => {}
@@ -198,7 +220,7 @@ impl Services {
             _ => return unverified(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
         };
         // An address whose requests keep failing verification waits, before any store access.
-        if let Err(wait) = self.unverified_limiter.peek(source_ip.as_deref().unwrap_or_default()) {
+        if let Err(wait) = self.unverified_limiter.peek(&address_key(source_ip.as_deref())) {
             return unverified(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
         }
         let verified = match self.verify_webhook(&tenant_id, body, signature).await {
