@@ -26,5 +26,4 @@ esac
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked
 mkdir -p "$dir/corpus/$target"
-cd "$dir"
-cargo +nightly fuzz run "$target" "corpus/$target" -- "${limit[@]}" -rss_limit_mb=4096
+cargo +nightly fuzz run --fuzz-dir "$dir" "$target" "$dir/corpus/$target" -- "${limit[@]}" -rss_limit_mb=4096

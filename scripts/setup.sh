@@ -50,7 +50,7 @@ rustup toolchain install "$TOOLCHAIN" --profile minimal \
 # 2. cargo-leptos (slow to build: ~12 minutes; cached in ~/.cargo/bin).
 if [ "$(cargo leptos --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
   say "installing cargo-leptos ${CARGO_LEPTOS_VERSION} (takes a while, once)"
-  cargo install cargo-leptos --locked --version "$CARGO_LEPTOS_VERSION"
+  cargo install cargo-leptos --locked --force --version "$CARGO_LEPTOS_VERSION"
 fi
 
 # 2b. OpenSSL headers and pkg-config: rust_socketio (the Socket.IO client of
@@ -64,7 +64,8 @@ fi
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
   say "installing wasm-bindgen-cli ${WBG_VERSION}"
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --locked ||
+  # --force: cargo's own record may say it is installed when the binary is gone.
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --locked --force ||
     cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
 fi
 

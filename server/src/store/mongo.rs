@@ -471,6 +471,17 @@ pub fn parse_write_concern(value: Option<&str>) -> Result<WriteConcern, String> 
 }
 
 impl MongoStore {
+    /// Sets the sealed secrets of the tenant `filter` matches: whether it matched.
+    async fn set_secrets(
+        &self,
+        filter: Document,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let set = doc! {"webhookSecretSealed": sealed, "previousSecret": previous_secret_bson(previous)?};
+        self.tenants.update_one(filter, doc! {"$set": set}).await.map(|r| r.matched_count > 0).map_err(map_err)
+    }
+
     /// Gives a tenant document its list of owners (`owners`) when it has
     /// none yet (tenants created before the list existed), from its memberships.
     async fn ensure_owner_list(&self, t: ObjectId) -> StoreResult<()> {
@@ -695,12 +706,7 @@ impl Store for MongoStore {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(false);
         };
-        let set = doc! {"webhookSecretSealed": sealed, "previousSecret": previous_secret_bson(previous)?};
-        self.tenants
-            .update_one(doc! {"_id": id}, doc! {"$set": set})
-            .await
-            .map(|r| r.matched_count > 0)
-            .map_err(map_err)
+        self.set_secrets(doc! {"_id": id}, sealed, previous).await
     }
 
     async fn reseal_webhook_secrets(
@@ -713,12 +719,7 @@ impl Store for MongoStore {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(false);
         };
-        let set = doc! {"webhookSecretSealed": sealed, "previousSecret": previous_secret_bson(previous)?};
-        self.tenants
-            .update_one(doc! {"_id": id, "webhookSecretSealed": expected}, doc! {"$set": set})
-            .await
-            .map(|r| r.matched_count > 0)
-            .map_err(map_err)
+        self.set_secrets(doc! {"_id": id, "webhookSecretSealed": expected}, sealed, previous).await
     }
 
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {

@@ -373,6 +373,35 @@ impl SqliteStore {
         self.writer.write(f).await
     }
 
+    /// Sets a tenant's sealed secrets, if its current one is still `expected`
+    /// (when given): whether it changed.
+    async fn set_secrets(
+        &self,
+        tenant_id: &str,
+        expected: Option<&str>,
+        sealed: &str,
+        previous: Option<&PreviousSecret>,
+    ) -> StoreResult<bool> {
+        let (id, expected, sealed) = (tenant_id.to_owned(), expected.map(str::to_owned), sealed.to_owned());
+        let previous = previous.cloned();
+        self.write(move |c| {
+            c.execute(
+                "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
+                 previous_secret_valid_until = ?4 WHERE id = ?1 AND (?5 IS NULL OR webhook_secret_sealed = ?5)",
+                params![
+                    id,
+                    sealed,
+                    previous.as_ref().map(|p| &p.sealed),
+                    previous.as_ref().map(|p| &p.valid_until),
+                    expected
+                ],
+            )
+            .map(|n| n > 0)
+            .map_err(map_err)
+        })
+        .await
+    }
+
     /// Runs the read `f` on a read-only connection.
     async fn read<T: Send + 'static>(
         &self,
@@ -753,17 +782,7 @@ impl Store for SqliteStore {
         sealed: &str,
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool> {
-        let (id, sealed, previous) = (tenant_id.to_owned(), sealed.to_owned(), previous.cloned());
-        self.write(move |c| {
-            c.execute(
-                "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
-                 previous_secret_valid_until = ?4 WHERE id = ?1",
-                params![id, sealed, previous.as_ref().map(|p| &p.sealed), previous.as_ref().map(|p| &p.valid_until)],
-            )
-            .map(|n| n > 0)
-            .map_err(map_err)
-        })
-        .await
+        self.set_secrets(tenant_id, None, sealed, previous).await
     }
 
     async fn reseal_webhook_secrets(
@@ -773,24 +792,7 @@ impl Store for SqliteStore {
         sealed: &str,
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool> {
-        let (id, expected, sealed) = (tenant_id.to_owned(), expected.to_owned(), sealed.to_owned());
-        let previous = previous.cloned();
-        self.write(move |c| {
-            c.execute(
-                "UPDATE tenants SET webhook_secret_sealed = ?2, previous_secret_sealed = ?3, \
-                 previous_secret_valid_until = ?4 WHERE id = ?1 AND webhook_secret_sealed = ?5",
-                params![
-                    id,
-                    sealed,
-                    previous.as_ref().map(|p| &p.sealed),
-                    previous.as_ref().map(|p| &p.valid_until),
-                    expected
-                ],
-            )
-            .map(|n| n > 0)
-            .map_err(map_err)
-        })
-        .await
+        self.set_secrets(tenant_id, Some(expected), sealed, previous).await
     }
 
     async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>> {
