@@ -1,0 +1,36 @@
+//! Typed models shared by the server and the browser: what crosses the wire.
+//!
+//! Everything here serialises to the seed's JSON shapes (camelCase field names).
+//! Nothing secret lives here: tenant secrets are server-only types.
+//!
+//! One file per topic; everything is re-exported here, so every type is
+//! `models::X` (and the Socket.IO event names `models::events::X`).
+
+mod access;
+mod activity;
+mod dashboard;
+mod errors;
+mod notifications;
+mod orders;
+mod settings;
+mod socket;
+mod webhook_events;
+
+pub use access::{ApiKeyInfo, CreatedApiKey, Role};
+pub use activity::ActivityEntry;
+pub use dashboard::{BellState, CurrencyTotal, DashboardOverview, OrderStats, TenantChoice};
+pub use errors::{ApiFailure, FieldError};
+pub use notifications::{
+    Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery, NotificationType,
+    PageCursor, Priority,
+};
+pub use orders::{format_minor, Order, OrderItem, OrderStatus, PaymentStatus};
+pub use settings::{
+    DeliveryAttempt, RotatedSecret, TestReport, WebhookEndpoints, WebhookSettings, WebhookSettingsPatch,
+    WebhookSettingsView, WebhookUrls,
+};
+pub use socket::{
+    events, DashboardRefreshEvent, JoinAck, NewNotificationEvent, NotificationUpdatedEvent,
+    NotificationsMarkedReadEvent,
+};
+pub use webhook_events::{WebhookEvent, WebhookEventFilter};

@@ -1,0 +1,251 @@
+//! Notifications: their type and priority, the stored notification, the list
+//! filter and query of `GET /api/notifications`, pages and their cursors, and
+//! the change of one notification (`PATCH /api/notifications/:id`).
+
+use serde::{Deserialize, Serialize};
+
+/// The kind of a notification (drives its icon and colour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationType {
+    #[default]
+    Info,
+    Success,
+    Warning,
+    Error,
+}
+
+impl NotificationType {
+    pub const ALL: [NotificationType; 4] = [Self::Info, Self::Success, Self::Warning, Self::Error];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Info => "info",
+            Self::Success => "success",
+            Self::Warning => "warning",
+            Self::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// How urgent a notification is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 4] = [Self::Low, Self::Medium, Self::High, Self::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Urgent => "urgent",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A notification as stored and as sent to dashboards.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Notification {
+    pub id: String,
+    pub tenant_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    pub title: String,
+    pub message: String,
+    #[serde(rename = "type")]
+    pub kind: NotificationType,
+    pub priority: Priority,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_text: Option<String>,
+    #[serde(default)]
+    pub metadata: serde_json::Value,
+    pub is_read: bool,
+    pub is_dismissed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+/// Which notifications a list shows: the seed's `GET /api/notifications` query
+/// (`userId`, `includeRead`, `includeDismissed`) plus type and priority filters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotificationFilter {
+    /// The viewer: tenant-wide notifications plus this user's own. `None`: tenant-wide only.
+    pub user_id: Option<String>,
+    pub include_read: bool,
+    pub include_dismissed: bool,
+    #[serde(rename = "type")]
+    pub kind: Option<NotificationType>,
+    pub priority: Option<Priority>,
+}
+
+impl Default for NotificationFilter {
+    fn default() -> Self {
+        Self { user_id: None, include_read: true, include_dismissed: false, kind: None, priority: None }
+    }
+}
+
+/// The query of `GET /api/notifications` as received (the seed's names plus
+/// `type`, `priority` and the cursor `after`); the service validates it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NotificationQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_read: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_dismissed: Option<bool>,
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// The `nextCursor` of the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+/// A page of notifications, newest first, with the viewer's unread count and
+/// the cursor of the next page (none on the last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPage {
+    pub notifications: Vec<Notification>,
+    pub unread_count: u64,
+    pub next_cursor: Option<String>,
+}
+
+/// A position in a newest-first list: the last item of the previous page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageCursor {
+    pub created_at: String,
+    pub id: String,
+}
+
+impl PageCursor {
+    /// The cursor that continues after `n`.
+    pub fn after(n: &Notification) -> Self {
+        Self { created_at: n.created_at.clone(), id: n.id.clone() }
+    }
+
+    /// The encoded cursor of the page after `page`, when it was full (`limit` items).
+    pub fn next_page<T>(page: &[T], limit: u32, at: impl Fn(&T) -> PageCursor) -> Option<String> {
+        (page.len() == limit as usize).then(|| page.last().map(|last| at(last).encode())).flatten()
+    }
+
+    /// Opaque text form for URLs: `<createdAt>_<id>`.
+    pub fn encode(&self) -> String {
+        format!("{}_{}", self.created_at, self.id)
+    }
+
+    /// Parses [`PageCursor::encode`]'s form.
+    pub fn decode(s: &str) -> Option<Self> {
+        let (created_at, id) = s.rsplit_once('_')?;
+        let ok = !created_at.is_empty() && id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit());
+        ok.then(|| Self { created_at: created_at.to_owned(), id: id.to_owned() })
+    }
+}
+
+/// A change to one notification (`PATCH /api/notifications/:id`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationPatch {
+    pub is_read: Option<bool>,
+    pub is_dismissed: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::OrderStatus;
+
+    #[test]
+    fn enums_use_the_seed_spelling() {
+        assert_eq!(serde_json::to_string(&NotificationType::Warning).unwrap(), "\"warning\"");
+        assert_eq!(serde_json::to_string(&Priority::Medium).unwrap(), "\"medium\"");
+        for t in NotificationType::ALL {
+            assert_eq!(NotificationType::parse(t.as_str()), Some(t));
+        }
+        for p in Priority::ALL {
+            assert_eq!(Priority::parse(p.as_str()), Some(p));
+        }
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(Priority::parse("MEDIUM"), None);
+    }
+
+    #[test]
+    fn notification_serialises_camel_case_with_type_field() {
+        let n = Notification {
+            id: "n1".into(),
+            tenant_id: "t1".into(),
+            user_id: None,
+            title: "T".into(),
+            message: "M".into(),
+            kind: NotificationType::Success,
+            priority: Priority::High,
+            action_url: Some("/orders".into()),
+            action_text: None,
+            metadata: serde_json::json!({"k": 1}),
+            is_read: false,
+            is_dismissed: false,
+            read_at: None,
+            delivered_at: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(v["type"], "success");
+        assert_eq!(v["tenantId"], "t1");
+        assert_eq!(v["actionUrl"], "/orders");
+        assert!(v.get("userId").is_none());
+        let back: Notification = serde_json::from_value(v).unwrap();
+        assert_eq!(back, n);
+    }
+
+    #[test]
+    fn filter_defaults_follow_the_seed() {
+        let f: NotificationFilter = serde_json::from_str("{}").unwrap();
+        assert_eq!(f, NotificationFilter::default());
+        assert!(f.include_read && !f.include_dismissed && f.user_id.is_none());
+        let f: NotificationFilter = serde_json::from_str(r#"{"type":"error","includeRead":false}"#).unwrap();
+        assert_eq!(f.kind, Some(NotificationType::Error));
+        assert!(!f.include_read);
+    }
+
+    #[test]
+    fn cursors_round_trip_and_reject_garbage() {
+        let c = PageCursor { created_at: "2026-01-01T00:00:00.000Z".into(), id: "0123456789abcdef01234567".into() };
+        assert_eq!(PageCursor::decode(&c.encode()), Some(c));
+        for bad in ["", "_", "x_y", "2026_0123", "_0123456789abcdef01234567", "2026_0123456789abcdef0123456z"] {
+            assert_eq!(PageCursor::decode(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The webhook event log: every received webhook request, accepted or not,
+//! what a member who is not an admin may see of one, and the log's filter.
+
+use serde::{Deserialize, Serialize};
+
+/// One received webhook request, accepted or not (the webhook event log).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookEvent {
+    pub id: String,
+    /// The tenant the request named, when it named one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// `orders`, `notifications`, `payments`.
+    pub endpoint: String,
+    /// Whether the signature checked out.
+    pub verified: bool,
+    /// `accepted`, `duplicate` or `rejected`.
+    pub outcome: String,
+    pub status_code: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub latency_ms: u32,
+    /// The body, capped (see `body_truncated`).
+    pub body: String,
+    pub body_truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<String>,
+    pub received_at: String,
+    /// The JSON answer of an accepted request (ids of what it created).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<serde_json::Value>,
+    /// The body and answer are withheld from this viewer: a personal
+    /// notification of another user.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withheld: bool,
+}
+
+impl WebhookEvent {
+    /// The user a notification webhook was addressed to, if it named one.
+    pub fn addressed_to(&self) -> Option<String> {
+        if self.endpoint != "notifications" {
+            return None;
+        }
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get("userId")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// What a member who is not an admin may see of it: no source address,
+    /// and no body or answer of another user's personal notification
+    /// (`viewer` is the signed-in user; an API key sees no one's). A
+    /// truncated notification body that cannot be read is withheld too.
+    pub fn for_member(mut self, viewer: Option<&str>) -> Self {
+        self.source_ip = None;
+        let personal = self.endpoint == "notifications"
+            && match self.addressed_to() {
+                Some(user) => viewer != Some(user.as_str()),
+                None => self.body_truncated,
+            };
+        if personal {
+            self.body = String::new();
+            self.response = None;
+            self.withheld = true;
+        }
+        self
+    }
+}
+
+/// Which webhook events a list shows (`GET /api/webhooks/events`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct WebhookEventFilter {
+    /// `orders`, `notifications`, `payments`.
+    pub endpoint: Option<String>,
+    /// `accepted`, `duplicate`, `rejected`.
+    pub outcome: Option<String>,
+}

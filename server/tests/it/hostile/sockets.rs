@@ -1,0 +1,160 @@
+//! Hostile sockets: revoking a key, removing a member or signing out
+//! disconnects their sockets (on every node), and a socket flooding events or
+//! a principal opening too many is refused.
+
+use app::models::Role;
+use reqwest::Method;
+use serde_json::{json, Value};
+use server::tools::socket::DISCONNECT;
+
+use super::{sign_in, start};
+use crate::{
+    harness::{call, connect_socket, TestServer},
+    mongo_server::fresh_mongo_uri,
+};
+
+// 5. Revocation reaches open sockets.
+
+/// A member socket of `tenant` that watches for its own disconnection, joined.
+async fn joined_socket(
+    url: &str,
+    tenant: &str,
+    auth: Option<Value>,
+    headers: &[(&str, String)],
+) -> crate::harness::SocketProbe {
+    let probe = connect_socket(url, &[DISCONNECT, "new-notification"], auth, headers).await.unwrap();
+    assert_eq!(probe.join(tenant).await["ok"], true);
+    probe
+}
+
+#[tokio::test]
+async fn revoking_a_key_removing_a_member_or_signing_out_disconnects_their_sockets() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let tid = t.tenant.id.clone();
+    let owner = srv.services.create_api_key(&tid, "owner", Role::Owner, None).await.unwrap().key;
+    for email in ["ada@example.com", "bob@example.com", "cy@example.com"] {
+        srv.services.add_user_to_tenant(&tid, email, "Someone", "correct horse", Role::Member).await.unwrap();
+    }
+    let own = format!("http://{}", srv.addr);
+    let with_cookie = |c: &str| vec![("Cookie", c.to_owned()), ("Origin", own.clone())];
+
+    // An API key, revoked.
+    let key = srv.services.create_api_key(&tid, "socket", Role::Member, None).await.unwrap();
+    let mut by_key = joined_socket(&srv.url("/"), &tid, Some(json!({"apiKey": key.key})), &[]).await;
+    let bystander_key = srv.services.create_api_key(&tid, "other", Role::Member, None).await.unwrap().key;
+    let mut bystander = joined_socket(&srv.url("/"), &tid, Some(json!({"apiKey": bystander_key})), &[]).await;
+    let (status, _) = call(&srv, Method::DELETE, &format!("/api/keys/{}", key.info.id), &owner, None).await;
+    assert_eq!(status, 200);
+    by_key.next_named(DISCONNECT).await;
+
+    // A member, removed from the tenant.
+    let ada = srv.services.store().get_user_by_email("ada@example.com").await.unwrap().unwrap();
+    let ada_cookie = sign_in(&srv, "ada@example.com").await;
+    let mut ada_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&ada_cookie)).await;
+    assert_eq!(call(&srv, Method::DELETE, &format!("/api/members/{}", ada.id), &owner, None).await.0, 200);
+    ada_socket.next_named(DISCONNECT).await;
+
+    // A session, signed out: only that session's sockets go.
+    let bob_laptop = sign_in(&srv, "bob@example.com").await;
+    let bob_phone = sign_in(&srv, "bob@example.com").await;
+    let mut laptop = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&bob_laptop)).await;
+    let mut phone = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&bob_phone)).await;
+    let resp = srv.http.post(srv.url("/api/auth/logout")).header("cookie", &bob_laptop).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    laptop.next_named(DISCONNECT).await;
+
+    // Signing out everywhere: every session's sockets go.
+    let cy_one = sign_in(&srv, "cy@example.com").await;
+    let cy_two = sign_in(&srv, "cy@example.com").await;
+    let mut one = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&cy_one)).await;
+    let mut two = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&cy_two)).await;
+    let resp = srv
+        .http
+        .post(srv.url("/api/auth/logout-all"))
+        .header("cookie", &cy_one)
+        .header("origin", &own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    one.next_named(DISCONNECT).await;
+    two.next_named(DISCONNECT).await;
+
+    // Everyone else is still connected and hears the next notification.
+    let note = json!({"tenantId": tid, "title": "Still here", "message": "?"});
+    assert_eq!(srv.post_signed("/api/webhooks/notifications", &note, &t.webhook_secret).await.0, 201);
+    assert_eq!(bystander.next_named("new-notification").await["notification"]["title"], "Still here");
+    assert_eq!(phone.next_named("new-notification").await["notification"]["title"], "Still here");
+}
+
+#[tokio::test]
+async fn a_revocation_on_one_node_disconnects_sockets_on_another() {
+    let key = server::sealing::Sealer::generate_key();
+    let uri = fresh_mongo_uri();
+    let redis = std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let vars = [
+        ("HOOKBELL_ENV", "production".to_owned()),
+        ("HOOKBELL_SECRET_KEY", key),
+        ("MONGODB_URI", uri),
+        ("REDIS_URL", redis),
+    ];
+    let a = start(&vars).await;
+    let b = start(&vars).await;
+    let t = a.tenant("Two nodes").await;
+    let tid = t.tenant.id.clone();
+    let owner = a.services.create_api_key(&tid, "owner", Role::Owner, None).await.unwrap().key;
+    let key = a.services.create_api_key(&tid, "socket", Role::Member, None).await.unwrap();
+    a.services.add_user_to_tenant(&tid, "ada@example.com", "Ada", "correct horse", Role::Member).await.unwrap();
+    let mut on_b = joined_socket(&b.url("/"), &tid, Some(json!({"apiKey": key.key})), &[]).await;
+    let (status, _) = call(&a, Method::DELETE, &format!("/api/keys/{}", key.info.id), &owner, None).await;
+    assert_eq!(status, 200);
+    on_b.next_named(DISCONNECT).await;
+
+    // A session opened on B, signed out on A.
+    let signed_in = a.services.login("ada@example.com", "correct horse", None, None).await.unwrap();
+    let cookie = format!("__Host-hookbell_session={}", signed_in.token);
+    let headers = [("Cookie", cookie.clone()), ("Origin", format!("https://{}", b.addr))];
+    let mut ada_on_b = joined_socket(&b.url("/"), &tid, None, &headers).await;
+    let resp = a
+        .http
+        .post(a.url("/api/auth/logout"))
+        .header("cookie", &cookie)
+        .header("origin", format!("https://{}", a.addr))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    ada_on_b.next_named(DISCONNECT).await;
+}
+
+// 11. Socket abuse.
+
+#[tokio::test]
+async fn a_socket_flooding_events_is_refused_then_disconnected_and_sockets_are_capped() {
+    let srv =
+        start(&[("HOOKBELL_SOCKET_EVENT_RATE", "2".into()), ("HOOKBELL_MAX_SOCKETS_PER_PRINCIPAL", "2".into())]).await;
+    let t = srv.tenant("Acme").await;
+    let key = srv.services.create_api_key(&t.tenant.id, "k", Role::Member, None).await.unwrap().key;
+    let auth = || Some(json!({"apiKey": key}));
+    let mut flood = connect_socket(&srv.url("/"), &[DISCONNECT], auth(), &[]).await.unwrap();
+    let mut acks = Vec::new();
+    for _ in 0..6 {
+        acks.push(flood.join(&t.tenant.id).await);
+    }
+    assert!(acks[..4].iter().all(|a| a["ok"] == true), "a burst of twice the rate: {acks:?}");
+    assert_eq!((acks[4]["ok"].as_bool(), acks[4]["code"].as_str()), (Some(false), Some("rate_limited")));
+    // Kept up, it is disconnected.
+    for _ in 0..10 {
+        let _ = flood.live.client.emit("join-tenant", json!({"tenantId": t.tenant.id})).await;
+    }
+    flood.next_named(DISCONNECT).await;
+    // Two sockets per principal; a third is refused; another key is not affected.
+    let key = srv.services.create_api_key(&t.tenant.id, "capped", Role::Member, None).await.unwrap().key;
+    let auth = || Some(json!({"apiKey": key}));
+    let _one = connect_socket(&srv.url("/"), &[], auth(), &[]).await.unwrap();
+    let _two = connect_socket(&srv.url("/"), &[], auth(), &[]).await.unwrap();
+    assert!(connect_socket(&srv.url("/"), &[], auth(), &[]).await.is_err());
+    let other = srv.services.create_api_key(&t.tenant.id, "o", Role::Member, None).await.unwrap().key;
+    assert!(connect_socket(&srv.url("/"), &[], Some(json!({"apiKey": other})), &[]).await.is_ok());
+}
