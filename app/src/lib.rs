@@ -1,6 +1,6 @@
 //! hookbell's user interface and the models it shares with the server.
 //!
-//! - [`models`]: typed payloads of webhooks, REST and Socket.IO events.
+//! - [`models`]: typed payloads of webhooks, REST and Socket.IO events; [`input`]: typed inputs.
 //! - [`api`]: server functions (their logic lives in the server's service layer).
 //! - [`realtime`]: the browser's Socket.IO client (codec, backoff, client).
 //! - [`live`]: reactive state kept current by the real-time channel.
@@ -9,7 +9,7 @@
 pub mod api;
 pub mod components;
 pub mod live;
-pub use hookbell_core::models;
+pub use hookbell_core::{input, models};
 pub mod notifications;
 pub mod pages;
 pub mod realtime;

@@ -2,7 +2,9 @@
 //! the server, the browser (through `app`) and senders (through `hookbell-sdk`).
 //!
 //! - [`models`]: typed payloads of webhooks, REST and Socket.IO events, in the seed's JSON shapes.
+//! - [`input`]: typed inputs of every operation, parsed from JSON with each bad field named.
 //! - [`backoff`]: exponential backoff with jitter, for reconnects and webhook retries.
 
 pub mod backoff;
+pub mod input;
 pub mod models;

@@ -86,21 +86,8 @@ pub enum TenantCommand {
 pub enum AdminError {
     #[error(transparent)]
     Start(#[from] StartError),
-    #[error("{}", describe(.0))]
+    #[error("{}", .0.operator_message())]
     Api(#[from] ApiError),
-}
-
-/// The error for an operator: with the cause of internal errors, which a client never sees.
-fn describe(e: &ApiError) -> String {
-    if let ApiError::Internal(cause) | ApiError::StoreUnavailable(cause) = e {
-        return format!("{}: {cause}", e.public_message());
-    }
-    let details: Vec<String> = e.details().iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
-    if details.is_empty() {
-        e.public_message()
-    } else {
-        format!("{} ({})", e.public_message(), details.join("; "))
-    }
 }
 
 /// Runs a tenant command against the configured store; returns what to print.
@@ -120,7 +107,7 @@ pub async fn tenant(config: Config, action: TenantCommand) -> Result<Value, Admi
             }))
         }
         TenantCommand::List => {
-            let tenants = services.store.list_tenants().await.map_err(ApiError::from)?;
+            let tenants = services.list_tenants().await?;
             Ok(Value::Array(
                 tenants
                     .into_iter()
@@ -136,13 +123,8 @@ pub async fn user(config: Config, action: UserCommand, password: &str) -> Result
     let services = crate::build_services(config).await?;
     match action {
         UserCommand::Add { tenant, email, name, role } => {
-            let role = Role::parse(&role).ok_or_else(|| {
-                ApiError::Validation(vec![crate::error::FieldError::new("role", "must be member, admin or owner")])
-            })?;
-            let tenant_id = match services.store.get_tenant_by_slug(&tenant).await.map_err(ApiError::from)? {
-                Some(t) => t.id,
-                None => tenant.to_ascii_lowercase(),
-            };
+            let role = app::input::fields::parse_role(&role).map_err(ApiError::Validation)?;
+            let tenant_id = services.tenant_id_by_slug_or_id(&tenant).await?;
             let name = if name.trim().is_empty() { email.split('@').next().unwrap_or("").to_owned() } else { name };
             let added = services.add_user_to_tenant(&tenant_id, &email, &name, password, role).await?;
             Ok(json!({

@@ -162,6 +162,38 @@ impl ApiError {
             ..ApiFailure::new(self.status().as_u16(), self.code(), self.public_message())
         }
     }
+
+    /// The error as a server function reports it: the one shape, its message
+    /// naming each bad field too (pages show the message alone).
+    pub fn server_fn_failure(&self) -> ApiFailure {
+        let mut failure = self.failure();
+        if !failure.details.is_empty() {
+            let named: Vec<String> = failure.details.iter().map(|f| format!("{} {}", f.field, f.message)).collect();
+            failure.error = format!("{}: {}", failure.error, named.join("; "));
+        }
+        failure
+    }
+
+    /// The error as a refused socket event's ack: the one shape, with `ok: false`
+    /// as the seed's clients read it.
+    pub fn ack(&self) -> serde_json::Value {
+        let failure = self.failure();
+        serde_json::json!({"ok": false, "success": false, "error": failure.error, "code": failure.code, "details": failure.details})
+    }
+
+    /// The error for an operator (the command-line tools): the message with
+    /// each bad field, and the cause of internal errors, which a client never sees.
+    pub fn operator_message(&self) -> String {
+        if let ApiError::Internal(cause) | ApiError::StoreUnavailable(cause) = self {
+            return format!("{}: {cause}", self.public_message());
+        }
+        let details: Vec<String> = self.details().iter().map(|d| format!("{}: {}", d.field, d.message)).collect();
+        if details.is_empty() {
+            self.public_message()
+        } else {
+            format!("{} ({})", self.public_message(), details.join("; "))
+        }
+    }
 }
 
 impl IntoResponse for ApiError {

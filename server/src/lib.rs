@@ -16,6 +16,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod realtime;
+pub mod request;
 pub mod sealing;
 pub mod service;
 pub use hookbell_sdk::signature;
@@ -76,8 +77,7 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StartError> {
     loop {
         let opened: Result<Arc<dyn Store>, StoreError> = match &config.mongodb_uri {
             Some(uri) => {
-                let wc = store::mongo::parse_write_concern(config.mongodb_write_concern.as_deref())
-                    .map_err(StoreError::Internal)?;
+                let wc = store::mongo::write_concern(config.mongodb_write_concern);
                 store::mongo::MongoStore::connect(uri, wc, config.webhook_event_retention())
                     .await
                     .map(|s| Arc::new(s) as Arc<dyn Store>)
@@ -125,7 +125,7 @@ pub async fn build_with_store(
     let (socket_layer, io, broadcaster) =
         realtime::layer(config.redis_url.as_deref()).await.map_err(StartError::Other)?;
     let multi_node = config.redis_url.is_some();
-    let services = Arc::new(Services::new(store, broadcaster, config, sealer));
+    let services = Arc::new(Services::new(store, Arc::new(broadcaster), config, sealer));
     services.migrate_sealed_secrets().await.map_err(|e| StartError::Other(e.to_string()))?;
     realtime::attach(io, services.clone()).await.map_err(StartError::Other)?;
     if multi_node {
@@ -140,7 +140,7 @@ pub async fn build_with_store(
 pub async fn build_services(config: Config) -> Result<Arc<Services>, StartError> {
     let sealer = load_sealer(&config)?;
     let store = open_store(&config).await?;
-    Ok(Arc::new(Services::new(store, realtime::detached_broadcaster(), config, sealer)))
+    Ok(Arc::new(Services::new(store, Arc::new(realtime::detached_broadcaster()), config, sealer)))
 }
 
 /// Opens the store, builds the server and, in development, makes sure the
@@ -152,7 +152,7 @@ pub async fn build(config: Config) -> Result<Built, StartError> {
     let options = leptos_options(&config);
     let built = build_with_store(config, store, sealer, options).await?;
     tokio::spawn(service::housekeeping::retention_loop(built.services.clone()));
-    if built.services.config.mode == Mode::Development {
+    if built.services.config().mode == Mode::Development {
         let (tenant, secret) =
             built.services.ensure_demo_tenant().await.map_err(|e| StartError::Other(e.to_string()))?;
         print_demo_tenant(&tenant.id, secret.as_deref());
@@ -211,7 +211,7 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
 
     let services = built.services;
     services.set_local_addr(listener.local_addr()?);
-    let config = &services.config;
+    let config = services.config();
     let max_connections = config.max_connections;
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let mut http1 = hyper::server::conn::http1::Builder::new();

@@ -35,7 +35,8 @@ use socketioxide_redis::{drivers::redis::redis_client, RedisAdapter, RedisAdapte
 use crate::{
     config::Mode,
     error::ApiError,
-    service::{ctx::Credential, Principal, Services},
+    request,
+    service::{ctx::Credential, Principal, Push, Services, Sockets},
 };
 
 /// What a socket authenticated with at its handshake.
@@ -265,6 +266,26 @@ pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, 
     Ok((layer, Unattached { io }, broadcaster))
 }
 
+#[async_trait::async_trait]
+impl Push for Broadcaster {
+    async fn to_tenant(&self, tenant_id: &str, event: &str, payload: &Value) {
+        Broadcaster::to_tenant(self, tenant_id, event, payload).await;
+    }
+
+    async fn to_user(&self, tenant_id: &str, user_id: &str, event: &str, payload: &Value) {
+        Broadcaster::to_user(self, tenant_id, user_id, event, payload).await;
+    }
+
+    async fn disconnect(&self, whose: Sockets<'_>) {
+        let room = match whose {
+            Sockets::User(user_id) => principal_user_room(user_id),
+            Sockets::Session(token_hash) => session_room(token_hash),
+            Sockets::ApiKey(key_id) => key_room(key_id),
+        };
+        self.disconnect_room(room).await;
+    }
+}
+
 /// A broadcaster for a process that serves no sockets (administration commands).
 pub fn detached_broadcaster() -> Broadcaster {
     let (_, io) = SocketIo::builder().build_layer();
@@ -316,10 +337,10 @@ fn middleware<A: Adapter>(
             let (credential, rooms) = authenticate(&socket, auth.ok().as_ref(), &services).await.map_err(refused)?;
             // A cap per principal on this node: one key or user cannot hold the server's sockets.
             let open = socket.within(rooms[0].clone()).sockets().len();
-            if open >= services.config.max_sockets_per_principal {
+            if open >= services.config().max_sockets_per_principal {
                 return Err(refused(ApiError::Forbidden(format!(
                     "Too many open connections for this caller (at most {})",
-                    services.config.max_sockets_per_principal
+                    services.config().max_sockets_per_principal
                 ))));
             }
             // The rooms a revocation disconnects (the first is the principal's own);
@@ -328,7 +349,7 @@ fn middleware<A: Adapter>(
             socket.join(rooms);
             services.caller(&credential).await.map_err(refused)?;
             socket.extensions.insert(SocketAuth(credential));
-            let rate = f64::from(services.config.socket_event_rate);
+            let rate = f64::from(services.config().socket_event_rate);
             socket.extensions.insert(EventBudget(Arc::new(std::sync::Mutex::new(Budget {
                 tokens: 2.0 * rate,
                 last: std::time::Instant::now(),
@@ -346,13 +367,12 @@ async fn authenticate<A: Adapter>(
     auth: Option<&Value>,
     services: &Services,
 ) -> Result<(Credential, Vec<String>), ApiError> {
-    let headers = &socket.req_parts().headers;
-    let development = services.config.mode == Mode::Development;
-    let credential = Credential::from_headers(headers, auth, development)
-        .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+    let development = services.config().mode == Mode::Development;
+    let presented = request::presented_by(&socket.req_parts().headers, auth, development);
+    let credential = presented.credential.clone().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
     // A page of another site may not ride on the browser's cookie (cross-site WebSocket hijacking).
     if matches!(credential, Credential::Session(_)) {
-        services.refuse_foreign_origin(headers, "This origin may not connect with the session cookie")?;
+        services.refuse_foreign_origin(&presented, "This origin may not connect with the session cookie")?;
     }
     let caller = services.caller(&credential).await?;
     let mut rooms = vec![match &caller.principal {
@@ -372,7 +392,7 @@ fn admit<A: Adapter>(socket: &SocketRef<A>, services: &Services) -> Result<(), A
     let Some(EventBudget(budget)) = socket.extensions.get::<EventBudget>() else {
         return Ok(());
     };
-    let rate = f64::from(services.config.socket_event_rate);
+    let rate = f64::from(services.config().socket_event_rate);
     let spent = budget.lock().unwrap_or_else(|p| p.into_inner()).spend(rate, std::time::Instant::now());
     match spent {
         Spend::Allowed => Ok(()),
@@ -385,10 +405,9 @@ fn admit<A: Adapter>(socket: &SocketRef<A>, services: &Services) -> Result<(), A
     }
 }
 
-/// A refused event's ack: the one error shape, with `ok: false` as the seed's clients read it.
+/// A refused event's ack (see [`ApiError::ack`]).
 fn refusal(e: &ApiError) -> Value {
-    let failure = e.failure();
-    serde_json::json!({"ok": false, "success": false, "error": failure.error, "code": failure.code, "details": failure.details})
+    e.ack()
 }
 
 fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) {

@@ -2,7 +2,13 @@
 //! the webhook event log, API keys, notifications, members and the dashboard's figures.
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
-use app::models::{NotificationQuery, PageCursor, WebhookEventFilter};
+use app::{
+    input::{
+        FromJson, ListEvents, ListNotifications, MarkAllRead, NewApiKey, NewMember, NewNotification,
+        NotificationUpdate, RoleChange, RotateSecret, SettingsPatch,
+    },
+    models::{NotificationQuery, PageCursor, WebhookEventFilter},
+};
 use axum::{
     body::Bytes,
     extract::{
@@ -19,14 +25,37 @@ use serde_json::{json, Map, Value};
 use super::{webhooks::json_body, AppState};
 use crate::{
     error::{ApiError, FieldError},
-    service::{notifications::page_json, webhooks::parse_object, Ctx},
+    request,
+    service::{webhooks::parse_object, Ctx, Presented},
 };
+
+impl FromRequestParts<AppState> for Presented {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(request::presented(parts, state.services.development()))
+    }
+}
 
 impl FromRequestParts<AppState> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        state.services.resolve_ctx(parts).await
+        let presented = request::presented(parts, state.services.development());
+        state.services.resolve_ctx(&presented).await
+    }
+}
+
+/// A JSON object body parsed into the operation's typed input `T`: 400 naming
+/// every bad field, or as [`JsonObject`] refuses the body.
+pub struct Valid<T>(pub T);
+
+impl<T: FromJson> FromRequest<AppState> for Valid<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonObject(map) = JsonObject::from_request(req, state).await?;
+        T::from_json(&map).map(Valid).map_err(ApiError::Validation)
     }
 }
 
@@ -53,7 +82,7 @@ fn object_body(
     if matches!(&body, Ok(b) if b.is_empty()) {
         return Ok(Map::new());
     }
-    let (bytes, refused) = json_body(headers, body, state.services.config.max_api_body_bytes);
+    let (bytes, refused) = json_body(headers, body, state.services.config().max_api_body_bytes);
     match refused {
         Some(e) => Err(e),
         None => parse_object(&bytes),
@@ -64,9 +93,9 @@ fn object_body(
 pub async fn get_settings(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
+    presented: Presented,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.services.webhook_settings(&ctx, &state.services.public_base(&headers)).await?;
+    let view = state.services.webhook_settings(&ctx, &state.services.public_base(presented.host.as_deref())).await?;
     Ok(Json(json!({"success": true, "settings": view})))
 }
 
@@ -74,10 +103,11 @@ pub async fn get_settings(
 pub async fn patch_settings(
     State(state): State<AppState>,
     ctx: Ctx,
-    headers: HeaderMap,
-    JsonObject(patch): JsonObject,
+    presented: Presented,
+    Valid(patch): Valid<SettingsPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.services.update_webhook_settings(&ctx, &patch, &state.services.public_base(&headers)).await?;
+    let base = state.services.public_base(presented.host.as_deref());
+    let view = state.services.update_webhook_settings(&ctx, &patch, &base).await?;
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }
 
@@ -92,9 +122,9 @@ pub async fn test_webhook(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn generate_secret(
     State(state): State<AppState>,
     ctx: Ctx,
-    JsonObject(options): JsonObject,
+    Valid(rotate): Valid<RotateSecret>,
 ) -> Result<Json<Value>, ApiError> {
-    let rotated = state.services.rotate_secret(&ctx, &options).await?;
+    let rotated = state.services.rotate_secret(&ctx, rotate).await?;
     let mut body = json!({
         "success": true,
         "message": "New webhook secret generated. It is shown only now: store it safely.",
@@ -129,9 +159,11 @@ pub async fn list_events(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
     let filter = WebhookEventFilter { endpoint: q.endpoint, outcome: q.outcome };
-    let events = state.services.webhook_events(&ctx, &filter, q.after.as_deref(), q.limit).await?;
+    let query = ListEvents::new(filter, q.after.as_deref(), q.limit, |t| crate::ids::parse_time(t).is_some())
+        .map_err(ApiError::Validation)?;
+    let events = state.services.webhook_events(&ctx, &query).await?;
     let at = |e: &app::models::WebhookEvent| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() };
-    let next = PageCursor::next_page(&events, q.limit.unwrap_or(50), at);
+    let next = PageCursor::next_page(&events, query.page.limit, at);
     Ok(Json(json!({"success": true, "events": events, "nextCursor": next})))
 }
 
@@ -148,8 +180,7 @@ pub async fn replay_event(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let accepted = state.services.replay_webhook_event(&ctx, &id).await?;
-    let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(accepted.body)).into_response())
+    Ok(super::accepted_response(&accepted))
 }
 
 /// `GET /api/keys`.
@@ -162,9 +193,9 @@ pub async fn list_keys(State(state): State<AppState>, ctx: Ctx) -> Result<Json<V
 pub async fn create_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    JsonObject(body): JsonObject,
+    Valid(input): Valid<NewApiKey>,
 ) -> Result<Response, ApiError> {
-    let created = state.services.create_api_key_for(&ctx, &body).await?;
+    let created = state.services.create_api_key_for(&ctx, &input).await?;
     let body = json!({
         "success": true,
         "message": "API key created. It is shown only now: store it safely.",
@@ -194,9 +225,9 @@ pub async fn list_members(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    JsonObject(body): JsonObject,
+    Valid(input): Valid<NewMember>,
 ) -> Result<Response, ApiError> {
-    let (member, created) = state.services.add_member(&ctx, &body).await?;
+    let (member, created) = state.services.add_member(&ctx, &input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({"success": true, "member": member, "newUser": created}))).into_response())
 }
@@ -206,9 +237,9 @@ pub async fn change_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(user_id): Path<String>,
-    JsonObject(body): JsonObject,
+    Valid(change): Valid<RoleChange>,
 ) -> Result<Json<Value>, ApiError> {
-    state.services.change_member_role(&ctx, &user_id, &body).await?;
+    state.services.change_member_role(&ctx, &user_id, change).await?;
     Ok(Json(json!({"success": true, "message": "Role changed"})))
 }
 
@@ -229,16 +260,23 @@ pub async fn list_notifications(
     query: Result<Query<NotificationQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
-    Ok(Json(page_json(&state.services.list_notifications_for(&ctx, &q).await?)))
+    let q = ListNotifications::try_from(&q).map_err(ApiError::Validation)?;
+    let page = state.services.list_notifications_for(&ctx, &q).await?;
+    Ok(Json(json!({
+        "success": true,
+        "notifications": page.notifications,
+        "unreadCount": page.unread_count,
+        "nextCursor": page.next_cursor,
+    })))
 }
 
 /// `POST /api/notifications`: 201 with the notification.
 pub async fn create_notification(
     State(state): State<AppState>,
     ctx: Ctx,
-    JsonObject(body): JsonObject,
+    Valid(input): Valid<NewNotification>,
 ) -> Result<Response, ApiError> {
-    let (notification, unread) = state.services.create_notification_for(&ctx, &body).await?;
+    let (notification, unread) = state.services.create_notification_for(&ctx, input).await?;
     let body = json!({"success": true, "notification": notification, "unreadCount": unread});
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
@@ -248,9 +286,9 @@ pub async fn update_notification(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(id): Path<String>,
-    JsonObject(body): JsonObject,
+    Valid(update): Valid<NotificationUpdate>,
 ) -> Result<Json<Value>, ApiError> {
-    let (notification, unread) = state.services.update_notification_for(&ctx, &id, &body).await?;
+    let (notification, unread) = state.services.update_notification_for(&ctx, &id, &update).await?;
     Ok(Json(json!({"success": true, "notification": notification, "unreadCount": unread})))
 }
 
@@ -258,9 +296,9 @@ pub async fn update_notification(
 pub async fn mark_all_read(
     State(state): State<AppState>,
     ctx: Ctx,
-    JsonObject(body): JsonObject,
+    Valid(input): Valid<MarkAllRead>,
 ) -> Result<Json<Value>, ApiError> {
-    let done = state.services.mark_all_read_for(&ctx, &body).await?;
+    let done = state.services.mark_all_read_for(&ctx, &input).await?;
     let (count, unread) = (done.count, done.unread_count);
     Ok(Json(
         json!({"success": true, "message": "All notifications marked as read", "count": count, "unreadCount": unread}),

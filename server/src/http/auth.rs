@@ -1,18 +1,21 @@
 //! Sign-in over HTTP: `POST /api/auth/login`, `POST /api/auth/logout`,
 //! `GET /api/auth/me`. The session token travels only in the HttpOnly cookie.
 
-use std::net::SocketAddr;
-
+use app::input::Login;
 use axum::{
-    extract::{ConnectInfo, State},
-    http::{header, HeaderMap, HeaderValue},
+    extract::State,
+    http::{header, HeaderValue},
     response::{IntoResponse, Response},
     Json,
 };
 use serde_json::{json, Value};
 
-use super::{api::JsonObject, AppState};
-use crate::{error::ApiError, service::Ctx};
+use super::{api::Valid, AppState};
+use crate::{
+    error::ApiError,
+    request::session_set_cookie,
+    service::{Ctx, Presented},
+};
 
 fn set_cookie(value: &str) -> Result<HeaderValue, ApiError> {
     HeaderValue::from_str(value).map_err(|e| ApiError::Internal(format!("cookie header: {e}")))
@@ -21,14 +24,12 @@ fn set_cookie(value: &str) -> Result<HeaderValue, ApiError> {
 /// `POST /api/auth/login` with `{"email", "password"}`.
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    JsonObject(body): JsonObject,
+    presented: Presented,
+    Valid(login): Valid<Login>,
 ) -> Result<Response, ApiError> {
-    let field = |name: &str| body.get(name).and_then(Value::as_str).unwrap_or("").to_owned();
     let services = &state.services;
-    let (signed_in, cookie) =
-        services.sign_in(&headers, Some(peer.ip().to_string()), &field("email"), &field("password")).await?;
+    let signed_in = services.sign_in(&presented, &login.email, &login.password).await?;
+    let cookie = session_set_cookie(services.config().mode, &signed_in.token);
     let tenants = services.tenants_of(&signed_in.memberships).await?;
     let body = json!({
         "success": true,
@@ -42,8 +43,9 @@ pub async fn login(
 }
 
 /// `POST /api/auth/logout`: ends the session and clears the cookie.
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let cookie = state.services.sign_out(&headers).await?;
+pub async fn logout(State(state): State<AppState>, presented: Presented) -> Result<Response, ApiError> {
+    state.services.sign_out(&presented).await?;
+    let cookie = session_set_cookie(state.services.config().mode, "");
     let mut resp = Json(json!({"success": true, "message": "Signed out"})).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie)?);
     Ok(resp)
@@ -54,11 +56,12 @@ pub async fn logout_all(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
     let ended = state.services.sign_out_everywhere(&ctx).await?;
     let mut resp =
         Json(json!({"success": true, "message": "Signed out everywhere", "sessionsEnded": ended})).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&state.services.session_set_cookie(""))?);
+    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&session_set_cookie(state.services.config().mode, ""))?);
     Ok(resp)
 }
 
 /// `GET /api/auth/me`: the caller, the tenant this request acts on, and the caller's tenants.
 pub async fn me(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
-    Ok(Json(state.services.describe_caller(&ctx).await?))
+    let caller = state.services.describe_caller(&ctx).await?;
+    Ok(Json(super::envelope(caller)))
 }

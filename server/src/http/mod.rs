@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod backend;
 pub mod security;
 pub mod server_fns;
 mod webhooks;
@@ -33,6 +34,23 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
+/// `{"success": true, …}` around the fields of `body` (an object).
+pub(crate) fn envelope(body: impl serde::Serialize) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("success".into(), true.into());
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(body) {
+        out.extend(fields);
+    }
+    serde_json::Value::Object(out)
+}
+
+/// An accepted webhook's answer: its status and the seed's envelope around its fields.
+pub(crate) fn accepted_response(accepted: &crate::service::webhooks::Accepted) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = axum::http::StatusCode::from_u16(accepted.status_code()).unwrap_or(axum::http::StatusCode::OK);
+    (status, axum::Json(envelope(&accepted.answer))).into_response()
+}
+
 async fn api_not_found() -> ApiError {
     ApiError::NotFound("API route")
 }
@@ -61,8 +79,8 @@ async fn request_timeout(
 
 /// Builds the whole router.
 pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Router {
-    let max_body = state.services.config.max_body_bytes;
-    let max_api_body = state.services.config.max_api_body_bytes;
+    let max_body = state.services.config().max_body_bytes;
+    let max_api_body = state.services.config().max_api_body_bytes;
     // Called by senders' servers: no CORS.
     let webhook_routes = Router::new()
         .route("/api/webhooks/orders", post(webhooks::orders))
@@ -93,12 +111,12 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/auth/me", get(auth::me))
         .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(security::api_cors(&state.services.config));
+        .layer(security::api_cors(&state.services.config()));
 
     let routes = generate_route_list(App);
     let backend = BackendHandle(state.services.clone());
     let leptos_options = state.leptos_options.clone();
-    let mode = state.services.config.mode;
+    let mode = state.services.config().mode;
     let context = move || {
         provide_context(backend.clone());
         security::set_page_policy(mode);
@@ -112,7 +130,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(server_fns::Guard::new(max_api_body), server_fns::guard));
-    let timeout = state.services.config.request_timeout;
+    let timeout = state.services.config().request_timeout;
     socket_layer
         .apply(router)
         .layer(axum::middleware::from_fn_with_state(timeout, request_timeout))

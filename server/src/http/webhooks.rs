@@ -61,11 +61,10 @@ async fn ingest(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let services = &state.services;
-    let (body, refused) = json_body(&headers, body, services.config.max_body_bytes);
+    let (body, refused) = json_body(&headers, body, services.config().max_body_bytes);
     let source_ip = Some(peer.ip().to_string());
     let accepted = services.ingest(endpoint, body, refused, signature(&headers), source_ip).await?;
-    let status = if accepted.created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(accepted.body)).into_response())
+    Ok(super::accepted_response(&accepted))
 }
 
 /// `POST /api/webhooks/orders`.
@@ -100,8 +99,7 @@ pub async fn payments(
 
 /// `GET /api/webhooks/health`: the service and its store.
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
-    let store = &state.services.store;
-    let reachable = store.ping().await.is_ok();
+    let (kind, reachable) = state.services.store_health().await;
     let status = if reachable { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let body = json!({
         "success": reachable,
@@ -109,7 +107,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "service": "hookbell-webhooks",
         "version": env!("CARGO_PKG_VERSION"),
         "timestamp": crate::ids::now_rfc3339(),
-        "store": { "kind": store.kind(), "reachable": reachable },
+        "store": { "kind": kind, "reachable": reachable },
     });
     (status, Json(body))
 }

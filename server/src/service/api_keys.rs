@@ -5,15 +5,17 @@
 //! only as its SHA-256 and compared in constant time. The key itself is shown
 //! once, when it is created.
 
-use app::models::{ApiKeyInfo, CreatedApiKey, Role};
+use app::{
+    input::NewApiKey,
+    models::{ApiKeyInfo, CreatedApiKey, Role},
+};
 use base64::Engine;
 use rand::{rngs::OsRng, TryRngCore};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use serde_json::{json, Map, Value};
-
-use super::{Ctx, Services};
+use super::{push::Sockets, Ctx, Services};
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -76,25 +78,13 @@ impl Services {
     /// `POST /api/keys`: a new key of the caller's tenant (admins), with a
     /// role no higher than the caller's (default member); the key is in this
     /// answer only. Audited as `api_key.created`.
-    pub async fn create_api_key_for(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<CreatedApiKey, ApiError> {
+    pub async fn create_api_key_for(&self, ctx: &Ctx, input: &NewApiKey) -> Result<CreatedApiKey, ApiError> {
         ctx.require(Role::Admin)?;
-        if let Some(unknown) = body.keys().find(|k| !matches!(k.as_str(), "name" | "role")) {
-            return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
-        }
-        let name = match body.get("name") {
-            Some(Value::String(s)) => s.clone(),
-            _ => return Err(ApiError::Validation(vec![FieldError::new("name", "is required (1 to 100 characters)")])),
-        };
-        let role = match body.get("role") {
-            None | Some(Value::Null) => Role::Member,
-            Some(Value::String(r)) => Role::parse(r)
-                .ok_or_else(|| ApiError::Validation(vec![FieldError::new("role", "must be member, admin or owner")]))?,
-            Some(_) => return Err(ApiError::Validation(vec![FieldError::new("role", "must be a string")])),
-        };
+        let (name, role) = (&input.name, input.role);
         if role > ctx.role {
             return Err(ApiError::Forbidden(format!("A key may not have more than your role ({})", ctx.role.as_str())));
         }
-        let created = self.create_api_key(&ctx.tenant_id, &name, role, Some(ctx.principal.actor())).await?;
+        let created = self.create_api_key(&ctx.tenant_id, name, role, Some(ctx.principal.actor())).await?;
         let details = json!({"name": created.info.name, "prefix": created.info.prefix, "role": role});
         self.audit(ctx, "api_key.created", "api_key", &created.info.id, details).await?;
         Ok(created)
@@ -113,7 +103,7 @@ impl Services {
             return Err(ApiError::NotFound("API key"));
         }
         // Open sockets of the key, on every node, go too.
-        self.broadcaster.disconnect_room(crate::realtime::key_room(id)).await;
+        self.broadcaster.disconnect(Sockets::ApiKey(id)).await;
         self.audit(ctx, "api_key.revoked", "api_key", id, json!({})).await?;
         Ok(())
     }

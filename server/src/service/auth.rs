@@ -15,14 +15,13 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
 };
-use axum::http::{header, HeaderMap};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::Sha256;
 use time::{Duration, OffsetDateTime};
 
-use super::Services;
+use super::{ctx::Presented, push::Sockets, Services};
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -36,12 +35,6 @@ pub const SESSION_IDLE: Duration = Duration::hours(12);
 pub const SESSION_MAX: Duration = Duration::days(7);
 /// A session's idle expiry is moved forward at most this often (one write per minute, not per request).
 const TOUCH_EVERY: Duration = Duration::minutes(1);
-/// The name of the session cookie in development.
-pub const SESSION_COOKIE: &str = "hookbell_session";
-/// Its name in production: the `__Host-` prefix makes browsers refuse it
-/// unless it is `Secure`, for this host only (no `Domain`) and `Path=/`, so a
-/// sibling subdomain or a plain-HTTP page cannot plant or overwrite it.
-pub const SECURE_SESSION_COOKIE: &str = "__Host-hookbell_session";
 /// Longest password accepted (argon2 cost is per byte; this bounds it).
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest email accepted (RFC 5321's path limit).
@@ -58,6 +51,25 @@ pub struct SignedIn {
     pub user: User,
     pub memberships: Vec<Membership>,
     pub expires_at: String,
+}
+
+/// A user as others may see them (never a password hash).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+}
+
+/// Who is calling (`GET /api/auth/me`).
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerView {
+    pub principal: String,
+    pub user: Option<UserView>,
+    pub tenant_id: String,
+    pub role: Role,
+    pub tenants: Vec<TenantChoice>,
 }
 
 /// A user just added to a tenant.
@@ -276,76 +288,51 @@ impl Services {
     }
 
     /// Makes `tenant_id` the tenant this browser acts on when a request names
-    /// none (the header's tenant switcher): checked like `x-tenant-id`, and
-    /// remembered in a cookie. Returns its `Set-Cookie` value.
-    pub async fn choose_tenant(&self, req: &axum::http::request::Parts, tenant_id: &str) -> Result<String, ApiError> {
-        let ctx = self.resolve_ctx_in(req, Some(tenant_id)).await?;
-        Ok(self.set_cookie_value(super::ctx::tenant_cookie_name(self.development()), &ctx.tenant_id))
+    /// none (the header's tenant switcher): checked like `x-tenant-id`. Returns
+    /// the tenant, which the web layer remembers in a cookie.
+    pub async fn choose_tenant(&self, req: &Presented, tenant_id: &str) -> Result<String, ApiError> {
+        Ok(self.resolve_ctx_in(req, Some(tenant_id)).await?.tenant_id)
     }
 
     /// Who is calling: the principal, the tenant this request acts on and the caller's tenants.
-    pub async fn describe_caller(&self, ctx: &super::Ctx) -> Result<serde_json::Value, ApiError> {
+    pub async fn describe_caller(&self, ctx: &super::Ctx) -> Result<CallerView, ApiError> {
         use super::Principal;
         let user = match &ctx.principal {
             Principal::User { user_id } => {
                 let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized(BAD_LOGIN))?;
-                serde_json::json!({"id": user.id, "email": user.email, "name": user.name})
+                Some(UserView { id: user.id, email: user.email, name: user.name })
             }
-            _ => serde_json::Value::Null,
+            _ => None,
         };
         let tenants = self.tenant_choices(ctx).await?;
-        Ok(serde_json::json!({
-            "success": true,
-            "principal": ctx.principal.actor(),
-            "user": user,
-            "tenantId": ctx.tenant_id,
-            "role": ctx.role,
-            "tenants": tenants,
-        }))
+        Ok(CallerView {
+            principal: ctx.principal.actor(),
+            user,
+            tenant_id: ctx.tenant_id.clone(),
+            role: ctx.role,
+            tenants,
+        })
     }
 
-    /// Signs in from a browser request (REST or server function): refuses a
-    /// foreign `Origin`, ends the session the browser already had, and returns
-    /// the new session with its `Set-Cookie` value.
-    pub async fn sign_in(
-        &self,
-        headers: &HeaderMap,
-        ip: Option<String>,
-        email: &str,
-        password: &str,
-    ) -> Result<(SignedIn, String), ApiError> {
-        self.refuse_foreign_origin(headers, "This request's origin may not sign in here")?;
-        let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let signed_in = self.login(email, password, ip, user_agent).await?;
-        if let Some(old) = super::ctx::session_cookie(headers, self.development()) {
-            self.logout(&old).await?;
+    /// Signs in from a browser (REST or server function): refuses a foreign
+    /// `Origin`, ends the session the browser already had, and returns the new
+    /// session (the web layer sets its cookie).
+    pub async fn sign_in(&self, req: &Presented, email: &str, password: &str) -> Result<SignedIn, ApiError> {
+        self.refuse_foreign_origin(req, "This request's origin may not sign in here")?;
+        let signed_in = self.login(email, password, req.source_ip.clone(), req.user_agent.clone()).await?;
+        if let Some(old) = &req.session_token {
+            self.logout(old).await?;
         }
-        let cookie = self.session_set_cookie(&signed_in.token);
-        Ok((signed_in, cookie))
+        Ok(signed_in)
     }
 
-    /// Signs out the browser of `headers`: ends its session (if any) and
-    /// returns the `Set-Cookie` value that clears the cookie.
-    pub async fn sign_out(&self, headers: &HeaderMap) -> Result<String, ApiError> {
-        self.refuse_foreign_origin(headers, "This request's origin may not sign out here")?;
-        if let Some(token) = super::ctx::session_cookie(headers, self.development()) {
-            self.logout(&token).await?;
+    /// Signs out a browser: ends its session, if any (the web layer clears the cookie).
+    pub async fn sign_out(&self, req: &Presented) -> Result<(), ApiError> {
+        self.refuse_foreign_origin(req, "This request's origin may not sign out here")?;
+        if let Some(token) = &req.session_token {
+            self.logout(token).await?;
         }
-        Ok(self.session_set_cookie(""))
-    }
-
-    /// The `Set-Cookie` value for a session token (an empty token clears the
-    /// cookie): HttpOnly, SameSite=Lax, Secure in production.
-    pub fn session_set_cookie(&self, token: &str) -> String {
-        self.set_cookie_value(super::ctx::session_cookie_name(self.development()), token)
-    }
-
-    /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
-    /// production, as long as a session lasts; an empty value clears it.
-    fn set_cookie_value(&self, name: &str, value: &str) -> String {
-        let max_age = if value.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
-        let secure = if self.config.mode == crate::config::Mode::Production { "; Secure" } else { "" };
-        format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+        Ok(())
     }
 
     /// Ends every session of the caller's user ("sign out everywhere"): a
@@ -356,7 +343,7 @@ impl Services {
         };
         let ended = self.store.revoke_user_sessions(user_id, &ids::now_rfc3339()).await?;
         // Every socket the user has open, on every node, goes with them.
-        self.broadcaster.disconnect_room(crate::realtime::principal_user_room(user_id)).await;
+        self.broadcaster.disconnect(Sockets::User(user_id)).await;
         Ok(ended)
     }
 
@@ -364,7 +351,7 @@ impl Services {
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         let hash = self.session_token_hash(token);
         self.store.revoke_session(&hash, &ids::now_rfc3339()).await?;
-        self.broadcaster.disconnect_room(crate::realtime::session_room(&hash)).await;
+        self.broadcaster.disconnect(Sockets::Session(&hash)).await;
         Ok(())
     }
 }

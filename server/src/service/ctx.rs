@@ -8,12 +8,8 @@
 //! allowed origin (CSRF), on top of the cookie's SameSite=Lax.
 
 use app::models::{ActivityEntry, Role};
-use axum::http::{header, request::Parts, HeaderMap};
 
-use super::{
-    auth::{SECURE_SESSION_COOKIE, SESSION_COOKIE},
-    Services,
-};
+use super::Services;
 use crate::{error::ApiError, ids};
 
 /// Who is calling.
@@ -66,32 +62,6 @@ impl Ctx {
     }
 }
 
-/// The seed's tenant-selecting header.
-pub const TENANT_HEADER: &str = "x-tenant-id";
-
-/// The cookie in which a browser remembers the tenant it switched to (development).
-pub const TENANT_COOKIE: &str = "hookbell_tenant";
-/// Its name in production (see [`SECURE_SESSION_COOKIE`]).
-pub const SECURE_TENANT_COOKIE: &str = "__Host-hookbell_tenant";
-
-/// The session cookie's name in this mode.
-pub fn session_cookie_name(development: bool) -> &'static str {
-    if development {
-        SESSION_COOKIE
-    } else {
-        SECURE_SESSION_COOKIE
-    }
-}
-
-/// The tenant cookie's name in this mode.
-pub fn tenant_cookie_name(development: bool) -> &'static str {
-    if development {
-        TENANT_COOKIE
-    } else {
-        SECURE_TENANT_COOKIE
-    }
-}
-
 /// What a request or socket presented to say who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Credential {
@@ -103,25 +73,27 @@ pub enum Credential {
     DevDemo,
 }
 
-impl Credential {
-    /// The credential of a request's (or a socket handshake's) headers, and
-    /// of a socket's auth payload: an API key first, then the session cookie,
-    /// then, in development only, the demo user.
-    pub fn from_headers(headers: &HeaderMap, auth: Option<&serde_json::Value>, development: bool) -> Option<Self> {
-        let bearer = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(|k| k.trim().to_owned());
-        let payload_key = auth.and_then(|a| a.get("apiKey")).and_then(|k| k.as_str()).map(|k| k.trim().to_owned());
-        if let Some(key) = bearer.or(payload_key) {
-            return Some(Credential::ApiKey(key));
-        }
-        if let Some(token) = session_cookie(headers, development) {
-            return Some(Credential::Session(token));
-        }
-        development.then_some(Credential::DevDemo)
-    }
+/// What a request (or a socket handshake) presented, as the web layer read
+/// it from the headers: the service layer sees no HTTP types.
+#[derive(Debug, Clone, Default)]
+pub struct Presented {
+    pub credential: Option<Credential>,
+    /// The method changes state (not GET, HEAD, OPTIONS or TRACE).
+    pub changes_state: bool,
+    /// An `Origin` header was sent (`origin` is its text, if it is text).
+    pub origin_sent: bool,
+    pub origin: Option<String>,
+    pub referer: Option<String>,
+    /// The `Host` the client asked for.
+    pub host: Option<String>,
+    /// The tenant the seed's `x-tenant-id` names.
+    pub tenant_asked: Option<String>,
+    /// The tenant the browser chose last (its tenant cookie).
+    pub tenant_chosen: Option<String>,
+    /// The browser's session token (its session cookie), whatever the credential.
+    pub session_token: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 /// An authenticated caller and the tenants it may act on, with its role in each.
@@ -176,43 +148,35 @@ impl Services {
     }
 
     /// Resolves the caller of a dashboard or API request: 401 without one.
-    pub async fn resolve_ctx(&self, req: &Parts) -> Result<Ctx, ApiError> {
-        let asked = req.headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or(""));
-        self.resolve_ctx_in(req, asked).await
+    pub async fn resolve_ctx(&self, req: &Presented) -> Result<Ctx, ApiError> {
+        self.resolve_ctx_in(req, req.tenant_asked.as_deref()).await
     }
 
     /// [`Services::resolve_ctx`] acting on `asked` (a tenant id, as `x-tenant-id`
     /// names one): 403 unless it is one of the caller's; without it, the tenant
     /// a signed-in browser chose last, else the caller's first.
-    pub async fn resolve_ctx_in(&self, req: &Parts, asked: Option<&str>) -> Result<Ctx, ApiError> {
-        let source_ip = source_ip(req);
-        let development = self.development();
-        let credential = Credential::from_headers(&req.headers, None, development)
-            .ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
-        if matches!(credential, Credential::Session(_)) && !req.method.is_safe() && !self.origin_allowed(&req.headers) {
+    pub async fn resolve_ctx_in(&self, req: &Presented, asked: Option<&str>) -> Result<Ctx, ApiError> {
+        let credential = req.credential.clone().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+        if matches!(credential, Credential::Session(_)) && req.changes_state && !self.origin_allowed(req) {
             return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
         }
         let caller = self.caller(&credential).await?;
         let asked = asked.map(|a| a.trim().to_ascii_lowercase());
         // Without the header, a signed-in browser acts on the tenant it chose last (if still its own).
-        let chosen = matches!(credential, Credential::Session(_))
-            .then(|| cookie(&req.headers, tenant_cookie_name(development)))
-            .flatten();
+        let chosen = matches!(credential, Credential::Session(_)).then_some(req.tenant_chosen.as_deref()).flatten();
         let (tenant_id, role) = match &asked {
             Some(asked) => caller.tenants.iter().find(|(t, _)| t == asked),
-            None => {
-                chosen.and_then(|c| caller.tenants.iter().find(|(t, _)| *t == c)).or_else(|| caller.tenants.first())
-            }
+            None => chosen.and_then(|c| caller.tenants.iter().find(|(t, _)| t == c)).or_else(|| caller.tenants.first()),
         }
         .cloned()
         .ok_or_else(|| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
-        Ok(Ctx { principal: caller.principal, tenant_id, role, source_ip })
+        Ok(Ctx { principal: caller.principal, tenant_id, role, source_ip: req.source_ip.clone() })
     }
 
-    /// 403 with `message` when `headers` name an `Origin` that is not allowed
+    /// 403 with `message` when the request names an `Origin` that is not allowed
     /// (a request without one is left to [`Services::origin_allowed`]'s callers).
-    pub fn refuse_foreign_origin(&self, headers: &HeaderMap, message: &str) -> Result<(), ApiError> {
-        if headers.contains_key(header::ORIGIN) && !self.origin_allowed(headers) {
+    pub fn refuse_foreign_origin(&self, req: &Presented, message: &str) -> Result<(), ApiError> {
+        if req.origin_sent && !self.origin_allowed(req) {
             return Err(ApiError::Forbidden(message.to_owned()));
         }
         Ok(())
@@ -221,15 +185,13 @@ impl Services {
     /// Whether a cookie-authenticated state change comes from an allowed
     /// origin: this server itself (its Host or `HOOKBELL_PUBLIC_URL`) or a CORS
     /// origin. The `Origin` header decides, else `Referer`; neither refuses.
-    pub fn origin_allowed(&self, headers: &HeaderMap) -> bool {
-        let origin = match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-            Some(o) => o.to_owned(),
-            None => match headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of) {
-                Some(o) => o,
-                None => return false,
-            },
+    pub fn origin_allowed(&self, req: &Presented) -> bool {
+        let origin = match (&req.origin, req.referer.as_deref().and_then(origin_of)) {
+            (Some(o), _) => o.clone(),
+            (None, Some(o)) => o,
+            (None, None) => return false,
         };
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let host = req.host.as_deref().unwrap_or("");
         // This server by its Host, with the scheme it is reached by: that of
         // `HOOKBELL_PUBLIC_URL`, else https in production (either in development).
         let schemes: &[&str] = match self.config.public_url.as_deref().and_then(|u| u.split_once("://")) {
@@ -267,30 +229,8 @@ impl Services {
     }
 }
 
-/// The client's address, as the server saw the connection.
-pub fn source_ip(req: &Parts) -> Option<String> {
-    req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
-}
-
-/// The session token from the `Cookie` header (the cookie's name depends on the mode).
-pub fn session_cookie(headers: &HeaderMap, development: bool) -> Option<String> {
-    cookie(headers, session_cookie_name(development))
-}
-
-/// A non-empty cookie's value from the `Cookie` header.
-fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == wanted && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
-}
-
 /// `scheme://host[:port]` of a URL.
-fn origin_of(url: &str) -> Option<String> {
+pub fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     (!host.is_empty()).then(|| format!("{scheme}://{host}"))
@@ -299,18 +239,6 @@ fn origin_of(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; hookbell_session=hbs_abc; b=2".parse().unwrap());
-        assert_eq!(session_cookie(&h, true).as_deref(), Some("hbs_abc"));
-        assert_eq!(session_cookie(&h, false), None, "production reads only the __Host- cookie");
-        h.insert(header::COOKIE, "__Host-hookbell_session=hbs_x; hookbell_session=hbs_y".parse().unwrap());
-        assert_eq!(session_cookie(&h, false).as_deref(), Some("hbs_x"));
-        h.insert(header::COOKIE, "hookbell_session=; x=hookbell_session".parse().unwrap());
-        assert_eq!(session_cookie(&h, true), None);
-    }
 
     #[test]
     fn origins_of_urls() {

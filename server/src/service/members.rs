@@ -1,16 +1,15 @@
 //! A tenant's members: admins list them; owners add users, change roles and
 //! remove members. A tenant always keeps at least one owner.
 
-use app::models::Role;
-use serde::Serialize;
-use serde_json::{json, Map, Value};
-
-use super::{Ctx, Services};
-use crate::{
-    error::{ApiError, FieldError},
-    ids,
-    store::MembershipChange,
+use app::{
+    input::{NewMember, RoleChange},
+    models::Role,
 };
+use serde::Serialize;
+use serde_json::json;
+
+use super::{push::Sockets, Ctx, Services};
+use crate::{error::ApiError, ids, store::MembershipChange};
 
 /// A member as the API shows it (never a password hash).
 #[derive(Debug, Clone, Serialize)]
@@ -21,30 +20,6 @@ pub struct MemberView {
     pub name: String,
     pub role: Role,
     pub created_at: String,
-}
-
-fn unknown_field(body: &Map<String, Value>, known: &[&str]) -> Result<(), ApiError> {
-    match body.keys().find(|k| !known.contains(&k.as_str())) {
-        Some(k) => Err(ApiError::Validation(vec![FieldError::new(k.as_str(), "is not a known field")])),
-        None => Ok(()),
-    }
-}
-
-fn role_field(body: &Map<String, Value>, default: Option<Role>) -> Result<Role, ApiError> {
-    let bad = || ApiError::Validation(vec![FieldError::new("role", "must be member, admin or owner")]);
-    match body.get("role") {
-        None | Some(Value::Null) => default.ok_or_else(bad),
-        Some(Value::String(r)) => Role::parse(r).ok_or_else(bad),
-        Some(_) => Err(bad()),
-    }
-}
-
-fn text_field<'a>(body: &'a Map<String, Value>, name: &str) -> Result<&'a str, ApiError> {
-    match body.get(name) {
-        None | Some(Value::Null) => Ok(""),
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(ApiError::Validation(vec![FieldError::new(name, "must be a string")])),
-    }
 }
 
 impl Services {
@@ -68,12 +43,10 @@ impl Services {
 
     /// `POST /api/members` with `{email, name, password, role}` (owners): a
     /// new user needs a name and password; an existing user keeps theirs.
-    pub async fn add_member(&self, ctx: &Ctx, body: &Map<String, Value>) -> Result<(MemberView, bool), ApiError> {
+    pub async fn add_member(&self, ctx: &Ctx, input: &NewMember) -> Result<(MemberView, bool), ApiError> {
         ctx.require(Role::Owner)?;
-        unknown_field(body, &["email", "name", "password", "role"])?;
-        let role = role_field(body, Some(Role::Member))?;
-        let (email, name, password) =
-            (text_field(body, "email")?, text_field(body, "name")?, text_field(body, "password")?);
+        let NewMember { email, name, password, role } = input;
+        let role = *role;
         // A member's role changes only through change_member_role, which keeps an
         // owner; adding a member again with the role they have changes nothing.
         if let Some(existing) = self.store.get_user_by_email(&email.trim().to_lowercase()).await? {
@@ -99,15 +72,9 @@ impl Services {
     }
 
     /// `PATCH /api/members/{userId}` with `{role}` (owners).
-    pub async fn change_member_role(
-        &self,
-        ctx: &Ctx,
-        user_id: &str,
-        body: &Map<String, Value>,
-    ) -> Result<(), ApiError> {
+    pub async fn change_member_role(&self, ctx: &Ctx, user_id: &str, change: RoleChange) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
-        unknown_field(body, &["role"])?;
-        let role = role_field(body, None)?;
+        let role = change.role;
         let from = self.change_membership(ctx, user_id, Some(role)).await?;
         let details = json!({"from": from, "to": role});
         self.audit(ctx, "member.role_changed", "user", user_id, details).await
@@ -122,7 +89,7 @@ impl Services {
         // All the user's sockets go (a socket joining this tenant right now cannot
         // slip in after the disconnect: it joined the user's room at its handshake);
         // the browser reconnects and joins only what the user still belongs to.
-        self.broadcaster.disconnect_room(crate::realtime::principal_user_room(user_id)).await;
+        self.broadcaster.disconnect(Sockets::User(user_id)).await;
         self.audit(ctx, "member.removed", "user", user_id, json!({"role": from})).await
     }
 

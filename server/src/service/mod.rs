@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod housekeeping;
 pub mod members;
 pub mod notifications;
+pub mod push;
 pub mod rate_limit;
 pub mod settings;
 mod tenants;
@@ -21,10 +22,12 @@ pub mod webhooks;
 use std::sync::Arc;
 
 pub use app::models::CreatedApiKey;
-pub use ctx::{Ctx, Principal, TENANT_HEADER};
+pub use ctx::{Ctx, Presented, Principal};
 pub use tenants::{slugify, CreatedTenant};
 
-use crate::{config::Config, realtime::Broadcaster, sealing::Sealer, store::Store};
+pub use push::{Push, Sockets};
+
+use crate::{config::Config, sealing::Sealer, store::Store};
 
 /// Password checks that run at once (each takes a core for tens of milliseconds).
 pub const PASSWORD_CHECKS_RUNNING: usize = 4;
@@ -37,9 +40,9 @@ pub const UNVERIFIED_BURST_PER_ADDRESS: u32 = 50;
 
 /// Everything the service layer needs, shared by all handlers.
 pub struct Services {
-    pub store: Arc<dyn Store>,
-    pub broadcaster: Broadcaster,
-    pub config: Config,
+    store: Arc<dyn Store>,
+    broadcaster: push::Pusher,
+    config: Config,
     /// Seals secrets before they reach the store.
     sealer: Sealer,
     /// The development demo tenant, when this process created or found one.
@@ -57,7 +60,7 @@ pub struct Services {
     /// Unverified webhook requests per client address, before any store access.
     unverified_limiter: rate_limit::RateLimiter,
     /// Webhook requests refused before their signature verified, by reason.
-    pub unverified: webhooks::UnverifiedCounts,
+    unverified: webhooks::UnverifiedCounts,
     /// `dashboard-refresh` coalescing per tenant.
     refresh: Arc<coalesce::Coalescer>,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
@@ -65,7 +68,7 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, broadcaster: Broadcaster, config: Config, sealer: Sealer) -> Self {
+    pub fn new(store: Arc<dyn Store>, push: Arc<dyn Push>, config: Config, sealer: Sealer) -> Self {
         let webhook_limiter = rate_limit::RateLimiter::new(config.webhook_rate_per_sec, config.webhook_rate_burst);
         let session_key = match &config.session_secret {
             Some(secret) => secret.as_bytes().to_vec(),
@@ -84,12 +87,37 @@ impl Services {
             session_key,
             unverified: Default::default(),
             store,
-            broadcaster,
+            broadcaster: push::Pusher::new(push),
             config,
             sealer,
             demo_tenant_id: std::sync::OnceLock::new(),
             local_addr: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The store behind the services.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The configuration the services run with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// How the services reach open dashboards (to share with another `Services`).
+    pub fn push(&self) -> Arc<dyn Push> {
+        self.broadcaster.inner()
+    }
+
+    /// Webhook requests refused before their signature verified, by reason.
+    pub fn unverified(&self) -> &webhooks::UnverifiedCounts {
+        &self.unverified
+    }
+
+    /// The store's kind, and whether it answers now.
+    pub async fn store_health(&self) -> (&'static str, bool) {
+        (self.store.kind(), self.store.ping().await.is_ok())
     }
 
     /// Records the address the server listens on (for deliveries to itself).

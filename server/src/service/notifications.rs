@@ -7,22 +7,17 @@
 //! without is tenant-wide. A signed-in user views as themselves; an API key
 //! (a program acting for the tenant) may name a `userId` to view as.
 
-use app::models::{
-    events, Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery, NotificationType,
-    NotificationUpdatedEvent, NotificationsMarkedReadEvent, PageCursor, Priority,
+pub use app::input::dashboard::{DEFAULT_PAGE, MAX_PAGE};
+use app::{
+    input::{ListNotifications, MarkAllRead, NewNotification, NotificationUpdate},
+    models::{
+        events, Notification, NotificationFilter, NotificationPage, NotificationUpdatedEvent,
+        NotificationsMarkedReadEvent, PageCursor,
+    },
 };
-use serde_json::{json, Map, Value};
 
 use super::{webhooks::notifications::Origin, Ctx, Principal, Services};
-use crate::{
-    error::{ApiError, FieldError},
-    ids,
-};
-
-/// The most notifications one page holds.
-pub const MAX_PAGE: u32 = 200;
-/// A page's size when the caller names none (the seed's default).
-pub const DEFAULT_PAGE: u32 = 50;
+use crate::{error::ApiError, ids};
 
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
@@ -39,41 +34,13 @@ impl Services {
         }
     }
 
-    /// `GET /api/notifications`: newest first, `limit` 1–200 (default 50).
-    pub async fn list_notifications_for(&self, ctx: &Ctx, q: &NotificationQuery) -> Result<NotificationPage, ApiError> {
-        let mut errors = Vec::new();
-        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            errors.push(FieldError::new("limit", "must be from 1 to 200"));
-        }
-        let kind = q.kind.as_deref().map(|k| {
-            NotificationType::parse(k)
-                .ok_or_else(|| FieldError::new("type", "must be one of info, success, warning, error"))
-        });
-        let priority = q.priority.as_deref().map(|p| {
-            Priority::parse(p).ok_or_else(|| FieldError::new("priority", "must be one of low, medium, high, urgent"))
-        });
-        let after = q
-            .after
-            .as_deref()
-            .map(|a| PageCursor::decode(a).ok_or_else(|| FieldError::new("after", "is not a cursor")));
-        let (kind, priority, after) = (
-            kind.transpose().map_err(|e| errors.push(e)).ok().flatten(),
-            priority.transpose().map_err(|e| errors.push(e)).ok().flatten(),
-            after.transpose().map_err(|e| errors.push(e)).ok().flatten(),
-        );
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
+    /// `GET /api/notifications`: newest first, a page of a checked size.
+    pub async fn list_notifications_for(&self, ctx: &Ctx, q: &ListNotifications) -> Result<NotificationPage, ApiError> {
         let viewer = Self::viewer(ctx, q.user_id.as_deref())?;
-        let filter = NotificationFilter {
-            user_id: viewer.clone(),
-            include_read: q.include_read.unwrap_or(true),
-            include_dismissed: q.include_dismissed.unwrap_or(false),
-            kind,
-            priority,
-        };
-        let notifications = self.store.list_notifications(&ctx.tenant_id, &filter, after.as_ref(), limit).await?;
+        let filter = NotificationFilter { user_id: viewer.clone(), ..q.filter.clone() };
+        let limit = q.page.limit;
+        let notifications =
+            self.store.list_notifications(&ctx.tenant_id, &filter, q.page.after.as_ref(), limit).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
         let next_cursor = PageCursor::next_page(&notifications, limit, PageCursor::after);
         Ok(NotificationPage { notifications, unread_count, next_cursor })
@@ -84,11 +51,11 @@ impl Services {
     pub async fn create_notification_for(
         &self,
         ctx: &Ctx,
-        body: &Map<String, Value>,
+        input: NewNotification,
     ) -> Result<(Notification, u64), ApiError> {
         let actor = ctx.principal.actor();
         let origin = Origin { actor: &actor, source_ip: ctx.source_ip.clone() };
-        let n = self.create_custom_notification(&ctx.tenant_id, body, origin, &ids::now_rfc3339()).await?;
+        let n = self.create_custom_notification(&ctx.tenant_id, input, origin, &ids::now_rfc3339()).await?;
         let unread = self.store.unread_count(&ctx.tenant_id, ctx.viewer().as_deref()).await?;
         Ok((n, unread))
     }
@@ -99,28 +66,12 @@ impl Services {
         &self,
         ctx: &Ctx,
         id: &str,
-        body: &Map<String, Value>,
+        update: &NotificationUpdate,
     ) -> Result<(Notification, u64), ApiError> {
-        let mut patch = NotificationPatch::default();
-        let mut errors = Vec::new();
-        for (key, value) in body {
-            match (key.as_str(), value) {
-                ("isRead", Value::Bool(b)) => patch.is_read = Some(*b),
-                ("isDismissed", Value::Bool(b)) => patch.is_dismissed = Some(*b),
-                ("isRead" | "isDismissed", _) => errors.push(FieldError::new(key.as_str(), "must be true or false")),
-                _ => errors.push(FieldError::new(key.as_str(), "is not a known field")),
-            }
-        }
-        if patch.is_read.is_none() && patch.is_dismissed.is_none() && errors.is_empty() {
-            errors.push(FieldError::new("isRead", "isRead or isDismissed is required"));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
         self.visible_notification(ctx, id).await?;
         let updated = self
             .store
-            .update_notification(&ctx.tenant_id, id, &patch, &ids::now_rfc3339())
+            .update_notification(&ctx.tenant_id, id, update.patch(), &ids::now_rfc3339())
             .await?
             .ok_or(ApiError::NotFound("Notification"))?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_deref()).await?;
@@ -141,12 +92,9 @@ impl Services {
     pub async fn mark_all_read_for(
         &self,
         ctx: &Ctx,
-        body: &Map<String, Value>,
+        input: &MarkAllRead,
     ) -> Result<NotificationsMarkedReadEvent, ApiError> {
-        if let Some(unknown) = body.keys().find(|k| *k != "userId") {
-            return Err(ApiError::Validation(vec![FieldError::new(unknown.as_str(), "is not a known field")]));
-        }
-        let viewer = Self::viewer(ctx, body.get("userId").and_then(Value::as_str))?;
+        let viewer = Self::viewer(ctx, input.user_id.as_deref())?;
         let read_at = ids::now_rfc3339();
         let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_deref(), &read_at).await?;
         let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
@@ -206,14 +154,4 @@ fn visible_to(n: &Notification, user: Option<&str>) -> bool {
         (Some(owner), Some(user)) => owner == user,
         _ => true,
     }
-}
-
-/// The JSON of a page, as the seed's list answers plus the cursor.
-pub fn page_json(page: &NotificationPage) -> Value {
-    json!({
-        "success": true,
-        "notifications": page.notifications,
-        "unreadCount": page.unread_count,
-        "nextCursor": page.next_cursor,
-    })
 }

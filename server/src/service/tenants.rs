@@ -20,6 +20,19 @@ pub struct CreatedTenant {
 pub const DEMO_SLUG: &str = "demo";
 
 impl Services {
+    /// Every tenant, oldest first (administration).
+    pub async fn list_tenants(&self) -> Result<Vec<Tenant>, ApiError> {
+        Ok(self.store.list_tenants().await?)
+    }
+
+    /// The id of the tenant with this slug, else the text itself as an id (lower case).
+    pub async fn tenant_id_by_slug_or_id(&self, slug_or_id: &str) -> Result<String, ApiError> {
+        Ok(match self.store.get_tenant_by_slug(slug_or_id).await? {
+            Some(t) => t.id,
+            None => slug_or_id.to_ascii_lowercase(),
+        })
+    }
+
     /// Creates a tenant with a new random webhook secret. The name is 1–100
     /// characters; the slug (default: made from the name) is 1–50 of `a-z`,
     /// `0-9` and `-`, and unique.

@@ -53,7 +53,7 @@ async fn admins_create_list_and_revoke_keys() {
     assert_eq!(call(&srv, Method::DELETE, &path, &other_admin.key, None).await.0, 404);
     assert_eq!(call(&srv, Method::GET, "/api/webhooks/settings", &mine.key, None).await.0, 200);
 
-    let trail = srv.services.store.list_activity(&t.tenant.id, 20).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 20).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|a| a.action.as_str()).collect();
     assert!(actions.contains(&"api_key.created") && actions.contains(&"api_key.revoked"), "{actions:?}");
     assert!(!serde_json::to_string(&trail.iter().map(|a| &a.details).collect::<Vec<_>>()).unwrap().contains(&new_key));

@@ -133,13 +133,13 @@ async fn a_login_rotates_the_session_and_expired_sessions_end() {
 
     // The store holds only a keyed hash of the token.
     let token = second.split_once('=').unwrap().1;
-    let by_raw = srv.services.store.get_session(token, &server::ids::now_rfc3339()).await.unwrap();
+    let by_raw = srv.services.store().get_session(token, &server::ids::now_rfc3339()).await.unwrap();
     assert!(by_raw.is_none());
 
     // A session past its idle expiry is over, whatever the cookie says.
     let hash = srv.services.session_token_hash(token);
     let now = time::OffsetDateTime::now_utc();
-    let stored = srv.services.store.get_session(&hash, &server::ids::format_time(now)).await.unwrap().unwrap();
+    let stored = srv.services.store().get_session(&hash, &server::ids::format_time(now)).await.unwrap().unwrap();
     assert!(stored.is_live(&server::ids::format_time(now)));
     assert!(!stored.is_live(&server::ids::format_time(now + time::Duration::hours(13))), "idle for 13 h");
     assert!(!stored.is_live(&server::ids::format_time(now + time::Duration::days(8))), "past 7 days");
@@ -149,10 +149,10 @@ async fn a_login_rotates_the_session_and_expired_sessions_end() {
         idle_expires_at: server::ids::format_time(now - time::Duration::minutes(1)),
         ..stored.clone()
     };
-    srv.services.store.insert_session(&idle).await.unwrap();
+    srv.services.store().insert_session(&idle).await.unwrap();
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", "__Host-hookbell_session=hbs_idle", None).await.0, 401);
     // Revoking all of a user's sessions (a password change, an owner's action) ends this one too.
-    srv.services.store.revoke_user_sessions(&stored.user_id, &server::ids::now_rfc3339()).await.unwrap();
+    srv.services.store().revoke_user_sessions(&stored.user_id, &server::ids::now_rfc3339()).await.unwrap();
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &second, None).await.0, 401);
 }
 
@@ -271,8 +271,8 @@ async fn sessions_are_keyed_by_session_secret() {
     // The store holds HMAC(SESSION_SECRET, token): another secret opens no stored session.
     let token = cookie.split_once('=').unwrap().1;
     let other = server::service::Services::new(
-        first.services.store.clone(),
-        first.services.broadcaster.clone(),
+        first.services.store().clone(),
+        first.services.push(),
         server::config::Config::from_lookup(|k| {
             vars("another secret").iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
         })

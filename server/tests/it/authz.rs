@@ -6,7 +6,7 @@
 //! browsers send the server's own `Origin`). A denied caller never sees the
 //! tenant's data: the body of every refused answer is checked for its id.
 
-use app::models::Role;
+use app::{input::FromJson, models::Role};
 use reqwest::{header, Method};
 use serde_json::{json, Value};
 
@@ -168,7 +168,7 @@ impl World {
             cookies.push((caller, format!("__Host-hookbell_session={}", signed_in.token)));
         }
         // The owner's other session, gone idle.
-        let owner = srv.services.store.get_user_by_email("owner@example.com").await.unwrap().unwrap();
+        let owner = srv.services.store().get_user_by_email("owner@example.com").await.unwrap().unwrap();
         let now = time::OffsetDateTime::now_utc();
         let expired = server::store::Session {
             token_hash: srv.services.session_token_hash("hbs_expired"),
@@ -181,13 +181,14 @@ impl World {
             ip: None,
             user_agent: None,
         };
-        srv.services.store.insert_session(&expired).await.unwrap();
+        srv.services.store().insert_session(&expired).await.unwrap();
         cookies.push((Caller::ExpiredSession, "__Host-hookbell_session=hbs_expired".into()));
         let key = srv.services.create_api_key(&shop, "revoked", Role::Owner, None).await.unwrap();
-        srv.services.store.revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
+        srv.services.store().revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
         let body = json!({"title": "Matrix", "message": "m"}).as_object().cloned().unwrap();
+        let body = app::input::NewNotification::from_json(&body).unwrap();
         let origin = server::service::webhooks::notifications::Origin { actor: "test", source_ip: None };
-        let n = srv.services.create_custom_notification(&shop, &body, origin, &server::ids::now_rfc3339()).await;
+        let n = srv.services.create_custom_notification(&shop, body, origin, &server::ids::now_rfc3339()).await;
         Self { shop, cookies, revoked_key: key.key, notification: n.unwrap().id }
     }
 

@@ -64,7 +64,7 @@ impl TestServer {
         }
         let sealer = server::load_sealer(&config).expect("secret key");
         let built = server::build_with_store(config, store, sealer, options).await.expect("build");
-        if built.services.config.mode == server::config::Mode::Development {
+        if built.services.config().mode == server::config::Mode::Development {
             built.services.ensure_demo_tenant().await.expect("demo tenant");
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -64,7 +64,7 @@ async fn owners_manage_members_and_one_owner_always_stays() {
     assert_eq!(settings(cookie).await.unwrap().status(), 403);
     assert_eq!(call(&srv, Method::DELETE, &ada_path, &owner, None).await.0, 404);
 
-    let trail = srv.services.store.list_activity(&t.tenant.id, 20).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 20).await.unwrap();
     let actions: Vec<&str> = trail.iter().map(|a| a.action.as_str()).collect();
     for action in ["member.added", "member.role_changed", "member.removed"] {
         assert!(actions.contains(&action), "{action} missing: {actions:?}");

@@ -37,9 +37,9 @@ async fn members_read_admins_change_and_every_change_is_audited() {
     assert_eq!(body["settings"]["webhookEndpoints"]["payments"], false);
     assert_eq!(body["settings"]["webhookEndpoints"]["orders"], true, "untouched");
     assert_eq!(body["settings"]["webhookRetryAttempts"], 5);
-    let stored = srv.services.store.get_tenant(&t.tenant.id).await.unwrap().unwrap().webhook_settings;
+    let stored = srv.services.store().get_tenant(&t.tenant.id).await.unwrap().unwrap().webhook_settings;
     assert!(!stored.webhook_endpoints.payments);
-    let trail = srv.services.store.list_activity(&t.tenant.id, 5).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 5).await.unwrap();
     assert_eq!(trail[0].action, "settings.updated");
     assert!(trail[0].actor.starts_with("api-key:"));
     assert_eq!(trail[0].details["before"]["webhookRetryAttempts"], 3);
@@ -76,9 +76,9 @@ async fn callers_outside_the_tenant_get_nothing() {
     // A revoked key stops working at once.
     let created = srv.services.create_api_key(&a.tenant.id, "temp", Role::Admin, None).await.unwrap();
     assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 200);
-    srv.services.store.revoke_api_key(&a.tenant.id, &created.info.id, &server::ids::now_rfc3339()).await.unwrap();
+    srv.services.store().revoke_api_key(&a.tenant.id, &created.info.id, &server::ids::now_rfc3339()).await.unwrap();
     assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 401);
-    let listed = srv.services.store.list_api_keys(&a.tenant.id).await.unwrap();
+    let listed = srv.services.store().list_api_keys(&a.tenant.id).await.unwrap();
     assert!(listed.iter().any(|k| k.id == created.info.id && k.last_used_at.is_some()), "last use recorded");
 }
 
@@ -124,7 +124,7 @@ async fn rotating_the_secret_retires_the_old_one_after_the_grace_period() {
     assert_eq!(status, 400);
 
     // Audited, never with the secret itself.
-    let trail = srv.services.store.list_activity(&t.tenant.id, 20).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 20).await.unwrap();
     let rotations: Vec<_> = trail.iter().filter(|e| e.action == "secret.rotated").collect();
     assert_eq!(rotations.len(), 2);
     assert_eq!(rotations[1].details["graceSeconds"], 600);
@@ -147,17 +147,17 @@ async fn the_test_webhook_is_delivered_over_http_and_reported() {
     assert_eq!(attempts.len(), 1);
     assert_eq!((attempts[0]["ok"].as_bool(), attempts[0]["statusCode"].as_u64()), (Some(true), Some(201)));
     assert_eq!(body["test"]["url"], srv.url("/api/webhooks/notifications"));
-    let latest = srv.services.store.list_notifications(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
+    let latest = srv.services.store().list_notifications(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
     assert_eq!(latest[0].title, "Test webhook");
-    let events = srv.services.store.list_webhook_events(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
+    let events = srv.services.store().list_webhook_events(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
     assert_eq!((events[0].outcome.as_str(), events[0].verified), ("accepted", true), "it went through the pipeline");
-    let trail = srv.services.store.list_activity(&t.tenant.id, 5).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 5).await.unwrap();
     assert_eq!(trail[0].action, "webhook.tested");
 
     // The endpoint switched off: one attempt, refused, not retried.
     let mut settings = app::models::WebhookSettings::default();
     settings.webhook_endpoints.notifications = false;
-    srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
+    srv.services.store().update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
     let (_, body) = call(&srv, Method::POST, path, &admin, None).await;
     assert_eq!(body["success"], false);
     let attempts = body["test"]["attempts"].as_array().unwrap();
@@ -173,7 +173,7 @@ async fn an_unreachable_webhook_url_is_retried_with_backoff() {
     let t = srv.tenant("Acme").await;
     let admin = key(&srv, &t.tenant.id, Role::Admin).await;
     let settings = app::models::WebhookSettings { webhook_retry_attempts: 2, ..Default::default() };
-    srv.services.store.update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
+    srv.services.store().update_webhook_settings(&t.tenant.id, &settings).await.unwrap();
     let (status, body) = call(&srv, Method::POST, "/api/webhooks/settings/test", &admin, None).await;
     assert_eq!(status, 200);
     assert_eq!(body["success"], false);

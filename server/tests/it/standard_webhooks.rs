@@ -26,18 +26,18 @@ async fn a_standard_webhook_is_accepted_once_per_webhook_id() {
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["notificationId"], first["notificationId"]);
     assert_eq!(again["duplicate"], true);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
+    assert_eq!(srv.services.store().unread_count(&t.tenant.id, None).await.unwrap(), 1);
     // A new id is a new message.
     let (status, _) = srv.post_standard(path, &note(&t.tenant.id), &t.webhook_secret, "msg_2", now()).await;
     assert_eq!(status, 201);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 2);
+    assert_eq!(srv.services.store().unread_count(&t.tenant.id, None).await.unwrap(), 2);
     // Ids are per tenant: another tenant may use msg_1 too.
     let other = srv.tenant("Other").await;
     let (status, _) = srv.post_standard(path, &note(&other.tenant.id), &other.webhook_secret, "msg_1", now()).await;
     assert_eq!(status, 201);
     let outcomes: Vec<String> = srv
         .services
-        .store
+        .store()
         .list_webhook_events(&t.tenant.id, &Default::default(), None, 10)
         .await
         .unwrap()

@@ -23,12 +23,12 @@ async fn signed_order_is_stored_and_answered_in_the_seed_shape() {
     assert_eq!(body["orderNumber"], "ORD-12345");
     assert!(server::ids::is_id(body["orderId"].as_str().unwrap()));
     assert!(body.get("duplicate").is_none());
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
-    let latest = srv.services.store.list_notifications(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
+    assert_eq!(srv.services.store().unread_count(&t.tenant.id, None).await.unwrap(), 1);
+    let latest = srv.services.store().list_notifications(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].title, "New order ORD-12345");
     assert_eq!(latest[0].metadata["orderId"], body["orderId"]);
-    let trail = srv.services.store.list_activity(&t.tenant.id, 10).await.unwrap();
+    let trail = srv.services.store().list_activity(&t.tenant.id, 10).await.unwrap();
     assert_eq!(trail.len(), 1);
     assert_eq!(trail[0].action, "order.created");
     assert_eq!(trail[0].actor, "webhook:orders");
@@ -46,7 +46,7 @@ async fn repeated_order_number_is_idempotent() {
     assert_eq!((s1, s2), (201, 200));
     assert_eq!(b1["orderId"], b2["orderId"]);
     assert_eq!(b2["duplicate"], true);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 1);
+    assert_eq!(srv.services.store().unread_count(&t.tenant.id, None).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -81,7 +81,7 @@ async fn unsigned_wrongly_signed_and_unknown_tenant_are_the_same_401() {
     let (status, _) =
         srv.post_signed("/api/webhooks/orders", &order(&t.tenant.id, "ORD-4"), &other.webhook_secret).await;
     assert_eq!(status, 401);
-    assert_eq!(srv.services.store.unread_count(&t.tenant.id, None).await.unwrap(), 0);
+    assert_eq!(srv.services.store().unread_count(&t.tenant.id, None).await.unwrap(), 0);
 }
 
 #[tokio::test]
@@ -152,12 +152,12 @@ async fn every_verified_order_request_lands_in_the_webhook_event_log() {
     let big = json!({"tenantId": t.tenant.id, "amount": -1, "pad": "x".repeat(20_000)});
     assert_eq!(srv.post_signed("/api/webhooks/orders", &big, &t.webhook_secret).await.0, 400);
 
-    let log = srv.services.store.list_webhook_events(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
+    let log = srv.services.store().list_webhook_events(&t.tenant.id, &Default::default(), None, 10).await.unwrap();
     let seen: Vec<(&str, u16, bool)> =
         log.iter().rev().map(|e| (e.outcome.as_str(), e.status_code, e.verified)).collect();
     // The forged one (401) is only counted: what a stranger sends is kept in no tenant's log.
     assert_eq!(seen, [("accepted", 201, true), ("duplicate", 200, true), ("rejected", 400, true)]);
-    assert_eq!(srv.services.unverified.snapshot().get("invalid_signature"), Some(&1));
+    assert_eq!(srv.services.unverified().snapshot().get("invalid_signature"), Some(&1));
     assert!(log[0].body_truncated && log[0].body.len() == server::service::webhooks::EVENT_BODY_CAP);
     assert!(log.iter().all(|e| e.endpoint == "orders" && e.source_ip.as_deref() == Some("127.0.0.1")));
 }
@@ -177,7 +177,7 @@ async fn health_reports_the_store() {
 async fn the_server_runs_on_mongodb_by_configuration_alone() {
     let uri = crate::mongo_server::fresh_mongo_uri();
     let srv = TestServer::start_with(&[("MONGODB_URI", &uri)]).await;
-    assert_eq!(srv.services.store.kind(), "mongodb");
+    assert_eq!(srv.services.store().kind(), "mongodb");
     let t = srv.tenant("Acme").await;
     let o = order(&t.tenant.id, "M-1");
     let (status, first) = srv.post_signed("/api/webhooks/orders", &o, &t.webhook_secret).await;
@@ -240,7 +240,7 @@ async fn a_store_that_fails_mid_flight_gives_503_json_with_retry_after() {
 async fn webhook_secrets_are_sealed_at_rest() {
     let srv = TestServer::start().await;
     let t = srv.tenant("Acme").await;
-    let stored = srv.services.store.get_tenant(&t.tenant.id).await.unwrap().unwrap();
+    let stored = srv.services.store().get_tenant(&t.tenant.id).await.unwrap().unwrap();
     assert!(stored.webhook_secret_sealed.starts_with("v2."), "bound to its tenant");
     assert!(!stored.webhook_secret_sealed.contains(&t.webhook_secret));
     assert_eq!(srv.services.tenant_secret(&stored).unwrap().expose(), t.webhook_secret);
@@ -276,7 +276,7 @@ async fn tenants_without_their_own_secret_fall_back_to_the_global_one() {
     imported.id = server::ids::new_id();
     imported.slug = format!("imported-{}", imported.id);
     imported.webhook_secret_sealed = String::new();
-    srv.services.store.insert_tenant(&imported).await.unwrap();
+    srv.services.store().insert_tenant(&imported).await.unwrap();
     let (status, _) =
         srv.post_signed("/api/webhooks/orders", &order(&imported.id, "G-1"), "global-secret-from-env").await;
     assert_eq!(status, 201);
@@ -288,7 +288,7 @@ async fn tenants_without_their_own_secret_fall_back_to_the_global_one() {
 
     // Without WEBHOOK_SECRET such a tenant accepts nothing.
     let bare = TestServer::start().await;
-    bare.services.store.insert_tenant(&imported).await.unwrap();
+    bare.services.store().insert_tenant(&imported).await.unwrap();
     let (status, _) = bare.post_signed("/api/webhooks/orders", &order(&imported.id, "G-3"), "").await;
     assert_eq!(status, 401);
 }

@@ -9,20 +9,19 @@ pub mod notifications;
 mod orders;
 mod payments;
 mod replay;
-pub mod validate;
 
 use std::time::Instant;
 
 use app::models::{events, DashboardRefreshEvent, NewNotificationEvent, Notification, WebhookEvent};
 use serde_json::{Map, Value};
 
-pub use self::validate::{is_email, parse_money};
 use crate::{
     error::{ApiError, FieldError},
     ids,
     signature::{timestamp_fresh, verify_hex, verify_standard, SignatureHeaders},
     store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
+pub use app::input::{is_email, is_safe_action_url, parse_money};
 
 use super::{rate_limit::address_key, Services};
 
@@ -50,27 +49,59 @@ impl Endpoint {
     }
 }
 
-/// A webhook the service accepted: the HTTP status and the seed-shaped body.
+/// What became of an accepted webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Something new was stored (201).
+    Created,
+    /// An existing record changed (200).
+    Updated,
+    /// The request repeated one already processed: nothing new was stored (200).
+    Duplicate,
+}
+
+/// A webhook the service accepted: what became of it and the answer's fields
+/// (`message`, the ids, `"duplicate": true` for repeats). The web layer puts
+/// them in the seed's `{"success": true, …}` envelope; the same fields are
+/// remembered, so a redelivery gets the first answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
-    /// 201 when something new was stored, 200 otherwise.
-    pub created: bool,
-    /// The request repeated one already processed: nothing new was stored.
-    pub duplicate: bool,
-    /// `{"success": true, "message": …, …}`; carries `"duplicate": true` for repeats.
-    pub body: Value,
+    pub outcome: Outcome,
+    pub answer: Map<String, Value>,
 }
 
 impl Accepted {
-    fn new(created: bool, duplicate: bool, message: &str, fields: Value) -> Self {
-        let mut body = serde_json::json!({"success": true, "message": message});
-        if let (Some(b), Value::Object(extra)) = (body.as_object_mut(), fields) {
-            b.extend(extra);
-            if duplicate {
-                b.insert("duplicate".into(), Value::Bool(true));
-            }
+    fn new(outcome: Outcome, message: &str, fields: Value) -> Self {
+        let mut answer = Map::new();
+        answer.insert("message".into(), message.into());
+        if let Value::Object(extra) = fields {
+            answer.extend(extra);
         }
-        Self { created, duplicate, body }
+        if outcome == Outcome::Duplicate {
+            answer.insert("duplicate".into(), Value::Bool(true));
+        }
+        Self { outcome, answer }
+    }
+
+    /// A repeat of a delivery answered with `first` (as remembered).
+    fn repeat(first: Value) -> Self {
+        let mut answer = match first {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        // (Answers remembered by earlier versions carry the envelope.)
+        answer.remove("success");
+        answer.insert("duplicate".into(), Value::Bool(true));
+        Self { outcome: Outcome::Duplicate, answer }
+    }
+
+    /// The HTTP status of the answer.
+    pub fn status_code(&self) -> u16 {
+        if self.outcome == Outcome::Created {
+            201
+        } else {
+            200
+        }
     }
 }
 
@@ -108,11 +139,7 @@ fn endpoint_enabled(tenant: &Tenant, endpoint: Endpoint) -> Result<(), ApiError>
 
 /// Parses a JSON object body.
 pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::InvalidJson("expected a JSON object".into())),
-        Err(e) => Err(ApiError::InvalidJson(e.to_string())),
-    }
+    app::input::parse_object(body).map_err(ApiError::InvalidJson)
 }
 
 /// How much of a body the webhook event log keeps.
@@ -143,8 +170,8 @@ struct Verified {
     standard: bool,
 }
 
-/// The outcome of one request, and the tenant it verified for (if it did).
-struct Outcome {
+/// The result of one request, and the tenant it verified for (if it did).
+struct Handled {
     tenant_id: Option<String>,
     result: Result<Accepted, ApiError>,
 }
@@ -161,7 +188,7 @@ impl Services {
     pub async fn ingest(
         self: &std::sync::Arc<Self>,
         endpoint: Endpoint,
-        body: axum::body::Bytes,
+        body: bytes::Bytes,
         refused: Option<ApiError>,
         signature: SignatureHeaders,
         source_ip: Option<String>,
@@ -184,7 +211,7 @@ impl Services {
         let started = Instant::now();
         let outcome = match refused {
             None => self.ingest_inner(endpoint, body, signature, source_ip.clone()).await,
-            Some(refused) => Outcome { tenant_id: None, result: Err(refused) },
+            Some(refused) => Handled { tenant_id: None, result: Err(refused) },
         };
         match (&outcome.tenant_id, &outcome.result) {
             (Some(tenant_id), result) => self.record_event(endpoint, tenant_id, body, result, started, source_ip).await,
@@ -209,8 +236,8 @@ impl Services {
         body: &[u8],
         signature: &SignatureHeaders,
         source_ip: Option<String>,
-    ) -> Outcome {
-        let unverified = |e: ApiError| Outcome { tenant_id: None, result: Err(e) };
+    ) -> Handled {
+        let unverified = |e: ApiError| Handled { tenant_id: None, result: Err(e) };
         let map = match parse_object(body) {
             Ok(map) => map,
             Err(e) => return unverified(e),
@@ -229,7 +256,7 @@ impl Services {
         };
         let tenant_id = verified.tenant.id.clone();
         let result = self.process_verified(endpoint, verified, map, signature, source_ip).await;
-        Outcome { tenant_id: Some(tenant_id), result }
+        Handled { tenant_id: Some(tenant_id), result }
     }
 
     /// What happens to a webhook after its signature verified.
@@ -270,11 +297,7 @@ impl Services {
             let stale = time::OffsetDateTime::now_utc() - self.config.request_timeout * 2;
             match self.store.claim_webhook(&tenant_id, id, endpoint.as_str(), &now, &ids::format_time(stale)).await? {
                 WebhookClaim::Claimed => {}
-                WebhookClaim::Done(done) => {
-                    let mut body = done.response;
-                    body["duplicate"] = Value::Bool(true);
-                    return Ok(Accepted { created: false, duplicate: true, body });
-                }
+                WebhookClaim::Done(done) => return Ok(Accepted::repeat(done.response)),
                 WebhookClaim::InProgress => return Err(ApiError::InProgress),
             }
         }
@@ -288,8 +311,8 @@ impl Services {
                     tenant_id,
                     webhook_id,
                     endpoint: endpoint.as_str().to_owned(),
-                    status_code: if accepted.created { 201 } else { 200 },
-                    response: accepted.body.clone(),
+                    status_code: accepted.status_code(),
+                    response: Value::Object(accepted.answer.clone()),
                     received_at: now,
                 };
                 // The work is stored and acknowledged; a claim left unanswered only
@@ -366,8 +389,8 @@ impl Services {
         source_ip: Option<String>,
     ) {
         let (outcome, status_code, reason) = match result {
-            Ok(a) if a.duplicate => ("duplicate", 200, None),
-            Ok(a) => ("accepted", if a.created { 201 } else { 200 }, None),
+            Ok(a) if a.outcome == Outcome::Duplicate => ("duplicate", 200, None),
+            Ok(a) => ("accepted", a.status_code(), None),
             Err(e) => ("rejected", e.status().as_u16(), Some(e.public_message())),
         };
         let capped = &body[..body.len().min(EVENT_BODY_CAP)];
@@ -384,7 +407,7 @@ impl Services {
             body_truncated: body.len() > EVENT_BODY_CAP,
             source_ip,
             received_at: ids::now_rfc3339(),
-            response: result.as_ref().ok().map(|a| a.body.clone()),
+            response: result.as_ref().ok().map(|a| Value::Object(a.answer.clone())),
             withheld: false,
         };
         if let Err(e) = self.store.record_webhook_event(&event).await {

@@ -1,10 +1,13 @@
 //! `POST /api/webhooks/notifications`: a custom notification from a sender
 //! (low stock, maintenance, anything), stored and pushed to the tenant.
 
-use app::models::{ActivityEntry, Notification};
-use serde_json::{json, Map, Value};
+use app::{
+    input::{FromJson, NewNotification},
+    models::{ActivityEntry, Notification},
+};
+use serde_json::json;
 
-use super::{validate::validate_notification, Accepted, Delivery};
+use super::{Accepted, Delivery, Outcome};
 use crate::{error::ApiError, ids, service::Services};
 
 /// Who created a notification, for its audit entry.
@@ -16,22 +19,22 @@ pub struct Origin<'a> {
 impl Services {
     pub(super) async fn webhook_notification(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let origin = Origin { actor: d.actor, source_ip: d.source_ip };
-        let notification = self.create_custom_notification(&d.tenant.id, &d.map, origin, &d.now).await?;
+        let input = NewNotification::from_json(&d.map).map_err(ApiError::Validation)?;
+        let notification = self.create_custom_notification(&d.tenant.id, input, origin, &d.now).await?;
         let id = notification.id;
-        Ok(Accepted::new(true, false, "Notification created successfully", json!({"notificationId": id})))
+        Ok(Accepted::new(Outcome::Created, "Notification created successfully", json!({"notificationId": id})))
     }
 
-    /// Validates a custom notification (the seed's fields), stores it with its
+    /// Stores a custom notification (the seed's fields) with its
     /// `notification.created` audit entry and announces it. The one path for
     /// the webhook and `POST /api/notifications`.
     pub async fn create_custom_notification(
         &self,
         tenant_id: &str,
-        body: &Map<String, Value>,
+        input: NewNotification,
         origin: Origin<'_>,
         now: &str,
     ) -> Result<Notification, ApiError> {
-        let input = validate_notification(body).map_err(ApiError::Validation)?;
         let notification = Notification {
             id: ids::new_id(),
             tenant_id: tenant_id.to_owned(),

@@ -3,7 +3,9 @@
 use app::models::{format_minor, ActivityEntry, Notification, NotificationType, Order, Priority};
 use serde_json::json;
 
-use super::{validate::validate_order, Accepted, Delivery};
+use app::input::{FromJson, NewOrder};
+
+use super::{Accepted, Delivery, Outcome};
 use crate::{error::ApiError, ids, service::Services, store::CreateOrder};
 
 impl Services {
@@ -11,7 +13,8 @@ impl Services {
     /// with the first order's id and `"duplicate": true`, changing nothing.
     pub(super) async fn webhook_order(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let tenant_id = d.tenant.id.clone();
-        let order = validate_order(&d.map, &tenant_id, &d.now).map_err(ApiError::Validation)?;
+        let order =
+            NewOrder::from_json(&d.map).map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, &d.now);
         let notification = order_notification(&order, &d.now);
         let activity = ActivityEntry {
             id: ids::new_id(),
@@ -31,8 +34,7 @@ impl Services {
         };
         match self.store.create_order(&order, &notification, &activity).await? {
             CreateOrder::Duplicate { existing_order_id } => Ok(Accepted::new(
-                false,
-                true,
+                Outcome::Duplicate,
                 "Order already received",
                 json!({"orderId": existing_order_id, "orderNumber": order.order_number}),
             )),
@@ -40,8 +42,7 @@ impl Services {
                 self.announce_notification(notification).await?;
                 self.announce_refresh(&tenant_id, "order-created", &["orders", "notifications"]).await;
                 Ok(Accepted::new(
-                    true,
-                    false,
+                    Outcome::Created,
                     "Order created successfully",
                     json!({"orderId": order.id, "orderNumber": order.order_number}),
                 ))
@@ -87,7 +88,7 @@ mod tests {
         let map =
             parse_object(br#"{"orderNumber":"ORD-12345","customerName":"John Doe","amount":99.99,"status":"paid"}"#)
                 .unwrap();
-        let order = validate_order(&map, "507f1f77bcf86cd799439011", "now").unwrap();
+        let order = NewOrder::from_json(&map).unwrap().into_order(ids::new_id(), "507f1f77bcf86cd799439011", "now");
         let n = order_notification(&order, "now");
         assert_eq!(n.title, "New order ORD-12345");
         assert_eq!(n.message, "John Doe placed an order of 99.99 USD");

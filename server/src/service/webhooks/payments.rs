@@ -4,7 +4,9 @@
 use app::models::{ActivityEntry, Notification, NotificationType, Order, PaymentStatus, Priority};
 use serde_json::json;
 
-use super::{validate::validate_payment, Accepted, Delivery};
+use app::input::{FromJson, PaymentUpdate};
+
+use super::{Accepted, Delivery, Outcome};
 use crate::{
     error::ApiError,
     ids,
@@ -21,7 +23,7 @@ pub fn transition_allowed(from: PaymentStatus, to: PaymentStatus) -> bool {
 
 impl Services {
     pub(super) async fn webhook_payment(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
-        let input = validate_payment(&d.map).map_err(ApiError::Validation)?;
+        let input = PaymentUpdate::from_json(&d.map).map_err(ApiError::Validation)?;
         let tenant_id = d.tenant.id.clone();
         let order = match (&input.order_id, &input.order_number) {
             (Some(id), _) => self.store.get_order(&tenant_id, id).await?,
@@ -82,10 +84,9 @@ impl Services {
                 created_at: d.now.clone(),
             },
         };
-        let answer = |created, duplicate, message| {
+        let answer = |outcome, message| {
             Accepted::new(
-                created,
-                duplicate,
+                outcome,
                 message,
                 json!({
                     "orderId": order.id,
@@ -96,7 +97,7 @@ impl Services {
             )
         };
         match self.store.apply_payment(&change).await? {
-            PaymentApplied::AlreadyApplied => Ok(answer(false, true, "Payment status already recorded")),
+            PaymentApplied::AlreadyApplied => Ok(answer(Outcome::Duplicate, "Payment status already recorded")),
             PaymentApplied::Conflict => Err(ApiError::Conflict(
                 "The order's payment status changed while this request was processed; retry".into(),
             )),
@@ -105,7 +106,7 @@ impl Services {
                     self.announce_notification(n).await?;
                 }
                 self.announce_refresh(&tenant_id, "payment-updated", &["orders", "payments"]).await;
-                Ok(answer(false, false, "Payment status updated"))
+                Ok(answer(Outcome::Updated, "Payment status updated"))
             }
         }
     }

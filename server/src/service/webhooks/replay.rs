@@ -2,53 +2,24 @@
 //! cursor pages), and replay a stored accepted webhook — idempotently, since
 //! each endpoint recognises what it already stored.
 
-use app::models::{PageCursor, Role, WebhookEvent, WebhookEventFilter};
+use app::{
+    input::ListEvents,
+    models::{Role, WebhookEvent},
+};
 use serde_json::{json, Value};
 
-use super::{endpoint_enabled, parse_object, Accepted, Delivery, Endpoint};
+use super::{endpoint_enabled, parse_object, Accepted, Delivery, Endpoint, Outcome};
 use crate::{
-    error::{ApiError, FieldError},
+    error::ApiError,
     ids,
     service::{Ctx, Services},
 };
 
-/// The most events one page returns.
-pub const MAX_EVENTS_PAGE: u32 = 200;
-
 impl Services {
     /// The caller's tenant's received webhooks, newest first.
-    pub async fn webhook_events(
-        &self,
-        ctx: &Ctx,
-        filter: &WebhookEventFilter,
-        after: Option<&str>,
-        limit: Option<u32>,
-    ) -> Result<Vec<WebhookEvent>, ApiError> {
-        let mut errors = Vec::new();
-        if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none()) {
-            errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments"));
-        }
-        if filter.outcome.as_deref().is_some_and(|o| !["accepted", "duplicate", "rejected"].contains(&o)) {
-            errors.push(FieldError::new("outcome", "must be one of accepted, duplicate, rejected"));
-        }
-        let cursor = match after {
-            None => None,
-            Some(text) => match PageCursor::decode(text).filter(|c| ids::parse_time(&c.created_at).is_some()) {
-                Some(c) => Some(c),
-                None => {
-                    errors.push(FieldError::new("after", "is not a cursor this API returned"));
-                    None
-                }
-            },
-        };
-        let limit = limit.unwrap_or(50);
-        if !(1..=MAX_EVENTS_PAGE).contains(&limit) {
-            errors.push(FieldError::new("limit", format!("must be from 1 to {MAX_EVENTS_PAGE}")));
-        }
-        if !errors.is_empty() {
-            return Err(ApiError::Validation(errors));
-        }
-        let events = self.store.list_webhook_events(&ctx.tenant_id, filter, cursor.as_ref(), limit).await?;
+    pub async fn webhook_events(&self, ctx: &Ctx, q: &ListEvents) -> Result<Vec<WebhookEvent>, ApiError> {
+        let events =
+            self.store.list_webhook_events(&ctx.tenant_id, &q.filter, q.page.after.as_ref(), q.page.limit).await?;
         // Admins see everything; members no source addresses and no one else's personal notifications.
         if ctx.role >= Role::Admin {
             return Ok(events);
@@ -79,9 +50,7 @@ impl Services {
             None => false,
         };
         let accepted = if created_notification {
-            let mut body = event.response.clone().unwrap_or(Value::Null);
-            body["duplicate"] = Value::Bool(true);
-            Accepted { created: false, duplicate: true, body }
+            Accepted::repeat(event.response.clone().unwrap_or(Value::Null))
         } else {
             let map = parse_object(event.body.as_bytes())?;
             let actor = format!("replay:{}", ctx.principal.actor());
@@ -89,7 +58,7 @@ impl Services {
                 Delivery { tenant, map, source_ip: ctx.source_ip.clone(), now: ids::now_rfc3339(), actor: &actor };
             self.process(endpoint, delivery).await?
         };
-        let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.duplicate});
+        let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.outcome == Outcome::Duplicate});
         self.audit(ctx, "webhook.replayed", "webhook_event", &event.id, details).await?;
         Ok(accepted)
     }

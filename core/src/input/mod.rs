@@ -1,0 +1,27 @@
+//! Typed inputs: one type per operation, each parsed once at the edge (a
+//! REST body, a webhook delivery, a server function's arguments) with every
+//! bad field named. The server's services take these, never raw JSON.
+//!
+//! - [`fields`]: the field reader and the shared rules (money, email, links).
+//! - [`webhooks`]: [`NewOrder`], [`NewNotification`], [`PaymentUpdate`].
+//! - [`dashboard`]: settings, secrets, API keys, members, notification changes, lists, sign-in.
+
+pub mod dashboard;
+pub mod fields;
+pub mod webhooks;
+
+use serde_json::{Map, Value};
+
+pub use dashboard::{
+    apply_patch, ListEvents, ListNotifications, Login, MarkAllRead, NewApiKey, NewMember, NotificationUpdate, Page,
+    RoleChange, RotateSecret, SettingsPatch,
+};
+pub use fields::{is_email, is_id, is_safe_action_url, parse_money, parse_object, Fields};
+pub use webhooks::{NewNotification, NewOrder, PaymentUpdate};
+
+use crate::models::FieldError;
+
+/// An input read from a JSON object, every bad field named.
+pub trait FromJson: Sized {
+    fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>>;
+}

@@ -1,0 +1,144 @@
+//! The server functions' [`Backend`]: each call reads what its request
+//! presented, parses its arguments into the typed input of the operation and
+//! calls the same service function as the REST route.
+
+use app::{
+    api::Backend,
+    input::{ListEvents, ListNotifications, NewApiKey, NotificationUpdate, RotateSecret, SettingsPatch},
+    models::{
+        ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
+        NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+        WebhookSettingsPatch, WebhookSettingsView,
+    },
+};
+use axum::http::request::Parts;
+
+use crate::{
+    error::ApiError,
+    request,
+    service::{Ctx, Presented, Services},
+};
+
+type Failed = ApiFailure;
+
+fn invalid(errors: Vec<app::models::FieldError>) -> Failed {
+    ApiError::Validation(errors).server_fn_failure()
+}
+
+fn refused(e: ApiError) -> Failed {
+    e.server_fn_failure()
+}
+
+impl Services {
+    fn presented_of(&self, req: &Parts) -> Presented {
+        request::presented(req, self.development())
+    }
+
+    async fn ctx_of(&self, req: &Parts) -> Result<(Ctx, Presented), Failed> {
+        let presented = self.presented_of(req);
+        let ctx = self.resolve_ctx(&presented).await.map_err(refused)?;
+        Ok((ctx, presented))
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for Services {
+    async fn bell_state(&self, req: &Parts) -> Result<BellState, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::bell_state(self, &ctx).await.map_err(refused)
+    }
+
+    async fn dashboard(&self, req: &Parts) -> Result<DashboardOverview, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.dashboard_overview(&ctx).await.map_err(refused)
+    }
+
+    async fn login(&self, req: &Parts, email: &str, password: &str) -> Result<String, Failed> {
+        let signed_in = self.sign_in(&self.presented_of(req), email, password).await.map_err(refused)?;
+        Ok(request::session_set_cookie(self.config().mode, &signed_in.token))
+    }
+
+    async fn logout(&self, req: &Parts) -> Result<String, Failed> {
+        self.sign_out(&self.presented_of(req)).await.map_err(refused)?;
+        Ok(request::session_set_cookie(self.config().mode, ""))
+    }
+
+    async fn update_notification(
+        &self,
+        req: &Parts,
+        id: &str,
+        is_read: Option<bool>,
+        is_dismissed: Option<bool>,
+    ) -> Result<NotificationUpdatedEvent, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let update = NotificationUpdate::new(is_read, is_dismissed).map_err(invalid)?;
+        let (notification, unread_count) = self.update_notification_for(&ctx, id, &update).await.map_err(refused)?;
+        Ok(NotificationUpdatedEvent { notification, unread_count })
+    }
+
+    async fn notifications(&self, req: &Parts, query: &NotificationQuery) -> Result<NotificationPage, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let query = ListNotifications::try_from(query).map_err(invalid)?;
+        self.list_notifications_for(&ctx, &query).await.map_err(refused)
+    }
+
+    async fn switch_tenant(&self, req: &Parts, tenant_id: &str) -> Result<String, Failed> {
+        let chosen = self.choose_tenant(&self.presented_of(req), tenant_id).await.map_err(refused)?;
+        Ok(request::tenant_set_cookie(self.config().mode, &chosen))
+    }
+
+    async fn webhook_settings(&self, req: &Parts) -> Result<WebhookSettingsView, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let base = self.public_base(presented.host.as_deref());
+        Services::webhook_settings(self, &ctx, &base).await.map_err(refused)
+    }
+
+    async fn update_webhook_settings(
+        &self,
+        req: &Parts,
+        patch: &WebhookSettingsPatch,
+    ) -> Result<WebhookSettingsView, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let patch = SettingsPatch::try_from(patch).map_err(invalid)?;
+        let base = self.public_base(presented.host.as_deref());
+        Services::update_webhook_settings(self, &ctx, &patch, &base).await.map_err(refused)
+    }
+
+    async fn rotate_secret(&self, req: &Parts, grace_seconds: u64) -> Result<RotatedSecret, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let rotate = RotateSecret::new(grace_seconds).map_err(invalid)?;
+        Services::rotate_secret(self, &ctx, rotate).await.map_err(refused)
+    }
+
+    async fn send_test_webhook(&self, req: &Parts) -> Result<TestReport, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::send_test_webhook(self, &ctx).await.map_err(refused)
+    }
+
+    async fn webhook_events(&self, req: &Parts) -> Result<Vec<WebhookEvent>, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let query = ListEvents::new(Default::default(), None, Some(20), |_| true).map_err(invalid)?;
+        Services::webhook_events(self, &ctx, &query).await.map_err(refused)
+    }
+
+    async fn api_keys(&self, req: &Parts) -> Result<Vec<ApiKeyInfo>, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.list_api_keys_for(&ctx).await.map_err(refused)
+    }
+
+    async fn create_api_key(&self, req: &Parts, name: &str, role: Option<&str>) -> Result<CreatedApiKey, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let input = NewApiKey::new(name, role).map_err(invalid)?;
+        self.create_api_key_for(&ctx, &input).await.map_err(refused)
+    }
+
+    async fn revoke_api_key(&self, req: &Parts, id: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.revoke_api_key_for(&ctx, id).await.map_err(refused)
+    }
+
+    async fn mark_all_read(&self, req: &Parts) -> Result<NotificationsMarkedReadEvent, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.mark_all_read_for(&ctx, &Default::default()).await.map_err(refused)
+    }
+}

@@ -1,0 +1,159 @@
+//! What a request presented, read from its HTTP headers: the credential, the
+//! cookies, the origin, the tenant it names and the client's address. The
+//! web layer ([`crate::http`]) and the socket handshake ([`crate::realtime`])
+//! read headers only here and hand the service layer a plain
+//! [`Presented`]; cookies are written here too.
+
+use axum::http::{header, request::Parts, HeaderMap};
+
+use crate::{
+    config::Mode,
+    service::{
+        auth::SESSION_MAX,
+        ctx::{Credential, Presented},
+    },
+};
+
+/// The seed's tenant-selecting header.
+pub const TENANT_HEADER: &str = "x-tenant-id";
+/// The name of the session cookie in development.
+pub const SESSION_COOKIE: &str = "hookbell_session";
+/// Its name in production: the `__Host-` prefix makes browsers refuse it
+/// unless it is `Secure`, for this host only (no `Domain`) and `Path=/`, so a
+/// sibling subdomain or a plain-HTTP page cannot plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-hookbell_session";
+/// The cookie in which a browser remembers the tenant it switched to (development).
+pub const TENANT_COOKIE: &str = "hookbell_tenant";
+/// Its name in production (see [`SECURE_SESSION_COOKIE`]).
+pub const SECURE_TENANT_COOKIE: &str = "__Host-hookbell_tenant";
+
+/// The session cookie's name in this mode.
+pub fn session_cookie_name(development: bool) -> &'static str {
+    if development {
+        SESSION_COOKIE
+    } else {
+        SECURE_SESSION_COOKIE
+    }
+}
+
+/// The tenant cookie's name in this mode.
+pub fn tenant_cookie_name(development: bool) -> &'static str {
+    if development {
+        TENANT_COOKIE
+    } else {
+        SECURE_TENANT_COOKIE
+    }
+}
+
+/// The credential of a request's (or a socket handshake's) headers, and of a
+/// socket's auth payload: an API key first (`Authorization: Bearer hb_…` or
+/// `{"apiKey": …}`), then the session cookie, then, in development only, the demo user.
+pub fn credential(headers: &HeaderMap, auth: Option<&serde_json::Value>, development: bool) -> Option<Credential> {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|k| k.trim().to_owned());
+    let payload_key = auth.and_then(|a| a.get("apiKey")).and_then(|k| k.as_str()).map(|k| k.trim().to_owned());
+    if let Some(key) = bearer.or(payload_key) {
+        return Some(Credential::ApiKey(key));
+    }
+    if let Some(token) = session_cookie(headers, development) {
+        return Some(Credential::Session(token));
+    }
+    development.then_some(Credential::DevDemo)
+}
+
+/// What the headers of a request (or a socket handshake) present.
+pub fn presented_by(headers: &HeaderMap, auth: Option<&serde_json::Value>, development: bool) -> Presented {
+    let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    Presented {
+        credential: credential(headers, auth, development),
+        changes_state: false,
+        origin_sent: headers.contains_key(header::ORIGIN),
+        origin: text(header::ORIGIN),
+        referer: text(header::REFERER),
+        host: text(header::HOST),
+        // A header that is not text names no tenant of the caller's.
+        tenant_asked: headers.get(TENANT_HEADER).map(|v| v.to_str().unwrap_or("").to_owned()),
+        tenant_chosen: cookie(headers, tenant_cookie_name(development)),
+        session_token: session_cookie(headers, development),
+        source_ip: None,
+        user_agent: text(header::USER_AGENT),
+    }
+}
+
+/// What a request presents: its headers, whether its method changes state,
+/// and the address the server saw the connection come from.
+pub fn presented(req: &Parts, development: bool) -> Presented {
+    Presented {
+        changes_state: !req.method.is_safe(),
+        source_ip: source_ip(req),
+        ..presented_by(&req.headers, None, development)
+    }
+}
+
+/// The client's address, as the server saw the connection.
+pub fn source_ip(req: &Parts) -> Option<String> {
+    req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
+}
+
+/// The session token from the `Cookie` header (the cookie's name depends on the mode).
+pub fn session_cookie(headers: &HeaderMap, development: bool) -> Option<String> {
+    cookie(headers, session_cookie_name(development))
+}
+
+/// A non-empty cookie's value from the `Cookie` header.
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == wanted && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+/// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
+/// production, as long as a session lasts; an empty value clears it.
+fn set_cookie(name: &str, value: &str, mode: Mode) -> String {
+    let max_age = if value.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
+    let secure = if mode == Mode::Production { "; Secure" } else { "" };
+    format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The `Set-Cookie` value for a session token (an empty token clears the cookie).
+pub fn session_set_cookie(mode: Mode, token: &str) -> String {
+    set_cookie(session_cookie_name(mode == Mode::Development), token, mode)
+}
+
+/// The `Set-Cookie` value that remembers the tenant a browser switched to.
+pub fn tenant_set_cookie(mode: Mode, tenant_id: &str) -> String {
+    set_cookie(tenant_cookie_name(mode == Mode::Development), tenant_id, mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; hookbell_session=hbs_abc; b=2".parse().unwrap());
+        assert_eq!(session_cookie(&h, true).as_deref(), Some("hbs_abc"));
+        assert_eq!(session_cookie(&h, false), None, "production reads only the __Host- cookie");
+        h.insert(header::COOKIE, "__Host-hookbell_session=hbs_x; hookbell_session=hbs_y".parse().unwrap());
+        assert_eq!(session_cookie(&h, false).as_deref(), Some("hbs_x"));
+        h.insert(header::COOKIE, "hookbell_session=; x=hookbell_session".parse().unwrap());
+        assert_eq!(session_cookie(&h, true), None);
+    }
+
+    #[test]
+    fn cookies_are_http_only_and_secure_in_production() {
+        let c = session_set_cookie(Mode::Production, "hbs_x");
+        assert!(c.starts_with("__Host-hookbell_session=hbs_x; Path=/; HttpOnly; SameSite=Lax"), "{c}");
+        assert!(c.ends_with("; Secure"), "{c}");
+        assert!(session_set_cookie(Mode::Development, "").contains("Max-Age=0"));
+    }
+}

@@ -1,0 +1,67 @@
+//! How the service layer reaches open dashboards: a small trait that the
+//! Socket.IO layer ([`crate::realtime`]) implements, so the services never
+//! name a socket, a room or Socket.IO itself.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde::Serialize;
+use serde_json::Value;
+
+/// Whose open sockets to close.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sockets<'a> {
+    /// Every socket of a signed-in user, in every tenant.
+    User(&'a str),
+    /// The sockets opened with one session (by its token's hash).
+    Session(&'a str),
+    /// The sockets of one API key.
+    ApiKey(&'a str),
+}
+
+/// Pushes events to dashboards, on every node. Failures are the
+/// implementation's to log: the data is already stored and clients catch up on rejoin.
+#[async_trait]
+pub trait Push: Send + Sync + 'static {
+    /// Emits `event` to every socket of the tenant.
+    async fn to_tenant(&self, tenant_id: &str, event: &str, payload: &Value);
+    /// Emits `event` to one user's sockets in a tenant (personal notifications).
+    async fn to_user(&self, tenant_id: &str, user_id: &str, event: &str, payload: &Value);
+    /// Disconnects the sockets of a revoked key, an ended session, a removed member.
+    async fn disconnect(&self, whose: Sockets<'_>);
+}
+
+/// The service layer's handle on [`Push`], taking any serialisable payload.
+#[derive(Clone)]
+pub struct Pusher(Arc<dyn Push>);
+
+impl Pusher {
+    pub fn new(push: Arc<dyn Push>) -> Self {
+        Self(push)
+    }
+
+    /// The implementation (to share it with another `Services`).
+    pub fn inner(&self) -> Arc<dyn Push> {
+        self.0.clone()
+    }
+
+    fn value<T: Serialize + ?Sized>(event: &str, payload: &T) -> Option<Value> {
+        serde_json::to_value(payload).map_err(|e| tracing::error!(%event, error = %e, "event not serialisable")).ok()
+    }
+
+    pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &str, event: &str, payload: &T) {
+        if let Some(v) = Self::value(event, payload) {
+            self.0.to_tenant(tenant_id, event, &v).await;
+        }
+    }
+
+    pub async fn to_user<T: Serialize + ?Sized>(&self, tenant_id: &str, user_id: &str, event: &str, payload: &T) {
+        if let Some(v) = Self::value(event, payload) {
+            self.0.to_user(tenant_id, user_id, event, &v).await;
+        }
+    }
+
+    pub async fn disconnect(&self, whose: Sockets<'_>) {
+        self.0.disconnect(whose).await;
+    }
+}
