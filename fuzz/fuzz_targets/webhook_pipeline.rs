@@ -15,7 +15,7 @@ use libfuzzer_sys::fuzz_target;
 use server::{
     config::Config,
     service::{webhooks::Endpoint, Services},
-    signature::{sign_hex, sign_standard, SignatureHeaders},
+    signature::{sign_seed, sign_standard, SignatureHeaders},
 };
 
 /// A JSON value built from the fuzzer's bytes, biased towards the names and
@@ -75,7 +75,7 @@ struct Input {
     endpoint: u8,
     /// When set, the body is this value's JSON instead of `body`.
     json: Option<Json>,
-    legacy: Option<String>,
+    seed: Option<String>,
     webhook_id: Option<String>,
     timestamp: Option<String>,
     signature: Option<String>,
@@ -124,7 +124,7 @@ fuzz_target!(|input: Input| {
         None => input.body,
     };
     let mut headers = SignatureHeaders {
-        legacy: input.legacy,
+        seed: input.seed,
         webhook_id: input.webhook_id,
         timestamp: input.timestamp,
         signature: input.signature,
@@ -136,7 +136,7 @@ fuzz_target!(|input: Input| {
             body = serde_json::to_vec(&map).unwrap();
         }
         if input.sign % 3 == 1 {
-            headers.legacy = Some(sign_hex(&w.secret, &body));
+            headers.seed = Some(sign_seed(&w.secret, &body));
             headers.signature = None;
         } else {
             let id = headers.webhook_id.clone().unwrap_or_else(|| "msg_fuzz".into());

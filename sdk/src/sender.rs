@@ -4,10 +4,7 @@
 //! and jitter, honouring `Retry-After`. Every attempt carries the same
 //! `webhook-id`, so the server stores a redelivered webhook once.
 
-use std::{
-    fmt,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hookbell_core::backoff::reconnect_delay_ms;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
@@ -17,7 +14,7 @@ use serde_json::Value;
 use crate::{
     payloads::{CheckoutComplete, LowStockAlert, MaintenanceNotice, NotificationWebhook, OrderWebhook, PaymentWebhook},
     signature::{
-        sign_hex, sign_standard, SIGNATURE_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER,
+        sign_seed, sign_standard, Secret, SIGNATURE_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER,
         WEBHOOK_TIMESTAMP_HEADER,
     },
 };
@@ -32,35 +29,8 @@ pub enum Scheme {
     Seed,
 }
 
-/// The three webhook endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Orders,
-    Payments,
-    Notifications,
-}
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [Endpoint::Orders, Endpoint::Payments, Endpoint::Notifications];
-
-    /// The path under the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::Orders => "/api/webhooks/orders",
-            Endpoint::Payments => "/api/webhooks/payments",
-            Endpoint::Notifications => "/api/webhooks/notifications",
-        }
-    }
-
-    /// `orders`, `payments`, `notifications`.
-    pub fn name(self) -> &'static str {
-        self.path().rsplit('/').next().unwrap_or_default()
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.name() == name)
-    }
-}
+/// The three webhook endpoints (the shared model).
+pub use hookbell_core::models::Endpoint;
 
 /// One delivery attempt, as the sender saw it (the shared model).
 pub use hookbell_core::models::DeliveryAttempt as Attempt;
@@ -140,16 +110,6 @@ pub fn retryable(status: Option<u16>) -> bool {
     match status {
         None => true,
         Some(s) => s == 408 || s == 429 || s >= 500,
-    }
-}
-
-/// A secret that never shows in `Debug` output or logs.
-#[derive(Clone)]
-struct Secret(String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(…)")
     }
 }
 
@@ -288,7 +248,7 @@ impl Sender {
         SenderBuilder {
             base_url: base_url.into(),
             tenant_id: tenant_id.into(),
-            secret: Secret(secret.into()),
+            secret: Secret::new(secret.into()),
             scheme: Scheme::Standard,
             retry_attempts: 3,
             timeout_ms: 10_000,
@@ -423,9 +383,9 @@ impl Sender {
             Scheme::Standard => {
                 let timestamp = unix_now();
                 put(WEBHOOK_TIMESTAMP_HEADER, timestamp.to_string());
-                put(WEBHOOK_SIGNATURE_HEADER, sign_standard(&self.secret.0, webhook_id, timestamp, body));
+                put(WEBHOOK_SIGNATURE_HEADER, sign_standard(&self.secret.expose(), webhook_id, timestamp, body));
             }
-            Scheme::Seed => put(SIGNATURE_HEADER, sign_hex(&self.secret.0, body)),
+            Scheme::Seed => put(SIGNATURE_HEADER, sign_seed(&self.secret.expose(), body)),
         }
         headers
     }
@@ -448,7 +408,7 @@ mod tests {
     #[test]
     fn endpoints_round_trip_by_name() {
         for e in Endpoint::ALL {
-            assert_eq!(Endpoint::parse(e.name()), Some(e));
+            assert_eq!(Endpoint::parse(e.as_str()), Some(e));
         }
         assert_eq!(Endpoint::parse("health"), None);
     }

@@ -10,10 +10,13 @@
 //!
 //! Comparison is constant-time (`Mac::verify_slice`). Secrets come from the OS CSPRNG.
 
+use std::fmt;
+
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
 /// The seed's signature header.
 pub const SIGNATURE_HEADER: &str = "x-webhook-signature";
@@ -28,12 +31,45 @@ pub const TOLERANCE_SECS: i64 = 5 * 60;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignatureHeaders {
     /// `X-Webhook-Signature` (the seed's scheme).
-    pub legacy: Option<String>,
+    pub seed: Option<String>,
     /// `webhook-id`: also the key for deduplicating redeliveries, in either scheme.
     pub webhook_id: Option<String>,
     pub timestamp: Option<String>,
     /// `webhook-signature`.
     pub signature: Option<String>,
+}
+
+/// A secret value: never printed, never serialised, compared in constant time.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Self(value)
+    }
+
+    /// The secret itself, for signing and storage only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// A hint safe to show: the last four characters.
+    pub fn hint(&self) -> String {
+        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("…{tail}")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -43,8 +79,8 @@ fn mac(secret: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(secret).expect("HMAC takes keys of any length")
 }
 
-/// Signs `body` as a sender does: lowercase hex HMAC-SHA256.
-pub fn sign_hex(secret: &str, body: &[u8]) -> String {
+/// Signs `body` in the seed's scheme (`X-Webhook-Signature`): lowercase hex HMAC-SHA256.
+pub fn sign_seed(secret: &str, body: &[u8]) -> String {
     let mut m = mac(secret.as_bytes());
     m.update(body);
     hex::encode(m.finalize().into_bytes())
@@ -52,7 +88,7 @@ pub fn sign_hex(secret: &str, body: &[u8]) -> String {
 
 /// Checks a `X-Webhook-Signature` value against `body`, in constant time.
 /// Accepts an optional `sha256=` prefix and surrounding white space.
-pub fn verify_hex(secret: &str, body: &[u8], header: &str) -> bool {
+pub fn verify_seed(secret: &str, body: &[u8], header: &str) -> bool {
     let value = header.trim();
     let value = value.strip_prefix("sha256=").unwrap_or(value);
     let Ok(given) = hex::decode(value) else {
@@ -121,6 +157,16 @@ pub fn generate_secret() -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn secrets_do_not_leak_through_debug() {
+        let secret = Secret::new("whsec_supersecret".into());
+        let s = format!("{secret:?}");
+        assert!(!s.contains("supersecret"), "{s}");
+        assert_eq!(secret.hint(), "…cret");
+        assert_eq!(Secret::new("abc".into()), Secret::new("abc".into()));
+        assert_ne!(Secret::new("abc".into()), Secret::new("abd".into()));
+    }
+
     use super::*;
 
     #[test]
@@ -140,7 +186,7 @@ mod tests {
     fn matches_a_known_vector() {
         // RFC 4231 test case 2.
         assert_eq!(
-            sign_hex("Jefe", b"what do ya want for nothing?"),
+            sign_seed("Jefe", b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
     }
@@ -149,15 +195,15 @@ mod tests {
     fn verifies_its_own_signatures_only() {
         let secret = generate_secret();
         let body = br#"{"tenantId":"x","amount":1}"#;
-        let sig = sign_hex(&secret, body);
-        assert!(verify_hex(&secret, body, &sig));
-        assert!(verify_hex(&secret, body, &format!("sha256={sig}")));
-        assert!(verify_hex(&secret, body, &sig.to_uppercase()));
-        assert!(!verify_hex(&secret, b"{}", &sig));
-        assert!(!verify_hex("other", body, &sig));
-        assert!(!verify_hex(&secret, body, ""));
-        assert!(!verify_hex(&secret, body, "zz"));
-        assert!(!verify_hex(&secret, body, &sig[..62]));
+        let sig = sign_seed(&secret, body);
+        assert!(verify_seed(&secret, body, &sig));
+        assert!(verify_seed(&secret, body, &format!("sha256={sig}")));
+        assert!(verify_seed(&secret, body, &sig.to_uppercase()));
+        assert!(!verify_seed(&secret, b"{}", &sig));
+        assert!(!verify_seed("other", body, &sig));
+        assert!(!verify_seed(&secret, body, ""));
+        assert!(!verify_seed(&secret, body, "zz"));
+        assert!(!verify_seed(&secret, body, &sig[..62]));
     }
 
     #[test]
@@ -194,9 +240,9 @@ mod tests {
             ts in 0i64..4_000_000_000,
         ) {
             let secret = generate_secret();
-            let hex = sign_hex(&secret, &body);
+            let hex = sign_seed(&secret, &body);
             let std_sig = sign_standard(&secret, &id, ts, &body);
-            proptest::prop_assert!(verify_hex(&secret, &body, &hex));
+            proptest::prop_assert!(verify_seed(&secret, &body, &hex));
             proptest::prop_assert!(verify_standard(&secret, &id, &ts.to_string(), &body, &std_sig));
             let mut changed = body.clone();
             if changed.is_empty() {
@@ -205,9 +251,9 @@ mod tests {
                 let i = flip % changed.len();
                 changed[i] ^= 0x01;
             }
-            proptest::prop_assert!(!verify_hex(&secret, &changed, &hex));
+            proptest::prop_assert!(!verify_seed(&secret, &changed, &hex));
             proptest::prop_assert!(!verify_standard(&secret, &id, &ts.to_string(), &changed, &std_sig));
-            proptest::prop_assert!(!verify_hex(&generate_secret(), &body, &hex));
+            proptest::prop_assert!(!verify_seed(&generate_secret(), &body, &hex));
         }
     }
 

@@ -27,7 +27,7 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use server::signature::sign_hex;
+use server::signature::sign_seed;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::{connect_async, tungstenite::Message};
 
@@ -183,7 +183,7 @@ async fn main() {
                 "metadata": {"seq": seq, "sentAtUs": now_us()},
             })
             .to_string();
-            let signature = sign_hex(&secret, body.as_bytes());
+            let signature = sign_seed(&secret, body.as_bytes());
             let request = http
                 .post(format!("http://{addr}/api/webhooks/notifications"))
                 .header("content-type", "application/json")

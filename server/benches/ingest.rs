@@ -26,7 +26,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use server::signature::{sign_hex, sign_standard};
+use server::signature::{sign_seed, sign_standard};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -60,7 +60,7 @@ fn signed_order(addr: SocketAddr, tenant: &str, secret: &str, scheme: &str, numb
     })
     .to_string();
     let signature = match scheme {
-        "hex" => format!("X-Webhook-Signature: {}\r\n", sign_hex(secret, body.as_bytes())),
+        "hex" => format!("X-Webhook-Signature: {}\r\n", sign_seed(secret, body.as_bytes())),
         _ => {
             let id = format!("msg_{number}");
             let ts = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -8,7 +8,7 @@ use super::{
     FromJson,
 };
 use crate::models::{
-    FieldError, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType, PageCursor, Priority, Role,
+    Endpoint, FieldError, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType, PageCursor, Priority, Role,
     WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
 };
 
@@ -426,7 +426,7 @@ impl ListEvents {
         is_time: impl Fn(&str) -> bool,
     ) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if filter.endpoint.as_deref().is_some_and(|e| !["orders", "notifications", "payments"].contains(&e)) {
+        if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none()) {
             errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments"));
         }
         if filter.outcome.as_deref().is_some_and(|o| !["accepted", "duplicate", "rejected"].contains(&o)) {

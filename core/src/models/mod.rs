@@ -33,4 +33,4 @@ pub use socket::{
     events, DashboardRefreshEvent, JoinAck, NewNotificationEvent, NotificationUpdatedEvent,
     NotificationsMarkedReadEvent,
 };
-pub use webhook_events::{WebhookEvent, WebhookEventFilter};
+pub use webhook_events::{Endpoint, WebhookEvent, WebhookEventFilter};

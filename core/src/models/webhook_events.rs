@@ -79,3 +79,38 @@ pub struct WebhookEventFilter {
     /// `accepted`, `duplicate`, `rejected`.
     pub outcome: Option<String>,
 }
+
+/// The three webhook endpoints (each with its switch in a tenant's settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Endpoint {
+    Orders,
+    Notifications,
+    Payments,
+}
+
+impl Endpoint {
+    pub const ALL: [Endpoint; 3] = [Endpoint::Orders, Endpoint::Notifications, Endpoint::Payments];
+
+    /// `orders`, `notifications`, `payments`: the name in paths, settings and the event log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Endpoint::Orders => "orders",
+            Endpoint::Notifications => "notifications",
+            Endpoint::Payments => "payments",
+        }
+    }
+
+    /// The path under the server's base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Orders => "/api/webhooks/orders",
+            Endpoint::Notifications => "/api/webhooks/notifications",
+            Endpoint::Payments => "/api/webhooks/payments",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
+

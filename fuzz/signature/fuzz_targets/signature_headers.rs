@@ -11,7 +11,7 @@
 
 use arbitrary::Arbitrary;
 use hookbell_sdk::signature::{
-    sign_hex, sign_standard, timestamp_fresh, verify_hex, verify_standard, TOLERANCE_SECS,
+    sign_seed, sign_standard, timestamp_fresh, verify_seed, verify_standard, TOLERANCE_SECS,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -32,8 +32,8 @@ fuzz_target!(|input: Input| {
     let Input { secret, body, id, timestamp, header, now, ts, position } = input;
 
     // Arbitrary values: no panic; a forged value is refused unless it happens to be the signature.
-    let genuine_hex = sign_hex(secret, body);
-    if verify_hex(secret, body, header) {
+    let genuine_hex = sign_seed(secret, body);
+    if verify_seed(secret, body, header) {
         let value = header.trim();
         assert_eq!(value.strip_prefix("sha256=").unwrap_or(value).to_ascii_lowercase(), genuine_hex);
     }
@@ -50,8 +50,8 @@ fuzz_target!(|input: Input| {
     assert_eq!(timestamp_fresh(&ts.to_string(), now), Some(now.abs_diff(ts) <= TOLERANCE_SECS.unsigned_abs()));
 
     // Genuine signatures verify, alone or among others.
-    assert!(verify_hex(secret, body, &genuine_hex));
-    assert!(verify_hex(secret, body, &format!(" sha256={genuine_hex} ")));
+    assert!(verify_seed(secret, body, &genuine_hex));
+    assert!(verify_seed(secret, body, &format!(" sha256={genuine_hex} ")));
     let genuine = sign_standard(secret, id, ts, body);
     assert!(verify_standard(secret, id, &ts.to_string(), body, &genuine));
     let others: String = header.split_whitespace().take(4).collect::<Vec<_>>().join(" ");

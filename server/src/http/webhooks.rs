@@ -45,7 +45,7 @@ pub(super) fn json_body(
 fn signature(headers: &HeaderMap) -> SignatureHeaders {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     SignatureHeaders {
-        legacy: get(SIGNATURE_HEADER),
+        seed: get(SIGNATURE_HEADER),
         webhook_id: get(WEBHOOK_ID_HEADER),
         timestamp: get(WEBHOOK_TIMESTAMP_HEADER),
         signature: get(WEBHOOK_SIGNATURE_HEADER),

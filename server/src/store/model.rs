@@ -1,41 +1,7 @@
 //! Server-only records: what the store keeps but the browser never sees.
 
-use std::fmt;
-
-use subtle::ConstantTimeEq;
-
-/// A secret value: never printed, never serialised, compared in constant time.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: String) -> Self {
-        Self(value)
-    }
-
-    /// The secret itself, for signing and storage only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-
-    /// A hint safe to show: the last four characters.
-    pub fn hint(&self) -> String {
-        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-        format!("…{tail}")
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
+/// A secret value (the one type for secrets, shared with the sender SDK).
+pub use crate::signature::Secret;
 
 /// A tenant: one business whose dashboards hookbell serves.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,19 +93,4 @@ pub struct ProcessedWebhook {
     /// The JSON body the first delivery was answered with.
     pub response: serde_json::Value,
     pub received_at: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn secrets_do_not_leak_through_debug() {
-        let secret = Secret::new("whsec_supersecret".into());
-        let s = format!("{secret:?}");
-        assert!(!s.contains("supersecret"), "{s}");
-        assert_eq!(secret.hint(), "…cret");
-        assert_eq!(Secret::new("abc".into()), Secret::new("abc".into()));
-        assert_ne!(Secret::new("abc".into()), Secret::new("abd".into()));
-    }
 }

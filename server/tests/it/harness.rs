@@ -12,7 +12,7 @@ use serde_json::Value;
 use server::{
     config::Config,
     service::{CreatedTenant, Services},
-    signature::sign_hex,
+    signature::sign_seed,
     tools::socket::{LiveClient, ANSWER_TIMEOUT},
 };
 
@@ -110,7 +110,7 @@ impl TestServer {
     /// POSTs a JSON webhook signed with `secret`.
     pub async fn post_signed(&self, path: &str, body: &Value, secret: &str) -> (u16, Value) {
         let text = body.to_string();
-        let sig = sign_hex(secret, text.as_bytes());
+        let sig = sign_seed(secret, text.as_bytes());
         self.post_raw(path, &text, Some(&sig)).await
     }
 

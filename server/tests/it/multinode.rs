@@ -43,7 +43,7 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
     let resp = reqwest::Client::new()
         .post(a.url("/api/webhooks/orders"))
         .header("content-type", "application/json")
-        .header("x-webhook-signature", server::signature::sign_hex(secret, body.as_bytes()))
+        .header("x-webhook-signature", server::signature::sign_seed(secret, body.as_bytes()))
         .body(body)
         .send()
         .await

@@ -11,7 +11,7 @@ async fn dashboard_renders_the_bell_with_the_unread_count() {
     // Two orders for the demo tenant, stored through the service layer.
     for n in ["D-1", "D-2"] {
         let body = order(&demo.id, n).to_string();
-        let sig = server::signature::sign_hex(srv.services.tenant_secret(&demo).unwrap().expose(), body.as_bytes());
+        let sig = server::signature::sign_seed(srv.services.tenant_secret(&demo).unwrap().expose(), body.as_bytes());
         let (status, _) = srv.post_raw("/api/webhooks/orders", &body, Some(&sig)).await;
         assert_eq!(status, 201);
     }

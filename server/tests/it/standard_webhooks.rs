@@ -2,7 +2,7 @@
 //! and `webhook-id` deduplication of redeliveries.
 
 use serde_json::json;
-use server::signature::{sign_hex, sign_standard};
+use server::signature::{sign_seed, sign_standard};
 
 use crate::harness::{order, TestServer};
 
@@ -117,13 +117,13 @@ async fn only_a_signed_webhook_id_deduplicates() {
     let text = note(&t.tenant.id).to_string();
     // The seed's signature covers the body alone: a webhook-id beside it could
     // be planted by anyone replaying a request, so it decides nothing.
-    let sig = sign_hex(&t.webhook_secret, text.as_bytes());
+    let sig = sign_seed(&t.webhook_secret, text.as_bytes());
     let headers = [("x-webhook-signature", sig), ("webhook-id", "evt_42".to_owned())];
     let (s1, b1) = srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await;
     let (s2, b2) = srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await;
     assert_eq!((s1, s2), (201, 201));
     assert_ne!(b1["notificationId"], b2["notificationId"]);
-    let long = [("x-webhook-signature", sign_hex(&t.webhook_secret, text.as_bytes())), ("webhook-id", "x".repeat(300))];
+    let long = [("x-webhook-signature", sign_seed(&t.webhook_secret, text.as_bytes())), ("webhook-id", "x".repeat(300))];
     assert_eq!(srv.post_with_headers("/api/webhooks/notifications", &text, &long).await.0, 201, "ignored");
     // Signed the Standard way, the id is checked and deduplicates.
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();

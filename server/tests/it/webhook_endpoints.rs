@@ -2,7 +2,7 @@
 //! of bad requests over every endpoint, over real HTTP and Socket.IO.
 
 use serde_json::{json, Value};
-use server::signature::sign_hex;
+use server::signature::sign_seed;
 
 use crate::harness::{order, TestServer};
 
@@ -300,9 +300,9 @@ async fn bad_requests_get_a_json_4xx_and_the_server_keeps_serving() {
     assert!(cases.len() >= 30);
     for (i, (endpoint, body, sig, status, code, field)) in cases.into_iter().enumerate() {
         let signature = match sig {
-            Valid => Some(sign_hex(&t.webhook_secret, body.as_bytes())),
+            Valid => Some(sign_seed(&t.webhook_secret, body.as_bytes())),
             Unsigned => None,
-            Wrong => Some(sign_hex("whsec_wrong", body.as_bytes())),
+            Wrong => Some(sign_seed("whsec_wrong", body.as_bytes())),
         };
         let path = format!("/api/webhooks/{endpoint}");
         let (got, answer) = srv.post_raw(&path, &body, signature.as_deref()).await;
@@ -357,7 +357,7 @@ async fn each_tenant_has_its_own_rate_limit() {
         .http
         .post(srv.url("/api/webhooks/notifications"))
         .header("content-type", "application/json")
-        .header("x-webhook-signature", sign_hex(&a.webhook_secret, text.as_bytes()))
+        .header("x-webhook-signature", sign_seed(&a.webhook_secret, text.as_bytes()))
         .body(text)
         .send()
         .await

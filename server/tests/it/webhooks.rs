@@ -1,7 +1,7 @@
 //! The order webhook and health endpoint over real HTTP.
 
 use serde_json::{json, Value};
-use server::signature::sign_hex;
+use server::signature::sign_seed;
 
 use crate::harness::{order, TestServer};
 
@@ -59,13 +59,13 @@ async fn unsigned_wrongly_signed_and_unknown_tenant_are_the_same_401() {
     assert_eq!(status, 401);
     assert_error_shape(&unsigned, "invalid_signature");
 
-    let wrong = sign_hex("not-the-secret", body.as_bytes());
+    let wrong = sign_seed("not-the-secret", body.as_bytes());
     let (status, wrong_body) = srv.post_raw("/api/webhooks/orders", &body, Some(&wrong)).await;
     assert_eq!(status, 401);
     assert_eq!(wrong_body, unsigned);
 
     // Signed correctly, but for a body that was altered afterwards.
-    let sig = sign_hex(&t.webhook_secret, body.as_bytes());
+    let sig = sign_seed(&t.webhook_secret, body.as_bytes());
     let tampered = body.replace("99.99", "0.01");
     let (status, _) = srv.post_raw("/api/webhooks/orders", &tampered, Some(&sig)).await;
     assert_eq!(status, 401);
@@ -216,7 +216,7 @@ async fn a_store_that_fails_mid_flight_gives_503_json_with_retry_after() {
     mongo.kill();
 
     let body = order(&t.tenant.id, "DOWN-1").to_string();
-    let sig = sign_hex(&t.webhook_secret, body.as_bytes());
+    let sig = sign_seed(&t.webhook_secret, body.as_bytes());
     let resp = srv
         .http
         .post(srv.url("/api/webhooks/orders"))

@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use crate::{
     error::{ApiError, FieldError},
     ids,
-    signature::{timestamp_fresh, verify_hex, verify_standard, SignatureHeaders},
+    signature::{timestamp_fresh, verify_seed, verify_standard, SignatureHeaders},
     store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
 pub use app::input::{is_email, is_safe_action_url, parse_money};
@@ -26,28 +26,7 @@ pub use app::input::{is_email, is_safe_action_url, parse_money};
 use super::{rate_limit::address_key, Services};
 
 /// The webhook endpoints, each with its switch in the tenant's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    Orders,
-    Notifications,
-    Payments,
-}
-
-impl Endpoint {
-    pub const ALL: [Endpoint; 3] = [Endpoint::Orders, Endpoint::Notifications, Endpoint::Payments];
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Endpoint::Orders => "orders",
-            Endpoint::Notifications => "notifications",
-            Endpoint::Payments => "payments",
-        }
-    }
-}
+pub use app::models::Endpoint;
 
 /// What became of an accepted webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -356,7 +335,7 @@ impl Services {
             (Some(_), _, _) => return Err(ApiError::InvalidSignature),
             (None, _, _) => None,
         };
-        if standard.is_none() && sig.legacy.is_none() {
+        if standard.is_none() && sig.seed.is_none() {
             return Err(ApiError::InvalidSignature);
         }
         if !ids::is_id(tenant_id) {
@@ -364,9 +343,9 @@ impl Services {
         }
         let tenant = self.store.get_tenant(&tenant_id.to_ascii_lowercase()).await?.ok_or(ApiError::InvalidSignature)?;
         // The current secret, and the previous one during its grace period.
-        let valid = self.accepted_secrets(&tenant)?.iter().any(|secret| match (standard, &sig.legacy) {
+        let valid = self.accepted_secrets(&tenant)?.iter().any(|secret| match (standard, &sig.seed) {
             (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
-            (None, Some(legacy)) => verify_hex(secret.expose(), body, legacy),
+            (None, Some(seed)) => verify_seed(secret.expose(), body, seed),
             (None, None) => false,
         });
         if valid {

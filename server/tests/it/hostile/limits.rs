@@ -125,7 +125,7 @@ async fn post_signed_to(url: &str, body: &Value, secret: &str) -> (u16, Value) {
     let resp = reqwest::Client::new()
         .post(url)
         .header(header::CONTENT_TYPE, "application/json")
-        .header("x-webhook-signature", server::signature::sign_hex(secret, text.as_bytes()))
+        .header("x-webhook-signature", server::signature::sign_seed(secret, text.as_bytes()))
         .body(text)
         .send()
         .await

@@ -46,7 +46,7 @@ async fn five_hundred_forged_requests_leave_the_tenants_log_and_the_store_untouc
     let resp = sender
         .post(srv.url("/api/webhooks/orders"))
         .header(header::CONTENT_TYPE, "application/json")
-        .header("x-webhook-signature", server::signature::sign_hex(&t.webhook_secret, body.as_bytes()))
+        .header("x-webhook-signature", server::signature::sign_seed(&t.webhook_secret, body.as_bytes()))
         .body(body)
         .send()
         .await
@@ -110,7 +110,7 @@ async fn an_unsigned_webhook_id_cannot_preempt_a_genuine_delivery() {
     let first = json!({"tenantId": tid, "title": "Old", "message": "replayed"});
     let text = first.to_string();
     let headers = [
-        ("x-webhook-signature", server::signature::sign_hex(&t.webhook_secret, text.as_bytes())),
+        ("x-webhook-signature", server::signature::sign_seed(&t.webhook_secret, text.as_bytes())),
         ("webhook-id", "msg_genuine".to_owned()),
     ];
     assert_eq!(srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await.0, 201);
