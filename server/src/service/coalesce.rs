@@ -6,10 +6,15 @@
 use std::{
     collections::{BTreeSet, HashMap},
     sync::Mutex,
-    time::{Duration, Instant},
+    sync::Arc,
+    time::Duration,
 };
 
-use app::models::DashboardRefreshEvent;
+use app::models::{events, DashboardRefreshEvent};
+/// Tokio's clock (the system's, except in tests that pause and advance it).
+use tokio::time::Instant;
+
+use super::push::Pusher;
 
 /// What to do with a refresh just offered.
 #[derive(Debug, PartialEq)]
@@ -113,6 +118,26 @@ fn merge(held: &mut DashboardRefreshEvent, event: DashboardRefreshEvent) {
     held.entities = entities.into_iter().collect();
 }
 
+/// Sends `event` to its tenant's dashboards now, or merges it into the
+/// refresh the window holds, sent by a task at the window's end.
+pub async fn announce(refresh: &Arc<Coalescer>, push: &Pusher, event: DashboardRefreshEvent) {
+    let tenant_id = event.tenant_id.clone();
+    match refresh.offer(event, Instant::now()) {
+        Offer::Now(event) => push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await,
+        Offer::Merged => {}
+        Offer::Later(delay) => {
+            let (refresh, push) = (refresh.clone(), push.clone());
+            let due = Instant::now() + delay;
+            tokio::spawn(async move {
+                tokio::time::sleep_until(due).await;
+                if let Some(event) = refresh.take(&tenant_id, Instant::now()) {
+                    push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await;
+                }
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +191,43 @@ mod tests {
             let _ = c.offer(ev(&format!("u{i}"), "r", &[]), held + Duration::from_secs(1 + u64::from(i)));
         }
         assert_eq!(c.take("a", held + Duration::from_secs(20_000)).map(|e| e.entities), Some(vec!["x".to_owned()]));
+    }
+
+    /// Records what it is asked to push.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(String, serde_json::Value)>>);
+
+    #[async_trait::async_trait]
+    impl crate::service::Push for Recorder {
+        async fn to_tenant(&self, tenant_id: &str, _event: &str, payload: &serde_json::Value) {
+            self.0.lock().unwrap().push((tenant_id.to_owned(), payload.clone()));
+        }
+        async fn to_user(&self, _: &str, _: &str, _: &str, _: &serde_json::Value) {}
+        async fn disconnect(&self, _: crate::service::Sockets<'_>) {}
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_burst_sends_the_first_at_once_and_one_per_window_after() {
+        let recorder = Arc::new(Recorder::default());
+        let push = Pusher::new(recorder.clone());
+        let refresh = Arc::new(Coalescer::new(Duration::from_millis(250)));
+        let sent = || recorder.0.lock().unwrap().clone();
+        // 20 refreshes 10 ms apart (200 ms of a 250 ms window): one now, one at the window's end.
+        for i in 0..20 {
+            let last = i == 19;
+            let event = if last { ev("a", "payment-updated", &["payments"]) } else { ev("a", "order-created", &["orders"]) };
+            announce(&refresh, &push, event).await;
+            tokio::time::advance(Duration::from_millis(10)).await;
+        }
+        assert_eq!(sent().len(), 1, "the first at once, the rest held");
+        tokio::time::sleep(Duration::from_millis(60)).await;
+        let all = sent();
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert_eq!(all[1].1["reason"], "multiple");
+        assert_eq!(all[1].1["entities"], serde_json::json!(["orders", "payments"]));
+        // Nothing more is held.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        assert_eq!(sent().len(), 2);
     }
 
     #[test]

@@ -14,8 +14,11 @@ use std::{
     collections::HashMap,
     hash::{BuildHasher, Hash, RandomState},
     sync::Mutex,
-    time::{Duration, Instant},
+    time::Duration,
 };
+
+/// Tokio's clock (the system's, except in tests that pause and advance it).
+use tokio::time::Instant;
 
 /// The default most buckets one limiter keeps.
 pub const DEFAULT_CAPACITY: usize = 65_536;

@@ -244,6 +244,11 @@ impl SocketProbe {
         self.live.collect_for(wait).await
     }
 
+    /// The next event, whatever it is.
+    pub async fn next_event(&mut self) -> (String, Value) {
+        self.live.next_within(ANSWER_TIMEOUT).await.expect("event in time")
+    }
+
     /// The next event called `name`, skipping others.
     pub async fn next_named(&mut self, name: &str) -> Value {
         self.live.wait_for(name, ANSWER_TIMEOUT, |_| true).await.expect("event in time")

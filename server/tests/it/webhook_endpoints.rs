@@ -370,7 +370,10 @@ async fn each_tenant_has_its_own_rate_limit() {
     let (status, _) =
         srv.post_signed("/api/webhooks/notifications", &notification(&b.tenant.id), &b.webhook_secret).await;
     assert_eq!(status, 201);
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    // The limiter runs on tokio's clock: moved on 600 ms here, not waited for.
+    tokio::time::pause();
+    tokio::time::advance(std::time::Duration::from_millis(600)).await;
+    tokio::time::resume();
     let (status, _) =
         srv.post_signed("/api/webhooks/notifications", &notification(&a.tenant.id), &a.webhook_secret).await;
     assert_eq!(status, 201, "a token is back after 1/rate seconds");

@@ -415,25 +415,11 @@ impl Services {
     /// Under bursts, at most one per tenant per `HOOKBELL_REFRESH_COALESCE_MS`
     /// (the rest merged into one sent at the window's end; see [`super::coalesce`]).
     pub async fn announce_refresh(&self, tenant_id: &str, reason: &str, entities: &[&str]) {
-        use super::coalesce::Offer;
         let event = DashboardRefreshEvent {
             tenant_id: tenant_id.to_owned(),
             reason: reason.to_owned(),
             entities: entities.iter().map(|e| (*e).to_owned()).collect(),
         };
-        match self.refresh.offer(event, Instant::now()) {
-            Offer::Now(event) => self.broadcaster.to_tenant(tenant_id, events::DASHBOARD_REFRESH, &event).await,
-            Offer::Merged => {}
-            Offer::Later(delay) => {
-                let (refresh, broadcaster, tenant_id) =
-                    (self.refresh.clone(), self.broadcaster.clone(), tenant_id.to_owned());
-                tokio::spawn(async move {
-                    tokio::time::sleep(delay).await;
-                    if let Some(event) = refresh.take(&tenant_id, Instant::now()) {
-                        broadcaster.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await;
-                    }
-                });
-            }
-        }
+        super::coalesce::announce(&self.refresh, &self.broadcaster, event).await;
     }
 }
