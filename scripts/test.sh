@@ -17,6 +17,9 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 step "cargo fmt"
 cargo fmt --all -- --check
 
+step "layers (no mutual imports, no HTTP in the service layer, no file over 600 lines)"
+python3 scripts/check-layers.py
+
 step "clippy (server side: app + server, ssr)"
 cargo clippy --all-targets -- -D warnings
 

@@ -17,7 +17,7 @@ pub use dashboard::{
     RoleChange, RotateSecret, SettingsPatch,
 };
 pub use fields::{is_email, is_id, is_safe_action_url, parse_money, parse_object, Fields};
-pub use webhooks::{NewNotification, NewOrder, PaymentUpdate};
+pub use webhooks::{NewNotification, NewOrder, PaymentUpdate, WebhookBody};
 
 use crate::models::FieldError;
 

@@ -10,6 +10,28 @@ use super::{
 use crate::models::{FieldError, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority};
 
 const MAX_ITEMS: usize = 1000;
+
+/// A webhook delivery's body as received: a JSON object naming its tenant,
+/// parsed into the endpoint's input once its signature verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookBody(Map<String, Value>);
+
+impl WebhookBody {
+    /// A JSON object, or the parser's message.
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        super::parse_object(body).map(Self)
+    }
+
+    /// `tenantId`, when it is a string that is not blank.
+    pub fn tenant_id(&self) -> Option<&str> {
+        self.0.get("tenantId").and_then(Value::as_str).filter(|s| !s.trim().is_empty())
+    }
+
+    /// The endpoint's input, every bad field named.
+    pub fn input<T: FromJson>(&self) -> Result<T, Vec<FieldError>> {
+        T::from_json(&self.0)
+    }
+}
 const MAX_TITLE: usize = 200;
 const MAX_MESSAGE: usize = 2000;
 const MAX_ACTION_TEXT: usize = 60;

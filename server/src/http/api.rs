@@ -26,7 +26,7 @@ use super::{webhooks::json_body, AppState};
 use crate::{
     error::{ApiError, FieldError},
     request,
-    service::{webhooks::parse_object, Ctx, Presented},
+    service::{Ctx, Presented},
 };
 
 impl FromRequestParts<AppState> for Presented {
@@ -85,7 +85,7 @@ fn object_body(
     let (bytes, refused) = json_body(headers, body, state.services.config().max_api_body_bytes);
     match refused {
         Some(e) => Err(e),
-        None => parse_object(&bytes),
+        None => app::input::parse_object(&bytes).map_err(ApiError::InvalidJson),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::{
     store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
 pub use app::input::{is_email, is_safe_action_url, parse_money};
+use app::input::WebhookBody;
 
 use super::{rate_limit::address_key, Services};
 
@@ -87,7 +88,7 @@ impl Accepted {
 /// What a verified webhook carries into its endpoint's handler.
 struct Delivery<'a> {
     tenant: Tenant,
-    map: Map<String, Value>,
+    body: WebhookBody,
     source_ip: Option<String>,
     now: String,
     /// `webhook:<endpoint>`, the actor of audit entries.
@@ -116,9 +117,9 @@ fn endpoint_enabled(tenant: &Tenant, endpoint: Endpoint) -> Result<(), ApiError>
     }
 }
 
-/// Parses a JSON object body.
-pub fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
-    app::input::parse_object(body).map_err(ApiError::InvalidJson)
+/// Parses a webhook body (a JSON object).
+pub fn parse_body(body: &[u8]) -> Result<WebhookBody, ApiError> {
+    WebhookBody::parse(body).map_err(ApiError::InvalidJson)
 }
 
 /// How much of a body the webhook event log keeps.
@@ -217,13 +218,13 @@ impl Services {
         source_ip: Option<String>,
     ) -> Handled {
         let unverified = |e: ApiError| Handled { tenant_id: None, result: Err(e) };
-        let map = match parse_object(body) {
-            Ok(map) => map,
+        let parsed = match parse_body(body) {
+            Ok(parsed) => parsed,
             Err(e) => return unverified(e),
         };
-        let tenant_id = match map.get("tenantId") {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-            _ => return unverified(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
+        let tenant_id = match parsed.tenant_id() {
+            Some(id) => id.to_owned(),
+            None => return unverified(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
         };
         // An address whose requests keep failing verification waits, before any store access.
         if let Err(wait) = self.unverified_limiter.peek(&address_key(source_ip.as_deref())) {
@@ -234,7 +235,7 @@ impl Services {
             Err(e) => return unverified(e),
         };
         let tenant_id = verified.tenant.id.clone();
-        let result = self.process_verified(endpoint, verified, map, signature, source_ip).await;
+        let result = self.process_verified(endpoint, verified, parsed, signature, source_ip).await;
         Handled { tenant_id: Some(tenant_id), result }
     }
 
@@ -243,7 +244,7 @@ impl Services {
         &self,
         endpoint: Endpoint,
         verified: Verified,
-        map: Map<String, Value>,
+        body: WebhookBody,
         signature: &SignatureHeaders,
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
@@ -281,7 +282,7 @@ impl Services {
             }
         }
         let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, map, source_ip, now: now.clone(), actor: &actor };
+        let delivery = Delivery { tenant, body, source_ip, now: now.clone(), actor: &actor };
         let processed = self.process(endpoint, delivery).await;
         let Some(webhook_id) = webhook_id else { return processed };
         match &processed {

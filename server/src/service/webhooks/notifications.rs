@@ -2,7 +2,7 @@
 //! (low stock, maintenance, anything), stored and pushed to the tenant.
 
 use app::{
-    input::{FromJson, NewNotification},
+    input::{NewNotification},
     models::{ActivityEntry, Notification},
 };
 use serde_json::json;
@@ -19,7 +19,7 @@ pub struct Origin<'a> {
 impl Services {
     pub(super) async fn webhook_notification(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let origin = Origin { actor: d.actor, source_ip: d.source_ip };
-        let input = NewNotification::from_json(&d.map).map_err(ApiError::Validation)?;
+        let input = d.body.input::<NewNotification>().map_err(ApiError::Validation)?;
         let notification = self.create_custom_notification(&d.tenant.id, input, origin, &d.now).await?;
         let id = notification.id;
         Ok(Accepted::new(Outcome::Created, "Notification created successfully", json!({"notificationId": id})))

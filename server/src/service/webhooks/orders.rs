@@ -3,7 +3,7 @@
 use app::models::{format_minor, ActivityEntry, Notification, NotificationType, Order, Priority};
 use serde_json::json;
 
-use app::input::{FromJson, NewOrder};
+use app::input::{NewOrder};
 
 use super::{Accepted, Delivery, Outcome};
 use crate::{error::ApiError, ids, service::Services, store::CreateOrder};
@@ -14,7 +14,7 @@ impl Services {
     pub(super) async fn webhook_order(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let tenant_id = d.tenant.id.clone();
         let order =
-            NewOrder::from_json(&d.map).map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, &d.now);
+            d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, &d.now);
         let notification = order_notification(&order, &d.now);
         let activity = ActivityEntry {
             id: ids::new_id(),
@@ -81,14 +81,14 @@ pub(super) fn order_notification(order: &Order, now: &str) -> Notification {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::webhooks::parse_object;
+    use crate::service::webhooks::parse_body;
 
     #[test]
     fn the_notification_says_who_ordered_what() {
         let map =
-            parse_object(br#"{"orderNumber":"ORD-12345","customerName":"John Doe","amount":99.99,"status":"paid"}"#)
+            parse_body(br#"{"orderNumber":"ORD-12345","customerName":"John Doe","amount":99.99,"status":"paid"}"#)
                 .unwrap();
-        let order = NewOrder::from_json(&map).unwrap().into_order(ids::new_id(), "507f1f77bcf86cd799439011", "now");
+        let order = map.input::<NewOrder>().unwrap().into_order(ids::new_id(), "507f1f77bcf86cd799439011", "now");
         let n = order_notification(&order, "now");
         assert_eq!(n.title, "New order ORD-12345");
         assert_eq!(n.message, "John Doe placed an order of 99.99 USD");

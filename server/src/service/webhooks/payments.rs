@@ -4,7 +4,7 @@
 use app::models::{ActivityEntry, Notification, NotificationType, Order, PaymentStatus, Priority};
 use serde_json::json;
 
-use app::input::{FromJson, PaymentUpdate};
+use app::input::{PaymentUpdate};
 
 use super::{Accepted, Delivery, Outcome};
 use crate::{
@@ -23,7 +23,7 @@ pub fn transition_allowed(from: PaymentStatus, to: PaymentStatus) -> bool {
 
 impl Services {
     pub(super) async fn webhook_payment(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
-        let input = PaymentUpdate::from_json(&d.map).map_err(ApiError::Validation)?;
+        let input = d.body.input::<PaymentUpdate>().map_err(ApiError::Validation)?;
         let tenant_id = d.tenant.id.clone();
         let order = match (&input.order_id, &input.order_number) {
             (Some(id), _) => self.store.get_order(&tenant_id, id).await?,

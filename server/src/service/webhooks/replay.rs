@@ -8,7 +8,7 @@ use app::{
 };
 use serde_json::{json, Value};
 
-use super::{endpoint_enabled, parse_object, Accepted, Delivery, Endpoint, Outcome};
+use super::{endpoint_enabled, parse_body, Accepted, Delivery, Endpoint, Outcome};
 use crate::{
     error::ApiError,
     ids,
@@ -52,10 +52,10 @@ impl Services {
         let accepted = if created_notification {
             Accepted::repeat(event.response.clone().unwrap_or(Value::Null))
         } else {
-            let map = parse_object(event.body.as_bytes())?;
+            let body = parse_body(event.body.as_bytes())?;
             let actor = format!("replay:{}", ctx.principal.actor());
             let delivery =
-                Delivery { tenant, map, source_ip: ctx.source_ip.clone(), now: ids::now_rfc3339(), actor: &actor };
+                Delivery { tenant, body, source_ip: ctx.source_ip.clone(), now: ids::now_rfc3339(), actor: &actor };
             self.process(endpoint, delivery).await?
         };
         let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.outcome == Outcome::Duplicate});
