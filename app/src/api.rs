@@ -1,8 +1,9 @@
 //! Server functions: the typed calls the browser makes to the server.
 //!
 //! Their bodies only resolve the [`Backend`] from context and delegate: the
-//! logic lives in the server crate's service layer, which implements
-//! [`Backend`], so server functions, REST handlers and socket handlers share it.
+//! server's web layer implements [`Backend`] (`server/src/http/backend.rs`) by
+//! calling the same service functions as the REST routes, so server functions,
+//! REST handlers and socket handlers share one logic.
 
 use leptos::{
     prelude::*,
@@ -30,7 +31,7 @@ mod backend {
     };
 
     /// What server functions need from the server. Implemented by the server
-    /// crate's service layer; `req` lets it resolve the caller (its `Ctx`).
+    /// crate's web layer; `req` lets it resolve the caller (its `Ctx`).
     #[async_trait::async_trait]
     pub trait Backend: Send + Sync + 'static {
         /// The header's state for the calling principal's tenant.

@@ -2,11 +2,15 @@
 //! on one axum router.
 //!
 //! - [`config`]: environment variables.
-//! - [`error`]: typed errors and their one mapping to HTTP.
-//! - [`store`]: the storage trait and its implementations.
-//! - [`service`]: the service layer every transport calls.
-//! - [`realtime`]: Socket.IO rooms and broadcasting.
-//! - [`http`]: the router and HTTP handlers.
+//! - [`error`]: typed errors and their one mapping to clients (HTTP, server functions, socket acks, CLI).
+//! - [`store`]: the storage traits by aggregate and their two implementations.
+//! - [`service`]: the service layer every transport calls; no HTTP in it.
+//! - [`request`]: what a request presented, read from its headers; cookies written.
+//! - [`realtime`]: Socket.IO rooms and broadcasting (implements [`service::Push`]).
+//! - [`http`]: the router, HTTP handlers and the server functions' backend.
+//!
+//! Dependencies go one way: `http` and `realtime` → `request` → `service` →
+//! `store`; nothing below imports what is above it (`scripts/check-layers.py`).
 //! - [`signature`] (from `hookbell-sdk`), [`ids`]: signing, secrets, identifiers, timestamps.
 //! - [`cli`], [`tools`]: administration commands; `send` and `selftest` against a deployment.
 

@@ -1,8 +1,10 @@
 //! The service layer: the one place where hookbell's logic lives.
 //!
-//! Webhook handlers, REST handlers, server functions and socket handlers all
-//! call these functions; they never talk to the store or the broadcaster
-//! themselves.
+//! Webhook handlers, REST handlers, server functions, socket handlers and the
+//! CLI all call these functions; they never talk to the store or the sockets
+//! themselves. Services take a [`Ctx`] (or what a request [`Presented`]) and
+//! typed inputs (`app::input`), return typed values or an
+//! [`ApiError`](crate::error::ApiError), and reach sockets through [`Push`].
 
 mod api_keys;
 pub mod auth;
