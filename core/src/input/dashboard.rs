@@ -8,8 +8,8 @@ use super::{
     FromJson,
 };
 use crate::models::{
-    Endpoint, FieldError, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType, PageCursor, Priority, Role,
-    WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
+    Endpoint, FieldError, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType, PageCursor,
+    Priority, Role, WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
 };
 
 /// The retry attempts a tenant may choose.
@@ -228,7 +228,7 @@ impl FromJson for NewApiKey {
 }
 
 /// A user to add to a tenant: a new user needs a name and password; an existing one keeps theirs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct NewMember {
     pub email: String,
     pub name: String,
@@ -321,10 +321,28 @@ impl FromJson for MarkAllRead {
 
 /// Sign-in with an email and password (their rules are checked by the login itself,
 /// which answers every failure alike).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Login {
     pub email: String,
     pub password: String,
+}
+
+// Passwords never reach a log through `{:?}`.
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login").field("email", &self.email).field("password", &"<redacted>").finish()
+    }
+}
+
+impl std::fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewMember")
+            .field("email", &self.email)
+            .field("name", &self.name)
+            .field("password", &"<redacted>")
+            .field("role", &self.role)
+            .finish()
+    }
 }
 
 impl FromJson for Login {
@@ -499,6 +517,20 @@ mod tests {
         assert_eq!(SettingsPatch::try_from(&p).unwrap_err()[0].field, "webhookRetryAttempts");
         let p = WebhookSettingsPatch { webhook_timeout_ms: Some(5000), ..Default::default() };
         assert_eq!(SettingsPatch::try_from(&p).unwrap().apply(WebhookSettings::default()).webhook_timeout_ms, 5000);
+    }
+
+    #[test]
+    fn passwords_stay_out_of_debug_output() {
+        let login = Login { email: "a@b.c".into(), password: "hunter22hunter".into() };
+        let member = NewMember {
+            email: "a@b.c".into(),
+            name: "A".into(),
+            password: "hunter22hunter".into(),
+            role: Role::Member,
+        };
+        for text in [format!("{login:?}"), format!("{member:?}")] {
+            assert!(!text.contains("hunter22") && text.contains("a@b.c"), "{text}");
+        }
     }
 
     #[test]

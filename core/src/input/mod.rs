@@ -21,6 +21,10 @@ pub use webhooks::{NewNotification, NewOrder, PaymentUpdate, WebhookBody};
 
 use crate::models::FieldError;
 
+/// An input as parsed at the edge: its bad fields are reported by the service
+/// after it checked the caller may act at all (a 403 comes before a 400).
+pub type Parsed<T> = Result<T, Vec<FieldError>>;
+
 /// An input read from a JSON object, every bad field named.
 pub trait FromJson: Sized {
     fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>>;

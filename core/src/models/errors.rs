@@ -1,5 +1,5 @@
-//! The one error shape of every route ([`ApiFailure`]) and the invalid fields
-//! it names ([`FieldError`]).
+//! The one error shape of every route ([`ApiFailure`]), the invalid fields
+//! it names ([`FieldError`]), and the seed's success envelope ([`success`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -52,3 +52,17 @@ impl std::fmt::Display for ApiFailure {
 }
 
 impl std::error::Error for ApiFailure {}
+
+/// The seed's success envelope: `{"success": true, …fields}` (fields of an object; anything else adds none).
+pub fn success(fields: impl Serialize) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    out.insert("success".into(), true.into());
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(fields) {
+        for (k, v) in fields {
+            if k != "success" {
+                out.insert(k, v);
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}

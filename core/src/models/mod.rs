@@ -19,7 +19,7 @@ mod webhook_events;
 pub use access::{ApiKeyInfo, CreatedApiKey, Role};
 pub use activity::ActivityEntry;
 pub use dashboard::{BellState, CurrencyTotal, DashboardOverview, OrderStats, TenantChoice};
-pub use errors::{ApiFailure, FieldError};
+pub use errors::{success, ApiFailure, FieldError};
 pub use notifications::{
     Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery, NotificationType,
     PageCursor, Priority,

@@ -5,7 +5,7 @@
 use app::{
     input::{
         FromJson, ListEvents, ListNotifications, MarkAllRead, NewApiKey, NewMember, NewNotification,
-        NotificationUpdate, RoleChange, RotateSecret, SettingsPatch,
+        NotificationUpdate, Parsed, RoleChange, RotateSecret, SettingsPatch,
     },
     models::{NotificationQuery, PageCursor, WebhookEventFilter},
 };
@@ -49,6 +49,20 @@ impl FromRequestParts<AppState> for Ctx {
 /// A JSON object body parsed into the operation's typed input `T`: 400 naming
 /// every bad field, or as [`JsonObject`] refuses the body.
 pub struct Valid<T>(pub T);
+
+/// A JSON object body parsed into `T`, its bad fields left for the service to
+/// report after it checked the caller's role (a 403 comes before a 400); a body
+/// that is no JSON object is refused at once, as by [`JsonObject`].
+pub struct Checked<T>(pub Parsed<T>);
+
+impl<T: FromJson> FromRequest<AppState> for Checked<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonObject(map) = JsonObject::from_request(req, state).await?;
+        Ok(Checked(T::from_json(&map)))
+    }
+}
 
 impl<T: FromJson> FromRequest<AppState> for Valid<T> {
     type Rejection = ApiError;
@@ -104,10 +118,10 @@ pub async fn patch_settings(
     State(state): State<AppState>,
     ctx: Ctx,
     presented: Presented,
-    Valid(patch): Valid<SettingsPatch>,
+    Checked(patch): Checked<SettingsPatch>,
 ) -> Result<Json<Value>, ApiError> {
     let base = state.services.public_base(presented.host.as_deref());
-    let view = state.services.update_webhook_settings(&ctx, &patch, &base).await?;
+    let view = state.services.update_webhook_settings(&ctx, patch, &base).await?;
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }
 
@@ -122,7 +136,7 @@ pub async fn test_webhook(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn generate_secret(
     State(state): State<AppState>,
     ctx: Ctx,
-    Valid(rotate): Valid<RotateSecret>,
+    Checked(rotate): Checked<RotateSecret>,
 ) -> Result<Json<Value>, ApiError> {
     let rotated = state.services.rotate_secret(&ctx, rotate).await?;
     let mut body = json!({
@@ -193,9 +207,9 @@ pub async fn list_keys(State(state): State<AppState>, ctx: Ctx) -> Result<Json<V
 pub async fn create_key(
     State(state): State<AppState>,
     ctx: Ctx,
-    Valid(input): Valid<NewApiKey>,
+    Checked(input): Checked<NewApiKey>,
 ) -> Result<Response, ApiError> {
-    let created = state.services.create_api_key_for(&ctx, &input).await?;
+    let created = state.services.create_api_key_for(&ctx, input).await?;
     let body = json!({
         "success": true,
         "message": "API key created. It is shown only now: store it safely.",
@@ -225,9 +239,9 @@ pub async fn list_members(State(state): State<AppState>, ctx: Ctx) -> Result<Jso
 pub async fn add_member(
     State(state): State<AppState>,
     ctx: Ctx,
-    Valid(input): Valid<NewMember>,
+    Checked(input): Checked<NewMember>,
 ) -> Result<Response, ApiError> {
-    let (member, created) = state.services.add_member(&ctx, &input).await?;
+    let (member, created) = state.services.add_member(&ctx, input).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(json!({"success": true, "member": member, "newUser": created}))).into_response())
 }
@@ -237,7 +251,7 @@ pub async fn change_member(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(user_id): Path<String>,
-    Valid(change): Valid<RoleChange>,
+    Checked(change): Checked<RoleChange>,
 ) -> Result<Json<Value>, ApiError> {
     state.services.change_member_role(&ctx, &user_id, change).await?;
     Ok(Json(json!({"success": true, "message": "Role changed"})))

@@ -99,15 +99,13 @@ impl Backend for Services {
         patch: &WebhookSettingsPatch,
     ) -> Result<WebhookSettingsView, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
-        let patch = SettingsPatch::try_from(patch).map_err(invalid)?;
         let base = self.public_base(presented.host.as_deref());
-        Services::update_webhook_settings(self, &ctx, &patch, &base).await.map_err(refused)
+        Services::update_webhook_settings(self, &ctx, SettingsPatch::try_from(patch), &base).await.map_err(refused)
     }
 
     async fn rotate_secret(&self, req: &Parts, grace_seconds: u64) -> Result<RotatedSecret, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
-        let rotate = RotateSecret::new(grace_seconds).map_err(invalid)?;
-        Services::rotate_secret(self, &ctx, rotate).await.map_err(refused)
+        Services::rotate_secret(self, &ctx, RotateSecret::new(grace_seconds)).await.map_err(refused)
     }
 
     async fn send_test_webhook(&self, req: &Parts) -> Result<TestReport, Failed> {
@@ -128,8 +126,7 @@ impl Backend for Services {
 
     async fn create_api_key(&self, req: &Parts, name: &str, role: Option<&str>) -> Result<CreatedApiKey, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
-        let input = NewApiKey::new(name, role).map_err(invalid)?;
-        self.create_api_key_for(&ctx, &input).await.map_err(refused)
+        self.create_api_key_for(&ctx, NewApiKey::new(name, role)).await.map_err(refused)
     }
 
     async fn revoke_api_key(&self, req: &Parts, id: &str) -> Result<(), Failed> {

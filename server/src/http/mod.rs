@@ -36,19 +36,14 @@ impl FromRef<AppState> for LeptosOptions {
 
 /// `{"success": true, …}` around the fields of `body` (an object).
 pub(crate) fn envelope(body: impl serde::Serialize) -> serde_json::Value {
-    let mut out = serde_json::Map::new();
-    out.insert("success".into(), true.into());
-    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(body) {
-        out.extend(fields);
-    }
-    serde_json::Value::Object(out)
+    app::models::success(body)
 }
 
-/// An accepted webhook's answer: its status and the seed's envelope around its fields.
+/// An accepted webhook's answer: its status and body.
 pub(crate) fn accepted_response(accepted: &crate::service::webhooks::Accepted) -> axum::response::Response {
     use axum::response::IntoResponse;
     let status = axum::http::StatusCode::from_u16(accepted.status_code()).unwrap_or(axum::http::StatusCode::OK);
-    (status, axum::Json(envelope(&accepted.answer))).into_response()
+    (status, axum::Json(accepted.body())).into_response()
 }
 
 async fn api_not_found() -> ApiError {

@@ -6,7 +6,7 @@
 //! once, when it is created.
 
 use app::{
-    input::NewApiKey,
+    input::{NewApiKey, Parsed},
     models::{ApiKeyInfo, CreatedApiKey, Role},
 };
 use base64::Engine;
@@ -78,8 +78,9 @@ impl Services {
     /// `POST /api/keys`: a new key of the caller's tenant (admins), with a
     /// role no higher than the caller's (default member); the key is in this
     /// answer only. Audited as `api_key.created`.
-    pub async fn create_api_key_for(&self, ctx: &Ctx, input: &NewApiKey) -> Result<CreatedApiKey, ApiError> {
+    pub async fn create_api_key_for(&self, ctx: &Ctx, input: Parsed<NewApiKey>) -> Result<CreatedApiKey, ApiError> {
         ctx.require(Role::Admin)?;
+        let input = input.map_err(ApiError::Validation)?;
         let (name, role) = (&input.name, input.role);
         if role > ctx.role {
             return Err(ApiError::Forbidden(format!("A key may not have more than your role ({})", ctx.role.as_str())));

@@ -5,8 +5,8 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    sync::Mutex,
     sync::Arc,
+    sync::Mutex,
     time::Duration,
 };
 
@@ -122,12 +122,13 @@ fn merge(held: &mut DashboardRefreshEvent, event: DashboardRefreshEvent) {
 /// refresh the window holds, sent by a task at the window's end.
 pub async fn announce(refresh: &Arc<Coalescer>, push: &Pusher, event: DashboardRefreshEvent) {
     let tenant_id = event.tenant_id.clone();
-    match refresh.offer(event, Instant::now()) {
+    let now = Instant::now();
+    match refresh.offer(event, now) {
         Offer::Now(event) => push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await,
         Offer::Merged => {}
         Offer::Later(delay) => {
             let (refresh, push) = (refresh.clone(), push.clone());
-            let due = Instant::now() + delay;
+            let due = now + delay;
             tokio::spawn(async move {
                 tokio::time::sleep_until(due).await;
                 if let Some(event) = refresh.take(&tenant_id, Instant::now()) {
@@ -215,7 +216,8 @@ mod tests {
         // 20 refreshes 10 ms apart (200 ms of a 250 ms window): one now, one at the window's end.
         for i in 0..20 {
             let last = i == 19;
-            let event = if last { ev("a", "payment-updated", &["payments"]) } else { ev("a", "order-created", &["orders"]) };
+            let event =
+                if last { ev("a", "payment-updated", &["payments"]) } else { ev("a", "order-created", &["orders"]) };
             announce(&refresh, &push, event).await;
             tokio::time::advance(Duration::from_millis(10)).await;
         }

@@ -62,8 +62,9 @@ impl Ctx {
     }
 }
 
-/// What a request or socket presented to say who it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a request or socket presented to say who it is (its `Debug` shows
+/// the kind, never the key or token).
+#[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
     /// `Authorization: Bearer hb_…`, or `{"apiKey": …}` in a socket's auth payload.
     ApiKey(String),
@@ -73,9 +74,20 @@ pub enum Credential {
     DevDemo,
 }
 
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credential::ApiKey(_) => "ApiKey(<redacted>)",
+            Credential::Session(_) => "Session(<redacted>)",
+            Credential::DevDemo => "DevDemo",
+        })
+    }
+}
+
 /// What a request (or a socket handshake) presented, as the web layer read
-/// it from the headers: the service layer sees no HTTP types.
-#[derive(Debug, Clone, Default)]
+/// it from the headers: the service layer sees no HTTP types. Its `Debug`
+/// leaves out the session token.
+#[derive(Clone, Default)]
 pub struct Presented {
     pub credential: Option<Credential>,
     /// The method changes state (not GET, HEAD, OPTIONS or TRACE).
@@ -94,6 +106,20 @@ pub struct Presented {
     pub session_token: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+}
+
+impl std::fmt::Debug for Presented {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Presented")
+            .field("credential", &self.credential)
+            .field("changes_state", &self.changes_state)
+            .field("origin", &self.origin)
+            .field("host", &self.host)
+            .field("tenant_asked", &self.tenant_asked)
+            .field("session_token", &self.session_token.as_ref().map(|_| "<redacted>"))
+            .field("source_ip", &self.source_ip)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An authenticated caller and the tenants it may act on, with its role in each.
@@ -239,6 +265,17 @@ pub fn origin_of(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_stay_out_of_debug_output() {
+        let p = Presented {
+            credential: Some(Credential::Session("hbs_secret_token".into())),
+            session_token: Some("hbs_secret_token".into()),
+            ..Default::default()
+        };
+        let text = format!("{p:?} {:?}", Credential::ApiKey("hb_12345678_secret".into()));
+        assert!(!text.contains("secret"), "{text}");
+    }
 
     #[test]
     fn origins_of_urls() {

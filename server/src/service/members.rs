@@ -2,7 +2,7 @@
 //! remove members. A tenant always keeps at least one owner.
 
 use app::{
-    input::{NewMember, RoleChange},
+    input::{NewMember, Parsed, RoleChange},
     models::Role,
 };
 use serde::Serialize;
@@ -43,9 +43,9 @@ impl Services {
 
     /// `POST /api/members` with `{email, name, password, role}` (owners): a
     /// new user needs a name and password; an existing user keeps theirs.
-    pub async fn add_member(&self, ctx: &Ctx, input: &NewMember) -> Result<(MemberView, bool), ApiError> {
+    pub async fn add_member(&self, ctx: &Ctx, input: Parsed<NewMember>) -> Result<(MemberView, bool), ApiError> {
         ctx.require(Role::Owner)?;
-        let NewMember { email, name, password, role } = input;
+        let NewMember { email, name, password, role } = &input.map_err(ApiError::Validation)?;
         let role = *role;
         // A member's role changes only through change_member_role, which keeps an
         // owner; adding a member again with the role they have changes nothing.
@@ -72,9 +72,14 @@ impl Services {
     }
 
     /// `PATCH /api/members/{userId}` with `{role}` (owners).
-    pub async fn change_member_role(&self, ctx: &Ctx, user_id: &str, change: RoleChange) -> Result<(), ApiError> {
+    pub async fn change_member_role(
+        &self,
+        ctx: &Ctx,
+        user_id: &str,
+        change: Parsed<RoleChange>,
+    ) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
-        let role = change.role;
+        let role = change.map_err(ApiError::Validation)?.role;
         let from = self.change_membership(ctx, user_id, Some(role)).await?;
         let details = json!({"from": from, "to": role});
         self.audit(ctx, "member.role_changed", "user", user_id, details).await

@@ -4,7 +4,7 @@
 
 pub use app::input::dashboard::{MAX_GRACE_SECONDS, RETRY_ATTEMPTS, TIMEOUT_MS};
 use app::{
-    input::{RotateSecret, SettingsPatch},
+    input::{Parsed, RotateSecret, SettingsPatch},
     models::{Role, WebhookUrls},
 };
 use serde_json::json;
@@ -67,11 +67,12 @@ impl Services {
     pub async fn update_webhook_settings(
         &self,
         ctx: &Ctx,
-        patch: &SettingsPatch,
+        patch: Parsed<SettingsPatch>,
         base_url: &str,
     ) -> Result<SettingsView, ApiError> {
         ctx.require(Role::Admin)?;
         let mut tenant = self.caller_tenant(ctx).await?;
+        let patch = patch.map_err(ApiError::Validation)?;
         let before = tenant.webhook_settings;
         tenant.webhook_settings = patch.apply(before);
         if tenant.webhook_settings != before {
@@ -87,8 +88,9 @@ impl Services {
 
     /// Generates a new webhook secret (admins). With `graceSeconds` > 0 the
     /// old secret stays valid that long, so senders can switch without loss.
-    pub async fn rotate_secret(&self, ctx: &Ctx, rotate: RotateSecret) -> Result<RotatedSecret, ApiError> {
+    pub async fn rotate_secret(&self, ctx: &Ctx, rotate: Parsed<RotateSecret>) -> Result<RotatedSecret, ApiError> {
         ctx.require(Role::Admin)?;
+        let rotate = rotate.map_err(ApiError::Validation)?;
         let grace = rotate.grace_seconds();
         let tenant = self.caller_tenant(ctx).await?;
         // The secret senders use now: the tenant's own, or for a tenant that

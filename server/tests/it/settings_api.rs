@@ -204,3 +204,26 @@ async fn the_settings_server_function_names_each_bad_field() {
     assert!(text.contains("webhookRetryAttempts must be a whole number from 0 to 10"), "{text}");
     assert!(text.contains("webhookTimeoutMs must be a whole number from 1000 to 120000"), "{text}");
 }
+
+#[tokio::test]
+async fn a_caller_without_the_role_is_refused_before_its_body_is_judged() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let member = key(&srv, &t.tenant.id, Role::Member).await;
+    let admin = key(&srv, &t.tenant.id, Role::Admin).await;
+    let bad_bodies = [
+        (Method::PATCH, "/api/webhooks/settings", &member, json!({"webhookRetryAttempts": 99})),
+        (Method::POST, "/api/webhooks/settings/generate-secret", &member, json!({"graceSeconds": -1})),
+        (Method::POST, "/api/keys", &member, json!({"name": 7})),
+        (Method::POST, "/api/members", &admin, json!({"colour": "red"})),
+        (Method::PATCH, &format!("/api/members/{}", t.tenant.id), &admin, json!({"role": "god"})),
+    ];
+    for (method, path, caller, body) in bad_bodies {
+        let (status, answer) = call(&srv, method.clone(), path, caller, Some(body)).await;
+        assert_eq!((status, answer["code"].as_str()), (403, Some("forbidden")), "{method} {path}: {answer}");
+    }
+    // With the role, the same bodies are named as bad.
+    let (status, answer) =
+        call(&srv, Method::PATCH, "/api/webhooks/settings", &admin, Some(json!({"webhookRetryAttempts": 99}))).await;
+    assert_eq!((status, answer["details"][0]["field"].as_str()), (400, Some("webhookRetryAttempts")), "{answer}");
+}

@@ -21,8 +21,8 @@ use crate::{
     signature::{timestamp_fresh, verify_seed, verify_standard, SignatureHeaders},
     store::{ProcessedWebhook, Tenant, WebhookClaim},
 };
-pub use app::input::{is_email, is_safe_action_url, parse_money};
 use app::input::WebhookBody;
+pub use app::input::{is_email, is_safe_action_url, parse_money};
 
 use super::{rate_limit::address_key, Services};
 
@@ -41,9 +41,10 @@ pub enum Outcome {
 }
 
 /// A webhook the service accepted: what became of it and the answer's fields
-/// (`message`, the ids, `"duplicate": true` for repeats). The web layer puts
-/// them in the seed's `{"success": true, …}` envelope; the same fields are
-/// remembered, so a redelivery gets the first answer.
+/// (`message`, the ids, `"duplicate": true` for repeats). Its [`body`](Self::body)
+/// is the seed's `{"success": true, …}` answer: what the sender gets, and what is
+/// remembered (processed `webhook-id`s, the event log), so that a redelivery
+/// gets the first answer from any version of the server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Accepted {
     pub outcome: Outcome,
@@ -69,10 +70,14 @@ impl Accepted {
             Value::Object(map) => map,
             _ => Map::new(),
         };
-        // (Answers remembered by earlier versions carry the envelope.)
-        answer.remove("success");
+        // (A remembered answer carries the envelope; `body` makes it anew.)
         answer.insert("duplicate".into(), Value::Bool(true));
         Self { outcome: Outcome::Duplicate, answer }
+    }
+
+    /// The answer as sent and remembered: `{"success": true, …}`.
+    pub fn body(&self) -> Value {
+        app::models::success(&self.answer)
     }
 
     /// The HTTP status of the answer.
@@ -292,7 +297,7 @@ impl Services {
                     webhook_id,
                     endpoint: endpoint.as_str().to_owned(),
                     status_code: accepted.status_code(),
-                    response: Value::Object(accepted.answer.clone()),
+                    response: accepted.body(),
                     received_at: now,
                 };
                 // The work is stored and acknowledged; a claim left unanswered only
@@ -387,7 +392,7 @@ impl Services {
             body_truncated: body.len() > EVENT_BODY_CAP,
             source_ip,
             received_at: ids::now_rfc3339(),
-            response: result.as_ref().ok().map(|a| Value::Object(a.answer.clone())),
+            response: result.as_ref().ok().map(Accepted::body),
             withheld: false,
         };
         if let Err(e) = self.store.record_webhook_event(&event).await {

@@ -2,7 +2,7 @@
 //! (low stock, maintenance, anything), stored and pushed to the tenant.
 
 use app::{
-    input::{NewNotification},
+    input::NewNotification,
     models::{ActivityEntry, Notification},
 };
 use serde_json::json;

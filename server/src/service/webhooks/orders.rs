@@ -3,7 +3,7 @@
 use app::models::{format_minor, ActivityEntry, Notification, NotificationType, Order, Priority};
 use serde_json::json;
 
-use app::input::{NewOrder};
+use app::input::NewOrder;
 
 use super::{Accepted, Delivery, Outcome};
 use crate::{error::ApiError, ids, service::Services, store::CreateOrder};

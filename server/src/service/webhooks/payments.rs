@@ -4,7 +4,7 @@
 use app::models::{ActivityEntry, Notification, NotificationType, Order, PaymentStatus, Priority};
 use serde_json::json;
 
-use app::input::{PaymentUpdate};
+use app::input::PaymentUpdate;
 
 use super::{Accepted, Delivery, Outcome};
 use crate::{
