@@ -383,9 +383,9 @@ impl Sender {
             Scheme::Standard => {
                 let timestamp = unix_now();
                 put(WEBHOOK_TIMESTAMP_HEADER, timestamp.to_string());
-                put(WEBHOOK_SIGNATURE_HEADER, sign_standard(&self.secret.expose(), webhook_id, timestamp, body));
+                put(WEBHOOK_SIGNATURE_HEADER, sign_standard(self.secret.expose(), webhook_id, timestamp, body));
             }
-            Scheme::Seed => put(SIGNATURE_HEADER, sign_seed(&self.secret.expose(), body)),
+            Scheme::Seed => put(SIGNATURE_HEADER, sign_seed(self.secret.expose(), body)),
         }
         headers
     }

@@ -35,7 +35,7 @@ pub struct Config {
     /// `MONGODB_URI`: the production store; unset means the embedded SQLite store.
     pub mongodb_uri: Option<String>,
     /// `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count; always journaled.
-    pub mongodb_write_concern: Option<String>,
+    pub mongodb_write_concern: WriteConcernSetting,
     /// `HOOKBELL_WEBHOOK_EVENT_RETENTION_DAYS`: how long the webhook event log keeps a request (default 30).
     pub webhook_event_retention_days: u32,
     /// `HOOKBELL_STORE_CONNECT_ATTEMPTS`: tries to reach the store at start-up (default 8).
@@ -131,6 +131,27 @@ impl std::fmt::Debug for Config {
     }
 }
 
+/// How many MongoDB nodes acknowledge a write (`MONGODB_WRITE_CONCERN`); the
+/// MongoDB store turns it into the driver's journaled write concern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WriteConcernSetting {
+    /// A majority of the replica set (the default).
+    #[default]
+    Majority,
+    /// This many nodes.
+    Nodes(u32),
+}
+
+impl WriteConcernSetting {
+    /// Parses `MONGODB_WRITE_CONCERN`: `majority` (default) or a node count.
+    pub fn parse(value: Option<&str>) -> Result<Self, String> {
+        Ok(match value.map(str::trim) {
+            None | Some("") | Some("majority") => Self::Majority,
+            Some(n) => Self::Nodes(n.parse().map_err(|_| format!("expected majority or a number, got {n:?}"))?),
+        })
+    }
+}
+
 /// A variable that is set but unusable.
 #[derive(Debug, Error)]
 #[error("{var}: {message}")]
@@ -219,10 +240,8 @@ impl Config {
             number("HOOKBELL_WEBHOOK_BURST", 200, 1..=1_000_000, "a whole number from 1 to 1000000")? as u32;
         let refresh_coalesce_ms =
             number("HOOKBELL_REFRESH_COALESCE_MS", 250, 0..=60_000, "milliseconds from 0 (off) to 60000")?;
-        let mongodb_write_concern = get("MONGODB_WRITE_CONCERN");
-        if let Err(message) = crate::store::mongo::parse_write_concern(mongodb_write_concern.as_deref()) {
-            return Err(ConfigError { var: "MONGODB_WRITE_CONCERN", message });
-        }
+        let mongodb_write_concern = WriteConcernSetting::parse(get("MONGODB_WRITE_CONCERN").as_deref())
+            .map_err(|message| ConfigError { var: "MONGODB_WRITE_CONCERN", message })?;
         Ok(Config {
             mode,
             mode_reason,
@@ -303,6 +322,18 @@ mod tests {
         assert!(cfg(&[("LEPTOS_SITE_ADDR", "nope")]).is_err());
         assert!(cfg(&[("HOOKBELL_ENV", "staging")]).is_err());
         assert!(cfg(&[("HOOKBELL_MAX_BODY_BYTES", "12")]).is_err());
+    }
+
+    #[test]
+    fn the_write_concern_is_majority_or_a_node_count() {
+        assert_eq!(cfg(&[]).unwrap().mongodb_write_concern, WriteConcernSetting::Majority);
+        let c = cfg(&[("MONGODB_WRITE_CONCERN", " majority ")]).unwrap();
+        assert_eq!(c.mongodb_write_concern, WriteConcernSetting::Majority);
+        let c = cfg(&[("MONGODB_WRITE_CONCERN", "2")]).unwrap();
+        assert_eq!(c.mongodb_write_concern, WriteConcernSetting::Nodes(2));
+        let e = cfg(&[("MONGODB_WRITE_CONCERN", "most")]).err().unwrap();
+        assert_eq!(e.var, "MONGODB_WRITE_CONCERN");
+        assert_eq!(WriteConcernSetting::parse(Some("-1")).unwrap_err(), "expected majority or a number, got \"-1\"");
     }
 
     #[test]

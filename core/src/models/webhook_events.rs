@@ -113,4 +113,3 @@ impl Endpoint {
         Self::ALL.into_iter().find(|e| e.as_str() == name)
     }
 }
-

@@ -106,7 +106,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/auth/me", get(auth::me))
         .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(security::api_cors(&state.services.config()));
+        .layer(security::api_cors(state.services.config()));
 
     let routes = generate_route_list(App);
     let backend = BackendHandle(state.services.clone());

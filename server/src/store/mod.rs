@@ -1,4 +1,5 @@
-//! Storage: one trait, [`Store`], that every store implements.
+//! Storage: one trait per aggregate (see [`traits`]), which every store
+//! implements, and [`Store`], all of them together.
 //!
 //! Methods are domain operations (create an order *with* its notification), not
 //! generic CRUD, so each store chooses how to make them safe: the embedded
@@ -9,6 +10,7 @@
 mod model;
 pub mod mongo;
 pub mod sqlite;
+pub mod traits;
 
 use async_trait::async_trait;
 use thiserror::Error;
@@ -18,6 +20,10 @@ pub use app::models::{
     PaymentStatus, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
+pub use traits::{
+    ActivityStore, CreateOrder, IdentityStore, MembershipChange, NotificationStore, OrderStore, PaymentApplied,
+    PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, Clone, Error)]
@@ -39,297 +45,16 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// timestamp tolerance, so a redelivery inside it is always recognised.
 pub const PROCESSED_WEBHOOK_RETENTION: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
-/// Result of [`Store::create_order`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum CreateOrder {
-    /// The order and its notification were stored.
-    Created,
-    /// The tenant already has an order with this number; nothing was written.
-    Duplicate { existing_order_id: String },
-}
-
-/// A change of an order's payment status, with the records that go with it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PaymentChange {
-    pub tenant_id: String,
-    pub order_id: String,
-    /// The status the caller saw; the change applies only if it is still so.
-    pub from: PaymentStatus,
-    pub to: PaymentStatus,
-    /// Replaces the order's payment id when given.
-    pub payment_id: Option<String>,
-    pub at: String,
-    /// Announces the change (failures and refunds).
-    pub notification: Option<Notification>,
-    pub activity: ActivityEntry,
-}
-
-/// Result of [`Store::change_membership`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MembershipChange {
-    /// Done; the member had this role before.
-    Changed { from: app::models::Role },
-    /// Refused: the tenant would be left without an owner.
-    LastOwner,
-    /// No such member.
-    NotFound,
-    /// Another change of this membership came first: nothing was done.
-    Concurrent,
-}
-
-/// Result of [`Store::claim_webhook`].
-#[derive(Debug, Clone, PartialEq)]
-pub enum WebhookClaim {
-    /// This caller processes the delivery.
-    Claimed,
-    /// Already processed: its first answer.
-    Done(ProcessedWebhook),
-    /// Another request is processing it now.
-    InProgress,
-}
-
-/// Result of [`Store::apply_payment`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PaymentApplied {
-    /// The status changed and the records were stored.
-    Applied,
-    /// The order already had the target status (and the same payment id, if one
-    /// was given): nothing changed. Records a crash may have left unwritten are completed.
-    AlreadyApplied,
-    /// The order is gone or no longer has the `from` status: nothing changed.
-    Conflict,
-}
-
-/// The operations hookbell needs from a store.
+/// The operations hookbell needs from a store: every aggregate's trait (each
+/// `Send + Sync`), plus health. Their methods are callable on `dyn Store`
+/// without importing them.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    TenantStore + OrderStore + NotificationStore + ActivityStore + WebhookLogStore + IdentityStore + 'static
+{
     /// A short name for health output: `sqlite`, `mongodb`.
     fn kind(&self) -> &'static str;
 
     /// Checks that the store answers.
     async fn ping(&self) -> StoreResult<()>;
-
-    /// Stores a new tenant. `Conflict` if the id or slug exists.
-    async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
-
-    /// A tenant by id.
-    async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>>;
-
-    /// Replaces a tenant's webhook settings; false when the tenant does not exist.
-    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool>;
-
-    /// Replaces the tenant's sealed secrets (the same secrets sealed anew)
-    /// only if its current sealed secret is still `expected`: false otherwise
-    /// (a rotation came first) or when the tenant does not exist.
-    async fn reseal_webhook_secrets(
-        &self,
-        tenant_id: &str,
-        expected: &str,
-        sealed: &str,
-        previous: Option<&PreviousSecret>,
-    ) -> StoreResult<bool>;
-
-    /// Replaces the tenant's webhook secret (sealed), keeping `previous` as
-    /// the secret still accepted for a grace period (or none). False when the tenant does not exist.
-    async fn rotate_webhook_secret(
-        &self,
-        tenant_id: &str,
-        sealed: &str,
-        previous: Option<&PreviousSecret>,
-    ) -> StoreResult<bool>;
-
-    /// A tenant by its unique slug.
-    async fn get_tenant_by_slug(&self, slug: &str) -> StoreResult<Option<Tenant>>;
-
-    /// Stores an order, the notification announcing it and its audit entry,
-    /// as one unit: a repeated (tenant, orderNumber) writes nothing new, and
-    /// a retry after a failure part-way completes what is missing.
-    async fn create_order(
-        &self,
-        order: &Order,
-        notification: &Notification,
-        activity: &ActivityEntry,
-    ) -> StoreResult<CreateOrder>;
-
-    /// Moves an order's payment status from `change.from` to `change.to`,
-    /// storing the notification and activity entry with it, idempotently.
-    async fn apply_payment(&self, change: &PaymentChange) -> StoreResult<PaymentApplied>;
-
-    /// An order of the tenant by id (`None` for another tenant's order).
-    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
-
-    /// An order of the tenant by its order number.
-    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>>;
-
-    /// The tenant's newest orders, newest first, at most `limit`.
-    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>>;
-
-    /// The tenant's orders created at or after `since` (RFC 3339), counted by
-    /// payment state, with the paid ones' amounts summed per currency.
-    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats>;
-
-    /// Records a received webhook request.
-    async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()>;
-
-    /// The tenant's received webhooks that `filter` selects, newest first,
-    /// after `after` (a cursor on `receivedAt`, id), at most `limit`.
-    async fn list_webhook_events(
-        &self,
-        tenant_id: &str,
-        filter: &WebhookEventFilter,
-        after: Option<&PageCursor>,
-        limit: u32,
-    ) -> StoreResult<Vec<WebhookEvent>>;
-
-    /// One received webhook of the tenant.
-    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>>;
-
-    /// Deletes webhook events received before `before` (RFC 3339); returns how many.
-    /// (MongoDB also expires them with a TTL index.)
-    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64>;
-
-    /// The delivery with this `webhook-id` the tenant already processed, if any
-    /// (a claim still being processed is not one).
-    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>>;
-
-    /// Claims `webhook_id` for processing, atomically (one unique insert):
-    /// exactly one of any number of simultaneous callers gets
-    /// [`WebhookClaim::Claimed`]; the others learn the first answer
-    /// ([`WebhookClaim::Done`]) or that it is still being processed. A claim
-    /// made before `stale_before` and never completed (its process died) is
-    /// taken over.
-    async fn claim_webhook(
-        &self,
-        tenant_id: &str,
-        webhook_id: &str,
-        endpoint: &str,
-        now: &str,
-        stale_before: &str,
-    ) -> StoreResult<WebhookClaim>;
-
-    /// Gives up the claim made at `claimed_at` (its processing failed), so
-    /// that a retry can process the webhook.
-    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()>;
-
-    /// Completes a claim with the delivery's answer (or remembers one without a
-    /// claim); the first answer recorded for an id wins.
-    async fn save_processed_webhook(&self, processed: &ProcessedWebhook) -> StoreResult<()>;
-
-    /// Forgets deliveries received before `before`; returns how many.
-    /// (MongoDB also expires them with a TTL index.)
-    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64>;
-
-    /// Changes a member's role (`Some(role)`) or removes them (`None`), unless
-    /// that would leave the tenant without an owner. Safe against concurrent
-    /// changes: two owners demoting each other at the same instant leave one.
-    async fn change_membership(
-        &self,
-        tenant_id: &str,
-        user_id: &str,
-        to: Option<app::models::Role>,
-    ) -> StoreResult<MembershipChange>;
-
-    /// Appends one entry to a tenant's audit trail.
-    async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()>;
-
-    /// The tenant's audit trail, newest first.
-    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
-
-    /// Stores one new notification and its audit entry, as one unit.
-    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()>;
-
-    /// Stores notifications in bulk (imports, seeding); ids must be new.
-    async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
-
-    /// One notification of the tenant.
-    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>>;
-
-    /// The tenant's notifications that `filter` selects, newest first, starting
-    /// after `after` (cursor pagination), at most `limit`.
-    async fn list_notifications(
-        &self,
-        tenant_id: &str,
-        filter: &NotificationFilter,
-        after: Option<&PageCursor>,
-        limit: u32,
-    ) -> StoreResult<Vec<Notification>>;
-
-    /// Applies `patch` at time `at` (setting `isRead` sets `readAt`, clearing
-    /// it clears `readAt`); the updated notification, or `None` if absent.
-    async fn update_notification(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        patch: &NotificationPatch,
-        at: &str,
-    ) -> StoreResult<Option<Notification>>;
-
-    /// Records the first delivery to a dashboard; false if absent or already delivered.
-    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
-
-    /// Marks every unread notification `user_id` sees (tenant-wide ones, plus
-    /// the user's own) read at `read_at`; returns how many changed.
-    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64>;
-
-    /// Notifications `user_id` sees that are neither read nor dismissed.
-    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64>;
-
-    /// Every tenant, oldest first (administration).
-    async fn list_tenants(&self) -> StoreResult<Vec<Tenant>>;
-
-    /// Stores a user. `Conflict` if the email is taken.
-    async fn insert_user(&self, user: &User) -> StoreResult<()>;
-
-    /// A user by id.
-    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
-
-    /// A user by email (case-insensitive).
-    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
-
-    /// Adds the user to the tenant, or changes their role there.
-    async fn set_membership(&self, membership: &Membership) -> StoreResult<()>;
-
-    /// The tenants a user belongs to, with the role in each.
-    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
-
-    /// The members of a tenant, oldest first.
-    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>>;
-
-    /// Removes a user from a tenant; false when they were not a member.
-    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool>;
-
-    /// Stores a new session.
-    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
-
-    /// A session by its token hash, if not yet past its absolute expiry
-    /// (revoked and idle-expired ones are returned: check [`Session::is_live`]).
-    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>>;
-
-    /// Records use of a live session: last seen and the new idle expiry. False if absent or revoked.
-    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool>;
-
-    /// Revokes one session (logout). False if absent or already revoked.
-    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool>;
-
-    /// Revokes every session of a user; returns how many.
-    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64>;
-
-    /// Deletes sessions whose absolute expiry is before `now`; returns how many.
-    /// (MongoDB also expires them with a TTL index.)
-    async fn purge_sessions(&self, now: &str) -> StoreResult<u64>;
-
-    /// Stores a new API key. `Conflict` if its prefix exists.
-    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
-
-    /// An API key by its unique prefix (any tenant: the caller checks the hash).
-    async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>>;
-
-    /// The tenant's API keys, newest first, revoked ones included.
-    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>>;
-
-    /// Revokes one of the tenant's keys. False if absent or already revoked.
-    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
-
-    /// Records that a key was used at `at`.
-    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()>;
 }

@@ -1,0 +1,170 @@
+//! Identity in SQLite: the `users`, `memberships`, `sessions` and `api_keys`
+//! tables; a membership change that would leave a tenant without an owner is
+//! refused by the one statement that makes it.
+
+use app::models::Role;
+use async_trait::async_trait;
+
+use super::{
+    query::{exec_on, one_on, vals},
+    rows::{
+        api_key_from_row, api_key_info_from_row, api_key_values, role_at, session_from_row, session_values,
+        user_from_row, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+    },
+    SqliteStore,
+};
+use crate::store::{ApiKey, ApiKeyInfo, IdentityStore, Membership, MembershipChange, Session, StoreResult, User};
+
+impl SqliteStore {
+    /// Memberships matching `clause` (with `?1` = `value`).
+    async fn memberships(&self, clause: &'static str, value: &str) -> StoreResult<Vec<Membership>> {
+        self.all(
+            format!("SELECT tenant_id, user_id, role, created_at FROM memberships WHERE {clause}"),
+            vals![value],
+            |r| {
+                Ok(Membership { tenant_id: r.get(0)?, user_id: r.get(1)?, role: role_at(r, 2)?, created_at: r.get(3)? })
+            },
+        )
+        .await
+    }
+}
+
+#[async_trait]
+impl IdentityStore for SqliteStore {
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        self.exec(
+            format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
+            vals![&user.id, user.email.to_lowercase(), &user.name, &user.password_hash, &user.created_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
+        self.one(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), vals![user_id], user_from_row).await
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?1");
+        self.one(sql, vals![email.to_lowercase()], user_from_row).await
+    }
+
+    async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (tenant_id, user_id) DO UPDATE SET role = excluded.role",
+            vals![&m.tenant_id, &m.user_id, m.role.as_str(), &m.created_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+        self.memberships("user_id = ?1 ORDER BY created_at, tenant_id", user_id).await
+    }
+
+    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>> {
+        self.memberships("tenant_id = ?1 ORDER BY created_at, user_id", tenant_id).await
+    }
+
+    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+        let sql = "DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2";
+        Ok(self.exec(sql, vals![tenant_id, user_id]).await? > 0)
+    }
+
+    async fn change_membership(
+        &self,
+        tenant_id: &str,
+        user_id: &str,
+        to: Option<Role>,
+    ) -> StoreResult<MembershipChange> {
+        let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
+        self.write(move |c| {
+            let from: Option<String> =
+                one_on(c, "SELECT role FROM memberships WHERE tenant_id = ?1 AND user_id = ?2", vals![&t, &u], |r| {
+                    r.get(0)
+                })?;
+            let Some(from) = from.as_deref().and_then(Role::parse) else {
+                return Ok(MembershipChange::NotFound);
+            };
+            // One statement decides: it changes nothing if the member is an
+            // owner, would stop being one, and is the only one.
+            let keeps_an_owner = "(role <> 'owner' OR (SELECT COUNT(*) FROM memberships \
+                                  WHERE tenant_id = ?1 AND role = 'owner') > 1)";
+            let changed = match to {
+                Some(role) => exec_on(
+                    c,
+                    &format!(
+                        "UPDATE memberships SET role = ?3 WHERE tenant_id = ?1 AND user_id = ?2 \
+                         AND (?3 = 'owner' OR {keeps_an_owner})"
+                    ),
+                    vals![t, u, role.as_str()],
+                ),
+                None => exec_on(
+                    c,
+                    &format!("DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2 AND {keeps_an_owner}"),
+                    vals![t, u],
+                ),
+            }?;
+            Ok(if changed == 1 { MembershipChange::Changed { from } } else { MembershipChange::LastOwner })
+        })
+        .await
+    }
+
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let sql = format!("INSERT INTO sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+        self.exec(sql, session_values(session)).await.map(|_| ())
+    }
+
+    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1 AND expires_at > ?2");
+        self.one(sql, vals![token_hash, now], session_from_row).await
+    }
+
+    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
+        let sql =
+            "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL";
+        Ok(self.exec(sql, vals![token_hash, last_seen_at, idle_expires_at]).await? > 0)
+    }
+
+    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
+        let sql = "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL";
+        Ok(self.exec(sql, vals![token_hash, at]).await? > 0)
+    }
+
+    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
+        let sql = "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL";
+        self.exec(sql, vals![user_id, at]).await
+    }
+
+    async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
+        self.exec("DELETE FROM sessions WHERE expires_at <= ?1", vals![now]).await
+    }
+
+    async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()> {
+        let sql = format!("INSERT INTO api_keys ({API_KEY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+        self.exec(sql, api_key_values(key)).await.map(|_| ())
+    }
+
+    async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>> {
+        let sql = format!("SELECT {API_KEY_COLUMNS} FROM api_keys WHERE prefix = ?1");
+        self.one(sql, vals![prefix], api_key_from_row).await
+    }
+
+    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
+        let sql = format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ?1 \
+             ORDER BY created_at DESC, id DESC LIMIT ?2"
+        );
+        self.all(sql, vals![tenant_id, u32::MAX], api_key_info_from_row).await
+    }
+
+    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+        let sql = "UPDATE api_keys SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at IS NULL";
+        Ok(self.exec(sql, vals![tenant_id, id, at]).await? > 0)
+    }
+
+    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
+        self.exec("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", vals![id, at]).await.map(|_| ())
+    }
+}

@@ -1,0 +1,319 @@
+//! Rows and records: each table's column list, the function reading a row of
+//! it into its record and the parameters writing a record as a row (in the
+//! column list's order), plus the JSON and enum conversions they share.
+
+use app::models::{
+    ActivityEntry, ApiKeyInfo, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role,
+    WebhookEvent, WebhookSettings,
+};
+use rusqlite::{types::Value, Row};
+
+use super::query::vals;
+use crate::store::{ApiKey, PreviousSecret, ProcessedWebhook, Session, StoreError, StoreResult, Tenant, User};
+
+pub(super) fn json_text(v: &impl serde::Serialize) -> StoreResult<String> {
+    serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+pub(super) fn parse_json<T: serde::de::DeserializeOwned>(idx: usize, s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
+}
+
+pub(super) fn bad_enum(idx: usize, what: &str) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unknown {what}").into())
+}
+
+pub(super) const TENANT_COLUMNS: &str =
+    "id, name, slug, webhook_secret_sealed, created_at, webhook_settings, previous_secret_sealed, \
+     previous_secret_valid_until";
+
+pub(super) fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
+    Ok(Tenant {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        slug: r.get(2)?,
+        webhook_secret_sealed: r.get(3)?,
+        created_at: r.get(4)?,
+        webhook_settings: match r.get::<_, Option<String>>(5)? {
+            Some(json) => parse_json(5, &json)?,
+            None => WebhookSettings::default(),
+        },
+        previous_secret: match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<String>>(7)?) {
+            (Some(sealed), Some(valid_until)) => Some(PreviousSecret { sealed, valid_until }),
+            _ => None,
+        },
+    })
+}
+
+pub(super) fn tenant_values(t: &Tenant) -> StoreResult<Vec<Value>> {
+    Ok(vals![
+        &t.id,
+        &t.name,
+        &t.slug,
+        &t.webhook_secret_sealed,
+        &t.created_at,
+        json_text(&t.webhook_settings)?,
+        t.previous_secret.as_ref().map(|p| &p.sealed),
+        t.previous_secret.as_ref().map(|p| &p.valid_until),
+    ])
+}
+
+pub(super) const NOTIFICATION_COLUMNS: &str = "id, tenant_id, user_id, title, message, type, priority, action_url, \
+     action_text, metadata, is_read, is_dismissed, read_at, delivered_at, created_at";
+
+pub(super) fn notification_from_row(r: &Row<'_>) -> rusqlite::Result<Notification> {
+    let kind: String = r.get(5)?;
+    let priority: String = r.get(6)?;
+    let metadata: String = r.get(9)?;
+    Ok(Notification {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        user_id: r.get(2)?,
+        title: r.get(3)?,
+        message: r.get(4)?,
+        kind: NotificationType::parse(&kind).ok_or_else(|| bad_enum(5, "notification type"))?,
+        priority: Priority::parse(&priority).ok_or_else(|| bad_enum(6, "priority"))?,
+        action_url: r.get(7)?,
+        action_text: r.get(8)?,
+        metadata: parse_json(9, &metadata)?,
+        is_read: r.get(10)?,
+        is_dismissed: r.get(11)?,
+        read_at: r.get(12)?,
+        delivered_at: r.get(13)?,
+        created_at: r.get(14)?,
+    })
+}
+
+pub(super) fn notification_values(n: &Notification) -> StoreResult<Vec<Value>> {
+    Ok(vals![
+        &n.id,
+        &n.tenant_id,
+        &n.user_id,
+        &n.title,
+        &n.message,
+        n.kind.as_str(),
+        n.priority.as_str(),
+        &n.action_url,
+        &n.action_text,
+        json_text(&n.metadata)?,
+        n.is_read,
+        n.is_dismissed,
+        &n.read_at,
+        &n.delivered_at,
+        &n.created_at,
+    ])
+}
+
+pub(super) const EVENT_COLUMNS: &str =
+    "id, tenant_id, endpoint, verified, outcome, status_code, reason, latency_ms, body, \
+     body_truncated, source_ip, received_at, response";
+
+pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
+    Ok(WebhookEvent {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        endpoint: r.get(2)?,
+        verified: r.get(3)?,
+        outcome: r.get(4)?,
+        status_code: r.get(5)?,
+        reason: r.get(6)?,
+        latency_ms: r.get(7)?,
+        body: r.get(8)?,
+        body_truncated: r.get(9)?,
+        source_ip: r.get(10)?,
+        received_at: r.get(11)?,
+        response: r.get::<_, Option<String>>(12)?.map(|json| parse_json(12, &json)).transpose()?,
+        withheld: false,
+    })
+}
+
+pub(super) fn event_values(e: &WebhookEvent) -> StoreResult<Vec<Value>> {
+    Ok(vals![
+        &e.id,
+        &e.tenant_id,
+        &e.endpoint,
+        e.verified,
+        &e.outcome,
+        e.status_code,
+        &e.reason,
+        e.latency_ms,
+        &e.body,
+        e.body_truncated,
+        &e.source_ip,
+        &e.received_at,
+        e.response.as_ref().map(json_text).transpose()?,
+    ])
+}
+
+pub(super) const PROCESSED_WEBHOOK_COLUMNS: &str =
+    "tenant_id, webhook_id, endpoint, status_code, response, received_at";
+
+pub(super) fn processed_webhook_from_row(r: &Row<'_>) -> rusqlite::Result<ProcessedWebhook> {
+    let response: String = r.get(4)?;
+    Ok(ProcessedWebhook {
+        tenant_id: r.get(0)?,
+        webhook_id: r.get(1)?,
+        endpoint: r.get(2)?,
+        status_code: r.get(3)?,
+        response: parse_json(4, &response)?,
+        received_at: r.get(5)?,
+    })
+}
+
+pub(super) const ACTIVITY_COLUMNS: &str =
+    "id, tenant_id, actor, action, entity, entity_id, details, source_ip, created_at";
+
+pub(super) fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
+    let details: String = r.get(6)?;
+    Ok(ActivityEntry {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        actor: r.get(2)?,
+        action: r.get(3)?,
+        entity: r.get(4)?,
+        entity_id: r.get(5)?,
+        details: parse_json(6, &details)?,
+        source_ip: r.get(7)?,
+        created_at: r.get(8)?,
+    })
+}
+
+pub(super) fn activity_values(a: &ActivityEntry) -> StoreResult<Vec<Value>> {
+    Ok(vals![
+        &a.id,
+        &a.tenant_id,
+        &a.actor,
+        &a.action,
+        &a.entity,
+        &a.entity_id,
+        json_text(&a.details)?,
+        &a.source_ip,
+        &a.created_at
+    ])
+}
+
+pub(super) const ORDER_COLUMNS: &str =
+    "id, tenant_id, order_number, customer_name, customer_email, amount_minor, currency, \
+     status, items, metadata, created_at, updated_at, payment_status, payment_id";
+
+pub(super) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
+    let status: String = r.get(7)?;
+    let payment_status: String = r.get(12)?;
+    let items: String = r.get(8)?;
+    let metadata: String = r.get(9)?;
+    Ok(Order {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        order_number: r.get(2)?,
+        customer_name: r.get(3)?,
+        customer_email: r.get(4)?,
+        amount_minor: r.get(5)?,
+        currency: r.get(6)?,
+        status: OrderStatus::parse(&status).ok_or_else(|| bad_enum(7, "order status"))?,
+        items: parse_json(8, &items)?,
+        metadata: parse_json(9, &metadata)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+        payment_status: PaymentStatus::parse(&payment_status).ok_or_else(|| bad_enum(12, "payment status"))?,
+        payment_id: r.get(13)?,
+    })
+}
+
+pub(super) fn order_values(o: &Order) -> StoreResult<Vec<Value>> {
+    Ok(vals![
+        &o.id,
+        &o.tenant_id,
+        &o.order_number,
+        &o.customer_name,
+        &o.customer_email,
+        o.amount_minor,
+        &o.currency,
+        o.status.as_str(),
+        json_text(&o.items)?,
+        json_text(&o.metadata)?,
+        &o.created_at,
+        &o.updated_at,
+        o.payment_status.as_str(),
+        &o.payment_id,
+    ])
+}
+
+pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
+
+pub(super) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)?, password_hash: r.get(3)?, created_at: r.get(4)? })
+}
+
+pub(super) fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
+    let role: String = r.get(idx)?;
+    Role::parse(&role).ok_or_else(|| bad_enum(idx, "role"))
+}
+
+pub(super) const SESSION_COLUMNS: &str =
+    "token_hash, user_id, created_at, last_seen_at, idle_expires_at, expires_at, revoked_at, ip, user_agent";
+
+pub(super) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
+    Ok(Session {
+        token_hash: r.get(0)?,
+        user_id: r.get(1)?,
+        created_at: r.get(2)?,
+        last_seen_at: r.get(3)?,
+        idle_expires_at: r.get(4)?,
+        expires_at: r.get(5)?,
+        revoked_at: r.get(6)?,
+        ip: r.get(7)?,
+        user_agent: r.get(8)?,
+    })
+}
+
+pub(super) fn session_values(s: &Session) -> Vec<Value> {
+    vals![
+        &s.token_hash,
+        &s.user_id,
+        &s.created_at,
+        &s.last_seen_at,
+        &s.idle_expires_at,
+        &s.expires_at,
+        &s.revoked_at,
+        &s.ip,
+        &s.user_agent
+    ]
+}
+
+pub(super) const API_KEY_COLUMNS: &str =
+    "id, tenant_id, name, prefix, role, created_by, created_at, last_used_at, revoked_at, key_hash";
+
+pub(super) fn api_key_info_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
+    Ok(ApiKeyInfo {
+        id: r.get(0)?,
+        tenant_id: r.get(1)?,
+        name: r.get(2)?,
+        prefix: r.get(3)?,
+        role: role_at(r, 4)?,
+        created_by: r.get(5)?,
+        created_at: r.get(6)?,
+        last_used_at: r.get(7)?,
+        revoked_at: r.get(8)?,
+    })
+}
+
+pub(super) fn api_key_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKey> {
+    Ok(ApiKey { info: api_key_info_from_row(r)?, key_hash: r.get(9)? })
+}
+
+pub(super) fn api_key_values(k: &ApiKey) -> Vec<Value> {
+    let i = &k.info;
+    vals![
+        &i.id,
+        &i.tenant_id,
+        &i.name,
+        &i.prefix,
+        i.role.as_str(),
+        &i.created_by,
+        &i.created_at,
+        &i.last_used_at,
+        &i.revoked_at,
+        &k.key_hash
+    ]
+}

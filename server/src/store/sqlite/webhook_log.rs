@@ -1,0 +1,135 @@
+//! The webhook log in SQLite: the `webhook_events` table (every request
+//! received, kept for a retention period) and `processed_webhooks` (claims
+//! and answers by the sender's `webhook-id`).
+
+use app::models::{WebhookEvent, WebhookEventFilter};
+use async_trait::async_trait;
+use rusqlite::Connection;
+
+use super::{
+    query::{exec_on, one_on, vals, Conditions},
+    rows::{
+        event_from_row, event_values, json_text, processed_webhook_from_row, EVENT_COLUMNS, PROCESSED_WEBHOOK_COLUMNS,
+    },
+    SqliteStore,
+};
+use crate::store::{PageCursor, ProcessedWebhook, StoreResult, WebhookClaim, WebhookLogStore};
+
+/// The answered delivery of `webhook_id`, if any (a pending claim is none).
+fn processed_webhook(c: &Connection, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+    one_on(c, &answered_sql(), vals![tenant_id, webhook_id], processed_webhook_from_row)
+}
+
+fn answered_sql() -> String {
+    format!(
+        "SELECT {PROCESSED_WEBHOOK_COLUMNS} FROM processed_webhooks \
+         WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code <> 0"
+    )
+}
+
+fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
+    let mut c = Conditions::default();
+    if let Some(endpoint) = &filter.endpoint {
+        c.add(" AND endpoint = $0", Conditions::text(endpoint));
+    }
+    if let Some(outcome) = &filter.outcome {
+        c.add(" AND outcome = $0", Conditions::text(outcome));
+    }
+    c.after("received_at", after);
+    c
+}
+
+#[async_trait]
+impl WebhookLogStore for SqliteStore {
+    async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
+        let sql = format!(
+            "INSERT INTO webhook_events ({EVENT_COLUMNS}) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        );
+        self.exec(sql, event_values(event)?).await.map(|_| ())
+    }
+
+    async fn list_webhook_events(
+        &self,
+        tenant_id: &str,
+        filter: &WebhookEventFilter,
+        after: Option<&PageCursor>,
+        limit: u32,
+    ) -> StoreResult<Vec<WebhookEvent>> {
+        let conditions = event_conditions(filter, after);
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1{} \
+             ORDER BY received_at DESC, id DESC LIMIT {limit}",
+            conditions.sql
+        );
+        self.all(sql, conditions.params(tenant_id), event_from_row).await
+    }
+
+    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 AND id = ?2");
+        self.one(sql, vals![tenant_id, id], event_from_row).await
+    }
+
+    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
+        self.exec("DELETE FROM webhook_events WHERE received_at < ?1", vals![before]).await
+    }
+
+    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+        self.one(answered_sql(), vals![tenant_id, webhook_id], processed_webhook_from_row).await
+    }
+
+    async fn claim_webhook(
+        &self,
+        tenant_id: &str,
+        webhook_id: &str,
+        endpoint: &str,
+        now: &str,
+        stale_before: &str,
+    ) -> StoreResult<WebhookClaim> {
+        let (t, w) = (tenant_id.to_owned(), webhook_id.to_owned());
+        let params = vals![tenant_id, webhook_id, endpoint, now, stale_before];
+        self.write(move |c| {
+            // A claim is a row without an answer (status 0); one left by a dead
+            // process is taken over once stale. One statement, on the one writer.
+            let claimed = exec_on(
+                c,
+                "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+                 VALUES (?1, ?2, ?3, 0, 'null', ?4) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+                 SET received_at = excluded.received_at, endpoint = excluded.endpoint \
+                 WHERE processed_webhooks.status_code = 0 AND processed_webhooks.received_at < ?5",
+                params,
+            )?;
+            if claimed == 1 {
+                return Ok(WebhookClaim::Claimed);
+            }
+            Ok(processed_webhook(c, &t, &w)?.map_or(WebhookClaim::InProgress, WebhookClaim::Done))
+        })
+        .await
+    }
+
+    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()> {
+        self.exec(
+            "DELETE FROM processed_webhooks WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code = 0 \
+             AND received_at = ?3",
+            vals![tenant_id, webhook_id, claimed_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
+        self.exec(
+            "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+             SET status_code = excluded.status_code, response = excluded.response, endpoint = excluded.endpoint \
+             WHERE processed_webhooks.status_code = 0",
+            vals![&p.tenant_id, &p.webhook_id, &p.endpoint, p.status_code, json_text(&p.response)?, &p.received_at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
+        self.exec("DELETE FROM processed_webhooks WHERE received_at < ?1", vals![before]).await
+    }
+}
