@@ -123,7 +123,8 @@ async fn only_a_signed_webhook_id_deduplicates() {
     let (s2, b2) = srv.post_with_headers("/api/webhooks/notifications", &text, &headers).await;
     assert_eq!((s1, s2), (201, 201));
     assert_ne!(b1["notificationId"], b2["notificationId"]);
-    let long = [("x-webhook-signature", sign_seed(&t.webhook_secret, text.as_bytes())), ("webhook-id", "x".repeat(300))];
+    let long =
+        [("x-webhook-signature", sign_seed(&t.webhook_secret, text.as_bytes())), ("webhook-id", "x".repeat(300))];
     assert_eq!(srv.post_with_headers("/api/webhooks/notifications", &text, &long).await.0, 201, "ignored");
     // Signed the Standard way, the id is checked and deduplicates.
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
