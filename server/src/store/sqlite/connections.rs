@@ -218,6 +218,7 @@ impl Readers {
         )
         .map_err(map_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(map_err)?;
+        conn.set_prepared_statement_cache_capacity(super::STATEMENT_CACHE);
         Ok(conn)
     }
 

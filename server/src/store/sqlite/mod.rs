@@ -37,6 +37,10 @@ use self::{
 };
 use super::{Store, StoreError, StoreResult};
 
+/// Prepared statements each connection keeps: every statement the store runs
+/// (about 35, plus list queries per page size), so none is prepared twice.
+const STATEMENT_CACHE: usize = 128;
+
 /// The SQLite store.
 pub struct SqliteStore {
     writer: Writer,
@@ -71,6 +75,7 @@ impl SqliteStore {
             }
             let mut conn = Connection::open(&p).map_err(map_err)?;
             conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(map_err)?;
+            conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
             conn.pragma_update(None, "journal_mode", "WAL").map_err(map_err)?;
             conn.pragma_update(None, "synchronous", "FULL").map_err(map_err)?;
             conn.pragma_update(None, "foreign_keys", "ON").map_err(map_err)?;
