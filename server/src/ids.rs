@@ -28,10 +28,8 @@ pub fn new_id() -> String {
     hex::encode(bytes)
 }
 
-/// Whether `s` has the shape of an id: 24 lowercase or uppercase hex digits.
-pub fn is_id(s: &str) -> bool {
-    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
+/// Whether `s` has the shape of an id: 24 lowercase or uppercase hex digits (the one rule, in `core`).
+pub use app::input::is_id;
 
 /// Now, as RFC 3339 UTC with milliseconds: `2026-11-29T06:28:30.123Z` (sorts as text).
 pub fn now_rfc3339() -> String {

@@ -68,8 +68,8 @@ impl<T: FromJson> FromRequest<AppState> for Valid<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let JsonObject(map) = JsonObject::from_request(req, state).await?;
-        T::from_json(&map).map(Valid).map_err(ApiError::Validation)
+        let Checked(parsed) = Checked::from_request(req, state).await?;
+        parsed.map(Valid).map_err(ApiError::Validation)
     }
 }
 

@@ -63,5 +63,5 @@ pub async fn logout_all(State(state): State<AppState>, ctx: Ctx) -> Result<Respo
 /// `GET /api/auth/me`: the caller, the tenant this request acts on, and the caller's tenants.
 pub async fn me(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
     let caller = state.services.describe_caller(&ctx).await?;
-    Ok(Json(super::envelope(caller)))
+    Ok(Json(app::models::success(caller)))
 }

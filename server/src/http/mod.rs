@@ -34,11 +34,6 @@ impl FromRef<AppState> for LeptosOptions {
     }
 }
 
-/// `{"success": true, …}` around the fields of `body` (an object).
-pub(crate) fn envelope(body: impl serde::Serialize) -> serde_json::Value {
-    app::models::success(body)
-}
-
 /// An accepted webhook's answer: its status and body.
 pub(crate) fn accepted_response(accepted: &crate::service::webhooks::Accepted) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -87,12 +87,8 @@ impl NotificationStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
         let conditions = notification_conditions(filter, after);
-        let sql = format!(
-            "SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1{} \
-             ORDER BY created_at DESC, id DESC LIMIT {limit}",
-            conditions.sql
-        );
-        self.all(sql, conditions.params(tenant_id), notification_from_row).await
+        let table = ("notifications", NOTIFICATION_COLUMNS, "created_at");
+        self.newest_first(table, tenant_id, conditions, limit, notification_from_row).await
     }
 
     async fn update_notification(

@@ -138,6 +138,22 @@ impl SqliteStore {
         self.read(move |c| all_on(c, &sql, params, row)).await
     }
 
+    /// The tenant's rows of `table` that `conditions` select, newest first by
+    /// `time_column` (then id), at most `limit` (bound as a parameter, so one
+    /// prepared statement serves every page size), read by `row`.
+    pub(super) async fn newest_first<T: Send + 'static>(
+        &self,
+        (table, columns, time_column): (&str, &str, &str),
+        tenant_id: &str,
+        mut conditions: Conditions,
+        limit: u32,
+        row: impl FnMut(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+    ) -> StoreResult<Vec<T>> {
+        conditions.add(&format!(" ORDER BY {time_column} DESC, id DESC LIMIT $0"), vals![limit]);
+        let sql = format!("SELECT {columns} FROM {table} WHERE tenant_id = ?1{}", conditions.sql);
+        self.all(sql, conditions.params(tenant_id), row).await
+    }
+
     /// Runs the write `sql` on the writer (answering after its commit); how many rows it changed.
     pub(super) async fn exec(&self, sql: impl Into<String>, params: Vec<Value>) -> StoreResult<u64> {
         let sql = sql.into();

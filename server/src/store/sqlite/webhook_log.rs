@@ -57,12 +57,8 @@ impl WebhookLogStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<WebhookEvent>> {
         let conditions = event_conditions(filter, after);
-        let sql = format!(
-            "SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1{} \
-             ORDER BY received_at DESC, id DESC LIMIT {limit}",
-            conditions.sql
-        );
-        self.all(sql, conditions.params(tenant_id), event_from_row).await
+        let table = ("webhook_events", EVENT_COLUMNS, "received_at");
+        self.newest_first(table, tenant_id, conditions, limit, event_from_row).await
     }
 
     async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
