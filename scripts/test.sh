@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints (server and browser builds), Rust
+# The whole test suite: formatting, the layering check, lints (server and browser builds), Rust
 # unit and integration tests, the release build of the browser bundle, then
 # the Playwright tests in Debian's chromium against the server binary that
 # `cargo test` built and that release bundle (what users download).
