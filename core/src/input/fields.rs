@@ -222,10 +222,8 @@ pub fn is_safe_action_url(url: &str) -> bool {
     })
 }
 
-/// Whether `s` has the shape of an id: 24 hex digits.
-pub fn is_id(s: &str) -> bool {
-    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
+/// Whether `s` has the shape of an id (the rule lives with the models).
+pub use crate::models::is_id;
 
 #[cfg(test)]
 mod tests {

@@ -168,7 +168,7 @@ impl PageCursor {
     /// Parses [`PageCursor::encode`]'s form.
     pub fn decode(s: &str) -> Option<Self> {
         let (created_at, id) = s.rsplit_once('_')?;
-        let ok = !created_at.is_empty() && crate::input::is_id(id);
+        let ok = !created_at.is_empty() && super::is_id(id);
         ok.then(|| Self { created_at: created_at.to_owned(), id: id.to_owned() })
     }
 }
