@@ -9,7 +9,7 @@
 pub mod api;
 pub mod components;
 pub mod live;
-pub use hookbell_core::{input, models};
+pub use hookbell_core::{ids, input, models, timestamp};
 pub mod notifications;
 pub mod pages;
 pub mod realtime;
@@ -71,7 +71,7 @@ pub fn App() -> impl IntoView {
         match bell.get() {
             Some(Ok(state)) => {
                 live.seed(state.unread_count, state.latest);
-                crate::live::connect_live(live, state.tenant_id, state.user_name.is_some());
+                crate::live::connect_live(live, state.tenant_id.into_string(), state.user_name.is_some());
                 true
             }
             _ => false,
@@ -94,7 +94,7 @@ pub fn App() -> impl IntoView {
                                 view! {
                                     <span class="tenant" data-testid="tenant-name">{state.tenant_name}</span>
                                     {(state.tenants.len() > 1).then(|| view! {
-                                        <TenantSwitcher current=state.tenant_id.clone() tenants=state.tenants.clone()/>
+                                        <TenantSwitcher current=state.tenant_id.to_string() tenants=state.tenants.clone()/>
                                     })}
                                     <nav class="nav" aria-label="Pages">
                                         <a href="/">"Dashboard"</a>
@@ -161,7 +161,7 @@ fn TenantSwitcher(current: String, tenants: Vec<crate::models::TenantChoice>) ->
                 .into_iter()
                 .map(|t| {
                     let selected = t.tenant_id == current;
-                    view! { <option value=t.tenant_id selected=selected>{t.name}</option> }
+                    view! { <option value=t.tenant_id.into_string() selected=selected>{t.name}</option> }
                 })
                 .collect_view()}
         </select>

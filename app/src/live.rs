@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::{Notification, NotificationType, Priority},
+    models::{Notification, NotificationType, Priority, Timestamp},
     realtime::ConnectionState,
 };
 
@@ -108,12 +108,12 @@ impl LiveState {
 
     /// Marks read what a mark-all-read of `by` (a user, or tenant-wide) covered:
     /// tenant-wide notifications, and that user's own.
-    pub fn mark_all_read(&self, read_at: &str, by: Option<&str>) {
+    pub fn mark_all_read(&self, read_at: Timestamp, by: Option<&str>) {
         self.latest.update(|list| {
             let covered = |n: &Notification| n.user_id.is_none() || n.user_id.as_deref() == by;
             for n in list.iter_mut().flatten().filter(|n| !n.is_read && covered(n)) {
                 n.is_read = true;
-                n.read_at = Some(read_at.to_owned());
+                n.read_at = Some(read_at);
             }
         });
     }
@@ -151,7 +151,7 @@ impl LiveState {
 
     /// The newest notification this page has, for a rejoin to say what it saw.
     pub fn newest_id(&self) -> Option<String> {
-        self.latest.with_untracked(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.clone()))
+        self.latest.with_untracked(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.to_string()))
     }
 }
 
@@ -242,7 +242,7 @@ pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
             }
             events::NOTIFICATIONS_MARKED_READ => {
                 if let Some(ev) = first::<NotificationsMarkedReadEvent>(args) {
-                    state.mark_all_read(&ev.read_at, ev.user_id.as_deref());
+                    state.mark_all_read(ev.read_at, ev.user_id.as_deref());
                     if personal {
                         join(client, state, &tenant_id);
                     } else {
@@ -263,13 +263,13 @@ pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{NotificationType, Priority};
+    use crate::models::{NotificationId, NotificationType, Priority, Timestamp};
 
     fn note(id: &str, user: Option<&str>) -> Notification {
         Notification {
             id: id.into(),
             tenant_id: "t".into(),
-            user_id: user.map(str::to_owned),
+            user_id: user.map(Into::into),
             title: id.into(),
             message: "m".into(),
             kind: NotificationType::Info,
@@ -281,7 +281,7 @@ mod tests {
             is_dismissed: false,
             read_at: None,
             delivered_at: None,
-            created_at: "2026-01-01T00:00:00.000Z".into(),
+            created_at: Timestamp::from_unix_millis(1_767_225_600_000),
         }
     }
 
@@ -291,10 +291,10 @@ mod tests {
         owner.set();
         let state = provide_live_state();
         state.seed(3, vec![note("c", Some("ada")), note("b", None), note("a", None)]);
-        state.mark_all_read("now", Some("bo"));
+        state.mark_all_read(Timestamp::from_unix_millis(1), Some("bo"));
         let read: Vec<bool> = state.latest.get_untracked().unwrap().iter().map(|n| n.is_read).collect();
         assert_eq!(read, vec![false, true, true]);
-        state.mark_all_read("later", Some("ada"));
+        state.mark_all_read(Timestamp::from_unix_millis(2), Some("ada"));
         assert!(state.latest.get_untracked().unwrap().iter().all(|n| n.is_read));
         assert_eq!(state.newest_id().as_deref(), Some("c"));
     }
@@ -311,7 +311,7 @@ mod tests {
         assert!(state.latest.get_untracked().unwrap()[0].is_read);
         state.push_notification(note("b", None), 1);
         state.push_notification(note("b", None), 1);
-        let ids: Vec<String> = state.latest.get_untracked().unwrap().into_iter().map(|n| n.id).collect();
+        let ids: Vec<NotificationId> = state.latest.get_untracked().unwrap().into_iter().map(|n| n.id).collect();
         assert_eq!(ids, vec!["b", "a"]);
         assert_eq!(state.unread.get_untracked(), Some(1));
     }

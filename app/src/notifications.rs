@@ -79,7 +79,7 @@ pub fn use_notifications(options: UseNotificationsOptions) -> Notifications {
                 match crate::api::mark_all_read().await {
                     Ok(done) => {
                         error.set(None);
-                        live.mark_all_read(&done.read_at, done.user_id.as_deref());
+                        live.mark_all_read(done.read_at, done.user_id.as_deref());
                         live.unread.set(Some(done.unread_count));
                     }
                     Err(e) => error.set(Some(crate::pages::error_text(&e))),

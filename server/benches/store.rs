@@ -28,16 +28,16 @@ fn tenant() -> Tenant {
     Tenant {
         id: ids::new_id(),
         name: "bench".into(),
-        slug: format!("bench-{}", ids::new_id()),
+        slug: format!("bench-{}", ids::new_id::<String>()),
         webhook_secret_sealed: "v1.bench".into(),
         webhook_settings: Default::default(),
         previous_secret: None,
-        created_at: ids::now_rfc3339(),
+        created_at: ids::now(),
     }
 }
 
 fn order(tenant_id: &str, i: usize) -> Order {
-    let now = ids::now_rfc3339();
+    let now = ids::now();
     Order {
         id: ids::new_id(),
         tenant_id: tenant_id.into(),
@@ -51,7 +51,7 @@ fn order(tenant_id: &str, i: usize) -> Order {
         payment_id: None,
         items: vec![],
         metadata: serde_json::json!({"source": "bench"}),
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -72,7 +72,7 @@ fn notification(tenant_id: &str, i: usize) -> Notification {
         is_dismissed: false,
         read_at: None,
         delivered_at: None,
-        created_at: ids::now_rfc3339(),
+        created_at: ids::now(),
     }
 }
 
@@ -130,10 +130,10 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
             actor: "webhook:orders".into(),
             action: "order.created".into(),
             entity: "order".into(),
-            entity_id: o.id.clone(),
+            entity_id: o.id.to_string(),
             details: serde_json::json!({"orderNumber": o.order_number}),
             source_ip: Some("127.0.0.1".into()),
-            created_at: o.created_at.clone(),
+            created_at: o.created_at,
         };
         let start = Instant::now();
         store.create_order(&o, &n, &a).await.unwrap();
@@ -165,7 +165,7 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
         store.insert_tenant(&t).await.unwrap();
         seed(store.as_ref(), &t.id, mark).await;
         let start = Instant::now();
-        let changed = store.mark_all_read(&t.id, None, &ids::now_rfc3339()).await.unwrap();
+        let changed = store.mark_all_read(&t.id, None, ids::now()).await.unwrap();
         samples.push(start.elapsed());
         assert_eq!(changed as usize, mark);
     }

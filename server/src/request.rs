@@ -118,7 +118,7 @@ fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
 /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
 /// production, as long as a session lasts; an empty value clears it.
 fn set_cookie(name: &str, value: &str, mode: Mode) -> String {
-    let max_age = if value.is_empty() { 0 } else { SESSION_MAX.whole_seconds() };
+    let max_age = if value.is_empty() { 0 } else { SESSION_MAX.as_secs() };
     let secure = if mode == Mode::Production { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }

@@ -137,6 +137,7 @@ fn BellPanel(n: Notifications) -> impl IntoView {
 #[component]
 fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
     let Notification { id, title, message, kind, priority, action_url, action_text, is_read, created_at, .. } = item;
+    let id = id.into_string();
     let (read_id, dismiss_id, link_id) = (id.clone(), id.clone(), id);
     let loud = matches!(priority, Priority::High | Priority::Urgent);
     let link = action_url.map(|url| {
@@ -160,7 +161,7 @@ fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
                 </p>
                 <p class="bell-item-message">{message}</p>
                 <p class="bell-item-meta">
-                    <time data-testid="bell-item-time" datetime=created_at.clone()>{super::time::when(&created_at)}</time>
+                    <time data-testid="bell-item-time" datetime=created_at.to_string()>{super::time::when(created_at)}</time>
                     {link}
                 </p>
             </div>

@@ -2,32 +2,29 @@
 
 use leptos::prelude::*;
 
+use crate::models::Timestamp;
+
 /// `at` relative to now (browser), else its time of day in UTC.
-pub(crate) fn when(at: &str) -> String {
+pub(crate) fn when(at: Timestamp) -> String {
     #[cfg(feature = "hydrate")]
     {
-        let t = js_sys::Date::parse(at);
-        if t.is_finite() {
-            return super::relative_time(js_sys::Date::now() - t);
-        }
+        return super::relative_time(js_sys::Date::now() - at.unix_millis() as f64);
     }
+    #[allow(unreachable_code)]
     clock(at)
 }
 
-/// The time of day of an RFC 3339 UTC timestamp: `14:05 UTC`.
-fn clock(at: &str) -> String {
-    format!("{} UTC", at.get(11..16).unwrap_or_default())
+/// The time of day in UTC: `14:05 UTC`.
+fn clock(at: Timestamp) -> String {
+    format!("{} UTC", at.to_string().get(11..16).unwrap_or_default())
 }
 
 /// A `<time>`: rendered on the server as the time of day (so hydration finds
 /// the same text), then shown relative to the browser's clock.
 #[component]
-pub fn TimeAgo(at: String) -> impl IntoView {
+pub fn TimeAgo(at: Timestamp) -> impl IntoView {
     let mounted = RwSignal::new(false);
     Effect::new(move |_| mounted.set(true));
-    let text = {
-        let at = at.clone();
-        move || if mounted.get() { when(&at) } else { clock(&at) }
-    };
-    view! { <time class="feed-time" datetime=at.clone() title=at>{text}</time> }
+    let text = move || if mounted.get() { when(at) } else { clock(at) };
+    view! { <time class="feed-time" datetime=at.to_string() title=at.to_string()>{text}</time> }
 }

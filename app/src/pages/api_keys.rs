@@ -9,7 +9,7 @@ use super::Unavailable;
 use crate::{
     api::{create_api_key, list_api_keys, revoke_api_key},
     components::CopyButton,
-    models::{ApiKeyInfo, CreatedApiKey},
+    models::{ApiKeyInfo, CreatedApiKey, Timestamp},
 };
 
 /// The API keys page.
@@ -111,16 +111,16 @@ fn KeyTable(keys: Vec<ApiKeyInfo>, revoke: impl Fn(String) + Copy + Send + Sync 
             <thead><tr><th>"Name"</th><th>"Key"</th><th>"Role"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
             <tbody>
                 {keys.into_iter().map(|k| {
-                    let day = |t: &str| t.get(..10).unwrap_or_default().to_owned();
+                    let day = |t: Timestamp| t.to_string().get(..10).unwrap_or_default().to_owned();
                     let revoked = k.revoked_at.is_some();
-                    let id = k.id.clone();
+                    let id = k.id.to_string();
                     view! {
                         <tr data-testid="key-row" data-state=if revoked { "revoked" } else { "active" }>
                             <td>{k.name.clone()}</td>
                             <td><code>{format!("{}…", k.prefix)}</code></td>
                             <td>{k.role.as_str()}</td>
-                            <td>{day(&k.created_at)}</td>
-                            <td>{k.last_used_at.as_deref().map(day).unwrap_or_else(|| "never".into())}</td>
+                            <td>{day(k.created_at)}</td>
+                            <td>{k.last_used_at.map(day).unwrap_or_else(|| "never".into())}</td>
                             <td>{if revoked {
                                 view! { <span class="state">"revoked"</span> }.into_any()
                             } else {

@@ -230,7 +230,7 @@ mod tests {
             entity_id: "o".into(),
             details,
             source_ip: None,
-            created_at: "2026-11-29T10:00:00.000Z".into(),
+            created_at: crate::models::Timestamp::parse("2026-11-29T10:00:00.000Z").unwrap(),
         }
     }
 

@@ -172,6 +172,7 @@ fn Rows(
 #[component]
 fn Row(n: Notification, selected: RwSignal<Vec<String>>) -> impl IntoView {
     let Notification { id, title, message, kind, priority, is_read, is_dismissed, created_at, .. } = n;
+    let id = id.into_string();
     let state = if is_dismissed {
         "dismissed"
     } else if is_read {
@@ -202,7 +203,7 @@ fn Row(n: Notification, selected: RwSignal<Vec<String>>) -> impl IntoView {
             </div>
             <div class="notif-meta">
                 <span class=format!("state state-{state}")>{state}</span>
-                <time datetime=created_at.clone()>{created_at.get(..16).unwrap_or_default().replace('T', " ")}</time>
+                <time datetime=created_at.to_string()>{created_at.to_string().get(..16).unwrap_or_default().replace('T', " ")}</time>
             </div>
         </li>
     }

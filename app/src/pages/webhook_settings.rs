@@ -166,7 +166,7 @@ fn SettingsCards(view: WebhookSettingsView, reload: RwSignal<u64>, said: Feedbac
             <CopyRow label="Notifications" testid="url-notifications" value=urls.notifications/>
             <CopyRow label="Payments" testid="url-payments" value=urls.payments/>
         </section>
-        <SecretCard hint=view.secret_hint previous_until=view.previous_secret_valid_until
+        <SecretCard hint=view.secret_hint previous_until=view.previous_secret_valid_until.map(|t| t.to_string())
             fallback=view.uses_fallback_secret reload=reload said=said/>
         <TestCard reload=reload said=said/>
     }
@@ -319,7 +319,7 @@ fn EventLog(events: Vec<WebhookEvent>) -> impl IntoView {
                     let outcome = e.outcome.clone();
                     view! {
                     <tr data-testid="event-row" data-outcome=outcome>
-                        <td>{e.received_at.get(..19).unwrap_or_default().replace('T', " ")}</td>
+                        <td>{e.received_at.to_string().get(..19).unwrap_or_default().replace('T', " ")}</td>
                         <td>{e.endpoint}</td>
                         <td>{e.outcome}</td>
                         <td>{e.status_code}</td>

@@ -360,20 +360,19 @@ pub struct Page {
 }
 
 /// `limit` (default `default`, 1 to `max`) and the cursor `after` of a list
-/// query, each bad one named in `errors`; `cursor_ok` checks a decoded cursor.
+/// query, each bad one named in `errors`.
 fn page(
     limit: Option<u32>,
     after: Option<&str>,
     (default, max): (u32, u32),
     cursor_message: &str,
-    cursor_ok: impl Fn(&PageCursor) -> bool,
 ) -> (Page, Option<FieldError>, Option<FieldError>) {
     let limit = limit.unwrap_or(default);
     let limit_error =
         (!(1..=max).contains(&limit)).then(|| FieldError::new("limit", format!("must be from 1 to {max}")));
     let (after, after_error) = match after {
         None => (None, None),
-        Some(text) => match PageCursor::decode(text).filter(|c| cursor_ok(c)) {
+        Some(text) => match PageCursor::decode(text) {
             Some(c) => (Some(c), None),
             None => (None, Some(FieldError::new("after", cursor_message))),
         },
@@ -397,7 +396,7 @@ impl TryFrom<&NotificationQuery> for ListNotifications {
     fn try_from(q: &NotificationQuery) -> Result<Self, Self::Error> {
         let mut errors = Vec::new();
         let (page, limit_error, after_error) =
-            page(q.limit, q.after.as_deref(), (DEFAULT_PAGE, MAX_PAGE), "is not a cursor", |_| true);
+            page(q.limit, q.after.as_deref(), (DEFAULT_PAGE, MAX_PAGE), "is not a cursor");
         errors.extend(limit_error);
         let kind = q.kind.as_deref().and_then(|k| {
             let kind = NotificationType::parse(k);
@@ -437,12 +436,7 @@ pub struct ListEvents {
 
 impl ListEvents {
     /// `endpoint` and `outcome` must name one of theirs; `after` must be a cursor the log returned.
-    pub fn new(
-        filter: WebhookEventFilter,
-        after: Option<&str>,
-        limit: Option<u32>,
-        is_time: impl Fn(&str) -> bool,
-    ) -> Result<Self, Vec<FieldError>> {
+    pub fn new(filter: WebhookEventFilter, after: Option<&str>, limit: Option<u32>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
         if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none()) {
             errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments"));
@@ -451,9 +445,7 @@ impl ListEvents {
             errors.push(FieldError::new("outcome", "must be one of accepted, duplicate, rejected"));
         }
         let (page, limit_error, after_error) =
-            page(limit, after, (DEFAULT_PAGE, MAX_EVENTS_PAGE), "is not a cursor this API returned", |c| {
-                is_time(&c.created_at)
-            });
+            page(limit, after, (DEFAULT_PAGE, MAX_EVENTS_PAGE), "is not a cursor this API returned");
         errors.extend(after_error);
         errors.extend(limit_error);
         if errors.is_empty() {

@@ -7,7 +7,9 @@ use super::{
     fields::{is_email, is_id, is_safe_action_url, parse_money, Fields},
     FromJson,
 };
-use crate::models::{FieldError, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority};
+use crate::models::{
+    FieldError, NotificationType, Order, OrderId, OrderItem, OrderStatus, PaymentStatus, Priority, TenantId, Timestamp,
+};
 
 const MAX_ITEMS: usize = 1000;
 
@@ -52,10 +54,10 @@ pub struct NewOrder {
 
 impl NewOrder {
     /// The order as stored: a paid order starts paid, any other pending payment.
-    pub fn into_order(self, id: String, tenant_id: &str, now: &str) -> Order {
+    pub fn into_order(self, id: OrderId, tenant_id: &TenantId, now: Timestamp) -> Order {
         Order {
             id,
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             order_number: self.order_number,
             customer_name: self.customer_name,
             customer_email: self.customer_email,
@@ -66,8 +68,8 @@ impl NewOrder {
             payment_id: None,
             items: self.items,
             metadata: self.metadata,
-            created_at: now.to_owned(),
-            updated_at: now.to_owned(),
+            created_at: now,
+            updated_at: now,
         }
     }
 }
@@ -305,7 +307,8 @@ mod tests {
                 "customerEmail":"john@example.com","amount":99.99,"status":"paid",
                 "items":[{"productId":"prod_123","productName":"Product Name","quantity":2,"price":49.99}],
                 "metadata":{"source":"shopify-headless","paymentMethod":"stripe"}}"#);
-        let order = NewOrder::from_json(&m).unwrap().into_order("id".into(), "507f1f77bcf86cd799439011", "now");
+        let tenant = TenantId::from("507f1f77bcf86cd799439011");
+        let order = NewOrder::from_json(&m).unwrap().into_order("id".into(), &tenant, Timestamp::from_unix_millis(0));
         assert_eq!(order.amount_minor, 9999);
         assert_eq!((order.status, order.payment_status), (OrderStatus::Paid, PaymentStatus::Paid));
         assert_eq!(order.items[0].price_minor, 4999);

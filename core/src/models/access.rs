@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{ApiKeyId, TenantId, Timestamp};
+
 /// A user's role in a tenant; each role can do what the ones below it can.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -44,19 +46,19 @@ pub struct CreatedApiKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyInfo {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: ApiKeyId,
+    pub tenant_id: TenantId,
     pub name: String,
     /// The key's first characters, e.g. `hb_3f9a1c2d`, to recognise it by.
     pub prefix: String,
     pub role: Role,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_used_at: Option<String>,
+    pub last_used_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub revoked_at: Option<String>,
+    pub revoked_at: Option<Timestamp>,
 }
 
 #[cfg(test)]

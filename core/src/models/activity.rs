@@ -2,12 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{ActivityId, TenantId, Timestamp};
+
 /// One entry of a tenant's append-only audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ActivityEntry {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: ActivityId,
+    pub tenant_id: TenantId,
     /// Who did it: `webhook:orders`, `user:<id>`, `system`.
     pub actor: String,
     /// What happened: `order.created`, `settings.updated`, …
@@ -19,5 +21,5 @@ pub struct ActivityEntry {
     pub details: serde_json::Value,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }

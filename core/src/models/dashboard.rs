@@ -3,13 +3,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActivityEntry, Notification, Order, PaymentStatus, Role};
+use super::{ActivityEntry, Notification, Order, PaymentStatus, Role, TenantId, Timestamp};
 
 /// What the dashboard header needs on first render: whose dashboard, and the bell's count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BellState {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub tenant_name: String,
     pub unread_count: u64,
     /// The newest notifications, newest first.
@@ -26,7 +26,7 @@ pub struct BellState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantChoice {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub name: String,
     pub slug: String,
     pub role: Role,
@@ -76,8 +76,8 @@ impl OrderStats {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardOverview {
-    /// Where "today" begins: midnight UTC, as RFC 3339.
-    pub since: String,
+    /// Where "today" begins: midnight UTC.
+    pub since: Timestamp,
     pub today: OrderStats,
     /// Newest first.
     pub recent_orders: Vec<Order>,

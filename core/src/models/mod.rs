@@ -16,11 +16,10 @@ mod settings;
 mod socket;
 mod webhook_events;
 
-/// Whether `s` has the shape of an id: 24 hex digits (ObjectId-shaped, as every id here).
-pub fn is_id(s: &str) -> bool {
-    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
+pub use crate::{
+    ids::{is_id, ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, UserId, WebhookEventId},
+    timestamp::Timestamp,
+};
 pub use access::{ApiKeyInfo, CreatedApiKey, Role};
 pub use activity::ActivityEntry;
 pub use dashboard::{BellState, CurrencyTotal, DashboardOverview, OrderStats, TenantChoice};

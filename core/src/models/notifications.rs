@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{NotificationId, TenantId, Timestamp, UserId};
+
 /// The kind of a notification (drives its icon and colour).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -64,10 +66,10 @@ impl Priority {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: NotificationId,
+    pub tenant_id: TenantId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub title: String,
     pub message: String,
     #[serde(rename = "type")]
@@ -82,11 +84,10 @@ pub struct Notification {
     pub is_read: bool,
     pub is_dismissed: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub read_at: Option<String>,
+    pub read_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub delivered_at: Option<String>,
-    /// RFC 3339, UTC.
-    pub created_at: String,
+    pub delivered_at: Option<Timestamp>,
+    pub created_at: Timestamp,
 }
 
 /// Which notifications a list shows: the seed's `GET /api/notifications` query
@@ -95,7 +96,7 @@ pub struct Notification {
 #[serde(rename_all = "camelCase", default)]
 pub struct NotificationFilter {
     /// The viewer: tenant-wide notifications plus this user's own. `None`: tenant-wide only.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub include_read: bool,
     pub include_dismissed: bool,
     #[serde(rename = "type")]
@@ -141,18 +142,19 @@ pub struct NotificationPage {
     pub next_cursor: Option<String>,
 }
 
-/// A position in a newest-first list: the last item of the previous page.
+/// A position in a newest-first list: the last item of the previous page
+/// (a notification or a received webhook: `id` is that item's id).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageCursor {
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub id: String,
 }
 
 impl PageCursor {
     /// The cursor that continues after `n`.
     pub fn after(n: &Notification) -> Self {
-        Self { created_at: n.created_at.clone(), id: n.id.clone() }
+        Self { created_at: n.created_at, id: n.id.to_string() }
     }
 
     /// The encoded cursor of the page after `page`, when it was full (`limit` items).
@@ -165,11 +167,11 @@ impl PageCursor {
         format!("{}_{}", self.created_at, self.id)
     }
 
-    /// Parses [`PageCursor::encode`]'s form.
+    /// Parses [`PageCursor::encode`]'s form (exactly: the instant as hookbell writes it).
     pub fn decode(s: &str) -> Option<Self> {
         let (created_at, id) = s.rsplit_once('_')?;
-        let ok = !created_at.is_empty() && super::is_id(id);
-        ok.then(|| Self { created_at: created_at.to_owned(), id: id.to_owned() })
+        let created_at = Timestamp::parse_exact(created_at).ok()?;
+        super::is_id(id).then(|| Self { created_at, id: id.to_owned() })
     }
 }
 
@@ -219,7 +221,7 @@ mod tests {
             is_dismissed: false,
             read_at: None,
             delivered_at: None,
-            created_at: "2026-01-01T00:00:00Z".into(),
+            created_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
         };
         let v = serde_json::to_value(&n).unwrap();
         assert_eq!(v["type"], "success");
@@ -242,9 +244,19 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let c = PageCursor { created_at: "2026-01-01T00:00:00.000Z".into(), id: "0123456789abcdef01234567".into() };
+        let at = Timestamp::parse("2026-01-01T00:00:00.000Z").unwrap();
+        let c = PageCursor { created_at: at, id: "0123456789abcdef01234567".into() };
         assert_eq!(PageCursor::decode(&c.encode()), Some(c));
-        for bad in ["", "_", "x_y", "2026_0123", "_0123456789abcdef01234567", "2026_0123456789abcdef0123456z"] {
+        for bad in [
+            "",
+            "_",
+            "x_y",
+            "2026_0123",
+            "_0123456789abcdef01234567",
+            "2026_0123456789abcdef01234567",
+            "2026-01-01T00:00:00Z_0123456789abcdef01234567",
+            "2026-01-01T00:00:00.000Z_0123456789abcdef0123456z",
+        ] {
             assert_eq!(PageCursor::decode(bad), None, "{bad}");
         }
     }

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{OrderId, TenantId, Timestamp};
+
 /// The status of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
@@ -92,8 +94,8 @@ pub struct OrderItem {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Order {
-    pub id: String,
-    pub tenant_id: String,
+    pub id: OrderId,
+    pub tenant_id: TenantId,
     pub order_number: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_name: Option<String>,
@@ -108,8 +110,8 @@ pub struct Order {
     pub items: Vec<OrderItem>,
     #[serde(default)]
     pub metadata: serde_json::Value,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Timestamp;
+
 /// Which webhook endpoints a tenant accepts (the seed's `webhookEndpoints`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebhookEndpoints {
@@ -63,7 +65,7 @@ pub struct WebhookSettingsView {
     pub secret_hint: String,
     /// Until when the previous secret is still accepted, if it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_secret_valid_until: Option<String>,
+    pub previous_secret_valid_until: Option<Timestamp>,
     pub webhook_urls: WebhookUrls,
     /// The tenant has no secret of its own and relies on the server's global
     /// `WEBHOOK_SECRET` (shared by every such tenant): rotate to get one.
@@ -93,7 +95,7 @@ pub struct WebhookSettingsPatch {
 pub struct RotatedSecret {
     pub webhook_secret: String,
     pub secret_hint: String,
-    pub previous_secret_valid_until: Option<String>,
+    pub previous_secret_valid_until: Option<Timestamp>,
 }
 
 /// One attempt to deliver a webhook, as its sender saw it.

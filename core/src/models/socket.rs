@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Notification;
+use super::{Notification, TenantId, Timestamp, UserId};
 
 /// Socket.IO event names: the seed's public contract.
 pub mod events {
@@ -45,11 +45,11 @@ pub struct NotificationUpdatedEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationsMarkedReadEvent {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// Whose view was marked (their own notifications too); none: tenant-wide only.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub count: u64,
-    pub read_at: String,
+    pub read_at: Timestamp,
     pub unread_count: u64,
 }
 
@@ -57,7 +57,7 @@ pub struct NotificationsMarkedReadEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DashboardRefreshEvent {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     /// e.g. `order-created`.
     pub reason: String,
     /// e.g. `orders`, `notifications`.

@@ -3,14 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::{TenantId, Timestamp, WebhookEventId};
+
 /// One received webhook request, accepted or not (the webhook event log).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookEvent {
-    pub id: String,
-    /// The tenant the request named, when it named one.
+    pub id: WebhookEventId,
+    /// The tenant the request named, when it named one (not necessarily one that exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
+    pub tenant_id: Option<TenantId>,
     /// `orders`, `notifications`, `payments`.
     pub endpoint: String,
     /// Whether the signature checked out.
@@ -26,7 +28,7 @@ pub struct WebhookEvent {
     pub body_truncated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_ip: Option<String>,
-    pub received_at: String,
+    pub received_at: Timestamp,
     /// The JSON answer of an accepted request (ids of what it created).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response: Option<serde_json::Value>,

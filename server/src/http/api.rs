@@ -173,10 +173,9 @@ pub async fn list_events(
 ) -> Result<Json<Value>, ApiError> {
     let Query(q) = query.map_err(bad_query)?;
     let filter = WebhookEventFilter { endpoint: q.endpoint, outcome: q.outcome };
-    let query = ListEvents::new(filter, q.after.as_deref(), q.limit, |t| crate::ids::parse_time(t).is_some())
-        .map_err(ApiError::Validation)?;
+    let query = ListEvents::new(filter, q.after.as_deref(), q.limit).map_err(ApiError::Validation)?;
     let events = state.services.webhook_events(&ctx, &query).await?;
-    let at = |e: &app::models::WebhookEvent| PageCursor { created_at: e.received_at.clone(), id: e.id.clone() };
+    let at = |e: &app::models::WebhookEvent| PageCursor { created_at: e.received_at, id: e.id.to_string() };
     let next = PageCursor::next_page(&events, query.page.limit, at);
     Ok(Json(json!({"success": true, "events": events, "nextCursor": next})))
 }

@@ -115,7 +115,7 @@ impl Backend for Services {
 
     async fn webhook_events(&self, req: &Parts) -> Result<Vec<WebhookEvent>, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
-        let query = ListEvents::new(Default::default(), None, Some(20), |_| true).map_err(invalid)?;
+        let query = ListEvents::new(Default::default(), None, Some(20)).map_err(invalid)?;
         Services::webhook_events(self, &ctx, &query).await.map_err(refused)
     }
 

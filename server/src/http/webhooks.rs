@@ -106,7 +106,7 @@ pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
         "status": if reachable { "ok" } else { "degraded" },
         "service": "hookbell-webhooks",
         "version": env!("CARGO_PKG_VERSION"),
-        "timestamp": crate::ids::now_rfc3339(),
+        "timestamp": crate::ids::now(),
         "store": { "kind": kind, "reachable": reachable },
     });
     (status, Json(body))

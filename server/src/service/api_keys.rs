@@ -7,7 +7,7 @@
 
 use app::{
     input::{NewApiKey, Parsed},
-    models::{ApiKeyInfo, CreatedApiKey, Role},
+    models::{ApiKeyId, ApiKeyInfo, CreatedApiKey, Role, TenantId},
 };
 use base64::Engine;
 use rand::{rngs::OsRng, TryRngCore};
@@ -47,7 +47,8 @@ fn prefix_of(key: &str) -> Option<&str> {
 }
 
 impl Services {
-    /// Creates an API key for `tenant_id` with `role`.
+    /// Creates an API key for `tenant_id` with `role` (administration: the
+    /// CLI and tests name the tenant by its id's text).
     pub async fn create_api_key(
         &self,
         tenant_id: &str,
@@ -62,12 +63,12 @@ impl Services {
         let (prefix, key) = generate_key();
         let info = ApiKeyInfo {
             id: ids::new_id(),
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: TenantId::from(tenant_id),
             name: name.to_owned(),
             prefix,
             role,
             created_by,
-            created_at: ids::now_rfc3339(),
+            created_at: ids::now(),
             last_used_at: None,
             revoked_at: None,
         };
@@ -100,17 +101,20 @@ impl Services {
     /// `DELETE /api/keys/{id}`: revokes a key of the caller's tenant at once (admins). Audited.
     pub async fn revoke_api_key_for(&self, ctx: &Ctx, id: &str) -> Result<(), ApiError> {
         ctx.require(Role::Admin)?;
-        if !ids::is_id(id) || !self.store.revoke_api_key(&ctx.tenant_id, id, &ids::now_rfc3339()).await? {
+        let Some(id) = ApiKeyId::parse(id) else {
+            return Err(ApiError::NotFound("API key"));
+        };
+        if !self.store.revoke_api_key(&ctx.tenant_id, &id, ids::now()).await? {
             return Err(ApiError::NotFound("API key"));
         }
         // Open sockets of the key, on every node, go too.
-        self.broadcaster.disconnect(Sockets::ApiKey(id)).await;
-        self.audit(ctx, "api_key.revoked", "api_key", id, json!({})).await?;
+        self.broadcaster.disconnect(Sockets::ApiKey(&id)).await;
+        self.audit(ctx, "api_key.revoked", "api_key", &id, json!({})).await?;
         Ok(())
     }
 
     /// Checks an API key: its id, tenant and role, or 401 (unknown, wrong or revoked).
-    pub async fn authenticate_api_key(&self, key: &str) -> Result<(String, String, Role), ApiError> {
+    pub async fn authenticate_api_key(&self, key: &str) -> Result<(ApiKeyId, TenantId, Role), ApiError> {
         const REFUSED: ApiError = ApiError::Unauthorized("Invalid or revoked API key");
         let prefix = prefix_of(key).ok_or(REFUSED)?;
         let stored = self.store.get_api_key_by_prefix(prefix).await?.ok_or(REFUSED)?;
@@ -118,7 +122,7 @@ impl Services {
         if !matches || stored.info.revoked_at.is_some() {
             return Err(REFUSED);
         }
-        if let Err(e) = self.store.touch_api_key(&stored.info.id, &ids::now_rfc3339()).await {
+        if let Err(e) = self.store.touch_api_key(&stored.info.id, ids::now()).await {
             tracing::warn!(error = %e, "could not record API key use");
         }
         Ok((stored.info.id, stored.info.tenant_id, stored.info.role))

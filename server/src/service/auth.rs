@@ -8,9 +8,9 @@
 //! can be revoked. A failed login never says whether the email exists, and
 //! costs the same time either way.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::Duration};
 
-use app::models::{Role, TenantChoice};
+use app::models::{Role, TenantChoice, TenantId, Timestamp, UserId};
 use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Argon2,
@@ -19,7 +19,6 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use hmac::{Hmac, Mac};
 use rand::{rngs::OsRng, TryRngCore};
 use sha2::Sha256;
-use time::{Duration, OffsetDateTime};
 
 use super::{ctx::Presented, push::Sockets, Services};
 use crate::{
@@ -30,11 +29,11 @@ use crate::{
 };
 
 /// How long a session lives without use.
-pub const SESSION_IDLE: Duration = Duration::hours(12);
+pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 3600);
 /// How long a session lives at most.
-pub const SESSION_MAX: Duration = Duration::days(7);
+pub const SESSION_MAX: Duration = Duration::from_secs(7 * 86_400);
 /// A session's idle expiry is moved forward at most this often (one write per minute, not per request).
-const TOUCH_EVERY: Duration = Duration::minutes(1);
+const TOUCH_EVERY: Duration = Duration::from_secs(60);
 /// Longest password accepted (argon2 cost is per byte; this bounds it).
 const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest email accepted (RFC 5321's path limit).
@@ -50,13 +49,13 @@ pub struct SignedIn {
     pub token: String,
     pub user: User,
     pub memberships: Vec<Membership>,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 /// A user as others may see them (never a password hash).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct UserView {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub name: String,
 }
@@ -67,7 +66,7 @@ pub struct UserView {
 pub struct CallerView {
     pub principal: String,
     pub user: Option<UserView>,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub role: Role,
     pub tenants: Vec<TenantChoice>,
 }
@@ -138,7 +137,8 @@ impl Services {
         if !is_email(&email) {
             return Err(ApiError::Validation(vec![FieldError::new("email", "must be an email address")]));
         }
-        if self.store.get_tenant(tenant_id).await?.is_none() {
+        let tenant_id = TenantId::from(tenant_id);
+        if self.store.get_tenant(&tenant_id).await?.is_none() {
             return Err(ApiError::NotFound("Tenant"));
         }
         let (user, created) = match self.store.get_user_by_email(&email).await? {
@@ -156,23 +156,13 @@ impl Services {
                 let password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
                     .await
                     .map_err(|e| ApiError::Internal(e.to_string()))??;
-                let user = User {
-                    id: ids::new_id(),
-                    email,
-                    name: name.to_owned(),
-                    password_hash,
-                    created_at: ids::now_rfc3339(),
-                };
+                let user =
+                    User { id: ids::new_id(), email, name: name.to_owned(), password_hash, created_at: ids::now() };
                 self.store.insert_user(&user).await?;
                 (user, true)
             }
         };
-        let membership = Membership {
-            tenant_id: tenant_id.to_owned(),
-            user_id: user.id.clone(),
-            role,
-            created_at: ids::now_rfc3339(),
-        };
+        let membership = Membership { tenant_id, user_id: user.id.clone(), role, created_at: ids::now() };
         self.store.set_membership(&membership).await?;
         Ok(AddedUser { user, created, membership })
     }
@@ -226,14 +216,14 @@ impl Services {
         };
         let memberships = self.store.memberships_of_user(&user.id).await?;
         let token = random_token();
-        let now = OffsetDateTime::now_utc();
+        let now = ids::now();
         let session = Session {
             token_hash: self.session_token_hash(&token),
             user_id: user.id.clone(),
-            created_at: ids::format_time(now),
-            last_seen_at: ids::format_time(now),
-            idle_expires_at: ids::format_time(now + SESSION_IDLE),
-            expires_at: ids::format_time(now + SESSION_MAX),
+            created_at: now,
+            last_seen_at: now,
+            idle_expires_at: now + SESSION_IDLE,
+            expires_at: now + SESSION_MAX,
             revoked_at: None,
             ip,
             user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
@@ -245,18 +235,15 @@ impl Services {
     /// The user of a live session token, moving its idle expiry forward.
     pub async fn authenticate_session(&self, token: &str) -> Result<Option<(User, Vec<Membership>)>, ApiError> {
         let hash = self.session_token_hash(token);
-        let now = OffsetDateTime::now_utc();
-        let now_text = ids::format_time(now);
-        let Some(session) = self.store.get_session(&hash, &now_text).await?.filter(|s| s.is_live(&now_text)) else {
+        let now = ids::now();
+        let Some(session) = self.store.get_session(&hash, now).await?.filter(|s| s.is_live(now)) else {
             return Ok(None);
         };
         let Some(user) = self.store.get_user(&session.user_id).await? else {
             return Ok(None);
         };
-        let last_seen = ids::parse_time(&session.last_seen_at).unwrap_or(now);
-        if now - last_seen >= TOUCH_EVERY {
-            let idle = ids::format_time(now + SESSION_IDLE);
-            self.store.touch_session(&hash, &ids::format_time(now), &idle).await?;
+        if now.since(session.last_seen_at) >= TOUCH_EVERY {
+            self.store.touch_session(&hash, now, now + SESSION_IDLE).await?;
         }
         let memberships = self.store.memberships_of_user(&user.id).await?;
         Ok(Some((user, memberships)))
@@ -279,9 +266,9 @@ impl Services {
             super::Principal::User { user_id } => self.store.memberships_of_user(user_id).await?,
             _ => vec![Membership {
                 tenant_id: ctx.tenant_id.clone(),
-                user_id: String::new(),
+                user_id: UserId::default(),
                 role: ctx.role,
-                created_at: String::new(),
+                created_at: Timestamp::from_unix_millis(0),
             }],
         };
         self.tenants_of(&memberships).await
@@ -290,7 +277,7 @@ impl Services {
     /// Makes `tenant_id` the tenant this browser acts on when a request names
     /// none (the header's tenant switcher): checked like `x-tenant-id`. Returns
     /// the tenant, which the web layer remembers in a cookie.
-    pub async fn choose_tenant(&self, req: &Presented, tenant_id: &str) -> Result<String, ApiError> {
+    pub async fn choose_tenant(&self, req: &Presented, tenant_id: &str) -> Result<TenantId, ApiError> {
         Ok(self.resolve_ctx_in(req, Some(tenant_id)).await?.tenant_id)
     }
 
@@ -341,7 +328,7 @@ impl Services {
         let super::Principal::User { user_id } = &ctx.principal else {
             return Err(ApiError::Forbidden("Only a signed-in user has sessions to end".into()));
         };
-        let ended = self.store.revoke_user_sessions(user_id, &ids::now_rfc3339()).await?;
+        let ended = self.store.revoke_user_sessions(user_id, ids::now()).await?;
         // Every socket the user has open, on every node, goes with them.
         self.broadcaster.disconnect(Sockets::User(user_id)).await;
         Ok(ended)
@@ -350,7 +337,7 @@ impl Services {
     /// Ends the session of `token` (if any), and disconnects the sockets opened with it.
     pub async fn logout(&self, token: &str) -> Result<(), ApiError> {
         let hash = self.session_token_hash(token);
-        self.store.revoke_session(&hash, &ids::now_rfc3339()).await?;
+        self.store.revoke_session(&hash, ids::now()).await?;
         self.broadcaster.disconnect(Sockets::Session(&hash)).await;
         Ok(())
     }

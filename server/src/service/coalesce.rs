@@ -82,7 +82,7 @@ impl Coalescer {
         }
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         slots.sweep_if_due(self.window, now);
-        let slot = slots.map.entry(event.tenant_id.clone()).or_default();
+        let slot = slots.map.entry(event.tenant_id.to_string()).or_default();
         if let Some(held) = &mut slot.held {
             merge(held, event);
             return Offer::Merged;

@@ -7,7 +7,7 @@
 //! nothing. A state change authenticated by the cookie must come from an
 //! allowed origin (CSRF), on top of the cookie's SameSite=Lax.
 
-use app::models::{ActivityEntry, Role};
+use app::models::{ActivityEntry, ApiKeyId, Role, TenantId, UserId};
 
 use super::Services;
 use crate::{error::ApiError, ids};
@@ -18,9 +18,9 @@ pub enum Principal {
     /// The development demo user; exists only in development mode.
     DevDemo,
     /// A tenant's API key.
-    ApiKey { key_id: String },
+    ApiKey { key_id: ApiKeyId },
     /// A signed-in user.
-    User { user_id: String },
+    User { user_id: UserId },
 }
 
 impl Principal {
@@ -38,14 +38,14 @@ impl Principal {
 #[derive(Debug, Clone)]
 pub struct Ctx {
     pub principal: Principal,
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub role: Role,
     pub source_ip: Option<String>,
 }
 
 impl Ctx {
     /// The viewer of per-user notifications: the signed-in user, if any.
-    pub fn viewer(&self) -> Option<String> {
+    pub fn viewer(&self) -> Option<UserId> {
         match &self.principal {
             Principal::User { user_id } => Some(user_id.clone()),
             _ => None,
@@ -127,8 +127,8 @@ impl std::fmt::Debug for Presented {
 pub struct Caller {
     pub principal: Principal,
     /// The viewer for per-user notifications (signed-in users only).
-    pub user_id: Option<String>,
-    pub tenants: Vec<(String, Role)>,
+    pub user_id: Option<UserId>,
+    pub tenants: Vec<(TenantId, Role)>,
 }
 
 impl Caller {
@@ -249,7 +249,7 @@ impl Services {
             entity_id: entity_id.to_owned(),
             details,
             source_ip: ctx.source_ip.clone(),
-            created_at: ids::now_rfc3339(),
+            created_at: ids::now(),
         };
         Ok(self.store.append_activity(&entry).await?)
     }

@@ -1,7 +1,9 @@
 //! What dashboards read: the bell's state, the dashboard page's figures, and
 //! joining a tenant's live room.
 
-use app::models::{BellState, DashboardOverview, Notification, NotificationFilter, Role};
+use app::models::{
+    BellState, DashboardOverview, Notification, NotificationFilter, NotificationId, Role, TenantId, Timestamp, UserId,
+};
 
 use crate::error::ApiError;
 
@@ -21,7 +23,7 @@ impl Services {
     pub async fn bell_state(&self, ctx: &Ctx) -> Result<BellState, ApiError> {
         let tenant = self.store.get_tenant(&ctx.tenant_id).await?.ok_or(ApiError::NotFound("Tenant"))?;
         let viewer = ctx.viewer();
-        let unread_count = self.store.unread_count(&tenant.id, viewer.as_deref()).await?;
+        let unread_count = self.store.unread_count(&tenant.id, viewer.as_ref()).await?;
         let filter = NotificationFilter { user_id: viewer, ..Default::default() };
         let latest = self.store.list_notifications(&tenant.id, &filter, None, LATEST_LIMIT).await?;
         let user_name = match &ctx.principal {
@@ -37,11 +39,10 @@ impl Services {
     /// it; the addresses that requests came from are for admins only, and a
     /// user's personal notifications for that user only.
     pub async fn dashboard_overview(&self, ctx: &Ctx) -> Result<DashboardOverview, ApiError> {
-        let now = time::OffsetDateTime::now_utc();
-        let since = crate::ids::format_time(now.replace_time(time::Time::MIDNIGHT));
-        let tenant = ctx.tenant_id.as_str();
+        let since = Timestamp::from_datetime(crate::ids::now().to_datetime().replace_time(time::Time::MIDNIGHT));
+        let tenant = &ctx.tenant_id;
         let (today, recent_orders, mut activity) = tokio::try_join!(
-            self.store.order_stats(tenant, &since),
+            self.store.order_stats(tenant, since),
             self.store.list_orders(tenant, RECENT_ORDERS),
             self.store.list_activity(tenant, RECENT_ACTIVITY),
         )?;
@@ -68,11 +69,11 @@ impl Services {
         last_seen_id: Option<&str>,
     ) -> Result<Joined, ApiError> {
         let caller = self.caller(credential).await?;
-        let tenant_id = tenant_id.trim().to_ascii_lowercase();
+        let tenant_id = TenantId::from(tenant_id.trim().to_ascii_lowercase());
         if caller.role_in(&tenant_id).is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
-        let unread_count = self.store.unread_count(&tenant_id, caller.user_id.as_deref()).await?;
+        let unread_count = self.store.unread_count(&tenant_id, caller.user_id.as_ref()).await?;
         let mut joined = Joined { unread_count, user_id: caller.user_id, missed: None, refetch: false };
         if let Some(last) = last_seen_id {
             match self.missed_since(&tenant_id, joined.user_id.clone(), last).await? {
@@ -87,22 +88,19 @@ impl Services {
     /// `None` when there are more than [`RECOVERY_LIMIT`] or the id is unknown.
     async fn missed_since(
         &self,
-        tenant_id: &str,
-        viewer: Option<String>,
+        tenant_id: &TenantId,
+        viewer: Option<UserId>,
         last_seen_id: &str,
     ) -> Result<Option<Vec<Notification>>, ApiError> {
-        let last_seen_id = last_seen_id.trim().to_ascii_lowercase();
-        let last = match crate::ids::is_id(&last_seen_id) {
-            true => self.store.get_notification(tenant_id, &last_seen_id).await?,
-            false => None,
+        let last = match NotificationId::parse(&last_seen_id.trim().to_ascii_lowercase()) {
+            Some(last_seen_id) => self.store.get_notification(tenant_id, &last_seen_id).await?,
+            None => None,
         };
         let Some(last) = last else { return Ok(None) };
         let filter = NotificationFilter { user_id: viewer, ..Default::default() };
         let newest = self.store.list_notifications(tenant_id, &filter, None, RECOVERY_LIMIT + 1).await?;
-        let missed: Vec<Notification> = newest
-            .into_iter()
-            .take_while(|n| (n.created_at.as_str(), n.id.as_str()) > (last.created_at.as_str(), last.id.as_str()))
-            .collect();
+        let missed: Vec<Notification> =
+            newest.into_iter().take_while(|n| (n.created_at, &n.id) > (last.created_at, &last.id)).collect();
         Ok((missed.len() <= RECOVERY_LIMIT as usize).then_some(missed))
     }
 }
@@ -115,7 +113,7 @@ pub const RECOVERY_LIMIT: u32 = 100;
 pub struct Joined {
     pub unread_count: u64,
     /// The user whose personal room the socket joins too.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub missed: Option<Vec<Notification>>,
     pub refetch: bool,
 }

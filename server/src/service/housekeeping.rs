@@ -19,14 +19,13 @@ pub struct Purged {
 impl Services {
     /// Deletes webhook events older than the retention period and expired sessions.
     pub async fn purge_expired(&self) -> Result<Purged, ApiError> {
-        let now = time::OffsetDateTime::now_utc();
-        let cutoff = ids::format_time(now - self.config.webhook_event_retention());
+        let now = ids::now();
         Ok(Purged {
-            webhook_events: self.store.purge_webhook_events(&cutoff).await?,
-            sessions: self.store.purge_sessions(&ids::format_time(now)).await?,
+            webhook_events: self.store.purge_webhook_events(now - self.config.webhook_event_retention()).await?,
+            sessions: self.store.purge_sessions(now).await?,
             processed_webhooks: self
                 .store
-                .purge_processed_webhooks(&ids::format_time(now - crate::store::PROCESSED_WEBHOOK_RETENTION))
+                .purge_processed_webhooks(now - crate::store::PROCESSED_WEBHOOK_RETENTION)
                 .await?,
         })
     }

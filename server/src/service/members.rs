@@ -3,23 +3,23 @@
 
 use app::{
     input::{NewMember, Parsed, RoleChange},
-    models::Role,
+    models::{Role, Timestamp, UserId},
 };
 use serde::Serialize;
 use serde_json::json;
 
 use super::{push::Sockets, Ctx, Services};
-use crate::{error::ApiError, ids, store::MembershipChange};
+use crate::{error::ApiError, store::MembershipChange};
 
 /// A member as the API shows it (never a password hash).
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberView {
-    pub user_id: String,
+    pub user_id: UserId,
     pub email: String,
     pub name: String,
     pub role: Role,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 impl Services {
@@ -101,10 +101,10 @@ impl Services {
     /// Changes or removes a membership of the caller's tenant: 404 for no such
     /// member, 409 when the tenant would be left without an owner. The role it had.
     async fn change_membership(&self, ctx: &Ctx, user_id: &str, to: Option<Role>) -> Result<Role, ApiError> {
-        if !ids::is_id(user_id) {
+        let Some(user_id) = UserId::parse(user_id) else {
             return Err(ApiError::NotFound("Member"));
-        }
-        match self.store.change_membership(&ctx.tenant_id, user_id, to).await? {
+        };
+        match self.store.change_membership(&ctx.tenant_id, &user_id, to).await? {
             MembershipChange::Changed { from } => Ok(from),
             MembershipChange::LastOwner => Err(ApiError::Conflict("A tenant must keep at least one owner".into())),
             MembershipChange::NotFound => Err(ApiError::NotFound("Member")),

@@ -48,7 +48,7 @@ pub struct Services {
     /// Seals secrets before they reach the store.
     sealer: Sealer,
     /// The development demo tenant, when this process created or found one.
-    demo_tenant_id: std::sync::OnceLock<String>,
+    demo_tenant_id: std::sync::OnceLock<app::models::TenantId>,
     /// The address this process listens on, once bound.
     local_addr: std::sync::OnceLock<std::net::SocketAddr>,
     /// Webhooks per tenant per second.

@@ -11,8 +11,8 @@ pub use app::input::dashboard::{DEFAULT_PAGE, MAX_PAGE};
 use app::{
     input::{ListNotifications, MarkAllRead, NewNotification, NotificationUpdate},
     models::{
-        events, Notification, NotificationFilter, NotificationPage, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent, PageCursor,
+        events, Notification, NotificationFilter, NotificationId, NotificationPage, NotificationUpdatedEvent,
+        NotificationsMarkedReadEvent, PageCursor, TenantId, UserId,
     },
 };
 
@@ -22,7 +22,7 @@ use crate::{error::ApiError, ids};
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
     /// keys, the development demo) whichever `userId` they name, or tenant-wide.
-    fn viewer(ctx: &Ctx, asked: Option<&str>) -> Result<Option<String>, ApiError> {
+    fn viewer(ctx: &Ctx, asked: Option<&str>) -> Result<Option<UserId>, ApiError> {
         let asked = asked.map(str::trim).filter(|a| !a.is_empty());
         match (&ctx.principal, asked) {
             (Principal::User { user_id }, None) => Ok(Some(user_id.clone())),
@@ -30,7 +30,7 @@ impl Services {
             (Principal::User { .. }, Some(_)) => {
                 Err(ApiError::Forbidden("A user sees only their own and tenant-wide notifications".into()))
             }
-            (_, asked) => Ok(asked.map(str::to_owned)),
+            (_, asked) => Ok(asked.map(UserId::from)),
         }
     }
 
@@ -41,7 +41,7 @@ impl Services {
         let limit = q.page.limit;
         let notifications =
             self.store.list_notifications(&ctx.tenant_id, &filter, q.page.after.as_ref(), limit).await?;
-        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_ref()).await?;
         let next_cursor = PageCursor::next_page(&notifications, limit, PageCursor::after);
         Ok(NotificationPage { notifications, unread_count, next_cursor })
     }
@@ -55,8 +55,8 @@ impl Services {
     ) -> Result<(Notification, u64), ApiError> {
         let actor = ctx.principal.actor();
         let origin = Origin { actor: &actor, source_ip: ctx.source_ip.clone() };
-        let n = self.create_custom_notification(&ctx.tenant_id, input, origin, &ids::now_rfc3339()).await?;
-        let unread = self.store.unread_count(&ctx.tenant_id, ctx.viewer().as_deref()).await?;
+        let n = self.create_custom_notification(&ctx.tenant_id, input, origin, ids::now()).await?;
+        let unread = self.store.unread_count(&ctx.tenant_id, ctx.viewer().as_ref()).await?;
         Ok((n, unread))
     }
 
@@ -68,20 +68,20 @@ impl Services {
         id: &str,
         update: &NotificationUpdate,
     ) -> Result<(Notification, u64), ApiError> {
-        self.visible_notification(ctx, id).await?;
+        let id = self.visible_notification(ctx, id).await?.id;
         let updated = self
             .store
-            .update_notification(&ctx.tenant_id, id, update.patch(), &ids::now_rfc3339())
+            .update_notification(&ctx.tenant_id, &id, update.patch(), ids::now())
             .await?
             .ok_or(ApiError::NotFound("Notification"))?;
-        let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_deref()).await?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_ref()).await?;
         let event = NotificationUpdatedEvent { notification: updated.clone(), unread_count };
         self.announce_to_audience(&updated, events::NOTIFICATION_UPDATED, &event).await;
         // The caller's own count: the audience's when they are the same view.
         let viewer = ctx.viewer();
         let mine = match viewer == updated.user_id {
             true => unread_count,
-            false => self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?,
+            false => self.store.unread_count(&ctx.tenant_id, viewer.as_ref()).await?,
         };
         Ok((updated, mine))
     }
@@ -95,9 +95,9 @@ impl Services {
         input: &MarkAllRead,
     ) -> Result<NotificationsMarkedReadEvent, ApiError> {
         let viewer = Self::viewer(ctx, input.user_id.as_deref())?;
-        let read_at = ids::now_rfc3339();
-        let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_deref(), &read_at).await?;
-        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_deref()).await?;
+        let read_at = ids::now();
+        let count = self.store.mark_all_read(&ctx.tenant_id, viewer.as_ref(), read_at).await?;
+        let unread_count = self.store.unread_count(&ctx.tenant_id, viewer.as_ref()).await?;
         let event = NotificationsMarkedReadEvent {
             tenant_id: ctx.tenant_id.clone(),
             user_id: viewer,
@@ -119,9 +119,12 @@ impl Services {
     /// The notification `id` if the caller sees it; 404 otherwise (another
     /// tenant's, or another user's).
     async fn visible_notification(&self, ctx: &Ctx, id: &str) -> Result<Notification, ApiError> {
-        let n = if ids::is_id(id) { self.store.get_notification(&ctx.tenant_id, id).await? } else { None };
+        let n = match NotificationId::parse(id) {
+            Some(id) => self.store.get_notification(&ctx.tenant_id, &id).await?,
+            None => None,
+        };
         let n = n.ok_or(ApiError::NotFound("Notification"))?;
-        if visible_to(&n, ctx.viewer().as_deref()) {
+        if visible_to(&n, ctx.viewer().as_ref()) {
             Ok(n)
         } else {
             Err(ApiError::NotFound("Notification"))
@@ -136,20 +139,21 @@ impl Services {
         tenant_id: &str,
         id: &str,
     ) -> Result<bool, ApiError> {
-        if caller.role_in(tenant_id).is_none() || !ids::is_id(id) {
+        let (Some(id), true) = (NotificationId::parse(id), caller.role_in(tenant_id).is_some()) else {
+            return Err(ApiError::NotFound("Notification"));
+        };
+        let tenant_id = TenantId::from(tenant_id);
+        let n = self.store.get_notification(&tenant_id, &id).await?.ok_or(ApiError::NotFound("Notification"))?;
+        if !visible_to(&n, caller.user_id.as_ref()) {
             return Err(ApiError::NotFound("Notification"));
         }
-        let n = self.store.get_notification(tenant_id, id).await?.ok_or(ApiError::NotFound("Notification"))?;
-        if !visible_to(&n, caller.user_id.as_deref()) {
-            return Err(ApiError::NotFound("Notification"));
-        }
-        Ok(self.store.mark_delivered(tenant_id, id, &ids::now_rfc3339()).await?)
+        Ok(self.store.mark_delivered(&tenant_id, &id, ids::now()).await?)
     }
 }
 
 /// Whether a signed-in `user` (or, with `None`, a program acting for the
 /// tenant) sees `n`: another user's personal notification is hidden from a user.
-fn visible_to(n: &Notification, user: Option<&str>) -> bool {
+fn visible_to(n: &Notification, user: Option<&UserId>) -> bool {
     match (&n.user_id, user) {
         (Some(owner), Some(user)) => owner == user,
         _ => true,

@@ -27,7 +27,7 @@ impl Services {
 
     fn settings_view(&self, tenant: &Tenant, base_url: &str) -> Result<SettingsView, ApiError> {
         let base = base_url.trim_end_matches('/');
-        let now = ids::now_rfc3339();
+        let now = ids::now();
         Ok(SettingsView {
             settings: tenant.webhook_settings,
             secret_hint: match self.accepted_secrets(tenant)?.first() {
@@ -38,7 +38,7 @@ impl Services {
                 .previous_secret
                 .as_ref()
                 .filter(|p| p.valid_until > now)
-                .map(|p| p.valid_until.clone()),
+                .map(|p| p.valid_until),
             webhook_urls: WebhookUrls {
                 orders: format!("{base}/api/webhooks/orders"),
                 notifications: format!("{base}/api/webhooks/notifications"),
@@ -99,10 +99,9 @@ impl Services {
             "" => self.config.webhook_secret.as_deref().map(|global| self.seal(global, &tenant.id)),
             sealed => Some(sealed.to_owned()),
         };
-        let previous = current.filter(|_| grace > 0).map(|sealed| PreviousSecret {
-            sealed,
-            valid_until: ids::format_time(time::OffsetDateTime::now_utc() + time::Duration::seconds(grace as i64)),
-        });
+        let previous = current
+            .filter(|_| grace > 0)
+            .map(|sealed| PreviousSecret { sealed, valid_until: ids::now() + std::time::Duration::from_secs(grace) });
         let secret = generate_secret();
         if !self.store.rotate_webhook_secret(&tenant.id, &self.seal(&secret, &tenant.id), previous.as_ref()).await? {
             return Err(ApiError::NotFound("Tenant"));
@@ -125,7 +124,7 @@ impl Services {
         let mut secrets = vec![self.tenant_secret(tenant)?];
         // (An empty previous secret was stored by an older version rotating away from the fallback: none.)
         if let Some(previous) =
-            tenant.previous_secret.as_ref().filter(|p| !p.sealed.is_empty() && p.valid_until > ids::now_rfc3339())
+            tenant.previous_secret.as_ref().filter(|p| !p.sealed.is_empty() && p.valid_until > ids::now())
         {
             secrets.push(self.open_secret(&previous.sealed, &tenant.id)?);
         }

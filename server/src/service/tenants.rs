@@ -1,5 +1,7 @@
 //! Tenants: creation (with a fresh secret) and the development demo tenant.
 
+use app::models::TenantId;
+
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -26,10 +28,10 @@ impl Services {
     }
 
     /// The id of the tenant with this slug, else the text itself as an id (lower case).
-    pub async fn tenant_id_by_slug_or_id(&self, slug_or_id: &str) -> Result<String, ApiError> {
+    pub async fn tenant_id_by_slug_or_id(&self, slug_or_id: &str) -> Result<TenantId, ApiError> {
         Ok(match self.store.get_tenant_by_slug(slug_or_id).await? {
             Some(t) => t.id,
-            None => slug_or_id.to_ascii_lowercase(),
+            None => TenantId::from(slug_or_id.to_ascii_lowercase()),
         })
     }
 
@@ -50,7 +52,7 @@ impl Services {
             return Err(ApiError::Validation(errors));
         }
         let secret = generate_secret();
-        let id = ids::new_id();
+        let id: TenantId = ids::new_id();
         let tenant = Tenant {
             webhook_secret_sealed: self.seal(&secret, &id),
             id,
@@ -58,7 +60,7 @@ impl Services {
             slug: slug.clone(),
             webhook_settings: Default::default(),
             previous_secret: None,
-            created_at: ids::now_rfc3339(),
+            created_at: ids::now(),
         };
         match self.store.insert_tenant(&tenant).await {
             Err(StoreError::Conflict(_)) => Err(ApiError::Conflict(format!("a tenant with the slug '{slug}' exists"))),
@@ -121,10 +123,10 @@ impl Services {
                 }
             };
             // An expired previous secret is dropped rather than migrated.
-            let now = ids::now_rfc3339();
+            let now = ids::now();
             let previous = match &tenant.previous_secret {
                 Some(p) if !p.sealed.is_empty() && p.valid_until > now => match rebind(&p.sealed) {
-                    Ok(sealed) => Some(PreviousSecret { sealed, valid_until: p.valid_until.clone() }),
+                    Ok(sealed) => Some(PreviousSecret { sealed, valid_until: p.valid_until }),
                     Err(e) => {
                         tracing::warn!(tenant = %tenant.id, error = %e, "dropping a previous secret that does not open");
                         None

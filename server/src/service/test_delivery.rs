@@ -31,7 +31,7 @@ impl Services {
             self.accepted_secrets(&tenant)?.into_iter().next().ok_or_else(|| {
                 ApiError::Conflict("This tenant has no webhook secret yet: generate one first".into())
             })?;
-        let sender = Sender::builder(self.delivery_base()?, &tenant.id, secret.expose())
+        let sender = Sender::builder(self.delivery_base()?, tenant.id.as_str(), secret.expose())
             .retry_attempts(settings.webhook_retry_attempts)
             .timeout_ms(u64::from(settings.webhook_timeout_ms))
             .build()
@@ -39,14 +39,14 @@ impl Services {
         let body = sender
             .body(&NotificationWebhook {
                 title: "Test webhook".into(),
-                message: format!("Sent from Settings → Webhooks at {}", ids::now_rfc3339()),
+                message: format!("Sent from Settings → Webhooks at {}", ids::now()),
                 kind: NotificationType::Info,
                 priority: Priority::Low,
                 metadata: Some(json!({"test": true})),
                 ..Default::default()
             })
             .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let webhook_id = format!("msg_test_{}", ids::new_id());
+        let webhook_id = format!("msg_test_{}", ids::new_id::<String>());
         let delivery = sender.deliver(Endpoint::Notifications, body, webhook_id).await;
         let success = delivery.succeeded();
         let (url, webhook_id, attempts) = (delivery.url, delivery.webhook_id, delivery.attempts);

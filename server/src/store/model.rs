@@ -2,12 +2,13 @@
 
 /// A secret value (the one type for secrets, shared with the sender SDK).
 pub use crate::signature::Secret;
+use app::models::{TenantId, Timestamp, UserId};
 
 /// A tenant: one business whose dashboards hookbell serves.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
     /// 24 lowercase hex characters (ObjectId-compatible).
-    pub id: String,
+    pub id: TenantId,
     pub name: String,
     /// Unique, URL-safe.
     pub slug: String,
@@ -17,36 +18,35 @@ pub struct Tenant {
     pub webhook_settings: app::models::WebhookSettings,
     /// The secret before the last rotation, still accepted for a grace period.
     pub previous_secret: Option<PreviousSecret>,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A rotated-out webhook secret (sealed), accepted until `valid_until`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PreviousSecret {
     pub sealed: String,
-    /// RFC 3339.
-    pub valid_until: String,
+    pub valid_until: Timestamp,
 }
 
 /// A person who signs in. Belongs to tenants through [`Membership`]s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: String,
+    pub id: UserId,
     /// Unique; stored lowercased.
     pub email: String,
     pub name: String,
     /// An argon2id PHC string; never the password.
     pub password_hash: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A user's role in one tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Membership {
-    pub tenant_id: String,
-    pub user_id: String,
+    pub tenant_id: TenantId,
+    pub user_id: UserId,
     pub role: app::models::Role,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// A signed-in browser. The store keeps only a hash of the cookie's token, so
@@ -55,22 +55,22 @@ pub struct Membership {
 pub struct Session {
     /// SHA-256 (hex) of the session token.
     pub token_hash: String,
-    pub user_id: String,
-    pub created_at: String,
-    pub last_seen_at: String,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
     /// Idle expiry: moved forward as the session is used.
-    pub idle_expires_at: String,
+    pub idle_expires_at: Timestamp,
     /// Absolute expiry: never moves; the store forgets the session after it.
-    pub expires_at: String,
-    pub revoked_at: Option<String>,
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
 }
 
 impl Session {
-    /// Usable at `now` (RFC 3339): not revoked, neither expiry passed.
-    pub fn is_live(&self, now: &str) -> bool {
-        self.revoked_at.is_none() && now < self.idle_expires_at.as_str() && now < self.expires_at.as_str()
+    /// Usable at `now`: not revoked, neither expiry passed.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && now < self.idle_expires_at && now < self.expires_at
     }
 }
 
@@ -86,11 +86,11 @@ pub struct ApiKey {
 /// a redelivery gets the same answer and changes nothing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProcessedWebhook {
-    pub tenant_id: String,
+    pub tenant_id: TenantId,
     pub webhook_id: String,
     pub endpoint: String,
     pub status_code: u16,
     /// The JSON body the first delivery was answered with.
     pub response: serde_json::Value,
-    pub received_at: String,
+    pub received_at: Timestamp,
 }

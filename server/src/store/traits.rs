@@ -15,6 +15,7 @@ use super::{
     OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, Session, StoreResult, Tenant, User,
     WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
+use app::models::{ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
 
 /// Result of [`OrderStore::create_order`].
 #[derive(Debug, Clone, PartialEq)]
@@ -22,20 +23,20 @@ pub enum CreateOrder {
     /// The order and its notification were stored.
     Created,
     /// The tenant already has an order with this number; nothing was written.
-    Duplicate { existing_order_id: String },
+    Duplicate { existing_order_id: OrderId },
 }
 
 /// A change of an order's payment status, with the records that go with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentChange {
-    pub tenant_id: String,
-    pub order_id: String,
+    pub tenant_id: TenantId,
+    pub order_id: OrderId,
     /// The status the caller saw; the change applies only if it is still so.
     pub from: PaymentStatus,
     pub to: PaymentStatus,
     /// Replaces the order's payment id when given.
     pub payment_id: Option<String>,
-    pub at: String,
+    pub at: Timestamp,
     /// Announces the change (failures and refunds).
     pub notification: Option<Notification>,
     pub activity: ActivityEntry,
@@ -84,17 +85,17 @@ pub trait TenantStore: Send + Sync {
     async fn insert_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
 
     /// A tenant by id.
-    async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>>;
+    async fn get_tenant(&self, tenant_id: &TenantId) -> StoreResult<Option<Tenant>>;
 
     /// Replaces a tenant's webhook settings; false when the tenant does not exist.
-    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool>;
+    async fn update_webhook_settings(&self, tenant_id: &TenantId, settings: &WebhookSettings) -> StoreResult<bool>;
 
     /// Replaces the tenant's sealed secrets (the same secrets sealed anew)
     /// only if its current sealed secret is still `expected`: false otherwise
     /// (a rotation came first) or when the tenant does not exist.
     async fn reseal_webhook_secrets(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         expected: &str,
         sealed: &str,
         previous: Option<&PreviousSecret>,
@@ -104,7 +105,7 @@ pub trait TenantStore: Send + Sync {
     /// the secret still accepted for a grace period (or none). False when the tenant does not exist.
     async fn rotate_webhook_secret(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         sealed: &str,
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool>;
@@ -134,17 +135,17 @@ pub trait OrderStore: Send + Sync {
     async fn apply_payment(&self, change: &PaymentChange) -> StoreResult<PaymentApplied>;
 
     /// An order of the tenant by id (`None` for another tenant's order).
-    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>>;
+    async fn get_order(&self, tenant_id: &TenantId, order_id: &OrderId) -> StoreResult<Option<Order>>;
 
     /// An order of the tenant by its order number.
-    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>>;
+    async fn get_order_by_number(&self, tenant_id: &TenantId, order_number: &str) -> StoreResult<Option<Order>>;
 
     /// The tenant's newest orders, newest first, at most `limit`.
-    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>>;
+    async fn list_orders(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<Order>>;
 
-    /// The tenant's orders created at or after `since` (RFC 3339), counted by
+    /// The tenant's orders created at or after `since`, counted by
     /// payment state, with the paid ones' amounts summed per currency.
-    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats>;
+    async fn order_stats(&self, tenant_id: &TenantId, since: Timestamp) -> StoreResult<OrderStats>;
 }
 
 /// Notifications: the bell's list, its unread counts, reads and deliveries.
@@ -157,13 +158,13 @@ pub trait NotificationStore: Send + Sync {
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
 
     /// One notification of the tenant.
-    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>>;
+    async fn get_notification(&self, tenant_id: &TenantId, id: &NotificationId) -> StoreResult<Option<Notification>>;
 
     /// The tenant's notifications that `filter` selects, newest first, starting
     /// after `after` (cursor pagination), at most `limit`.
     async fn list_notifications(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &NotificationFilter,
         after: Option<&PageCursor>,
         limit: u32,
@@ -173,21 +174,26 @@ pub trait NotificationStore: Send + Sync {
     /// it clears `readAt`); the updated notification, or `None` if absent.
     async fn update_notification(
         &self,
-        tenant_id: &str,
-        id: &str,
+        tenant_id: &TenantId,
+        id: &NotificationId,
         patch: &NotificationPatch,
-        at: &str,
+        at: Timestamp,
     ) -> StoreResult<Option<Notification>>;
 
     /// Records the first delivery to a dashboard; false if absent or already delivered.
-    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
+    async fn mark_delivered(&self, tenant_id: &TenantId, id: &NotificationId, at: Timestamp) -> StoreResult<bool>;
 
     /// Marks every unread notification `user_id` sees (tenant-wide ones, plus
     /// the user's own) read at `read_at`; returns how many changed.
-    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64>;
+    async fn mark_all_read(
+        &self,
+        tenant_id: &TenantId,
+        user_id: Option<&UserId>,
+        read_at: Timestamp,
+    ) -> StoreResult<u64>;
 
     /// Notifications `user_id` sees that are neither read nor dismissed.
-    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64>;
+    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64>;
 }
 
 /// The append-only audit trail.
@@ -197,7 +203,7 @@ pub trait ActivityStore: Send + Sync {
     async fn append_activity(&self, entry: &ActivityEntry) -> StoreResult<()>;
 
     /// The tenant's audit trail, newest first.
-    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
+    async fn list_activity(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<ActivityEntry>>;
 }
 
 /// The webhook event log (every request received) and the deliveries
@@ -211,22 +217,26 @@ pub trait WebhookLogStore: Send + Sync {
     /// after `after` (a cursor on `receivedAt`, id), at most `limit`.
     async fn list_webhook_events(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &WebhookEventFilter,
         after: Option<&PageCursor>,
         limit: u32,
     ) -> StoreResult<Vec<WebhookEvent>>;
 
     /// One received webhook of the tenant.
-    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>>;
+    async fn get_webhook_event(&self, tenant_id: &TenantId, id: &WebhookEventId) -> StoreResult<Option<WebhookEvent>>;
 
-    /// Deletes webhook events received before `before` (RFC 3339); returns how many.
+    /// Deletes webhook events received before `before`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
-    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64>;
+    async fn purge_webhook_events(&self, before: Timestamp) -> StoreResult<u64>;
 
     /// The delivery with this `webhook-id` the tenant already processed, if any
     /// (a claim still being processed is not one).
-    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>>;
+    async fn get_processed_webhook(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+    ) -> StoreResult<Option<ProcessedWebhook>>;
 
     /// Claims `webhook_id` for processing, atomically (one unique insert):
     /// exactly one of any number of simultaneous callers gets
@@ -236,16 +246,21 @@ pub trait WebhookLogStore: Send + Sync {
     /// taken over.
     async fn claim_webhook(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         webhook_id: &str,
         endpoint: &str,
-        now: &str,
-        stale_before: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
     ) -> StoreResult<WebhookClaim>;
 
     /// Gives up the claim made at `claimed_at` (its processing failed), so
     /// that a retry can process the webhook.
-    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()>;
+    async fn release_webhook_claim(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+        claimed_at: Timestamp,
+    ) -> StoreResult<()>;
 
     /// Completes a claim with the delivery's answer (or remembers one without a
     /// claim); the first answer recorded for an id wins.
@@ -253,7 +268,7 @@ pub trait WebhookLogStore: Send + Sync {
 
     /// Forgets deliveries received before `before`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
-    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64>;
+    async fn purge_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64>;
 }
 
 /// Identity: users, their memberships in tenants, sessions and API keys.
@@ -263,7 +278,7 @@ pub trait IdentityStore: Send + Sync {
     async fn insert_user(&self, user: &User) -> StoreResult<()>;
 
     /// A user by id.
-    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>>;
+    async fn get_user(&self, user_id: &UserId) -> StoreResult<Option<User>>;
 
     /// A user by email (case-insensitive).
     async fn get_user_by_email(&self, email: &str) -> StoreResult<Option<User>>;
@@ -276,39 +291,44 @@ pub trait IdentityStore: Send + Sync {
     /// changes: two owners demoting each other at the same instant leave one.
     async fn change_membership(
         &self,
-        tenant_id: &str,
-        user_id: &str,
+        tenant_id: &TenantId,
+        user_id: &UserId,
         to: Option<app::models::Role>,
     ) -> StoreResult<MembershipChange>;
 
     /// The tenants a user belongs to, with the role in each.
-    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>>;
+    async fn memberships_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Membership>>;
 
     /// The members of a tenant, oldest first.
-    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>>;
+    async fn memberships_of_tenant(&self, tenant_id: &TenantId) -> StoreResult<Vec<Membership>>;
 
     /// Removes a user from a tenant; false when they were not a member.
-    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool>;
+    async fn delete_membership(&self, tenant_id: &TenantId, user_id: &UserId) -> StoreResult<bool>;
 
     /// Stores a new session.
     async fn insert_session(&self, session: &Session) -> StoreResult<()>;
 
     /// A session by its token hash, if not yet past its absolute expiry
     /// (revoked and idle-expired ones are returned: check [`Session::is_live`]).
-    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>>;
+    async fn get_session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>>;
 
     /// Records use of a live session: last seen and the new idle expiry. False if absent or revoked.
-    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool>;
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool>;
 
     /// Revokes one session (logout). False if absent or already revoked.
-    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool>;
+    async fn revoke_session(&self, token_hash: &str, at: Timestamp) -> StoreResult<bool>;
 
     /// Revokes every session of a user; returns how many.
-    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64>;
+    async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64>;
 
     /// Deletes sessions whose absolute expiry is before `now`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
-    async fn purge_sessions(&self, now: &str) -> StoreResult<u64>;
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64>;
 
     /// Stores a new API key. `Conflict` if its prefix exists.
     async fn insert_api_key(&self, key: &ApiKey) -> StoreResult<()>;
@@ -317,11 +337,11 @@ pub trait IdentityStore: Send + Sync {
     async fn get_api_key_by_prefix(&self, prefix: &str) -> StoreResult<Option<ApiKey>>;
 
     /// The tenant's API keys, newest first, revoked ones included.
-    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>>;
+    async fn list_api_keys(&self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyInfo>>;
 
     /// Revokes one of the tenant's keys. False if absent or already revoked.
-    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool>;
+    async fn revoke_api_key(&self, tenant_id: &TenantId, id: &ApiKeyId, at: Timestamp) -> StoreResult<bool>;
 
     /// Records that a key was used at `at`.
-    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()>;
+    async fn touch_api_key(&self, id: &ApiKeyId, at: Timestamp) -> StoreResult<()>;
 }

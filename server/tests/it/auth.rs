@@ -76,7 +76,7 @@ async fn users_sign_in_with_a_session_cookie_and_act_by_role() {
             .request(m.clone(), srv.url("/api/webhooks/settings"))
             .header(header::COOKIE, &ada)
             .header(header::ORIGIN, &own)
-            .header("x-tenant-id", &other.tenant.id)
+            .header("x-tenant-id", other.tenant.id.as_str())
     };
     assert_eq!(req(Method::GET).send().await.unwrap().status(), StatusCode::OK);
     let patched = req(Method::PATCH).json(&json!({"webhookRetryAttempts": 1})).send().await.unwrap();
@@ -90,7 +90,7 @@ async fn users_sign_in_with_a_session_cookie_and_act_by_role() {
         .http
         .get(srv.url("/api/webhooks/settings"))
         .header(header::COOKIE, &max)
-        .header("x-tenant-id", &other.tenant.id)
+        .header("x-tenant-id", other.tenant.id.as_str())
         .send()
         .await
         .unwrap();
@@ -133,26 +133,26 @@ async fn a_login_rotates_the_session_and_expired_sessions_end() {
 
     // The store holds only a keyed hash of the token.
     let token = second.split_once('=').unwrap().1;
-    let by_raw = srv.services.store().get_session(token, &server::ids::now_rfc3339()).await.unwrap();
+    let by_raw = srv.services.store().get_session(token, server::ids::now()).await.unwrap();
     assert!(by_raw.is_none());
 
     // A session past its idle expiry is over, whatever the cookie says.
     let hash = srv.services.session_token_hash(token);
-    let now = time::OffsetDateTime::now_utc();
-    let stored = srv.services.store().get_session(&hash, &server::ids::format_time(now)).await.unwrap().unwrap();
-    assert!(stored.is_live(&server::ids::format_time(now)));
-    assert!(!stored.is_live(&server::ids::format_time(now + time::Duration::hours(13))), "idle for 13 h");
-    assert!(!stored.is_live(&server::ids::format_time(now + time::Duration::days(8))), "past 7 days");
+    let now = server::ids::now();
+    let stored = srv.services.store().get_session(&hash, now).await.unwrap().unwrap();
+    assert!(stored.is_live(now));
+    assert!(!stored.is_live(now + std::time::Duration::from_secs(46800)), "idle for 13 h");
+    assert!(!stored.is_live(now + std::time::Duration::from_secs(691200)), "past 7 days");
     // Over HTTP: a stored session whose idle expiry has passed opens nothing.
     let idle = server::store::Session {
         token_hash: srv.services.session_token_hash("hbs_idle"),
-        idle_expires_at: server::ids::format_time(now - time::Duration::minutes(1)),
+        idle_expires_at: now - std::time::Duration::from_secs(60),
         ..stored.clone()
     };
     srv.services.store().insert_session(&idle).await.unwrap();
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", "__Host-hookbell_session=hbs_idle", None).await.0, 401);
     // Revoking all of a user's sessions (a password change, an owner's action) ends this one too.
-    srv.services.store().revoke_user_sessions(&stored.user_id, &server::ids::now_rfc3339()).await.unwrap();
+    srv.services.store().revoke_user_sessions(&stored.user_id, server::ids::now()).await.unwrap();
     assert_eq!(with_cookie(&srv, Method::GET, "/api/auth/me", &second, None).await.0, 401);
 }
 

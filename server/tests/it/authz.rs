@@ -143,11 +143,11 @@ fn routes() -> Vec<Route> {
 
 /// The credentials of each caller, made once per server.
 struct World {
-    shop: String,
+    shop: app::models::TenantId,
     cookies: Vec<(Caller, String)>,
     revoked_key: String,
     /// A tenant-wide notification of the shop, for `notification-received`.
-    notification: String,
+    notification: app::models::NotificationId,
 }
 
 impl World {
@@ -169,14 +169,14 @@ impl World {
         }
         // The owner's other session, gone idle.
         let owner = srv.services.store().get_user_by_email("owner@example.com").await.unwrap().unwrap();
-        let now = time::OffsetDateTime::now_utc();
+        let now = server::ids::now();
         let expired = server::store::Session {
             token_hash: srv.services.session_token_hash("hbs_expired"),
             user_id: owner.id,
-            created_at: server::ids::format_time(now - time::Duration::days(1)),
-            last_seen_at: server::ids::format_time(now - time::Duration::hours(13)),
-            idle_expires_at: server::ids::format_time(now - time::Duration::hours(1)),
-            expires_at: server::ids::format_time(now + time::Duration::days(6)),
+            created_at: now - std::time::Duration::from_secs(86400),
+            last_seen_at: now - std::time::Duration::from_secs(46800),
+            idle_expires_at: now - std::time::Duration::from_secs(3600),
+            expires_at: now + std::time::Duration::from_secs(518400),
             revoked_at: None,
             ip: None,
             user_agent: None,
@@ -184,11 +184,11 @@ impl World {
         srv.services.store().insert_session(&expired).await.unwrap();
         cookies.push((Caller::ExpiredSession, "__Host-hookbell_session=hbs_expired".into()));
         let key = srv.services.create_api_key(&shop, "revoked", Role::Owner, None).await.unwrap();
-        srv.services.store().revoke_api_key(&shop, &key.info.id, &server::ids::now_rfc3339()).await.unwrap();
+        srv.services.store().revoke_api_key(&shop, &key.info.id, server::ids::now()).await.unwrap();
         let body = json!({"title": "Matrix", "message": "m"}).as_object().cloned().unwrap();
         let body = app::input::NewNotification::from_json(&body).unwrap();
         let origin = server::service::webhooks::notifications::Origin { actor: "test", source_ip: None };
-        let n = srv.services.create_custom_notification(&shop, body, origin, &server::ids::now_rfc3339()).await;
+        let n = srv.services.create_custom_notification(&shop, body, origin, server::ids::now()).await;
         Self { shop, cookies, revoked_key: key.key, notification: n.unwrap().id }
     }
 
@@ -258,7 +258,7 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
     for route in routes() {
         for caller in CALLERS {
             let mut req =
-                srv.http.request(route.method.clone(), srv.url(route.path)).header("x-tenant-id", &world.shop);
+                srv.http.request(route.method.clone(), srv.url(route.path)).header("x-tenant-id", world.shop.as_str());
             if let Some(cookie) = world.cookie(caller) {
                 req = req.header(header::COOKIE, cookie).header(header::ORIGIN, &own_origin);
             }
@@ -283,7 +283,7 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
                 failures
                     .push(format!("{} {} as {caller:?}: {status}, expected {want}: {text}", route.method, route.path));
             }
-            if !(200..300).contains(&status) && text.contains(&world.shop) {
+            if !(200..300).contains(&status) && text.contains(world.shop.as_str()) {
                 failures
                     .push(format!("{} {} as {caller:?}: a refusal named the tenant: {text}", route.method, route.path));
             }

@@ -96,13 +96,14 @@ async fn replaying_an_accepted_webhook_is_idempotent() {
     let (status, again) = post(&srv, &format!("/api/webhooks/events/{note_event}/replay"), &admin).await;
     assert_eq!(status, 200, "{again}");
     assert_eq!(again["notificationId"], noted["notificationId"]);
-    assert_eq!(srv.services.store().unread_count(tid, None).await.unwrap(), 2, "nothing new stored");
+    assert_eq!(srv.services.store().unread_count(&tid.into(), None).await.unwrap(), 2, "nothing new stored");
 
     let (status, body) = post(&srv, &format!("/api/webhooks/events/{rejected}/replay"), &admin).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("conflict")));
-    let (status, _) = post(&srv, &format!("/api/webhooks/events/{}/replay", server::ids::new_id()), &admin).await;
+    let (status, _) =
+        post(&srv, &format!("/api/webhooks/events/{}/replay", server::ids::new_id::<String>()), &admin).await;
     assert_eq!(status, 404);
-    let trail = srv.services.store().list_activity(tid, 10).await.unwrap();
+    let trail = srv.services.store().list_activity(&tid.into(), 10).await.unwrap();
     assert_eq!(trail.iter().filter(|e| e.action == "webhook.replayed").count(), 2);
 
     // Another tenant's admin cannot replay this tenant's events.

@@ -81,7 +81,7 @@ impl TestServer {
     /// A fresh tenant with its secret.
     pub async fn tenant(&self, name: &str) -> CreatedTenant {
         let base: String = server::service::slugify(name).chars().take(20).collect();
-        let slug = format!("{base}-{}", server::ids::new_id());
+        let slug = format!("{base}-{}", server::ids::new_id::<String>());
         self.services.create_tenant(name, &slug).await.expect("create tenant")
     }
 

@@ -92,5 +92,5 @@ fn start() -> String {
 
 /// A URI for a database of its own.
 pub fn fresh_mongo_uri() -> String {
-    format!("{}/hookbell_test_{}", mongo_base_uri(), server::ids::new_id())
+    format!("{}/hookbell_test_{}", mongo_base_uri(), server::ids::new_id::<String>())
 }

@@ -14,10 +14,10 @@ const PASSWORD: &str = "correct horse battery";
 
 struct World {
     srv: TestServer,
-    tenant: String,
+    tenant: app::models::TenantId,
     key: String,
-    ada: (String, String),
-    bo: (String, String),
+    ada: (app::models::UserId, String),
+    bo: (app::models::UserId, String),
 }
 
 /// A production server, a tenant, a member key, and two signed-in members (id, cookie).
@@ -187,7 +187,7 @@ async fn sockets_report_deliveries_of_notifications_they_may_see() {
     assert_eq!((ack["ok"].as_bool(), ack["firstDelivery"].as_bool()), (Some(true), Some(true)), "{ack}");
     let again = probe.emit_ack("notification-received", receipt(id)).await;
     assert_eq!(again["firstDelivery"], false);
-    let stored = w.srv.services.store().get_notification(&w.tenant, id).await.unwrap().unwrap();
+    let stored = w.srv.services.store().get_notification(&w.tenant, &id.into()).await.unwrap().unwrap();
     assert!(stored.delivered_at.is_some());
 
     // Another tenant's notification, Bo's personal one, nonsense: refused.

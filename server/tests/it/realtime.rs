@@ -105,8 +105,8 @@ async fn the_handshake_authenticates_and_joins_only_the_callers_tenants() {
     probe.next_named("new-notification").await;
 
     // Joins are checked again: once the key is revoked, the socket joins nothing more.
-    let now = server::ids::now_rfc3339();
-    srv.services.store().revoke_api_key(&a.tenant.id, &key.info.id, &now).await.unwrap();
+    let now = server::ids::now();
+    srv.services.store().revoke_api_key(&a.tenant.id, &key.info.id, now).await.unwrap();
     assert_eq!(probe.join(&a.tenant.id).await["ok"], false);
 }
 
@@ -245,7 +245,7 @@ async fn a_rejoin_naming_the_last_seen_notification_gets_what_it_missed() {
         let (status, body) =
             srv.post_signed("/api/webhooks/orders", &order(tid, &format!("R-{i}")), &t.webhook_secret).await;
         assert_eq!(status, 201);
-        let n = srv.services.store().list_notifications(tid, &Default::default(), None, 1).await.unwrap();
+        let n = srv.services.store().list_notifications(&tid.into(), &Default::default(), None, 1).await.unwrap();
         assert_eq!(n[0].metadata["orderId"], body["orderId"]);
         ids.push(n[0].id.clone());
     }
@@ -266,11 +266,11 @@ async fn a_rejoin_naming_the_last_seen_notification_gets_what_it_missed() {
     assert!(ack.get("missed").is_none());
 
     // More than the ack carries (100): refetch, not a partial list.
-    let newest = srv.services.store().get_notification(tid, &ids[2]).await.unwrap().unwrap();
+    let newest = srv.services.store().get_notification(&tid.into(), &ids[2]).await.unwrap().unwrap();
     let many: Vec<app::models::Notification> = (0..101)
         .map(|i| app::models::Notification {
             id: server::ids::new_id(),
-            created_at: format!("2999-01-01T00:00:00.{i:03}Z"),
+            created_at: app::models::Timestamp::parse(&format!("2999-01-01T00:00:00.{i:03}Z")).unwrap(),
             ..newest.clone()
         })
         .collect();

@@ -68,15 +68,17 @@ async fn callers_outside_the_tenant_get_nothing() {
     assert_eq!(status, 401, "a key with a right prefix and a wrong rest");
 
     // x-tenant-id selects only among the caller's tenants.
-    let resp = srv.http.get(srv.url(path)).bearer_auth(&a_admin).header("x-tenant-id", &b.tenant.id).send().await;
+    let resp =
+        srv.http.get(srv.url(path)).bearer_auth(&a_admin).header("x-tenant-id", b.tenant.id.as_str()).send().await;
     assert_eq!(resp.unwrap().status(), 403);
-    let resp = srv.http.get(srv.url(path)).bearer_auth(&a_admin).header("x-tenant-id", &a.tenant.id).send().await;
+    let resp =
+        srv.http.get(srv.url(path)).bearer_auth(&a_admin).header("x-tenant-id", a.tenant.id.as_str()).send().await;
     assert_eq!(resp.unwrap().status(), 200);
 
     // A revoked key stops working at once.
     let created = srv.services.create_api_key(&a.tenant.id, "temp", Role::Admin, None).await.unwrap();
     assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 200);
-    srv.services.store().revoke_api_key(&a.tenant.id, &created.info.id, &server::ids::now_rfc3339()).await.unwrap();
+    srv.services.store().revoke_api_key(&a.tenant.id, &created.info.id, server::ids::now()).await.unwrap();
     assert_eq!(call(&srv, Method::GET, path, &created.key, None).await.0, 401);
     let listed = srv.services.store().list_api_keys(&a.tenant.id).await.unwrap();
     assert!(listed.iter().any(|k| k.id == created.info.id && k.last_used_at.is_some()), "last use recorded");

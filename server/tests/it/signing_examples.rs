@@ -20,7 +20,7 @@ async fn run_example(srv: &TestServer, program: &str, file: &str) -> Vec<String>
     let mut cmd = Command::new(program);
     cmd.arg(examples_dir().join(file))
         .env("HOOKBELL_URL", srv.url(""))
-        .env("HOOKBELL_TENANT_ID", &t.tenant.id)
+        .env("HOOKBELL_TENANT_ID", t.tenant.id.as_str())
         .env("HOOKBELL_WEBHOOK_SECRET", &t.webhook_secret);
     let out = tokio::task::spawn_blocking(move || cmd.output()).await.unwrap().expect("run the example");
     assert!(

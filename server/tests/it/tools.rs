@@ -21,7 +21,7 @@ struct Creds {
 async fn creds(srv: &TestServer, name: &str) -> Creds {
     let t = srv.tenant(name).await;
     let api_key = srv.services.create_api_key(&t.tenant.id, "selftest", Role::Admin, None).await.unwrap().key;
-    Creds { tenant: t.tenant.id, secret: t.webhook_secret, api_key }
+    Creds { tenant: t.tenant.id.into_string(), secret: t.webhook_secret, api_key }
 }
 
 /// Runs the `server` binary with `args`, the credentials in the environment

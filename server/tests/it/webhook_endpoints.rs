@@ -38,7 +38,7 @@ async fn notification_webhook_round_trips_every_field_and_reaches_the_room() {
     for field in ["title", "message", "type", "priority", "actionUrl", "actionText", "metadata"] {
         assert_eq!(n[field], notification(&t.tenant.id)[field], "{field}");
     }
-    let stored = srv.services.store().get_notification(&t.tenant.id, id).await.unwrap().unwrap();
+    let stored = srv.services.store().get_notification(&t.tenant.id, &id.into()).await.unwrap().unwrap();
     assert_eq!(serde_json::to_value(&stored).unwrap(), *n, "stored as announced");
     let trail = srv.services.store().list_activity(&t.tenant.id, 10).await.unwrap();
     assert_eq!((trail[0].action.as_str(), trail[0].entity_id.as_str()), ("notification.created", id));
@@ -47,7 +47,7 @@ async fn notification_webhook_round_trips_every_field_and_reaches_the_room() {
     let minimal = json!({"tenantId": t.tenant.id, "title": "Hi", "message": "There"});
     let (status, body) = srv.post_signed("/api/webhooks/notifications", &minimal, &t.webhook_secret).await;
     assert_eq!(status, 201);
-    let n = srv.services.store().get_notification(&t.tenant.id, body["notificationId"].as_str().unwrap()).await;
+    let n = srv.services.store().get_notification(&t.tenant.id, &body["notificationId"].as_str().unwrap().into()).await;
     let n = n.unwrap().unwrap();
     assert_eq!((n.kind.as_str(), n.priority.as_str()), ("info", "medium"));
 }
@@ -77,7 +77,7 @@ async fn payments_follow_the_allowed_transitions_idempotently() {
     assert_eq!(body["orderId"], order_id);
     assert!(body.get("duplicate").is_none());
     assert_eq!(probe.next_named("dashboard-refresh").await["reason"], "payment-updated");
-    let stored = srv.services.store().get_order(tid, order_id).await.unwrap().unwrap();
+    let stored = srv.services.store().get_order(&tid.into(), &order_id.into()).await.unwrap().unwrap();
     assert_eq!((stored.payment_status.as_str(), stored.payment_id.as_deref()), ("paid", Some("pay_1")));
 
     // The same payment again: idempotent.
@@ -99,13 +99,13 @@ async fn payments_follow_the_allowed_transitions_idempotently() {
     assert_eq!(ev["notification"]["title"], "Payment refunded: PAY-1");
     assert_eq!(ev["notification"]["type"], "warning");
     let actions: Vec<String> =
-        srv.services.store().list_activity(tid, 10).await.unwrap().into_iter().map(|a| a.action).collect();
+        srv.services.store().list_activity(&tid.into(), 10).await.unwrap().into_iter().map(|a| a.action).collect();
     assert_eq!(actions, ["payment.updated", "payment.updated", "order.created"]);
 
     // Unknown orders: 404, by number or id; and a number that contradicts the id: 409.
     let (status, body) = pay(&srv, secret, json!({"tenantId": tid, "orderNumber": "NOPE", "status": "paid"})).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("not_found")));
-    let ghost = server::ids::new_id();
+    let ghost: String = server::ids::new_id();
     let (status, _) = pay(&srv, secret, json!({"tenantId": tid, "orderId": ghost, "status": "paid"})).await;
     assert_eq!(status, 404);
     let (status, _) =
@@ -122,10 +122,14 @@ async fn a_failed_payment_can_be_retried() {
     let mut o = order(tid, "F-1");
     o["status"] = json!("pending");
     srv.post_signed("/api/webhooks/orders", &o, secret).await;
-    let before = srv.services.store().unread_count(tid, None).await.unwrap();
+    let before = srv.services.store().unread_count(&tid.into(), None).await.unwrap();
     let (status, _) = pay(&srv, secret, json!({"tenantId": tid, "orderNumber": "F-1", "status": "failed"})).await;
     assert_eq!(status, 200);
-    assert_eq!(srv.services.store().unread_count(tid, None).await.unwrap(), before + 1, "failures are announced");
+    assert_eq!(
+        srv.services.store().unread_count(&tid.into(), None).await.unwrap(),
+        before + 1,
+        "failures are announced"
+    );
     let (status, body) =
         pay(&srv, secret, json!({"tenantId": tid, "orderNumber": "F-1", "status": "paid", "paymentId": "p2"})).await;
     assert_eq!(status, 200, "{body}");
@@ -148,7 +152,7 @@ async fn switched_off_webhooks_are_refused_with_403_naming_the_switch() {
     let (tid, secret) = (t.tenant.id.as_str(), t.webhook_secret.as_str());
     let mut settings = app::models::WebhookSettings::default();
     settings.webhook_endpoints.payments = false;
-    srv.services.store().update_webhook_settings(tid, &settings).await.unwrap();
+    srv.services.store().update_webhook_settings(&tid.into(), &settings).await.unwrap();
     let (status, body) = pay(&srv, secret, json!({"tenantId": tid, "orderNumber": "X", "status": "paid"})).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("disabled")));
     assert!(body["error"].as_str().unwrap().contains("webhookEndpoints.payments"), "{body}");
@@ -156,14 +160,14 @@ async fn switched_off_webhooks_are_refused_with_403_naming_the_switch() {
     assert_eq!(status, 201, "the other endpoints stay on");
 
     settings.webhook_enabled = false;
-    srv.services.store().update_webhook_settings(tid, &settings).await.unwrap();
+    srv.services.store().update_webhook_settings(&tid.into(), &settings).await.unwrap();
     let (status, body) = srv.post_signed("/api/webhooks/notifications", &notification(tid), secret).await;
     assert_eq!(status, 403);
     assert!(body["error"].as_str().unwrap().contains("webhookEnabled"), "{body}");
     // Without a valid signature the switches are not revealed.
     let (status, body) = srv.post_raw("/api/webhooks/notifications", &notification(tid).to_string(), None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("invalid_signature")));
-    let log = srv.services.store().list_webhook_events(tid, &Default::default(), None, 10).await.unwrap();
+    let log = srv.services.store().list_webhook_events(&tid.into(), &Default::default(), None, 10).await.unwrap();
     assert_eq!(log.iter().filter(|e| e.status_code == 403 && e.verified).count(), 2);
 }
 

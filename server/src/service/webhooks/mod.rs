@@ -12,7 +12,9 @@ mod replay;
 
 use std::time::Instant;
 
-use app::models::{events, DashboardRefreshEvent, NewNotificationEvent, Notification, WebhookEvent};
+use app::models::{
+    events, DashboardRefreshEvent, NewNotificationEvent, Notification, TenantId, Timestamp, WebhookEvent,
+};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -95,7 +97,7 @@ struct Delivery<'a> {
     tenant: Tenant,
     body: WebhookBody,
     source_ip: Option<String>,
-    now: String,
+    now: Timestamp,
     /// `webhook:<endpoint>`, the actor of audit entries.
     actor: &'a str,
 }
@@ -157,7 +159,7 @@ struct Verified {
 
 /// The result of one request, and the tenant it verified for (if it did).
 struct Handled {
-    tenant_id: Option<String>,
+    tenant_id: Option<TenantId>,
     result: Result<Accepted, ApiError>,
 }
 
@@ -276,18 +278,18 @@ impl Services {
             Some(id) => Some(id.to_owned()),
         };
         let tenant_id = tenant.id.clone();
-        let now = ids::now_rfc3339();
+        let now = ids::now();
         if let Some(id) = &webhook_id {
             // One processing per id: claimed atomically before anything is stored.
-            let stale = time::OffsetDateTime::now_utc() - self.config.request_timeout * 2;
-            match self.store.claim_webhook(&tenant_id, id, endpoint.as_str(), &now, &ids::format_time(stale)).await? {
+            let stale = now - self.config.request_timeout * 2;
+            match self.store.claim_webhook(&tenant_id, id, endpoint.as_str(), now, stale).await? {
                 WebhookClaim::Claimed => {}
                 WebhookClaim::Done(done) => return Ok(Accepted::repeat(done.response)),
                 WebhookClaim::InProgress => return Err(ApiError::InProgress),
             }
         }
         let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, body, source_ip, now: now.clone(), actor: &actor };
+        let delivery = Delivery { tenant, body, source_ip, now, actor: &actor };
         let processed = self.process(endpoint, delivery).await;
         let Some(webhook_id) = webhook_id else { return processed };
         match &processed {
@@ -309,7 +311,7 @@ impl Services {
             }
             // Refused: the sender may fix and retry under the same id.
             Err(_) => {
-                if let Err(e) = self.store.release_webhook_claim(&tenant_id, &webhook_id, &now).await {
+                if let Err(e) = self.store.release_webhook_claim(&tenant_id, &webhook_id, now).await {
                     tracing::warn!(error = %e, "could not release a webhook-id claim");
                 }
             }
@@ -344,10 +346,10 @@ impl Services {
         if standard.is_none() && sig.seed.is_none() {
             return Err(ApiError::InvalidSignature);
         }
-        if !ids::is_id(tenant_id) {
+        let Some(tenant_id) = TenantId::parse(&tenant_id.to_ascii_lowercase()) else {
             return Err(ApiError::InvalidSignature);
-        }
-        let tenant = self.store.get_tenant(&tenant_id.to_ascii_lowercase()).await?.ok_or(ApiError::InvalidSignature)?;
+        };
+        let tenant = self.store.get_tenant(&tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
         // The current secret, and the previous one during its grace period.
         let valid = self.accepted_secrets(&tenant)?.iter().any(|secret| match (standard, &sig.seed) {
             (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
@@ -367,7 +369,7 @@ impl Services {
     async fn record_event(
         &self,
         endpoint: Endpoint,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         body: &[u8],
         result: &Result<Accepted, ApiError>,
         started: Instant,
@@ -381,7 +383,7 @@ impl Services {
         let capped = &body[..body.len().min(EVENT_BODY_CAP)];
         let event = WebhookEvent {
             id: ids::new_id(),
-            tenant_id: Some(tenant_id.to_owned()),
+            tenant_id: Some(tenant_id.clone()),
             endpoint: endpoint.as_str().to_owned(),
             verified: true,
             outcome: outcome.to_owned(),
@@ -391,7 +393,7 @@ impl Services {
             body: String::from_utf8_lossy(capped).into_owned(),
             body_truncated: body.len() > EVENT_BODY_CAP,
             source_ip,
-            received_at: ids::now_rfc3339(),
+            received_at: ids::now(),
             response: result.as_ref().ok().map(Accepted::body),
             withheld: false,
         };
@@ -402,7 +404,7 @@ impl Services {
 
     /// Pushes a stored notification, with the unread count its audience now has.
     pub async fn announce_notification(&self, notification: Notification) -> Result<(), ApiError> {
-        let unread_count = self.store.unread_count(&notification.tenant_id, notification.user_id.as_deref()).await?;
+        let unread_count = self.store.unread_count(&notification.tenant_id, notification.user_id.as_ref()).await?;
         let event = NewNotificationEvent { notification, unread_count };
         self.announce_to_audience(&event.notification, events::NEW_NOTIFICATION, &event).await;
         Ok(())
@@ -420,9 +422,9 @@ impl Services {
     /// Tells the tenant's dashboards what changed.
     /// Under bursts, at most one per tenant per `HOOKBELL_REFRESH_COALESCE_MS`
     /// (the rest merged into one sent at the window's end; see [`super::coalesce`]).
-    pub async fn announce_refresh(&self, tenant_id: &str, reason: &str, entities: &[&str]) {
+    pub async fn announce_refresh(&self, tenant_id: &TenantId, reason: &str, entities: &[&str]) {
         let event = DashboardRefreshEvent {
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             reason: reason.to_owned(),
             entities: entities.iter().map(|e| (*e).to_owned()).collect(),
         };

@@ -3,7 +3,7 @@
 
 use app::{
     input::NewNotification,
-    models::{ActivityEntry, Notification},
+    models::{ActivityEntry, Notification, TenantId, Timestamp, UserId},
 };
 use serde_json::json;
 
@@ -20,7 +20,7 @@ impl Services {
     pub(super) async fn webhook_notification(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let origin = Origin { actor: d.actor, source_ip: d.source_ip };
         let input = d.body.input::<NewNotification>().map_err(ApiError::Validation)?;
-        let notification = self.create_custom_notification(&d.tenant.id, input, origin, &d.now).await?;
+        let notification = self.create_custom_notification(&d.tenant.id, input, origin, d.now).await?;
         let id = notification.id;
         Ok(Accepted::new(Outcome::Created, "Notification created successfully", json!({"notificationId": id})))
     }
@@ -30,15 +30,15 @@ impl Services {
     /// the webhook and `POST /api/notifications`.
     pub async fn create_custom_notification(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         input: NewNotification,
         origin: Origin<'_>,
-        now: &str,
+        now: Timestamp,
     ) -> Result<Notification, ApiError> {
         let notification = Notification {
             id: ids::new_id(),
-            tenant_id: tenant_id.to_owned(),
-            user_id: input.user_id,
+            tenant_id: tenant_id.clone(),
+            user_id: input.user_id.map(UserId::from),
             title: input.title,
             message: input.message,
             kind: input.kind,
@@ -50,15 +50,15 @@ impl Services {
             is_dismissed: false,
             read_at: None,
             delivered_at: None,
-            created_at: now.to_owned(),
+            created_at: now,
         };
         let activity = ActivityEntry {
             id: ids::new_id(),
-            tenant_id: tenant_id.to_owned(),
+            tenant_id: tenant_id.clone(),
             actor: origin.actor.to_owned(),
             action: "notification.created".into(),
             entity: "notification".into(),
-            entity_id: notification.id.clone(),
+            entity_id: notification.id.to_string(),
             details: json!({
                 "title": notification.title,
                 "type": notification.kind.as_str(),
@@ -67,7 +67,7 @@ impl Services {
                 "userId": notification.user_id,
             }),
             source_ip: origin.source_ip,
-            created_at: now.to_owned(),
+            created_at: now,
         };
         self.store.create_notification(&notification, &activity).await?;
         self.announce_notification(notification.clone()).await?;

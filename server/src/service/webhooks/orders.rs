@@ -1,6 +1,6 @@
 //! `POST /api/webhooks/orders`: a new order, its notification and audit entry.
 
-use app::models::{format_minor, ActivityEntry, Notification, NotificationType, Order, Priority};
+use app::models::{format_minor, ActivityEntry, Notification, NotificationType, Order, Priority, Timestamp};
 use serde_json::json;
 
 use app::input::NewOrder;
@@ -14,15 +14,15 @@ impl Services {
     pub(super) async fn webhook_order(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let tenant_id = d.tenant.id.clone();
         let order =
-            d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, &d.now);
-        let notification = order_notification(&order, &d.now);
+            d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, d.now);
+        let notification = order_notification(&order, d.now);
         let activity = ActivityEntry {
             id: ids::new_id(),
             tenant_id: tenant_id.clone(),
             actor: d.actor.to_owned(),
             action: "order.created".into(),
             entity: "order".into(),
-            entity_id: order.id.clone(),
+            entity_id: order.id.to_string(),
             details: json!({
                 "orderNumber": order.order_number,
                 "amountMinor": order.amount_minor,
@@ -30,7 +30,7 @@ impl Services {
                 "status": order.status.as_str(),
             }),
             source_ip: d.source_ip,
-            created_at: d.now.clone(),
+            created_at: d.now,
         };
         match self.store.create_order(&order, &notification, &activity).await? {
             CreateOrder::Duplicate { existing_order_id } => Ok(Accepted::new(
@@ -52,7 +52,7 @@ impl Services {
 }
 
 /// The notification that announces a new order.
-pub(super) fn order_notification(order: &Order, now: &str) -> Notification {
+pub(super) fn order_notification(order: &Order, now: Timestamp) -> Notification {
     let who = order.customer_name.clone().unwrap_or_else(|| "A customer".into());
     Notification {
         id: ids::new_id(),
@@ -74,7 +74,7 @@ pub(super) fn order_notification(order: &Order, now: &str) -> Notification {
         is_dismissed: false,
         read_at: None,
         delivered_at: None,
-        created_at: now.to_owned(),
+        created_at: now,
     }
 }
 
@@ -88,8 +88,9 @@ mod tests {
         let map =
             parse_body(br#"{"orderNumber":"ORD-12345","customerName":"John Doe","amount":99.99,"status":"paid"}"#)
                 .unwrap();
-        let order = map.input::<NewOrder>().unwrap().into_order(ids::new_id(), "507f1f77bcf86cd799439011", "now");
-        let n = order_notification(&order, "now");
+        let (tenant, now) = ("507f1f77bcf86cd799439011".into(), Timestamp::now());
+        let order = map.input::<NewOrder>().unwrap().into_order(ids::new_id(), &tenant, now);
+        let n = order_notification(&order, now);
         assert_eq!(n.title, "New order ORD-12345");
         assert_eq!(n.message, "John Doe placed an order of 99.99 USD");
         assert_eq!(n.metadata["orderId"], order.id.as_str());

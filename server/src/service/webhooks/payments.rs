@@ -1,7 +1,7 @@
 //! `POST /api/webhooks/payments`: moves an order's payment status along the
 //! allowed transitions, idempotently, and tells the dashboards.
 
-use app::models::{ActivityEntry, Notification, NotificationType, Order, PaymentStatus, Priority};
+use app::models::{ActivityEntry, Notification, NotificationType, Order, OrderId, PaymentStatus, Priority, Timestamp};
 use serde_json::json;
 
 use app::input::PaymentUpdate;
@@ -26,7 +26,7 @@ impl Services {
         let input = d.body.input::<PaymentUpdate>().map_err(ApiError::Validation)?;
         let tenant_id = d.tenant.id.clone();
         let order = match (&input.order_id, &input.order_number) {
-            (Some(id), _) => self.store.get_order(&tenant_id, id).await?,
+            (Some(id), _) => self.store.get_order(&tenant_id, &OrderId::from(id)).await?,
             (None, Some(number)) => self.store.get_order_by_number(&tenant_id, number).await?,
             (None, None) => None,
         };
@@ -56,14 +56,14 @@ impl Services {
             )));
         }
         // Recording a payment id for the status the order already has announces nothing new.
-        let notification = if from == to { None } else { payment_notification(&order, to, &d.now) };
+        let notification = if from == to { None } else { payment_notification(&order, to, d.now) };
         let change = PaymentChange {
             tenant_id: tenant_id.clone(),
             order_id: order.id.clone(),
             from,
             to,
             payment_id: input.payment_id.clone(),
-            at: d.now.clone(),
+            at: d.now,
             notification: notification.clone(),
             activity: ActivityEntry {
                 id: ids::new_id(),
@@ -71,7 +71,7 @@ impl Services {
                 actor: d.actor.to_owned(),
                 action: "payment.updated".into(),
                 entity: "order".into(),
-                entity_id: order.id.clone(),
+                entity_id: order.id.to_string(),
                 details: json!({
                     "orderNumber": order.order_number,
                     "from": from.as_str(),
@@ -81,7 +81,7 @@ impl Services {
                     "metadata": input.metadata,
                 }),
                 source_ip: d.source_ip,
-                created_at: d.now.clone(),
+                created_at: d.now,
             },
         };
         let answer = |outcome, message| {
@@ -113,7 +113,7 @@ impl Services {
 }
 
 /// Failures and refunds deserve a notification; other changes show in the data.
-fn payment_notification(order: &Order, to: PaymentStatus, now: &str) -> Option<Notification> {
+fn payment_notification(order: &Order, to: PaymentStatus, now: Timestamp) -> Option<Notification> {
     let (title, kind, priority) = match to {
         PaymentStatus::Failed => ("Payment failed", NotificationType::Error, Priority::High),
         PaymentStatus::Refunded => ("Payment refunded", NotificationType::Warning, Priority::Medium),
@@ -140,7 +140,7 @@ fn payment_notification(order: &Order, to: PaymentStatus, now: &str) -> Option<N
         is_dismissed: false,
         read_at: None,
         delivered_at: None,
-        created_at: now.to_owned(),
+        created_at: now,
     })
 }
 

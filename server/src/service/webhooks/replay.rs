@@ -32,8 +32,11 @@ impl Services {
     /// first time is recognised: the answer then says `"duplicate": true`.
     pub async fn replay_webhook_event(&self, ctx: &Ctx, event_id: &str) -> Result<Accepted, ApiError> {
         ctx.require(Role::Admin)?;
-        let event =
-            self.store.get_webhook_event(&ctx.tenant_id, event_id).await?.ok_or(ApiError::NotFound("Webhook event"))?;
+        let event = self
+            .store
+            .get_webhook_event(&ctx.tenant_id, &event_id.into())
+            .await?
+            .ok_or(ApiError::NotFound("Webhook event"))?;
         if event.outcome == "rejected" {
             return Err(ApiError::Conflict("Only accepted webhooks can be replayed".into()));
         }
@@ -46,7 +49,7 @@ impl Services {
         endpoint_enabled(&tenant, endpoint)?;
         // A notification has no natural key: the one the first delivery created is the answer.
         let created_notification = match event.response.as_ref().and_then(|r| r["notificationId"].as_str()) {
-            Some(id) => self.store.get_notification(&tenant.id, id).await?.is_some(),
+            Some(id) => self.store.get_notification(&tenant.id, &id.into()).await?.is_some(),
             None => false,
         };
         let accepted = if created_notification {
@@ -54,8 +57,7 @@ impl Services {
         } else {
             let body = parse_body(event.body.as_bytes())?;
             let actor = format!("replay:{}", ctx.principal.actor());
-            let delivery =
-                Delivery { tenant, body, source_ip: ctx.source_ip.clone(), now: ids::now_rfc3339(), actor: &actor };
+            let delivery = Delivery { tenant, body, source_ip: ctx.source_ip.clone(), now: ids::now(), actor: &actor };
             self.process(endpoint, delivery).await?
         };
         let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.outcome == Outcome::Duplicate});

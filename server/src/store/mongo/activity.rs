@@ -1,6 +1,7 @@
 //! The audit trail in MongoDB: the `activity_log` collection, appended to
 //! only, each entry once under its `sourceKey`.
 
+use app::models::TenantId;
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId};
 
@@ -18,7 +19,7 @@ impl ActivityStore for MongoStore {
         insert_once(&self.activity, activity_doc(entry, &key)?).await.map(|_| ())
     }
 
-    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
+    async fn list_activity(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };

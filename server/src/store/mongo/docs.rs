@@ -13,14 +13,11 @@ use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationType, Order, OrderItem, OrderStatus, PaymentStatus, Priority,
     Role, WebhookEvent, WebhookSettings,
 };
+use app::models::{Timestamp, UserId};
 use mongodb::bson::{doc, oid::ObjectId, Bson, DateTime, Document};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use time::{format_description::well_known::Rfc3339, OffsetDateTime};
 
-use crate::{
-    ids::format_time,
-    store::{ApiKey, Membership, PreviousSecret, Session, StoreError, StoreResult, Tenant, User},
-};
+use crate::store::{ApiKey, Membership, PreviousSecret, Session, StoreError, StoreResult, Tenant, User};
 
 pub(super) fn corrupt(what: &str) -> StoreError {
     StoreError::Internal(format!("malformed document: {what}"))
@@ -39,27 +36,24 @@ pub(super) fn oid(id: &str) -> StoreResult<ObjectId> {
     ObjectId::parse_str(id).map_err(|_| corrupt("id is not an ObjectId"))
 }
 
-/// Parses an RFC 3339 timestamp into a BSON date (millisecond precision).
-pub(super) fn to_date(s: &str) -> StoreResult<DateTime> {
-    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| corrupt("timestamp"))?;
-    Ok(DateTime::from_millis((t.unix_timestamp_nanos() / 1_000_000) as i64))
+/// An instant as a BSON date (both are milliseconds since the epoch).
+pub(super) fn to_date(t: &Timestamp) -> DateTime {
+    DateTime::from_millis(t.unix_millis())
 }
 
-pub(super) fn from_date(d: DateTime) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(d.timestamp_millis() as i128 * 1_000_000)
-        .map(format_time)
-        .unwrap_or_default()
+pub(super) fn from_date(d: DateTime) -> Timestamp {
+    Timestamp::from_unix_millis(d.timestamp_millis())
 }
 
-pub(super) fn opt_str(v: &Option<String>) -> Bson {
-    v.as_ref().map(|s| Bson::String(s.clone())).unwrap_or(Bson::Null)
+pub(super) fn opt_str<T: AsRef<str>>(v: &Option<T>) -> Bson {
+    v.as_ref().map(|s| Bson::String(s.as_ref().to_owned())).unwrap_or(Bson::Null)
 }
 
 pub(super) fn get_opt_str(d: &Document, key: &str) -> Option<String> {
     d.get_str(key).ok().map(str::to_owned)
 }
 
-pub(super) fn get_opt_date(d: &Document, key: &str) -> Option<String> {
+pub(super) fn get_opt_date(d: &Document, key: &str) -> Option<Timestamp> {
     d.get_datetime(key).ok().map(|t| from_date(*t))
 }
 
@@ -71,8 +65,8 @@ pub(super) fn bson_to_json(b: Option<&Bson>) -> serde_json::Value {
     b.cloned().map(Bson::into_relaxed_extjson).unwrap_or(serde_json::Value::Null)
 }
 
-pub(super) fn opt_date(v: &Option<String>) -> StoreResult<Bson> {
-    Ok(v.as_deref().map(to_date).transpose()?.map(Bson::DateTime).unwrap_or(Bson::Null))
+pub(super) fn opt_date(v: &Option<Timestamp>) -> Bson {
+    v.as_ref().map(to_date).map(Bson::DateTime).unwrap_or(Bson::Null)
 }
 
 pub(super) fn order_doc(o: &Order) -> StoreResult<Document> {
@@ -101,8 +95,8 @@ pub(super) fn order_doc(o: &Order) -> StoreResult<Document> {
         "paymentId": opt_str(&o.payment_id),
         "items": items,
         "metadata": json_to_bson(&o.metadata)?,
-        "createdAt": to_date(&o.created_at)?,
-        "updatedAt": to_date(&o.updated_at)?,
+        "createdAt": to_date(&o.created_at),
+        "updatedAt": to_date(&o.updated_at),
     })
 }
 
@@ -122,8 +116,8 @@ pub(super) fn order_from(d: &Document) -> StoreResult<Order> {
         })
         .collect::<StoreResult<Vec<_>>>()?;
     Ok(Order {
-        id: d.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex(),
-        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("order tenantId"))?.to_hex(),
+        id: d.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex().into(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("order tenantId"))?.to_hex().into(),
         order_number: d.get_str("orderNumber").map_err(|_| corrupt("orderNumber"))?.to_owned(),
         customer_name: get_opt_str(d, "customerName"),
         customer_email: get_opt_str(d, "customerEmail"),
@@ -154,18 +148,18 @@ pub(super) fn notification_doc(n: &Notification, source_key: &str) -> StoreResul
         "metadata": json_to_bson(&n.metadata)?,
         "isRead": n.is_read,
         "isDismissed": n.is_dismissed,
-        "readAt": opt_date(&n.read_at)?,
-        "deliveredAt": opt_date(&n.delivered_at)?,
-        "createdAt": to_date(&n.created_at)?,
+        "readAt": opt_date(&n.read_at),
+        "deliveredAt": opt_date(&n.delivered_at),
+        "createdAt": to_date(&n.created_at),
         "sourceKey": source_key,
     })
 }
 
 pub(super) fn notification_from(d: &Document) -> StoreResult<Notification> {
     Ok(Notification {
-        id: d.get_object_id("_id").map_err(|_| corrupt("notification _id"))?.to_hex(),
-        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("notification tenantId"))?.to_hex(),
-        user_id: get_opt_str(d, "userId"),
+        id: d.get_object_id("_id").map_err(|_| corrupt("notification _id"))?.to_hex().into(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("notification tenantId"))?.to_hex().into(),
+        user_id: get_opt_str(d, "userId").map(UserId::from),
         title: d.get_str("title").map_err(|_| corrupt("title"))?.to_owned(),
         message: d.get_str("message").map_err(|_| corrupt("message"))?.to_owned(),
         kind: NotificationType::parse(d.get_str("type").unwrap_or_default()).ok_or_else(|| corrupt("type"))?,
@@ -191,7 +185,7 @@ pub(super) fn activity_doc(a: &ActivityEntry, source_key: &str) -> StoreResult<D
         "entityId": &a.entity_id,
         "details": json_to_bson(&a.details)?,
         "sourceIp": opt_str(&a.source_ip),
-        "createdAt": to_date(&a.created_at)?,
+        "createdAt": to_date(&a.created_at),
         "sourceKey": source_key,
     })
 }
@@ -199,8 +193,8 @@ pub(super) fn activity_doc(a: &ActivityEntry, source_key: &str) -> StoreResult<D
 pub(super) fn activity_from(d: &Document) -> StoreResult<ActivityEntry> {
     let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
     Ok(ActivityEntry {
-        id: d.get_object_id("_id").map_err(|_| corrupt("activity _id"))?.to_hex(),
-        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("activity tenantId"))?.to_hex(),
+        id: d.get_object_id("_id").map_err(|_| corrupt("activity _id"))?.to_hex().into(),
+        tenant_id: d.get_object_id("tenantId").map_err(|_| corrupt("activity tenantId"))?.to_hex().into(),
         actor: text("actor")?,
         action: text("action")?,
         entity: text("entity")?,
@@ -224,7 +218,7 @@ pub(super) fn event_doc(e: &WebhookEvent) -> StoreResult<Document> {
         "body": &e.body,
         "bodyTruncated": e.body_truncated,
         "sourceIp": opt_str(&e.source_ip),
-        "receivedAt": to_date(&e.received_at)?,
+        "receivedAt": to_date(&e.received_at),
         "response": e.response.as_ref().map(json_to_bson).transpose()?.unwrap_or(Bson::Null),
     })
 }
@@ -232,8 +226,8 @@ pub(super) fn event_doc(e: &WebhookEvent) -> StoreResult<Document> {
 pub(super) fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
     let text = |k: &str| d.get_str(k).map(str::to_owned).map_err(|_| corrupt(k));
     Ok(WebhookEvent {
-        id: d.get_object_id("_id").map_err(|_| corrupt("event _id"))?.to_hex(),
-        tenant_id: d.get_object_id("tenantId").ok().map(|o| o.to_hex()),
+        id: d.get_object_id("_id").map_err(|_| corrupt("event _id"))?.to_hex().into(),
+        tenant_id: d.get_object_id("tenantId").ok().map(|o| o.to_hex().into()),
         endpoint: text("endpoint")?,
         verified: d.get_bool("verified").map_err(|_| corrupt("verified"))?,
         outcome: text("outcome")?,
@@ -286,7 +280,7 @@ struct PreviousSecretDoc {
 
 impl PreviousSecretDoc {
     fn new(p: &PreviousSecret) -> StoreResult<Self> {
-        Ok(Self { sealed: p.sealed.clone(), valid_until: to_date(&p.valid_until)? })
+        Ok(Self { sealed: p.sealed.clone(), valid_until: to_date(&p.valid_until) })
     }
 }
 
@@ -296,7 +290,7 @@ pub(super) fn tenant_doc(t: &Tenant) -> StoreResult<Document> {
         name: t.name.clone(),
         slug: t.slug.clone(),
         webhook_secret_sealed: t.webhook_secret_sealed.clone(),
-        created_at: to_date(&t.created_at)?,
+        created_at: to_date(&t.created_at),
         webhook_settings: t.webhook_settings,
         previous_secret: t.previous_secret.as_ref().map(PreviousSecretDoc::new).transpose()?,
     })
@@ -315,7 +309,7 @@ pub(super) fn settings_bson(s: &WebhookSettings) -> StoreResult<Bson> {
 pub(super) fn tenant_from(d: &Document) -> StoreResult<Tenant> {
     let t: TenantDoc = from_doc(d, "tenant")?;
     Ok(Tenant {
-        id: t.id.to_hex(),
+        id: t.id.to_hex().into(),
         name: t.name,
         slug: t.slug,
         webhook_secret_sealed: t.webhook_secret_sealed,
@@ -345,14 +339,14 @@ pub(super) fn user_doc(u: &User) -> StoreResult<Document> {
         email: u.email.to_lowercase(),
         name: u.name.clone(),
         password_hash: u.password_hash.clone(),
-        created_at: to_date(&u.created_at)?,
+        created_at: to_date(&u.created_at),
     })
 }
 
 pub(super) fn user_from(d: &Document) -> StoreResult<User> {
     let u: UserDoc = from_doc(d, "user")?;
     Ok(User {
-        id: u.id.to_hex(),
+        id: u.id.to_hex().into(),
         email: u.email,
         name: u.name,
         password_hash: u.password_hash,
@@ -374,8 +368,8 @@ struct MembershipDoc {
 pub(super) fn membership_from(d: &Document) -> StoreResult<Membership> {
     let m: MembershipDoc = from_doc(d, "membership")?;
     Ok(Membership {
-        tenant_id: m.tenant_id.to_hex(),
-        user_id: m.user_id.to_hex(),
+        tenant_id: m.tenant_id.to_hex().into(),
+        user_id: m.user_id.to_hex().into(),
         role: role(&m.role)?,
         created_at: from_date(m.created_at),
     })
@@ -405,11 +399,11 @@ pub(super) fn session_doc(s: &Session) -> StoreResult<Document> {
     to_doc(&SessionDoc {
         token_hash: s.token_hash.clone(),
         user_id: oid(&s.user_id)?,
-        created_at: to_date(&s.created_at)?,
-        last_seen_at: to_date(&s.last_seen_at)?,
-        idle_expires_at: to_date(&s.idle_expires_at)?,
-        expires_at: to_date(&s.expires_at)?,
-        revoked_at: s.revoked_at.as_deref().map(to_date).transpose()?,
+        created_at: to_date(&s.created_at),
+        last_seen_at: to_date(&s.last_seen_at),
+        idle_expires_at: to_date(&s.idle_expires_at),
+        expires_at: to_date(&s.expires_at),
+        revoked_at: s.revoked_at.as_ref().map(to_date),
         ip: s.ip.clone(),
         user_agent: s.user_agent.clone(),
     })
@@ -419,7 +413,7 @@ pub(super) fn session_from(d: &Document) -> StoreResult<Session> {
     let s: SessionDoc = from_doc(d, "session")?;
     Ok(Session {
         token_hash: s.token_hash,
-        user_id: s.user_id.to_hex(),
+        user_id: s.user_id.to_hex().into(),
         created_at: from_date(s.created_at),
         last_seen_at: from_date(s.last_seen_at),
         idle_expires_at: from_date(s.idle_expires_at),
@@ -457,9 +451,9 @@ pub(super) fn api_key_doc(k: &ApiKey) -> StoreResult<Document> {
         key_hash: k.key_hash.clone(),
         role: i.role.as_str().to_owned(),
         created_by: i.created_by.clone(),
-        created_at: to_date(&i.created_at)?,
-        last_used_at: i.last_used_at.as_deref().map(to_date).transpose()?,
-        revoked_at: i.revoked_at.as_deref().map(to_date).transpose()?,
+        created_at: to_date(&i.created_at),
+        last_used_at: i.last_used_at.as_ref().map(to_date),
+        revoked_at: i.revoked_at.as_ref().map(to_date),
     })
 }
 
@@ -467,8 +461,8 @@ pub(super) fn api_key_from(d: &Document) -> StoreResult<ApiKey> {
     let k: ApiKeyDoc = from_doc(d, "api key")?;
     Ok(ApiKey {
         info: ApiKeyInfo {
-            id: k.id.to_hex(),
-            tenant_id: k.tenant_id.to_hex(),
+            id: k.id.to_hex().into(),
+            tenant_id: k.tenant_id.to_hex().into(),
             name: k.name,
             prefix: k.prefix,
             role: role(&k.role)?,

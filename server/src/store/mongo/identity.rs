@@ -4,6 +4,7 @@
 //! conditional writes.
 
 use app::models::Role;
+use app::models::{ApiKeyId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
@@ -54,7 +55,7 @@ impl IdentityStore for MongoStore {
         run(self.users.insert_one(user_doc(user)?)).await.map(|_| ())
     }
 
-    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
+    async fn get_user(&self, user_id: &UserId) -> StoreResult<Option<User>> {
         let Ok(id) = ObjectId::parse_str(user_id) else {
             return Ok(None);
         };
@@ -68,7 +69,7 @@ impl IdentityStore for MongoStore {
     async fn set_membership(&self, m: &Membership) -> StoreResult<()> {
         let (t, u) = (oid(&m.tenant_id)?, oid(&m.user_id)?);
         let key = doc! {"tenantId": t, "userId": u};
-        let update = doc! {"$set": {"role": m.role.as_str()}, "$setOnInsert": {"createdAt": to_date(&m.created_at)?}};
+        let update = doc! {"$set": {"role": m.role.as_str()}, "$setOnInsert": {"createdAt": to_date(&m.created_at)}};
         match self.memberships.update_one(key.clone(), update.clone()).upsert(true).await {
             Ok(_) => {}
             // Two upserts racing on the unique index: the other inserted; apply the role now.
@@ -88,8 +89,8 @@ impl IdentityStore for MongoStore {
 
     async fn change_membership(
         &self,
-        tenant_id: &str,
-        user_id: &str,
+        tenant_id: &TenantId,
+        user_id: &UserId,
         to: Option<Role>,
     ) -> StoreResult<MembershipChange> {
         let (Ok(t), Ok(u)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(user_id)) else {
@@ -152,21 +153,21 @@ impl IdentityStore for MongoStore {
         Ok(MembershipChange::Changed { from })
     }
 
-    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+    async fn memberships_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Membership>> {
         let Ok(id) = ObjectId::parse_str(user_id) else {
             return Ok(Vec::new());
         };
         self.find_memberships(doc! {"userId": id}, doc! {"createdAt": 1, "tenantId": 1}).await
     }
 
-    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>> {
+    async fn memberships_of_tenant(&self, tenant_id: &TenantId) -> StoreResult<Vec<Membership>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
         self.find_memberships(doc! {"tenantId": id}, doc! {"createdAt": 1, "userId": 1}).await
     }
 
-    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+    async fn delete_membership(&self, tenant_id: &TenantId, user_id: &UserId) -> StoreResult<bool> {
         let (Ok(t), Ok(u)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(user_id)) else {
             return Ok(false);
         };
@@ -178,41 +179,46 @@ impl IdentityStore for MongoStore {
         run(self.sessions.insert_one(session_doc(session)?)).await.map(|_| ())
     }
 
-    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
-        one(self.sessions.find_one(doc! {"_id": token_hash, "expiresAt": {"$gt": to_date(now)?}}), session_from).await
+    async fn get_session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
+        one(self.sessions.find_one(doc! {"_id": token_hash, "expiresAt": {"$gt": to_date(&now)}}), session_from).await
     }
 
-    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
         matched(self.sessions.update_one(
             doc! {"_id": token_hash, "revokedAt": Bson::Null},
-            doc! {"$set": {"lastSeenAt": to_date(last_seen_at)?, "idleExpiresAt": to_date(idle_expires_at)?}},
+            doc! {"$set": {"lastSeenAt": to_date(&last_seen_at), "idleExpiresAt": to_date(&idle_expires_at)}},
         ))
         .await
     }
 
-    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
+    async fn revoke_session(&self, token_hash: &str, at: Timestamp) -> StoreResult<bool> {
         modified(
             self.sessions.update_one(
                 doc! {"_id": token_hash, "revokedAt": Bson::Null},
-                doc! {"$set": {"revokedAt": to_date(at)?}},
+                doc! {"$set": {"revokedAt": to_date(&at)}},
             ),
         )
         .await
     }
 
-    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
+    async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(user_id) else {
             return Ok(0);
         };
         let revoked = run(self
             .sessions
-            .update_many(doc! {"userId": id, "revokedAt": Bson::Null}, doc! {"$set": {"revokedAt": to_date(at)?}}))
+            .update_many(doc! {"userId": id, "revokedAt": Bson::Null}, doc! {"$set": {"revokedAt": to_date(&at)}}))
         .await?;
         Ok(revoked.modified_count)
     }
 
-    async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
-        let purged = run(self.sessions.delete_many(doc! {"expiresAt": {"$lte": to_date(now)?}})).await?;
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {
+        let purged = run(self.sessions.delete_many(doc! {"expiresAt": {"$lte": to_date(&now)}})).await?;
         Ok(purged.deleted_count)
     }
 
@@ -224,28 +230,28 @@ impl IdentityStore for MongoStore {
         one(self.api_keys.find_one(doc! {"prefix": prefix}), api_key_from).await
     }
 
-    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
+    async fn list_api_keys(&self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyInfo>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
         all(latest(&self.api_keys, doc! {"tenantId": id}, u32::MAX), |d| api_key_from(d).map(|k| k.info)).await
     }
 
-    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+    async fn revoke_api_key(&self, tenant_id: &TenantId, id: &ApiKeyId, at: Timestamp) -> StoreResult<bool> {
         let (Ok(t), Ok(k)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(false);
         };
         modified(self.api_keys.update_one(
             doc! {"_id": k, "tenantId": t, "revokedAt": Bson::Null},
-            doc! {"$set": {"revokedAt": to_date(at)?}},
+            doc! {"$set": {"revokedAt": to_date(&at)}},
         ))
         .await
     }
 
-    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
+    async fn touch_api_key(&self, id: &ApiKeyId, at: Timestamp) -> StoreResult<()> {
         let Ok(k) = ObjectId::parse_str(id) else {
             return Ok(());
         };
-        run(self.api_keys.update_one(doc! {"_id": k}, doc! {"$set": {"lastUsedAt": to_date(at)?}})).await.map(|_| ())
+        run(self.api_keys.update_one(doc! {"_id": k}, doc! {"$set": {"lastUsedAt": to_date(&at)}})).await.map(|_| ())
     }
 }

@@ -3,6 +3,7 @@
 //! inserted once under its `sourceKey`, so a retried write never duplicates it.
 
 use app::models::Notification;
+use app::models::{NotificationId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
@@ -14,15 +15,15 @@ use super::{
 use crate::store::{ActivityEntry, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreResult};
 
 /// Matches the notifications `user_id` sees: tenant-wide ones plus the user's own.
-fn viewer(user_id: Option<&str>) -> Bson {
+fn viewer(user_id: Option<&UserId>) -> Bson {
     match user_id {
-        Some(u) => Bson::Document(doc! {"$in": [Bson::Null, u]}),
+        Some(u) => Bson::Document(doc! {"$in": [Bson::Null, u.as_str()]}),
         None => Bson::Null,
     }
 }
 
 fn notification_query(tenant: ObjectId, f: &NotificationFilter, after: Option<&PageCursor>) -> StoreResult<Document> {
-    let mut q = doc! {"tenantId": tenant, "userId": viewer(f.user_id.as_deref())};
+    let mut q = doc! {"tenantId": tenant, "userId": viewer(f.user_id.as_ref())};
     if !f.include_read {
         q.insert("isRead", false);
     }
@@ -36,7 +37,7 @@ fn notification_query(tenant: ObjectId, f: &NotificationFilter, after: Option<&P
         q.insert("priority", priority.as_str());
     }
     if let Some(c) = after {
-        let at = to_date(&c.created_at)?;
+        let at = to_date(&c.created_at);
         q.insert("$or", vec![doc! {"createdAt": {"$lt": at}}, doc! {"createdAt": at, "_id": {"$lt": oid(&c.id)?}}]);
     }
     Ok(q)
@@ -63,7 +64,7 @@ impl NotificationStore for MongoStore {
         run(self.notifications.insert_many(docs)).await.map(|_| ())
     }
 
-    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>> {
+    async fn get_notification(&self, tenant_id: &TenantId, id: &NotificationId) -> StoreResult<Option<Notification>> {
         let (Ok(t), Ok(id)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(None);
         };
@@ -72,7 +73,7 @@ impl NotificationStore for MongoStore {
 
     async fn list_notifications(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &NotificationFilter,
         after: Option<&PageCursor>,
         limit: u32,
@@ -85,10 +86,10 @@ impl NotificationStore for MongoStore {
 
     async fn update_notification(
         &self,
-        tenant_id: &str,
-        id: &str,
+        tenant_id: &TenantId,
+        id: &NotificationId,
         patch: &NotificationPatch,
-        at: &str,
+        at: Timestamp,
     ) -> StoreResult<Option<Notification>> {
         let (Ok(t), Ok(n)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(None);
@@ -97,7 +98,7 @@ impl NotificationStore for MongoStore {
         // Each step is idempotent, so a retry after a failure part-way is safe.
         let mut steps = Vec::new();
         match patch.is_read {
-            Some(true) => steps.push((doc! {"isRead": false}, doc! {"isRead": true, "readAt": to_date(at)?})),
+            Some(true) => steps.push((doc! {"isRead": false}, doc! {"isRead": true, "readAt": to_date(&at)})),
             Some(false) => steps.push((doc! {}, doc! {"isRead": false, "readAt": Bson::Null})),
             None => {}
         }
@@ -112,30 +113,35 @@ impl NotificationStore for MongoStore {
         one(self.notifications.find_one(this), notification_from).await
     }
 
-    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+    async fn mark_delivered(&self, tenant_id: &TenantId, id: &NotificationId, at: Timestamp) -> StoreResult<bool> {
         let (Ok(t), Ok(n)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(false);
         };
         modified(self.notifications.update_one(
             doc! {"_id": n, "tenantId": t, "deliveredAt": Bson::Null},
-            doc! {"$set": {"deliveredAt": to_date(at)?}},
+            doc! {"$set": {"deliveredAt": to_date(&at)}},
         ))
         .await
     }
 
-    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64> {
+    async fn mark_all_read(
+        &self,
+        tenant_id: &TenantId,
+        user_id: Option<&UserId>,
+        read_at: Timestamp,
+    ) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
         let marked = run(self.notifications.update_many(
             doc! {"tenantId": id, "userId": viewer(user_id), "isRead": false},
-            doc! {"$set": {"isRead": true, "readAt": to_date(read_at)?}},
+            doc! {"$set": {"isRead": true, "readAt": to_date(&read_at)}},
         ))
         .await?;
         Ok(marked.modified_count)
     }
 
-    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
+    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };

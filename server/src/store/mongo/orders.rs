@@ -4,6 +4,7 @@
 //! records share a key of their own. A retry completes what a crash left out.
 
 use app::models::{Notification, Order, OrderStats, PaymentStatus};
+use app::models::{OrderId, TenantId, Timestamp};
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
@@ -16,7 +17,7 @@ use super::{
 use crate::store::{ActivityEntry, CreateOrder, OrderStore, PaymentApplied, PaymentChange, StoreError, StoreResult};
 
 /// The notification announcing order `order_id`.
-fn order_source_key(order_id: &str) -> String {
+fn order_source_key(order_id: &OrderId) -> String {
     format!("order:{order_id}")
 }
 
@@ -41,15 +42,16 @@ impl OrderStore for MongoStore {
                     .find_one(doc! {"tenantId": oid(&order.tenant_id)?, "orderNumber": &order.order_number}))
                 .await?
                 .ok_or_else(|| StoreError::Internal("duplicate order vanished".into()))?;
-                let existing_order_id = existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex();
+                let existing_order_id: OrderId =
+                    existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex().into();
                 // Complete what a crash may have left unwritten, for the stored order.
                 let key = order_source_key(&existing_order_id);
                 let mut notification = notification.clone();
                 if let Some(meta) = notification.metadata.as_object_mut() {
-                    meta.insert("orderId".into(), existing_order_id.clone().into());
+                    meta.insert("orderId".into(), existing_order_id.to_string().into());
                 }
                 let mut activity = activity.clone();
-                activity.entity_id = existing_order_id.clone();
+                activity.entity_id = existing_order_id.to_string();
                 insert_once(&self.notifications, notification_doc(&notification, &key)?).await?;
                 insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
                 Ok(CreateOrder::Duplicate { existing_order_id })
@@ -83,7 +85,7 @@ impl OrderStore for MongoStore {
         }
         let mut filter = this;
         filter.insert("paymentStatus", ch.from.as_str());
-        let mut set = doc! {"paymentStatus": ch.to.as_str(), "updatedAt": to_date(&ch.at)?};
+        let mut set = doc! {"paymentStatus": ch.to.as_str(), "updatedAt": to_date(&ch.at)};
         if let Some(p) = &ch.payment_id {
             set.insert("paymentId", p);
         }
@@ -98,34 +100,34 @@ impl OrderStore for MongoStore {
         }
     }
 
-    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+    async fn get_order(&self, tenant_id: &TenantId, order_id: &OrderId) -> StoreResult<Option<Order>> {
         let (Ok(t), Ok(o)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(order_id)) else {
             return Ok(None);
         };
         one(self.orders.find_one(doc! {"_id": o, "tenantId": t}), order_from).await
     }
 
-    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
+    async fn get_order_by_number(&self, tenant_id: &TenantId, order_number: &str) -> StoreResult<Option<Order>> {
         let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(None);
         };
         one(self.orders.find_one(doc! {"tenantId": t, "orderNumber": order_number}), order_from).await
     }
 
-    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>> {
+    async fn list_orders(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<Order>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
         all(latest(&self.orders, doc! {"tenantId": id}, limit), order_from).await
     }
 
-    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats> {
+    async fn order_stats(&self, tenant_id: &TenantId, since: Timestamp) -> StoreResult<OrderStats> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(OrderStats::default());
         };
         // Counted and summed by the server, on the (tenantId, createdAt) index.
         let pipeline = [
-            doc! {"$match": {"tenantId": id, "createdAt": {"$gte": to_date(since)?}}},
+            doc! {"$match": {"tenantId": id, "createdAt": {"$gte": to_date(&since)}}},
             doc! {"$group": {
                 "_id": {"currency": "$currency", "paymentStatus": "$paymentStatus"},
                 "count": {"$sum": 1},

@@ -1,6 +1,7 @@
 //! Tenants in MongoDB: the `tenants` collection, with each tenant's webhook
 //! settings, sealed webhook secrets and (see `identity`) its list of owners.
 
+use app::models::TenantId;
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
@@ -30,14 +31,14 @@ impl TenantStore for MongoStore {
         run(self.tenants.insert_one(tenant_doc(tenant)?)).await.map(|_| ())
     }
 
-    async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>> {
+    async fn get_tenant(&self, tenant_id: &TenantId) -> StoreResult<Option<Tenant>> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(None);
         };
         one(self.tenants.find_one(doc! {"_id": id}), tenant_from).await
     }
 
-    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool> {
+    async fn update_webhook_settings(&self, tenant_id: &TenantId, settings: &WebhookSettings) -> StoreResult<bool> {
         let Ok(id) = ObjectId::parse_str(tenant_id) else {
             return Ok(false);
         };
@@ -47,7 +48,7 @@ impl TenantStore for MongoStore {
 
     async fn rotate_webhook_secret(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         sealed: &str,
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool> {
@@ -59,7 +60,7 @@ impl TenantStore for MongoStore {
 
     async fn reseal_webhook_secrets(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         expected: &str,
         sealed: &str,
         previous: Option<&PreviousSecret>,

@@ -2,6 +2,7 @@
 //! expired by a TTL index) and `processed_webhooks` (claims and answers by the
 //! sender's `webhook-id`, unique per tenant, also expired by a TTL index).
 
+use app::models::{TenantId, Timestamp, WebhookEventId};
 use app::models::{WebhookEvent, WebhookEventFilter};
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Bson};
@@ -20,7 +21,7 @@ impl MongoStore {
         let filter = doc! {"tenantId": t, "webhookId": webhook_id, "statusCode": {"$ne": 0i32}};
         one(self.processed_webhooks.find_one(filter), |d| {
             Ok(ProcessedWebhook {
-                tenant_id: t.to_hex(),
+                tenant_id: t.to_hex().into(),
                 webhook_id: webhook_id.to_owned(),
                 endpoint: d.get_str("endpoint").map_err(|_| corrupt("endpoint"))?.to_owned(),
                 status_code: d.get_i32("statusCode").map_err(|_| corrupt("statusCode"))? as u16,
@@ -40,7 +41,7 @@ impl WebhookLogStore for MongoStore {
 
     async fn list_webhook_events(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &WebhookEventFilter,
         after: Option<&PageCursor>,
         limit: u32,
@@ -56,7 +57,7 @@ impl WebhookLogStore for MongoStore {
             q.insert("outcome", outcome);
         }
         if let Some(c) = after {
-            let at = to_date(&c.created_at)?;
+            let at = to_date(&c.created_at);
             q.insert(
                 "$or",
                 vec![doc! {"receivedAt": {"$lt": at}}, doc! {"receivedAt": at, "_id": {"$lt": oid(&c.id)?}}],
@@ -66,19 +67,23 @@ impl WebhookLogStore for MongoStore {
         all(newest_first, event_from).await
     }
 
-    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
+    async fn get_webhook_event(&self, tenant_id: &TenantId, id: &WebhookEventId) -> StoreResult<Option<WebhookEvent>> {
         let (Ok(t), Ok(e)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(None);
         };
         one(self.webhook_events.find_one(doc! {"_id": e, "tenantId": t}), event_from).await
     }
 
-    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
-        let purged = run(self.webhook_events.delete_many(doc! {"receivedAt": {"$lt": to_date(before)?}})).await?;
+    async fn purge_webhook_events(&self, before: Timestamp) -> StoreResult<u64> {
+        let purged = run(self.webhook_events.delete_many(doc! {"receivedAt": {"$lt": to_date(&before)}})).await?;
         Ok(purged.deleted_count)
     }
 
-    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+    async fn get_processed_webhook(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+    ) -> StoreResult<Option<ProcessedWebhook>> {
         let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(None);
         };
@@ -87,18 +92,18 @@ impl WebhookLogStore for MongoStore {
 
     async fn claim_webhook(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         webhook_id: &str,
         endpoint: &str,
-        now: &str,
-        stale_before: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
     ) -> StoreResult<WebhookClaim> {
         let t = oid(tenant_id)?;
         // A claim is a document without an answer (statusCode 0), inserted
         // under the unique (tenantId, webhookId) index: one insert wins.
         let claim = doc! {
             "tenantId": t, "webhookId": webhook_id, "endpoint": endpoint,
-            "statusCode": 0i32, "response": Bson::Null, "receivedAt": to_date(now)?,
+            "statusCode": 0i32, "response": Bson::Null, "receivedAt": to_date(&now),
         };
         match self.processed_webhooks.insert_one(claim).await {
             Ok(_) => return Ok(WebhookClaim::Claimed),
@@ -107,8 +112,8 @@ impl WebhookLogStore for MongoStore {
         }
         // A claim its process never completed is taken over once stale (one conditional write).
         let taken = run(self.processed_webhooks.update_one(
-            doc! {"tenantId": t, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": {"$lt": to_date(stale_before)?}},
-            doc! {"$set": {"receivedAt": to_date(now)?, "endpoint": endpoint}},
+            doc! {"tenantId": t, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": {"$lt": to_date(&stale_before)}},
+            doc! {"$set": {"receivedAt": to_date(&now), "endpoint": endpoint}},
         ))
         .await?;
         if taken.modified_count == 1 {
@@ -117,9 +122,14 @@ impl WebhookLogStore for MongoStore {
         Ok(self.answered_webhook(t, webhook_id).await?.map_or(WebhookClaim::InProgress, WebhookClaim::Done))
     }
 
-    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()> {
+    async fn release_webhook_claim(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+        claimed_at: Timestamp,
+    ) -> StoreResult<()> {
         run(self.processed_webhooks.delete_one(doc! {
-            "tenantId": oid(tenant_id)?, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": to_date(claimed_at)?,
+            "tenantId": oid(tenant_id)?, "webhookId": webhook_id, "statusCode": 0i32, "receivedAt": to_date(&claimed_at),
         }))
         .await
         .map(|_| ())
@@ -140,7 +150,7 @@ impl WebhookLogStore for MongoStore {
             return Ok(());
         }
         let mut fields = answer;
-        fields.insert("receivedAt", to_date(&p.received_at)?);
+        fields.insert("receivedAt", to_date(&p.received_at));
         match self.processed_webhooks.update_one(key, doc! {"$setOnInsert": fields}).upsert(true).await {
             Ok(_) => Ok(()),
             Err(e) if is_duplicate(&e) => Ok(()),
@@ -148,8 +158,8 @@ impl WebhookLogStore for MongoStore {
         }
     }
 
-    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
-        let purged = run(self.processed_webhooks.delete_many(doc! {"receivedAt": {"$lt": to_date(before)?}})).await?;
+    async fn purge_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64> {
+        let purged = run(self.processed_webhooks.delete_many(doc! {"receivedAt": {"$lt": to_date(&before)}})).await?;
         Ok(purged.deleted_count)
     }
 }

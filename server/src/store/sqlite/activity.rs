@@ -1,6 +1,7 @@
 //! The audit trail in SQLite: the append-only `activity_log` table (its
 //! triggers refuse updates and deletes).
 
+use app::models::TenantId;
 use async_trait::async_trait;
 use rusqlite::Connection;
 
@@ -28,7 +29,7 @@ impl ActivityStore for SqliteStore {
         self.write(move |c| insert_activity(c, &a)).await
     }
 
-    async fn list_activity(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
+    async fn list_activity(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<ActivityEntry>> {
         let sql = format!(
             "SELECT {ACTIVITY_COLUMNS} FROM activity_log WHERE tenant_id = ?1 \
              ORDER BY created_at DESC, id DESC LIMIT ?2"

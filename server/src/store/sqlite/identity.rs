@@ -3,12 +3,13 @@
 //! refused by the one statement that makes it.
 
 use app::models::Role;
+use app::models::{ApiKeyId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
 
 use super::{
     query::{exec_on, one_on, vals},
     rows::{
-        api_key_from_row, api_key_info_from_row, api_key_values, role_at, session_from_row, session_values,
+        api_key_from_row, api_key_info_from_row, api_key_values, cell, role_at, session_from_row, session_values,
         user_from_row, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
     },
     SqliteStore,
@@ -22,7 +23,12 @@ impl SqliteStore {
             format!("SELECT tenant_id, user_id, role, created_at FROM memberships WHERE {clause}"),
             vals![value],
             |r| {
-                Ok(Membership { tenant_id: r.get(0)?, user_id: r.get(1)?, role: role_at(r, 2)?, created_at: r.get(3)? })
+                Ok(Membership {
+                    tenant_id: cell(r, 0)?,
+                    user_id: cell(r, 1)?,
+                    role: role_at(r, 2)?,
+                    created_at: cell(r, 3)?,
+                })
             },
         )
         .await
@@ -40,7 +46,7 @@ impl IdentityStore for SqliteStore {
         .map(|_| ())
     }
 
-    async fn get_user(&self, user_id: &str) -> StoreResult<Option<User>> {
+    async fn get_user(&self, user_id: &UserId) -> StoreResult<Option<User>> {
         self.one(format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"), vals![user_id], user_from_row).await
     }
 
@@ -59,23 +65,23 @@ impl IdentityStore for SqliteStore {
         .map(|_| ())
     }
 
-    async fn memberships_of_user(&self, user_id: &str) -> StoreResult<Vec<Membership>> {
+    async fn memberships_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Membership>> {
         self.memberships("user_id = ?1 ORDER BY created_at, tenant_id", user_id).await
     }
 
-    async fn memberships_of_tenant(&self, tenant_id: &str) -> StoreResult<Vec<Membership>> {
+    async fn memberships_of_tenant(&self, tenant_id: &TenantId) -> StoreResult<Vec<Membership>> {
         self.memberships("tenant_id = ?1 ORDER BY created_at, user_id", tenant_id).await
     }
 
-    async fn delete_membership(&self, tenant_id: &str, user_id: &str) -> StoreResult<bool> {
+    async fn delete_membership(&self, tenant_id: &TenantId, user_id: &UserId) -> StoreResult<bool> {
         let sql = "DELETE FROM memberships WHERE tenant_id = ?1 AND user_id = ?2";
         Ok(self.exec(sql, vals![tenant_id, user_id]).await? > 0)
     }
 
     async fn change_membership(
         &self,
-        tenant_id: &str,
-        user_id: &str,
+        tenant_id: &TenantId,
+        user_id: &UserId,
         to: Option<Role>,
     ) -> StoreResult<MembershipChange> {
         let (t, u) = (tenant_id.to_owned(), user_id.to_owned());
@@ -116,28 +122,33 @@ impl IdentityStore for SqliteStore {
         self.exec(sql, session_values(session)).await.map(|_| ())
     }
 
-    async fn get_session(&self, token_hash: &str, now: &str) -> StoreResult<Option<Session>> {
+    async fn get_session(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<Session>> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = ?1 AND expires_at > ?2");
         self.one(sql, vals![token_hash, now], session_from_row).await
     }
 
-    async fn touch_session(&self, token_hash: &str, last_seen_at: &str, idle_expires_at: &str) -> StoreResult<bool> {
+    async fn touch_session(
+        &self,
+        token_hash: &str,
+        last_seen_at: Timestamp,
+        idle_expires_at: Timestamp,
+    ) -> StoreResult<bool> {
         let sql =
             "UPDATE sessions SET last_seen_at = ?2, idle_expires_at = ?3 WHERE token_hash = ?1 AND revoked_at IS NULL";
         Ok(self.exec(sql, vals![token_hash, last_seen_at, idle_expires_at]).await? > 0)
     }
 
-    async fn revoke_session(&self, token_hash: &str, at: &str) -> StoreResult<bool> {
+    async fn revoke_session(&self, token_hash: &str, at: Timestamp) -> StoreResult<bool> {
         let sql = "UPDATE sessions SET revoked_at = ?2 WHERE token_hash = ?1 AND revoked_at IS NULL";
         Ok(self.exec(sql, vals![token_hash, at]).await? > 0)
     }
 
-    async fn revoke_user_sessions(&self, user_id: &str, at: &str) -> StoreResult<u64> {
+    async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64> {
         let sql = "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL";
         self.exec(sql, vals![user_id, at]).await
     }
 
-    async fn purge_sessions(&self, now: &str) -> StoreResult<u64> {
+    async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {
         self.exec("DELETE FROM sessions WHERE expires_at <= ?1", vals![now]).await
     }
 
@@ -151,7 +162,7 @@ impl IdentityStore for SqliteStore {
         self.one(sql, vals![prefix], api_key_from_row).await
     }
 
-    async fn list_api_keys(&self, tenant_id: &str) -> StoreResult<Vec<ApiKeyInfo>> {
+    async fn list_api_keys(&self, tenant_id: &TenantId) -> StoreResult<Vec<ApiKeyInfo>> {
         let sql = format!(
             "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE tenant_id = ?1 \
              ORDER BY created_at DESC, id DESC LIMIT ?2"
@@ -159,12 +170,12 @@ impl IdentityStore for SqliteStore {
         self.all(sql, vals![tenant_id, u32::MAX], api_key_info_from_row).await
     }
 
-    async fn revoke_api_key(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+    async fn revoke_api_key(&self, tenant_id: &TenantId, id: &ApiKeyId, at: Timestamp) -> StoreResult<bool> {
         let sql = "UPDATE api_keys SET revoked_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND revoked_at IS NULL";
         Ok(self.exec(sql, vals![tenant_id, id, at]).await? > 0)
     }
 
-    async fn touch_api_key(&self, id: &str, at: &str) -> StoreResult<()> {
+    async fn touch_api_key(&self, id: &ApiKeyId, at: Timestamp) -> StoreResult<()> {
         self.exec("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", vals![id, at]).await.map(|_| ())
     }
 }

@@ -2,8 +2,9 @@
 //! reads, dismissals, deliveries) and the `unread_counts` its triggers keep.
 
 use app::models::Notification;
+use app::models::{NotificationId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
-use rusqlite::{types::Value, Connection};
+use rusqlite::Connection;
 
 use super::{
     activity::insert_activity,
@@ -29,10 +30,7 @@ pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreR
 
 fn notification_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
-    c.add(
-        " AND (user_id IS NULL OR user_id = $0)",
-        vec![filter.user_id.clone().map(Value::Text).unwrap_or(Value::Null)],
-    );
+    c.add(" AND (user_id IS NULL OR user_id = $0)", vals![&filter.user_id]);
     if !filter.include_read {
         c.add(" AND is_read = 0", vec![]);
     }
@@ -74,14 +72,14 @@ impl NotificationStore for SqliteStore {
         .await
     }
 
-    async fn get_notification(&self, tenant_id: &str, id: &str) -> StoreResult<Option<Notification>> {
+    async fn get_notification(&self, tenant_id: &TenantId, id: &NotificationId) -> StoreResult<Option<Notification>> {
         let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1 AND id = ?2");
         self.one(sql, vals![tenant_id, id], notification_from_row).await
     }
 
     async fn list_notifications(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &NotificationFilter,
         after: Option<&PageCursor>,
         limit: u32,
@@ -93,10 +91,10 @@ impl NotificationStore for SqliteStore {
 
     async fn update_notification(
         &self,
-        tenant_id: &str,
-        id: &str,
+        tenant_id: &TenantId,
+        id: &NotificationId,
         patch: &NotificationPatch,
-        at: &str,
+        at: Timestamp,
     ) -> StoreResult<Option<Notification>> {
         let (t, id, at, patch) = (tenant_id.to_owned(), id.to_owned(), at.to_owned(), *patch);
         self.write(move |c| {
@@ -123,13 +121,18 @@ impl NotificationStore for SqliteStore {
         .await
     }
 
-    async fn mark_delivered(&self, tenant_id: &str, id: &str, at: &str) -> StoreResult<bool> {
+    async fn mark_delivered(&self, tenant_id: &TenantId, id: &NotificationId, at: Timestamp) -> StoreResult<bool> {
         let sql =
             "UPDATE notifications SET delivered_at = ?3 WHERE tenant_id = ?1 AND id = ?2 AND delivered_at IS NULL";
         Ok(self.exec(sql, vals![tenant_id, id, at]).await? > 0)
     }
 
-    async fn mark_all_read(&self, tenant_id: &str, user_id: Option<&str>, read_at: &str) -> StoreResult<u64> {
+    async fn mark_all_read(
+        &self,
+        tenant_id: &TenantId,
+        user_id: Option<&UserId>,
+        read_at: Timestamp,
+    ) -> StoreResult<u64> {
         self.exec(
             "UPDATE notifications SET is_read = 1, read_at = ?3 \
              WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0",
@@ -138,7 +141,7 @@ impl NotificationStore for SqliteStore {
         .await
     }
 
-    async fn unread_count(&self, tenant_id: &str, user_id: Option<&str>) -> StoreResult<u64> {
+    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64> {
         // Kept by triggers on `notifications` (migration 10).
         let unread = self
             .one(

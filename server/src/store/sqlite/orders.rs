@@ -3,6 +3,7 @@
 //! notification and audit entry.
 
 use app::models::{Notification, Order, OrderStats, PaymentStatus};
+use app::models::{OrderId, TenantId, Timestamp};
 use async_trait::async_trait;
 
 use super::{
@@ -24,7 +25,7 @@ impl OrderStore for SqliteStore {
         activity: &ActivityEntry,
     ) -> StoreResult<CreateOrder> {
         let o = order_values(order)?;
-        let (tenant_id, order_number) = (order.tenant_id.clone(), order.order_number.clone());
+        let (tenant_id, order_number) = (order.tenant_id.to_string(), order.order_number.clone());
         let n = notification.clone();
         let a = activity.clone();
         self.write(move |c| {
@@ -39,11 +40,11 @@ impl OrderStore for SqliteStore {
                 o,
             )?;
             if inserted == 0 {
-                let existing_order_id: String = tx
+                let existing_order_id: OrderId = tx
                     .query_row(
                         "SELECT id FROM orders WHERE tenant_id = ?1 AND order_number = ?2",
                         [tenant_id, order_number],
-                        |r| r.get(0),
+                        |r| r.get::<_, String>(0).map(OrderId::from),
                     )
                     .map_err(map_err)?;
                 return Ok(CreateOrder::Duplicate { existing_order_id });
@@ -91,24 +92,24 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    async fn get_order(&self, tenant_id: &str, order_id: &str) -> StoreResult<Option<Order>> {
+    async fn get_order(&self, tenant_id: &TenantId, order_id: &OrderId) -> StoreResult<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND id = ?2");
         self.one(sql, vals![tenant_id, order_id], order_from_row).await
     }
 
-    async fn get_order_by_number(&self, tenant_id: &str, order_number: &str) -> StoreResult<Option<Order>> {
+    async fn get_order_by_number(&self, tenant_id: &TenantId, order_number: &str) -> StoreResult<Option<Order>> {
         let sql = format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 AND order_number = ?2");
         self.one(sql, vals![tenant_id, order_number], order_from_row).await
     }
 
-    async fn list_orders(&self, tenant_id: &str, limit: u32) -> StoreResult<Vec<Order>> {
+    async fn list_orders(&self, tenant_id: &TenantId, limit: u32) -> StoreResult<Vec<Order>> {
         let sql = format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant_id = ?1 ORDER BY created_at DESC, id DESC LIMIT ?2"
         );
         self.all(sql, vals![tenant_id, limit], order_from_row).await
     }
 
-    async fn order_stats(&self, tenant_id: &str, since: &str) -> StoreResult<OrderStats> {
+    async fn order_stats(&self, tenant_id: &TenantId, since: Timestamp) -> StoreResult<OrderStats> {
         let groups = self
             .all(
                 "SELECT currency, payment_status, COUNT(*), SUM(amount_minor) FROM orders \

@@ -10,6 +10,8 @@
 
 use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension, Row};
 
+use app::models::{ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
+
 use super::{map_err, SqliteStore};
 use crate::store::{PageCursor, StoreResult};
 
@@ -63,6 +65,37 @@ impl Param for u32 {
 impl Param for i64 {
     fn into_value(self) -> Value {
         Value::Integer(self)
+    }
+}
+
+/// Ids bind as their text.
+macro_rules! id_params {
+    ($($id:ty),+) => {$(
+        impl Param for $id {
+            fn into_value(self) -> Value {
+                Value::Text(self.into_string())
+            }
+        }
+
+        impl Param for &$id {
+            fn into_value(self) -> Value {
+                Value::Text(self.to_string())
+            }
+        }
+    )+};
+}
+id_params!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId);
+
+/// An instant binds as its one text form (fixed width, so SQL compares it as time).
+impl Param for Timestamp {
+    fn into_value(self) -> Value {
+        Value::Text(self.to_string())
+    }
+}
+
+impl Param for &Timestamp {
+    fn into_value(self) -> Value {
+        Value::Text(self.to_string())
     }
 }
 
@@ -144,7 +177,7 @@ impl SqliteStore {
     pub(super) async fn newest_first<T: Send + 'static>(
         &self,
         (table, columns, time_column): (&str, &str, &str),
-        tenant_id: &str,
+        tenant_id: &TenantId,
         mut conditions: Conditions,
         limit: u32,
         row: impl FnMut(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
@@ -185,7 +218,7 @@ impl Conditions {
         if let Some(c) = cursor {
             self.add(
                 &format!(" AND ({time_column} < $0 OR ({time_column} = $0 AND id < $1))"),
-                vec![Value::Text(c.created_at.clone()), Value::Text(c.id.clone())],
+                vec![c.created_at.into_value(), Value::Text(c.id.clone())],
             );
         }
     }
@@ -195,7 +228,7 @@ impl Conditions {
     }
 
     /// The parameters: `tenant_id` as `?1`, then the conditions' own.
-    pub fn params(self, tenant_id: &str) -> Vec<Value> {
+    pub fn params(self, tenant_id: &TenantId) -> Vec<Value> {
         let mut all = vals![tenant_id];
         all.extend(self.values);
         all

@@ -6,6 +6,7 @@ use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role,
     WebhookEvent, WebhookSettings,
 };
+use app::models::{ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
 use rusqlite::{types::Value, Row};
 
 use super::query::vals;
@@ -24,22 +25,67 @@ pub(super) fn bad_enum(idx: usize, what: &str) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, format!("unknown {what}").into())
 }
 
+/// A column read into an id or an instant (the text both are stored as).
+pub(super) trait FromCell: Sized {
+    fn from_cell(r: &Row<'_>, idx: usize) -> rusqlite::Result<Self>;
+}
+
+macro_rules! id_cells {
+    ($($id:ty),+) => {$(
+        impl FromCell for $id {
+            fn from_cell(r: &Row<'_>, idx: usize) -> rusqlite::Result<Self> {
+                Ok(Self::from(r.get::<_, String>(idx)?))
+            }
+        }
+
+        impl FromCell for Option<$id> {
+            fn from_cell(r: &Row<'_>, idx: usize) -> rusqlite::Result<Self> {
+                Ok(r.get::<_, Option<String>>(idx)?.map(<$id>::from))
+            }
+        }
+    )+};
+}
+id_cells!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId);
+
+/// The one place a stored instant's text is read.
+fn parse_time(idx: usize, s: &str) -> rusqlite::Result<Timestamp> {
+    Timestamp::parse(s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(idx, rusqlite::types::Type::Text, e.into()))
+}
+
+impl FromCell for Timestamp {
+    fn from_cell(r: &Row<'_>, idx: usize) -> rusqlite::Result<Self> {
+        parse_time(idx, &r.get::<_, String>(idx)?)
+    }
+}
+
+impl FromCell for Option<Timestamp> {
+    fn from_cell(r: &Row<'_>, idx: usize) -> rusqlite::Result<Self> {
+        r.get::<_, Option<String>>(idx)?.map(|s| parse_time(idx, &s)).transpose()
+    }
+}
+
+/// Column `idx` of `r` as an id or an instant.
+pub(super) fn cell<T: FromCell>(r: &Row<'_>, idx: usize) -> rusqlite::Result<T> {
+    T::from_cell(r, idx)
+}
+
 pub(super) const TENANT_COLUMNS: &str =
     "id, name, slug, webhook_secret_sealed, created_at, webhook_settings, previous_secret_sealed, \
      previous_secret_valid_until";
 
 pub(super) fn tenant_from_row(r: &Row<'_>) -> rusqlite::Result<Tenant> {
     Ok(Tenant {
-        id: r.get(0)?,
+        id: cell(r, 0)?,
         name: r.get(1)?,
         slug: r.get(2)?,
         webhook_secret_sealed: r.get(3)?,
-        created_at: r.get(4)?,
+        created_at: cell(r, 4)?,
         webhook_settings: match r.get::<_, Option<String>>(5)? {
             Some(json) => parse_json(5, &json)?,
             None => WebhookSettings::default(),
         },
-        previous_secret: match (r.get::<_, Option<String>>(6)?, r.get::<_, Option<String>>(7)?) {
+        previous_secret: match (r.get::<_, Option<String>>(6)?, cell::<Option<Timestamp>>(r, 7)?) {
             (Some(sealed), Some(valid_until)) => Some(PreviousSecret { sealed, valid_until }),
             _ => None,
         },
@@ -67,9 +113,9 @@ pub(super) fn notification_from_row(r: &Row<'_>) -> rusqlite::Result<Notificatio
     let priority: String = r.get(6)?;
     let metadata: String = r.get(9)?;
     Ok(Notification {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
-        user_id: r.get(2)?,
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
+        user_id: cell(r, 2)?,
         title: r.get(3)?,
         message: r.get(4)?,
         kind: NotificationType::parse(&kind).ok_or_else(|| bad_enum(5, "notification type"))?,
@@ -79,9 +125,9 @@ pub(super) fn notification_from_row(r: &Row<'_>) -> rusqlite::Result<Notificatio
         metadata: parse_json(9, &metadata)?,
         is_read: r.get(10)?,
         is_dismissed: r.get(11)?,
-        read_at: r.get(12)?,
-        delivered_at: r.get(13)?,
-        created_at: r.get(14)?,
+        read_at: cell(r, 12)?,
+        delivered_at: cell(r, 13)?,
+        created_at: cell(r, 14)?,
     })
 }
 
@@ -111,8 +157,8 @@ pub(super) const EVENT_COLUMNS: &str =
 
 pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
     Ok(WebhookEvent {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
         endpoint: r.get(2)?,
         verified: r.get(3)?,
         outcome: r.get(4)?,
@@ -122,7 +168,7 @@ pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
         body: r.get(8)?,
         body_truncated: r.get(9)?,
         source_ip: r.get(10)?,
-        received_at: r.get(11)?,
+        received_at: cell(r, 11)?,
         response: r.get::<_, Option<String>>(12)?.map(|json| parse_json(12, &json)).transpose()?,
         withheld: false,
     })
@@ -152,12 +198,12 @@ pub(super) const PROCESSED_WEBHOOK_COLUMNS: &str =
 pub(super) fn processed_webhook_from_row(r: &Row<'_>) -> rusqlite::Result<ProcessedWebhook> {
     let response: String = r.get(4)?;
     Ok(ProcessedWebhook {
-        tenant_id: r.get(0)?,
+        tenant_id: cell(r, 0)?,
         webhook_id: r.get(1)?,
         endpoint: r.get(2)?,
         status_code: r.get(3)?,
         response: parse_json(4, &response)?,
-        received_at: r.get(5)?,
+        received_at: cell(r, 5)?,
     })
 }
 
@@ -167,15 +213,15 @@ pub(super) const ACTIVITY_COLUMNS: &str =
 pub(super) fn activity_from_row(r: &Row<'_>) -> rusqlite::Result<ActivityEntry> {
     let details: String = r.get(6)?;
     Ok(ActivityEntry {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
         actor: r.get(2)?,
         action: r.get(3)?,
         entity: r.get(4)?,
         entity_id: r.get(5)?,
         details: parse_json(6, &details)?,
         source_ip: r.get(7)?,
-        created_at: r.get(8)?,
+        created_at: cell(r, 8)?,
     })
 }
 
@@ -203,8 +249,8 @@ pub(super) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
     let items: String = r.get(8)?;
     let metadata: String = r.get(9)?;
     Ok(Order {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
         order_number: r.get(2)?,
         customer_name: r.get(3)?,
         customer_email: r.get(4)?,
@@ -213,8 +259,8 @@ pub(super) fn order_from_row(r: &Row<'_>) -> rusqlite::Result<Order> {
         status: OrderStatus::parse(&status).ok_or_else(|| bad_enum(7, "order status"))?,
         items: parse_json(8, &items)?,
         metadata: parse_json(9, &metadata)?,
-        created_at: r.get(10)?,
-        updated_at: r.get(11)?,
+        created_at: cell(r, 10)?,
+        updated_at: cell(r, 11)?,
         payment_status: PaymentStatus::parse(&payment_status).ok_or_else(|| bad_enum(12, "payment status"))?,
         payment_id: r.get(13)?,
     })
@@ -242,7 +288,7 @@ pub(super) fn order_values(o: &Order) -> StoreResult<Vec<Value>> {
 pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
 
 pub(super) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User { id: r.get(0)?, email: r.get(1)?, name: r.get(2)?, password_hash: r.get(3)?, created_at: r.get(4)? })
+    Ok(User { id: cell(r, 0)?, email: r.get(1)?, name: r.get(2)?, password_hash: r.get(3)?, created_at: cell(r, 4)? })
 }
 
 pub(super) fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {
@@ -256,12 +302,12 @@ pub(super) const SESSION_COLUMNS: &str =
 pub(super) fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     Ok(Session {
         token_hash: r.get(0)?,
-        user_id: r.get(1)?,
-        created_at: r.get(2)?,
-        last_seen_at: r.get(3)?,
-        idle_expires_at: r.get(4)?,
-        expires_at: r.get(5)?,
-        revoked_at: r.get(6)?,
+        user_id: cell(r, 1)?,
+        created_at: cell(r, 2)?,
+        last_seen_at: cell(r, 3)?,
+        idle_expires_at: cell(r, 4)?,
+        expires_at: cell(r, 5)?,
+        revoked_at: cell(r, 6)?,
         ip: r.get(7)?,
         user_agent: r.get(8)?,
     })
@@ -286,15 +332,15 @@ pub(super) const API_KEY_COLUMNS: &str =
 
 pub(super) fn api_key_info_from_row(r: &Row<'_>) -> rusqlite::Result<ApiKeyInfo> {
     Ok(ApiKeyInfo {
-        id: r.get(0)?,
-        tenant_id: r.get(1)?,
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
         name: r.get(2)?,
         prefix: r.get(3)?,
         role: role_at(r, 4)?,
         created_by: r.get(5)?,
-        created_at: r.get(6)?,
-        last_used_at: r.get(7)?,
-        revoked_at: r.get(8)?,
+        created_at: cell(r, 6)?,
+        last_used_at: cell(r, 7)?,
+        revoked_at: cell(r, 8)?,
     })
 }
 

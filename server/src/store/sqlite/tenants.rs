@@ -1,6 +1,7 @@
 //! Tenants in SQLite: the `tenants` table, with each tenant's webhook
 //! settings (JSON) and sealed webhook secrets.
 
+use app::models::TenantId;
 use async_trait::async_trait;
 
 use super::{
@@ -15,7 +16,7 @@ impl SqliteStore {
     /// (when given): whether it changed.
     async fn set_secrets(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         expected: Option<&str>,
         sealed: &str,
         previous: Option<&PreviousSecret>,
@@ -38,18 +39,18 @@ impl TenantStore for SqliteStore {
         self.exec(sql, tenant_values(tenant)?).await.map(|_| ())
     }
 
-    async fn get_tenant(&self, tenant_id: &str) -> StoreResult<Option<Tenant>> {
+    async fn get_tenant(&self, tenant_id: &TenantId) -> StoreResult<Option<Tenant>> {
         self.one(format!("SELECT {TENANT_COLUMNS} FROM tenants WHERE id = ?1"), vals![tenant_id], tenant_from_row).await
     }
 
-    async fn update_webhook_settings(&self, tenant_id: &str, settings: &WebhookSettings) -> StoreResult<bool> {
+    async fn update_webhook_settings(&self, tenant_id: &TenantId, settings: &WebhookSettings) -> StoreResult<bool> {
         let sql = "UPDATE tenants SET webhook_settings = ?2 WHERE id = ?1";
         Ok(self.exec(sql, vals![tenant_id, json_text(settings)?]).await? > 0)
     }
 
     async fn rotate_webhook_secret(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         sealed: &str,
         previous: Option<&PreviousSecret>,
     ) -> StoreResult<bool> {
@@ -58,7 +59,7 @@ impl TenantStore for SqliteStore {
 
     async fn reseal_webhook_secrets(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         expected: &str,
         sealed: &str,
         previous: Option<&PreviousSecret>,

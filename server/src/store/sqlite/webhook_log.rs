@@ -2,6 +2,7 @@
 //! received, kept for a retention period) and `processed_webhooks` (claims
 //! and answers by the sender's `webhook-id`).
 
+use app::models::{TenantId, Timestamp, WebhookEventId};
 use app::models::{WebhookEvent, WebhookEventFilter};
 use async_trait::async_trait;
 use rusqlite::Connection;
@@ -16,7 +17,7 @@ use super::{
 use crate::store::{PageCursor, ProcessedWebhook, StoreResult, WebhookClaim, WebhookLogStore};
 
 /// The answered delivery of `webhook_id`, if any (a pending claim is none).
-fn processed_webhook(c: &Connection, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+fn processed_webhook(c: &Connection, tenant_id: &TenantId, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
     one_on(c, &answered_sql(), vals![tenant_id, webhook_id], processed_webhook_from_row)
 }
 
@@ -51,7 +52,7 @@ impl WebhookLogStore for SqliteStore {
 
     async fn list_webhook_events(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         filter: &WebhookEventFilter,
         after: Option<&PageCursor>,
         limit: u32,
@@ -61,26 +62,30 @@ impl WebhookLogStore for SqliteStore {
         self.newest_first(table, tenant_id, conditions, limit, event_from_row).await
     }
 
-    async fn get_webhook_event(&self, tenant_id: &str, id: &str) -> StoreResult<Option<WebhookEvent>> {
+    async fn get_webhook_event(&self, tenant_id: &TenantId, id: &WebhookEventId) -> StoreResult<Option<WebhookEvent>> {
         let sql = format!("SELECT {EVENT_COLUMNS} FROM webhook_events WHERE tenant_id = ?1 AND id = ?2");
         self.one(sql, vals![tenant_id, id], event_from_row).await
     }
 
-    async fn purge_webhook_events(&self, before: &str) -> StoreResult<u64> {
+    async fn purge_webhook_events(&self, before: Timestamp) -> StoreResult<u64> {
         self.exec("DELETE FROM webhook_events WHERE received_at < ?1", vals![before]).await
     }
 
-    async fn get_processed_webhook(&self, tenant_id: &str, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
+    async fn get_processed_webhook(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+    ) -> StoreResult<Option<ProcessedWebhook>> {
         self.one(answered_sql(), vals![tenant_id, webhook_id], processed_webhook_from_row).await
     }
 
     async fn claim_webhook(
         &self,
-        tenant_id: &str,
+        tenant_id: &TenantId,
         webhook_id: &str,
         endpoint: &str,
-        now: &str,
-        stale_before: &str,
+        now: Timestamp,
+        stale_before: Timestamp,
     ) -> StoreResult<WebhookClaim> {
         let (t, w) = (tenant_id.to_owned(), webhook_id.to_owned());
         let params = vals![tenant_id, webhook_id, endpoint, now, stale_before];
@@ -103,7 +108,12 @@ impl WebhookLogStore for SqliteStore {
         .await
     }
 
-    async fn release_webhook_claim(&self, tenant_id: &str, webhook_id: &str, claimed_at: &str) -> StoreResult<()> {
+    async fn release_webhook_claim(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: &str,
+        claimed_at: Timestamp,
+    ) -> StoreResult<()> {
         self.exec(
             "DELETE FROM processed_webhooks WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code = 0 \
              AND received_at = ?3",
@@ -125,7 +135,7 @@ impl WebhookLogStore for SqliteStore {
         .map(|_| ())
     }
 
-    async fn purge_processed_webhooks(&self, before: &str) -> StoreResult<u64> {
+    async fn purge_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64> {
         self.exec("DELETE FROM processed_webhooks WHERE received_at < ?1", vals![before]).await
     }
 }

@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use app::models::{ApiKeyInfo, Role};
+use app::models::{ApiKeyInfo, Role, TenantId, Timestamp};
 use server::{
     ids,
     store::{ApiKey, Membership, Session, StoreError, Tenant, User},
 };
 
-use super::{tenant, Subject};
+use super::{tenant, ts, Subject};
 
 fn user(email: &str) -> User {
     User {
@@ -16,7 +16,7 @@ fn user(email: &str) -> User {
         email: email.into(),
         name: "Ada Lovelace".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
-        created_at: ids::now_rfc3339(),
+        created_at: ids::now(),
     }
 }
 
@@ -25,7 +25,7 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
     let b = tenant("b");
     s.store.insert_tenant(&a).await.unwrap();
     s.store.insert_tenant(&b).await.unwrap();
-    let listed: Vec<String> = s.store.list_tenants().await.unwrap().into_iter().map(|t| t.id).collect();
+    let listed: Vec<TenantId> = s.store.list_tenants().await.unwrap().into_iter().map(|t| t.id).collect();
     assert!(listed.contains(&a.id) && listed.contains(&b.id));
 
     let u = user("ada@example.com");
@@ -33,7 +33,7 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
     assert_eq!(s.store.get_user(&u.id).await.unwrap(), Some(u.clone()));
     assert_eq!(s.store.get_user_by_email("ADA@Example.com").await.unwrap(), Some(u.clone()), "case-insensitive");
     assert_eq!(s.store.get_user_by_email("bob@example.com").await.unwrap(), None);
-    assert_eq!(s.store.get_user("nope").await.unwrap(), None);
+    assert_eq!(s.store.get_user(&"nope".into()).await.unwrap(), None);
     let dup = user("Ada@Example.COM");
     assert!(matches!(s.store.insert_user(&dup).await, Err(StoreError::Conflict(_))), "emails unique across case");
 
@@ -41,12 +41,12 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
         tenant_id: t.id.clone(),
         user_id: u.id.clone(),
         role,
-        created_at: "2026-03-01T00:00:00.000Z".into(),
+        created_at: ts("2026-03-01T00:00:00.000Z"),
     };
     s.store.set_membership(&m(&a, Role::Member)).await.unwrap();
     s.store.set_membership(&m(&a, Role::Admin)).await.unwrap();
     let mut in_b = m(&b, Role::Owner);
-    in_b.created_at = "2026-03-02T00:00:00.000Z".into();
+    in_b.created_at = ts("2026-03-02T00:00:00.000Z");
     s.store.set_membership(&in_b).await.unwrap();
     assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![m(&a, Role::Admin), in_b.clone()]);
     assert!(s.store.memberships_of_user(&ids::new_id()).await.unwrap().is_empty());
@@ -55,12 +55,12 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
     let bob = user("bob@example.com");
     s.store.insert_user(&bob).await.unwrap();
     let bob_in_a =
-        Membership { user_id: bob.id.clone(), created_at: "2026-03-03T00:00:00.000Z".into(), ..m(&a, Role::Member) };
+        Membership { user_id: bob.id.clone(), created_at: ts("2026-03-03T00:00:00.000Z"), ..m(&a, Role::Member) };
     s.store.set_membership(&bob_in_a).await.unwrap();
     assert_eq!(s.store.memberships_of_tenant(&a.id).await.unwrap(), vec![m(&a, Role::Admin), bob_in_a.clone()]);
     assert!(s.store.delete_membership(&a.id, &u.id).await.unwrap());
     assert!(!s.store.delete_membership(&a.id, &u.id).await.unwrap(), "already gone");
-    assert!(!s.store.delete_membership("nope", "nope").await.unwrap());
+    assert!(!s.store.delete_membership(&"nope".into(), &"nope".into()).await.unwrap());
     assert_eq!(s.store.memberships_of_tenant(&a.id).await.unwrap(), vec![bob_in_a]);
     assert_eq!(s.store.memberships_of_user(&u.id).await.unwrap(), vec![in_b], "other tenants untouched");
     assert!(s.store.memberships_of_tenant(&ids::new_id()).await.unwrap().is_empty());
@@ -69,49 +69,49 @@ pub async fn users_belong_to_tenants_with_roles(s: Subject) {
 pub async fn sessions_expire_and_can_be_revoked(s: Subject) {
     let u = user("s@example.com");
     s.store.insert_user(&u).await.unwrap();
-    let session = |hash: &str, expires: &str| Session {
+    let session = |hash: &str, expires: Timestamp| Session {
         token_hash: hash.into(),
         user_id: u.id.clone(),
-        created_at: "2026-03-01T00:00:00.000Z".into(),
-        last_seen_at: "2026-03-01T00:00:00.000Z".into(),
-        idle_expires_at: "2026-03-01T01:00:00.000Z".into(),
-        expires_at: expires.into(),
+        created_at: ts("2026-03-01T00:00:00.000Z"),
+        last_seen_at: ts("2026-03-01T00:00:00.000Z"),
+        idle_expires_at: ts("2026-03-01T01:00:00.000Z"),
+        expires_at: expires,
         revoked_at: None,
         ip: Some("127.0.0.1".into()),
         user_agent: Some("test".into()),
     };
     // Expiries lie in the future of the wall clock, so MongoDB's TTL monitor leaves them be.
-    let live = session(&"a".repeat(64), "2099-01-01T00:00:00.000Z");
-    let old = session(&"b".repeat(64), "2098-01-01T00:00:00.000Z");
+    let live = session(&"a".repeat(64), ts("2099-01-01T00:00:00.000Z"));
+    let old = session(&"b".repeat(64), ts("2098-01-01T00:00:00.000Z"));
     s.store.insert_session(&live).await.unwrap();
     s.store.insert_session(&old).await.unwrap();
     assert!(matches!(s.store.insert_session(&live).await, Err(StoreError::Conflict(_))));
 
-    let now = "2026-03-01T00:30:00.000Z";
+    let now = ts("2026-03-01T00:30:00.000Z");
     let got = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
     assert_eq!(got, live, "every field round-trips");
     assert!(got.is_live(now));
-    assert!(!got.is_live("2026-03-01T01:00:00.000Z"), "idle expiry");
+    assert!(!got.is_live(ts("2026-03-01T01:00:00.000Z")), "idle expiry");
     assert_eq!(
-        s.store.get_session(&old.token_hash, "2098-01-01T00:00:00.000Z").await.unwrap(),
+        s.store.get_session(&old.token_hash, ts("2098-01-01T00:00:00.000Z")).await.unwrap(),
         None,
         "absolute expiry"
     );
     assert_eq!(s.store.get_session(&"c".repeat(64), now).await.unwrap(), None);
 
-    assert!(s.store.touch_session(&live.token_hash, now, "2026-03-01T01:30:00.000Z").await.unwrap());
+    assert!(s.store.touch_session(&live.token_hash, now, ts("2026-03-01T01:30:00.000Z")).await.unwrap());
     let touched = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
-    assert_eq!((touched.last_seen_at.as_str(), touched.idle_expires_at.as_str()), (now, "2026-03-01T01:30:00.000Z"));
+    assert_eq!((touched.last_seen_at, touched.idle_expires_at), (now, ts("2026-03-01T01:30:00.000Z")));
     assert!(s.store.revoke_session(&live.token_hash, now).await.unwrap());
     assert!(!s.store.revoke_session(&live.token_hash, now).await.unwrap(), "already revoked");
-    assert!(!s.store.touch_session(&live.token_hash, now, "2099-01-01T00:00:00.000Z").await.unwrap());
+    assert!(!s.store.touch_session(&live.token_hash, now, ts("2099-01-01T00:00:00.000Z")).await.unwrap());
     let revoked = s.store.get_session(&live.token_hash, now).await.unwrap().unwrap();
-    assert!(!revoked.is_live(now) && revoked.revoked_at.as_deref() == Some(now));
+    assert!(!revoked.is_live(now) && revoked.revoked_at == Some(now));
 
-    let third = session(&"d".repeat(64), "2099-01-01T00:00:00.000Z");
+    let third = session(&"d".repeat(64), ts("2099-01-01T00:00:00.000Z"));
     s.store.insert_session(&third).await.unwrap();
     assert_eq!(s.store.revoke_user_sessions(&u.id, now).await.unwrap(), 2, "the old and the third");
-    assert_eq!(s.store.purge_sessions("2098-06-01T00:00:00.000Z").await.unwrap(), 1, "only the expired one");
+    assert_eq!(s.store.purge_sessions(ts("2098-06-01T00:00:00.000Z")).await.unwrap(), 1, "only the expired one");
     assert!(s.store.get_session(&third.token_hash, now).await.unwrap().is_some());
 }
 
@@ -120,7 +120,7 @@ pub async fn api_keys_are_found_by_prefix_listed_and_revoked(s: Subject) {
     let b = tenant("b");
     s.store.insert_tenant(&a).await.unwrap();
     s.store.insert_tenant(&b).await.unwrap();
-    let key = |t: &Tenant, prefix: &str, at: &str| ApiKey {
+    let key = |t: &Tenant, prefix: &str, at: Timestamp| ApiKey {
         info: ApiKeyInfo {
             id: ids::new_id(),
             tenant_id: t.id.clone(),
@@ -128,33 +128,33 @@ pub async fn api_keys_are_found_by_prefix_listed_and_revoked(s: Subject) {
             prefix: prefix.into(),
             role: Role::Admin,
             created_by: Some(ids::new_id()),
-            created_at: at.into(),
+            created_at: at,
             last_used_at: None,
             revoked_at: None,
         },
         key_hash: format!("{prefix:0>64}"),
     };
-    let k1 = key(&a, "hb_00000001", "2026-03-01T00:00:00.000Z");
-    let k2 = key(&a, "hb_00000002", "2026-03-02T00:00:00.000Z");
-    let kb = key(&b, "hb_00000003", "2026-03-03T00:00:00.000Z");
+    let k1 = key(&a, "hb_00000001", ts("2026-03-01T00:00:00.000Z"));
+    let k2 = key(&a, "hb_00000002", ts("2026-03-02T00:00:00.000Z"));
+    let kb = key(&b, "hb_00000003", ts("2026-03-03T00:00:00.000Z"));
     for k in [&k1, &k2, &kb] {
         s.store.insert_api_key(k).await.unwrap();
     }
-    let same_prefix = key(&b, "hb_00000001", "2026-03-04T00:00:00.000Z");
+    let same_prefix = key(&b, "hb_00000001", ts("2026-03-04T00:00:00.000Z"));
     assert!(matches!(s.store.insert_api_key(&same_prefix).await, Err(StoreError::Conflict(_))));
     assert_eq!(s.store.get_api_key_by_prefix("hb_00000002").await.unwrap(), Some(k2.clone()));
     assert_eq!(s.store.get_api_key_by_prefix("hb_99999999").await.unwrap(), None);
     assert_eq!(s.store.list_api_keys(&a.id).await.unwrap(), vec![k2.info.clone(), k1.info.clone()]);
     assert_eq!(s.store.list_api_keys(&b.id).await.unwrap(), vec![kb.info.clone()]);
 
-    let at = "2026-03-05T00:00:00.000Z";
+    let at = ts("2026-03-05T00:00:00.000Z");
     assert!(!s.store.revoke_api_key(&b.id, &k1.info.id, at).await.unwrap(), "another tenant's key");
     assert!(s.store.revoke_api_key(&a.id, &k1.info.id, at).await.unwrap());
     assert!(!s.store.revoke_api_key(&a.id, &k1.info.id, at).await.unwrap(), "already revoked");
     s.store.touch_api_key(&k2.info.id, at).await.unwrap();
     let listed = s.store.list_api_keys(&a.id).await.unwrap();
-    assert_eq!(listed[0].last_used_at.as_deref(), Some(at));
-    assert_eq!(listed[1].revoked_at.as_deref(), Some(at));
+    assert_eq!(listed[0].last_used_at, Some(at));
+    assert_eq!(listed[1].revoked_at, Some(at));
     assert!(s.store.get_api_key_by_prefix("hb_00000003").await.unwrap().unwrap().info.revoked_at.is_none());
 }
 
@@ -172,7 +172,7 @@ pub async fn simultaneous_demotions_keep_an_owner(s: Subject) {
                 tenant_id: a.id.clone(),
                 user_id: u.id.clone(),
                 role: Role::Owner,
-                created_at: ids::now_rfc3339(),
+                created_at: ids::now(),
             };
             s.store.set_membership(&m).await.unwrap();
         }
@@ -217,7 +217,7 @@ pub async fn simultaneous_demotions_keep_an_owner(s: Subject) {
     let (x, y) = (user("px@example.com"), user("py@example.com"));
     for (u, role) in [(&x, Role::Owner), (&y, Role::Member)] {
         s.store.insert_user(u).await.unwrap();
-        let m = Membership { tenant_id: a.id.clone(), user_id: u.id.clone(), role, created_at: ids::now_rfc3339() };
+        let m = Membership { tenant_id: a.id.clone(), user_id: u.id.clone(), role, created_at: ids::now() };
         s.store.set_membership(&m).await.unwrap();
     }
     assert_eq!(s.store.change_membership(&a.id, &x.id, Some(Role::Admin)).await.unwrap(), MembershipChange::LastOwner);

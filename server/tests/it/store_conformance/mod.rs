@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use app::models::{
     ActivityEntry, Notification, NotificationFilter, NotificationType, Order, OrderItem, OrderStatus, Priority,
+    TenantId, Timestamp,
 };
 use server::{
     ids,
@@ -24,6 +25,11 @@ use server::{
 
 use self::{activity::*, identity::*, notifications::*, orders::*, tenants::*, webhook_log::*};
 use crate::mongo_server::fresh_mongo_uri;
+
+/// An instant written as hookbell writes it.
+pub fn ts(s: &str) -> Timestamp {
+    Timestamp::parse_exact(s).unwrap()
+}
 
 const DAY: std::time::Duration = std::time::Duration::from_secs(86_400);
 
@@ -54,16 +60,16 @@ fn tenant(name: &str) -> Tenant {
     Tenant {
         id: ids::new_id(),
         name: name.into(),
-        slug: format!("{name}-{}", ids::new_id()),
+        slug: format!("{name}-{}", ids::new_id::<String>()),
         webhook_secret_sealed: format!("v1.sealed-{name}"),
         webhook_settings: Default::default(),
         previous_secret: None,
-        created_at: ids::now_rfc3339(),
+        created_at: ids::now(),
     }
 }
 
 fn order(tenant_id: &str, number: &str) -> Order {
-    let now = ids::now_rfc3339();
+    let now = ids::now();
     Order {
         id: ids::new_id(),
         tenant_id: tenant_id.into(),
@@ -77,7 +83,7 @@ fn order(tenant_id: &str, number: &str) -> Order {
         payment_id: Some("pay_123".into()),
         items: vec![OrderItem { product_id: Some("p1".into()), product_name: None, quantity: 2, price_minor: 4999 }],
         metadata: serde_json::json!({"source": "test", "nested": {"n": 1}}),
-        created_at: now.clone(),
+        created_at: now,
         updated_at: now,
     }
 }
@@ -98,7 +104,7 @@ fn notification(o: &Order) -> Notification {
         is_dismissed: false,
         read_at: None,
         delivered_at: None,
-        created_at: o.created_at.clone(),
+        created_at: o.created_at,
     }
 }
 
@@ -109,10 +115,10 @@ fn activity(o: &Order) -> ActivityEntry {
         actor: "webhook:orders".into(),
         action: "order.created".into(),
         entity: "order".into(),
-        entity_id: o.id.clone(),
+        entity_id: o.id.to_string(),
         details: serde_json::json!({"orderNumber": o.order_number}),
         source_ip: Some("127.0.0.1".into()),
-        created_at: o.created_at.clone(),
+        created_at: o.created_at,
     }
 }
 

@@ -1,14 +1,15 @@
 //! Notifications: tenant scoping, filters and pages, reads, dismissals, deliveries and unread counts.
 
 use app::models::{
-    ActivityEntry, Notification, NotificationFilter, NotificationPatch, NotificationType, PageCursor, Priority,
+    ActivityEntry, Notification, NotificationFilter, NotificationId, NotificationPatch, NotificationType, PageCursor,
+    Priority, TenantId, UserId,
 };
 use server::{
     ids,
     store::{sqlite::SqliteStore, NotificationStore, TenantStore},
 };
 
-use super::{activity, all, notification, order, tenant, Subject};
+use super::{activity, all, notification, order, tenant, ts, Subject, Timestamp};
 
 pub async fn queries_never_cross_tenants(s: Subject) {
     let a = tenant("a");
@@ -35,7 +36,7 @@ pub async fn latest_is_newest_first_and_limited(s: Subject) {
     s.store.insert_tenant(&t).await.unwrap();
     for i in 0..5 {
         let mut o = order(&t.id, &format!("N-{i}"));
-        o.created_at = format!("2026-01-01T00:00:0{i}.000Z");
+        o.created_at = ts(&format!("2026-01-01T00:00:0{i}.000Z"));
         s.store.create_order(&o, &notification(&o), &activity(&o)).await.unwrap();
     }
     let latest = s.store.list_notifications(&t.id, &all(), None, 3).await.unwrap();
@@ -68,7 +69,7 @@ pub async fn bulk_insert_and_mark_all_read(s: Subject) {
     s.store.insert_notifications(&[personal]).await.unwrap();
     assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 25);
 
-    let at = "2026-02-03T04:05:06.789Z";
+    let at = ts("2026-02-03T04:05:06.789Z");
     assert_eq!(s.store.mark_all_read(&a.id, None, at).await.unwrap(), 25);
     assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 0);
     assert_eq!(s.store.mark_all_read(&a.id, None, at).await.unwrap(), 0, "idempotent");
@@ -77,16 +78,16 @@ pub async fn bulk_insert_and_mark_all_read(s: Subject) {
     let latest = s.store.list_notifications(&a.id, &viewer, None, 50).await.unwrap();
     let tenant_wide: Vec<_> = latest.iter().filter(|n| n.user_id.is_none()).collect();
     assert_eq!(tenant_wide.len(), 25);
-    assert!(tenant_wide.iter().all(|n| n.is_read && n.read_at.as_deref() == Some(at)));
+    assert!(tenant_wide.iter().all(|n| n.is_read && n.read_at == Some(at)));
     assert!(latest.iter().any(|n| n.user_id.is_some() && !n.is_read), "personal stays unread");
 }
 
 /// A notification of tenant `t` at `at`, with the given state.
-fn note(t: &str, at: &str, kind: NotificationType, priority: Priority, user: Option<&str>) -> Notification {
+fn note(t: &str, at: Timestamp, kind: NotificationType, priority: Priority, user: Option<&str>) -> Notification {
     Notification {
         id: ids::new_id(),
         tenant_id: t.into(),
-        user_id: user.map(str::to_owned),
+        user_id: user.map(UserId::from),
         title: format!("{} {}", kind.as_str(), at),
         message: "m".into(),
         kind,
@@ -98,7 +99,7 @@ fn note(t: &str, at: &str, kind: NotificationType, priority: Priority, user: Opt
         is_dismissed: false,
         read_at: None,
         delivered_at: None,
-        created_at: at.into(),
+        created_at: at,
     }
 }
 
@@ -119,14 +120,14 @@ pub async fn notifications_filter_and_paginate(s: Subject) {
         [(Info, Low), (Error, Urgent), (Warning, High), (Info, Medium)].into_iter().cycle().take(12).enumerate()
     {
         let at = format!("2026-03-01T00:00:{:02}.000Z", if i < 3 { 0 } else { i });
-        rows.push(note(&a.id, &at, kind, priority, None));
+        rows.push(note(&a.id, ts(&at), kind, priority, None));
     }
     rows[4].is_read = true;
-    rows[4].read_at = Some("2026-03-02T00:00:00.000Z".into());
+    rows[4].read_at = Some(ts("2026-03-02T00:00:00.000Z"));
     rows[5].is_dismissed = true;
-    let mine = note(&a.id, "2026-03-01T00:00:30.000Z", Success, High, Some("u1"));
-    let theirs = note(&a.id, "2026-03-01T00:00:31.000Z", Success, High, Some("u2"));
-    let other_tenant = note(&b.id, "2026-03-01T00:00:40.000Z", Info, Low, None);
+    let mine = note(&a.id, ts("2026-03-01T00:00:30.000Z"), Success, High, Some("u1"));
+    let theirs = note(&a.id, ts("2026-03-01T00:00:31.000Z"), Success, High, Some("u2"));
+    let other_tenant = note(&b.id, ts("2026-03-01T00:00:40.000Z"), Info, Low, None);
     let mut batch = rows.clone();
     batch.extend([mine.clone(), theirs.clone(), other_tenant]);
     s.store.insert_notifications(&batch).await.unwrap();
@@ -177,12 +178,12 @@ pub async fn notifications_filter_and_paginate(s: Subject) {
     // Unread counts and mark-all-read follow the same visibility.
     let unread_wide = rows.iter().filter(|n| !n.is_read && !n.is_dismissed).count() as u64;
     assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), unread_wide);
-    assert_eq!(s.store.unread_count(&a.id, Some("u1")).await.unwrap(), unread_wide + 1);
-    let at = "2026-03-03T00:00:00.000Z";
+    assert_eq!(s.store.unread_count(&a.id, Some(&"u1".into())).await.unwrap(), unread_wide + 1);
+    let at = ts("2026-03-03T00:00:00.000Z");
     let unread_rows = rows.iter().filter(|n| !n.is_read).count() as u64;
-    assert_eq!(s.store.mark_all_read(&a.id, Some("u1"), at).await.unwrap(), unread_rows + 1);
-    assert_eq!(s.store.unread_count(&a.id, Some("u1")).await.unwrap(), 0);
-    assert_eq!(s.store.unread_count(&a.id, Some("u2")).await.unwrap(), 1, "u2's own stays unread");
+    assert_eq!(s.store.mark_all_read(&a.id, Some(&"u1".into()), at).await.unwrap(), unread_rows + 1);
+    assert_eq!(s.store.unread_count(&a.id, Some(&"u1".into())).await.unwrap(), 0);
+    assert_eq!(s.store.unread_count(&a.id, Some(&"u2".into())).await.unwrap(), 1, "u2's own stays unread");
     assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1, "other tenant untouched");
 }
 
@@ -191,19 +192,19 @@ pub async fn notifications_update_read_dismiss_and_delivery(s: Subject) {
     let b = tenant("b");
     s.store.insert_tenant(&a).await.unwrap();
     s.store.insert_tenant(&b).await.unwrap();
-    let n = note(&a.id, "2026-03-01T00:00:00.000Z", NotificationType::Info, Priority::Low, None);
+    let n = note(&a.id, ts("2026-03-01T00:00:00.000Z"), NotificationType::Info, Priority::Low, None);
     s.store.insert_notifications(std::slice::from_ref(&n)).await.unwrap();
     assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap(), Some(n.clone()));
     assert_eq!(s.store.get_notification(&b.id, &n.id).await.unwrap(), None, "scoped by tenant");
-    assert_eq!(s.store.get_notification(&a.id, "nope").await.unwrap(), None);
+    assert_eq!(s.store.get_notification(&a.id, &"nope".into()).await.unwrap(), None);
 
     let read = NotificationPatch { is_read: Some(true), is_dismissed: None };
-    let t1 = "2026-03-01T00:01:00.000Z";
-    let t2 = "2026-03-01T00:02:00.000Z";
+    let t1 = ts("2026-03-01T00:01:00.000Z");
+    let t2 = ts("2026-03-01T00:02:00.000Z");
     let got = s.store.update_notification(&a.id, &n.id, &read, t1).await.unwrap().unwrap();
-    assert!(got.is_read && got.read_at.as_deref() == Some(t1) && !got.is_dismissed);
+    assert!(got.is_read && got.read_at == Some(t1) && !got.is_dismissed);
     let again = s.store.update_notification(&a.id, &n.id, &read, t2).await.unwrap().unwrap();
-    assert_eq!(again.read_at.as_deref(), Some(t1), "reading again keeps the first read time");
+    assert_eq!(again.read_at, Some(t1), "reading again keeps the first read time");
     let unread = NotificationPatch { is_read: Some(false), is_dismissed: Some(true) };
     let got = s.store.update_notification(&a.id, &n.id, &unread, t2).await.unwrap().unwrap();
     assert!(!got.is_read && got.read_at.is_none() && got.is_dismissed);
@@ -215,23 +216,23 @@ pub async fn notifications_update_read_dismiss_and_delivery(s: Subject) {
     assert!(!s.store.mark_delivered(&b.id, &n.id, t1).await.unwrap());
     assert!(s.store.mark_delivered(&a.id, &n.id, t1).await.unwrap());
     assert!(!s.store.mark_delivered(&a.id, &n.id, t2).await.unwrap(), "first delivery wins");
-    assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap().delivered_at.as_deref(), Some(t1));
+    assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap().delivered_at, Some(t1));
 }
 
 pub async fn a_notification_and_its_audit_entry_are_stored_together(s: Subject) {
     let a = tenant("a");
     s.store.insert_tenant(&a).await.unwrap();
-    let n = note(&a.id, "2026-03-01T00:00:00.000Z", NotificationType::Warning, Priority::Urgent, Some("u1"));
+    let n = note(&a.id, ts("2026-03-01T00:00:00.000Z"), NotificationType::Warning, Priority::Urgent, Some("u1"));
     let entry = ActivityEntry {
         id: ids::new_id(),
         tenant_id: a.id.clone(),
         actor: "webhook:notifications".into(),
         action: "notification.created".into(),
         entity: "notification".into(),
-        entity_id: n.id.clone(),
+        entity_id: n.id.to_string(),
         details: serde_json::json!({"title": n.title}),
         source_ip: None,
-        created_at: n.created_at.clone(),
+        created_at: n.created_at,
     };
     s.store.create_notification(&n, &entry).await.unwrap();
     assert_eq!(s.store.get_notification(&a.id, &n.id).await.unwrap(), Some(n));
@@ -250,8 +251,10 @@ async fn sqlite_unread_counts_match_a_direct_count() {
     for t in &tenants {
         store.insert_tenant(t).await.unwrap();
     }
-    let users = [None, Some("u1"), Some("u2")];
-    let direct = |t: &str, u: Option<&str>| -> u64 {
+    let (u1, u2) = (UserId::from("u1"), UserId::from("u2"));
+    let users = [None, Some(&u1), Some(&u2)];
+    let direct = |t: &str, u: Option<&UserId>| -> u64 {
+        let u = u.map(|u| u.as_str());
         let conn = rusqlite::Connection::open(&path).unwrap();
         conn.query_row(
             "SELECT COUNT(*) FROM notifications WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) \
@@ -269,12 +272,12 @@ async fn sqlite_unread_counts_match_a_direct_count() {
         state ^= state << 17;
         (state % n as u64) as usize
     };
-    let mut ids: Vec<(String, String)> = Vec::new();
+    let mut ids: Vec<(TenantId, NotificationId)> = Vec::new();
     for step in 0..400 {
         let t = &tenants[next(2)].id;
         match next(6) {
             0..=2 => {
-                let n = note(t, &ids::now_rfc3339(), NotificationType::Info, Priority::Low, users[next(3)]);
+                let n = note(t, ids::now(), NotificationType::Info, Priority::Low, users[next(3)].map(|u| u.as_str()));
                 store.create_notification(&n, &activity(&order(t, &format!("N-{step}")))).await.unwrap();
                 ids.push((t.clone(), n.id));
             }
@@ -284,15 +287,15 @@ async fn sqlite_unread_counts_match_a_direct_count() {
                     is_read: Some(next(2) == 0),
                     is_dismissed: (next(3) == 0).then(|| next(2) == 0),
                 };
-                store.update_notification(t, id, &patch, &ids::now_rfc3339()).await.unwrap();
+                store.update_notification(t, id, &patch, ids::now()).await.unwrap();
             }
             4 if next(8) == 0 => {
-                store.mark_all_read(t, users[next(3)], &ids::now_rfc3339()).await.unwrap();
+                store.mark_all_read(t, users[next(3)], ids::now()).await.unwrap();
             }
             5 if !ids.is_empty() => {
                 let (_, id) = ids.swap_remove(next(ids.len()));
                 let conn = rusqlite::Connection::open(&path).unwrap();
-                conn.execute("DELETE FROM notifications WHERE id = ?1", [id]).unwrap();
+                conn.execute("DELETE FROM notifications WHERE id = ?1", [id.as_str()]).unwrap();
             }
             _ => {}
         }
@@ -302,7 +305,7 @@ async fn sqlite_unread_counts_match_a_direct_count() {
             }
         }
     }
-    assert!(direct(&tenants[0].id, Some("u1")) > 0, "the sequence left something unread");
+    assert!(direct(&tenants[0].id, Some(&u1)) > 0, "the sequence left something unread");
 
     // A database from before the counts table (schema 9) gets them on open.
     drop(store);

@@ -6,7 +6,7 @@ use server::{
     store::{mongo::MongoStore, ActivityStore, CreateOrder, NotificationStore, OrderStore, Tenant, TenantStore},
 };
 
-use super::{activity, all, notification, order, tenant, Subject, DAY};
+use super::{activity, all, notification, order, tenant, ts, Subject, Timestamp, DAY};
 use crate::mongo_server::fresh_mongo_uri;
 
 pub async fn orders_create_their_notification_once(s: Subject) {
@@ -24,7 +24,7 @@ pub async fn orders_create_their_notification_once(s: Subject) {
     s.store.insert_tenant(&other).await.unwrap();
     assert_eq!(s.store.get_order(&other.id, &o.id).await.unwrap(), None, "scoped by tenant");
     assert_eq!(s.store.get_order_by_number(&other.id, "ORD-1").await.unwrap(), None);
-    assert_eq!(s.store.get_order(&t.id, "nope").await.unwrap(), None);
+    assert_eq!(s.store.get_order(&t.id, &"nope".into()).await.unwrap(), None);
 
     // Same order number again: nothing new, and the first order's id comes back.
     let again = order(&t.id, "ORD-1");
@@ -98,7 +98,7 @@ pub async fn payments_move_once_along_their_states(s: Subject) {
         from,
         to,
         payment_id: pid.map(str::to_owned),
-        at: "2026-03-01T00:00:00.000Z".into(),
+        at: ts("2026-03-01T00:00:00.000Z"),
         notification: announce.then(|| {
             let mut n = notification(&o);
             n.id = ids::new_id();
@@ -110,7 +110,7 @@ pub async fn payments_move_once_along_their_states(s: Subject) {
     assert_eq!(s.store.apply_payment(&paid).await.unwrap(), PaymentApplied::Applied);
     let stored = s.store.get_order(&a.id, &o.id).await.unwrap().unwrap();
     assert_eq!((stored.payment_status, stored.payment_id.as_deref()), (Paid, Some("pay_1")));
-    assert_eq!(stored.updated_at, "2026-03-01T00:00:00.000Z");
+    assert_eq!(stored.updated_at, ts("2026-03-01T00:00:00.000Z"));
     let again = change(&a, Pending, Paid, Some("pay_1"), false);
     assert_eq!(s.store.apply_payment(&again).await.unwrap(), PaymentApplied::AlreadyApplied);
     assert_eq!(
@@ -137,21 +137,21 @@ pub async fn orders_are_listed_newest_first_and_counted_for_today(s: Subject) {
     let b = tenant("b");
     s.store.insert_tenant(&a).await.unwrap();
     s.store.insert_tenant(&b).await.unwrap();
-    let today = "2026-11-29T00:00:00.000Z";
-    let place = |t: &Tenant, number: &str, at: &str, currency: &str, minor: i64, payment: PaymentStatus| {
+    let today = ts("2026-11-29T00:00:00.000Z");
+    let place = |t: &Tenant, number: &str, at: Timestamp, currency: &str, minor: i64, payment: PaymentStatus| {
         let mut o = order(&t.id, number);
-        (o.created_at, o.updated_at) = (at.into(), at.into());
+        (o.created_at, o.updated_at) = (at, at);
         (o.currency, o.amount_minor, o.payment_status) = (currency.into(), minor, payment);
         o
     };
     let orders = [
-        place(&a, "K-0", "2026-11-28T23:59:59.999Z", "USD", 100_000, Paid),
+        place(&a, "K-0", ts("2026-11-28T23:59:59.999Z"), "USD", 100_000, Paid),
         place(&a, "K-1", today, "USD", 1_050, Paid),
-        place(&a, "K-2", "2026-11-29T08:00:00.000Z", "USD", 2_500, Pending),
-        place(&a, "K-3", "2026-11-29T09:00:00.000Z", "EUR", 4_000, Paid),
-        place(&a, "K-4", "2026-11-29T10:00:00.000Z", "USD", 700, Failed),
-        place(&a, "K-5", "2026-11-29T11:00:00.000Z", "USD", 950, Paid),
-        place(&b, "K-6", "2026-11-29T12:00:00.000Z", "USD", 99_900, Paid),
+        place(&a, "K-2", ts("2026-11-29T08:00:00.000Z"), "USD", 2_500, Pending),
+        place(&a, "K-3", ts("2026-11-29T09:00:00.000Z"), "EUR", 4_000, Paid),
+        place(&a, "K-4", ts("2026-11-29T10:00:00.000Z"), "USD", 700, Failed),
+        place(&a, "K-5", ts("2026-11-29T11:00:00.000Z"), "USD", 950, Paid),
+        place(&b, "K-6", ts("2026-11-29T12:00:00.000Z"), "USD", 99_900, Paid),
     ];
     for o in &orders {
         s.store.create_order(o, &notification(o), &activity(o)).await.unwrap();
@@ -175,7 +175,7 @@ pub async fn orders_are_listed_newest_first_and_counted_for_today(s: Subject) {
         from: Pending,
         to: Paid,
         payment_id: None,
-        at: "2026-11-29T13:00:00.000Z".into(),
+        at: ts("2026-11-29T13:00:00.000Z"),
         notification: None,
         activity: ActivityEntry { id: ids::new_id(), action: "payment.updated".into(), ..activity(&orders[2]) },
     };
@@ -186,7 +186,7 @@ pub async fn orders_are_listed_newest_first_and_counted_for_today(s: Subject) {
 
     let other = s.store.order_stats(&b.id, today).await.unwrap();
     assert_eq!((other.orders, other.paid), (1, 1), "another tenant's orders never count");
-    let later = s.store.order_stats(&a.id, "2026-11-30T00:00:00.000Z").await.unwrap();
+    let later = s.store.order_stats(&a.id, ts("2026-11-30T00:00:00.000Z")).await.unwrap();
     assert_eq!(later, app::models::OrderStats::default(), "no orders yet: zeros, no currencies");
     assert!(s.store.list_orders(&ids::new_id(), 10).await.unwrap().is_empty());
 }
@@ -209,7 +209,7 @@ pub async fn repeated_payment_changes_each_keep_their_records(s: Subject) {
         from,
         to,
         payment_id: None,
-        at: ids::now_rfc3339(),
+        at: ids::now(),
         notification: announce.then(|| Notification { id: ids::new_id(), ..notification(&o) }),
         activity: ActivityEntry { id: ids::new_id(), action: "payment.updated".into(), ..activity(&o) },
     };

@@ -3,7 +3,7 @@
 use app::models::ActivityEntry;
 use server::{ids, store::StoreError};
 
-use super::{tenant, Subject};
+use super::{tenant, ts, Subject};
 
 pub async fn ping_answers(s: Subject) {
     s.store.ping().await.unwrap();
@@ -16,7 +16,7 @@ pub async fn tenants_round_trip_and_slugs_are_unique(s: Subject) {
     assert_eq!(s.store.get_tenant(&t.id).await.unwrap(), Some(t.clone()));
     assert_eq!(s.store.get_tenant_by_slug(&t.slug).await.unwrap(), Some(t.clone()));
     assert_eq!(s.store.get_tenant(&ids::new_id()).await.unwrap(), None);
-    assert_eq!(s.store.get_tenant("not-an-id").await.unwrap(), None);
+    assert_eq!(s.store.get_tenant(&"not-an-id".into()).await.unwrap(), None);
     assert_eq!(s.store.get_tenant_by_slug("nope").await.unwrap(), None);
     let mut same_slug = tenant("other");
     same_slug.slug = t.slug.clone();
@@ -47,7 +47,7 @@ pub async fn secrets_rotate_with_a_previous_one_and_activity_appends(s: Subject)
     let a = tenant("a");
     s.store.insert_tenant(&a).await.unwrap();
     let previous =
-        PreviousSecret { sealed: a.webhook_secret_sealed.clone(), valid_until: "2099-01-01T00:00:00.000Z".into() };
+        PreviousSecret { sealed: a.webhook_secret_sealed.clone(), valid_until: ts("2099-01-01T00:00:00.000Z") };
     assert!(s.store.rotate_webhook_secret(&a.id, "v1.second", Some(&previous)).await.unwrap());
     let stored = s.store.get_tenant(&a.id).await.unwrap().unwrap();
     assert_eq!((stored.webhook_secret_sealed.as_str(), stored.previous_secret), ("v1.second", Some(previous)));
@@ -62,10 +62,10 @@ pub async fn secrets_rotate_with_a_previous_one_and_activity_appends(s: Subject)
         actor: "api-key:k1".into(),
         action: "secret.rotated".into(),
         entity: "tenant".into(),
-        entity_id: a.id.clone(),
+        entity_id: a.id.to_string(),
         details: serde_json::json!({"graceSeconds": 60}),
         source_ip: Some("10.0.0.1".into()),
-        created_at: "2026-03-01T00:00:00.000Z".into(),
+        created_at: ts("2026-03-01T00:00:00.000Z"),
     };
     s.store.append_activity(&entry).await.unwrap();
     assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
@@ -76,7 +76,7 @@ pub async fn sealed_secrets_are_replaced_only_over_what_was_read(s: Subject) {
     use server::store::PreviousSecret;
     let a = tenant("a");
     s.store.insert_tenant(&a).await.unwrap();
-    let previous = PreviousSecret { sealed: "v2.prev".into(), valid_until: "2099-01-01T00:00:00.000Z".into() };
+    let previous = PreviousSecret { sealed: "v2.prev".into(), valid_until: ts("2099-01-01T00:00:00.000Z") };
     assert!(s.store.reseal_webhook_secrets(&a.id, &a.webhook_secret_sealed, "v2.new", Some(&previous)).await.unwrap());
     let stored = s.store.get_tenant(&a.id).await.unwrap().unwrap();
     assert_eq!((stored.webhook_secret_sealed.as_str(), stored.previous_secret), ("v2.new", Some(previous)));
