@@ -15,7 +15,7 @@
 
 use std::sync::Arc;
 
-use app::models::{events, JoinAck};
+use app::models::{events, JoinAck, TenantId, UserId};
 use axum::{
     extract::{OriginalUri, Request},
     http::{HeaderMap, HeaderName, HeaderValue, Uri},
@@ -268,11 +268,11 @@ pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, 
 
 #[async_trait::async_trait]
 impl Push for Broadcaster {
-    async fn to_tenant(&self, tenant_id: &str, event: &str, payload: &Value) {
+    async fn to_tenant(&self, tenant_id: &TenantId, event: &str, payload: &Value) {
         Broadcaster::to_tenant(self, tenant_id, event, payload).await;
     }
 
-    async fn to_user(&self, tenant_id: &str, user_id: &str, event: &str, payload: &Value) {
+    async fn to_user(&self, tenant_id: &TenantId, user_id: &UserId, event: &str, payload: &Value) {
         Broadcaster::to_user(self, tenant_id, user_id, event, payload).await;
     }
 

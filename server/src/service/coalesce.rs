@@ -200,10 +200,10 @@ mod tests {
 
     #[async_trait::async_trait]
     impl crate::service::Push for Recorder {
-        async fn to_tenant(&self, tenant_id: &str, _event: &str, payload: &serde_json::Value) {
-            self.0.lock().unwrap().push((tenant_id.to_owned(), payload.clone()));
+        async fn to_tenant(&self, tenant_id: &app::models::TenantId, _event: &str, payload: &serde_json::Value) {
+            self.0.lock().unwrap().push((tenant_id.to_string(), payload.clone()));
         }
-        async fn to_user(&self, _: &str, _: &str, _: &str, _: &serde_json::Value) {}
+        async fn to_user(&self, _: &app::models::TenantId, _: &app::models::UserId, _: &str, _: &serde_json::Value) {}
         async fn disconnect(&self, _: crate::service::Sockets<'_>) {}
     }
 

@@ -90,12 +90,15 @@ impl Services {
     /// request), and their open sockets in it are disconnected on every node.
     pub async fn remove_member(&self, ctx: &Ctx, user_id: &str) -> Result<(), ApiError> {
         ctx.require(Role::Owner)?;
-        let from = self.change_membership(ctx, user_id, None).await?;
+        let Some(user_id) = UserId::parse(user_id) else {
+            return Err(ApiError::NotFound("Member"));
+        };
+        let from = self.change_membership(ctx, &user_id, None).await?;
         // All the user's sockets go (a socket joining this tenant right now cannot
         // slip in after the disconnect: it joined the user's room at its handshake);
         // the browser reconnects and joins only what the user still belongs to.
-        self.broadcaster.disconnect(Sockets::User(user_id)).await;
-        self.audit(ctx, "member.removed", "user", user_id, json!({"role": from})).await
+        self.broadcaster.disconnect(Sockets::User(&user_id)).await;
+        self.audit(ctx, "member.removed", "user", &user_id, json!({"role": from})).await
     }
 
     /// Changes or removes a membership of the caller's tenant: 404 for no such

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use app::models::{ApiKeyId, TenantId, UserId};
 use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::Value;
@@ -12,11 +13,11 @@ use serde_json::Value;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sockets<'a> {
     /// Every socket of a signed-in user, in every tenant.
-    User(&'a str),
+    User(&'a UserId),
     /// The sockets opened with one session (by its token's hash).
     Session(&'a str),
     /// The sockets of one API key.
-    ApiKey(&'a str),
+    ApiKey(&'a ApiKeyId),
 }
 
 /// Pushes events to dashboards, on every node. Failures are the
@@ -24,9 +25,9 @@ pub enum Sockets<'a> {
 #[async_trait]
 pub trait Push: Send + Sync + 'static {
     /// Emits `event` to every socket of the tenant.
-    async fn to_tenant(&self, tenant_id: &str, event: &str, payload: &Value);
+    async fn to_tenant(&self, tenant_id: &TenantId, event: &str, payload: &Value);
     /// Emits `event` to one user's sockets in a tenant (personal notifications).
-    async fn to_user(&self, tenant_id: &str, user_id: &str, event: &str, payload: &Value);
+    async fn to_user(&self, tenant_id: &TenantId, user_id: &UserId, event: &str, payload: &Value);
     /// Disconnects the sockets of a revoked key, an ended session, a removed member.
     async fn disconnect(&self, whose: Sockets<'_>);
 }
@@ -49,13 +50,19 @@ impl Pusher {
         serde_json::to_value(payload).map_err(|e| tracing::error!(%event, error = %e, "event not serialisable")).ok()
     }
 
-    pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &str, event: &str, payload: &T) {
+    pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &TenantId, event: &str, payload: &T) {
         if let Some(v) = Self::value(event, payload) {
             self.0.to_tenant(tenant_id, event, &v).await;
         }
     }
 
-    pub async fn to_user<T: Serialize + ?Sized>(&self, tenant_id: &str, user_id: &str, event: &str, payload: &T) {
+    pub async fn to_user<T: Serialize + ?Sized>(
+        &self,
+        tenant_id: &TenantId,
+        user_id: &UserId,
+        event: &str,
+        payload: &T,
+    ) {
         if let Some(v) = Self::value(event, payload) {
             self.0.to_user(tenant_id, user_id, event, &v).await;
         }
