@@ -28,9 +28,10 @@ macro_rules! id_types {
         pub struct $name(String);
 
         impl $name {
-            /// The id if `s` has the ObjectId shape (24 hex digits).
+            /// The id if `s` has the ObjectId shape (24 hex digits), in lower
+            /// case (the form ids are stored and rooms are named in).
             pub fn parse(s: &str) -> Option<Self> {
-                is_id(s).then(|| Self(s.to_owned()))
+                is_id(s).then(|| Self(s.to_ascii_lowercase()))
             }
 
             /// The id's text.
@@ -181,5 +182,6 @@ mod tests {
         assert!(UserId::parse("507f1f77bcf86cd79943901").is_none());
         assert!(UserId::parse("507f1f77bcf86cd79943901z").is_none());
         assert!(UserId::parse("").is_none());
+        assert_eq!(UserId::parse("507F1F77BCF86CD799439011").unwrap(), "507f1f77bcf86cd799439011");
     }
 }
