@@ -47,14 +47,14 @@ mod backend {
         /// Signs the browser out; `Ok` is the `Set-Cookie` value that clears the session.
         async fn logout(&self, req: &http::request::Parts) -> Result<String, ApiFailure>;
 
-        /// Marks one notification read and/or dismissed, as `PATCH /api/notifications/{id}`;
-        /// the answer carries the caller's unread count.
+        /// Changes the caller's state of one notification (read, dismissed,
+        /// snoozed), as `PATCH /api/notifications/{id}` with the same body
+        /// `change`; the answer carries the caller's unread count.
         async fn update_notification(
             &self,
             req: &http::request::Parts,
             id: &str,
-            is_read: Option<bool>,
-            is_dismissed: Option<bool>,
+            change: &serde_json::Map<String, serde_json::Value>,
         ) -> Result<NotificationUpdatedEvent, ApiFailure>;
 
         /// A page of the caller's notifications, as `GET /api/notifications`.
@@ -153,8 +153,25 @@ pub async fn update_notification(
     is_read: Option<bool>,
     is_dismissed: Option<bool>,
 ) -> Result<NotificationUpdatedEvent, FnError> {
+    let mut change = serde_json::Map::new();
+    if let Some(read) = is_read {
+        change.insert("isRead".into(), read.into());
+    }
+    if let Some(dismissed) = is_dismissed {
+        change.insert("isDismissed".into(), dismissed.into());
+    }
     let (backend, parts) = backend_and_request().await?;
-    backend.0.update_notification(&parts, &id, is_read, is_dismissed).await.map_err(refused)
+    backend.0.update_notification(&parts, &id, &change).await.map_err(refused)
+}
+
+/// Snoozes a notification until `until` (RFC 3339), or with none wakes it:
+/// the caller's own bell, count and tabs only.
+#[server(endpoint = "notification-snooze")]
+pub async fn snooze_notification(id: String, until: Option<String>) -> Result<NotificationUpdatedEvent, FnError> {
+    let mut change = serde_json::Map::new();
+    change.insert("snoozedUntil".into(), until.map_or(serde_json::Value::Null, serde_json::Value::String));
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.update_notification(&parts, &id, &change).await.map_err(refused)
 }
 
 /// A page of the caller's notifications (filters and cursor as `GET /api/notifications`).

@@ -282,6 +282,7 @@ mod tests {
             read_at: None,
             delivered_at: None,
             created_at: Timestamp::from_unix_millis(1_767_225_600_000),
+            snoozed_until: None,
         }
     }
 

@@ -73,6 +73,7 @@ fn notification(tenant_id: &str, i: usize) -> Notification {
         read_at: None,
         delivered_at: None,
         created_at: ids::now(),
+        snoozed_until: None,
     }
 }
 

@@ -80,6 +80,12 @@ pub struct Config {
     /// `HOOKBELL_REFRESH_COALESCE_MS`: at most one `dashboard-refresh` per
     /// tenant in this window (default 250 ms; 0 = every one is sent).
     pub refresh_coalesce: std::time::Duration,
+    /// `HOOKBELL_MIN_SNOOZE_SECS`: the shortest snooze (default and in
+    /// production 60; shorter only in development, for tests).
+    pub min_snooze: std::time::Duration,
+    /// `HOOKBELL_SNOOZE_POLL_MS`: how often each node looks for snoozes that
+    /// have come due (default 1000).
+    pub snooze_poll: std::time::Duration,
     /// `HOOKBELL_PUBLIC_URL`: the server's address as senders reach it (shown as
     /// the webhook URLs); unset means `http://` + the request's Host.
     pub public_url: Option<String>,
@@ -240,6 +246,14 @@ impl Config {
             number("HOOKBELL_WEBHOOK_BURST", 200, 1..=1_000_000, "a whole number from 1 to 1000000")? as u32;
         let refresh_coalesce_ms =
             number("HOOKBELL_REFRESH_COALESCE_MS", 250, 0..=60_000, "milliseconds from 0 (off) to 60000")?;
+        let min_snooze_secs = number("HOOKBELL_MIN_SNOOZE_SECS", 60, 1..=60, "seconds from 1 to 60")?;
+        if min_snooze_secs < 60 && mode == Mode::Production {
+            return Err(ConfigError {
+                var: "HOOKBELL_MIN_SNOOZE_SECS",
+                message: "a snooze shorter than a minute is for tests: only in development".into(),
+            });
+        }
+        let snooze_poll_ms = number("HOOKBELL_SNOOZE_POLL_MS", 1000, 50..=60_000, "milliseconds from 50 to 60000")?;
         let mongodb_write_concern = WriteConcernSetting::parse(get("MONGODB_WRITE_CONCERN").as_deref())
             .map_err(|message| ConfigError { var: "MONGODB_WRITE_CONCERN", message })?;
         Ok(Config {
@@ -266,6 +280,8 @@ impl Config {
             webhook_rate_per_sec,
             webhook_rate_burst,
             refresh_coalesce: std::time::Duration::from_millis(refresh_coalesce_ms),
+            min_snooze: std::time::Duration::from_secs(min_snooze_secs),
+            snooze_poll: std::time::Duration::from_millis(snooze_poll_ms),
             public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }
@@ -291,6 +307,17 @@ mod tests {
         assert_eq!(c.mode_reason, ModeReason::UnsetOnLoopback);
         assert_eq!(c.max_body_bytes, 1024 * 1024);
         assert_eq!(c.max_api_body_bytes, 64 * 1024);
+    }
+
+    #[test]
+    fn a_short_snooze_is_for_development_only() {
+        assert_eq!(cfg(&[]).unwrap().min_snooze, std::time::Duration::from_secs(60));
+        let dev = cfg(&[("HOOKBELL_MIN_SNOOZE_SECS", "2")]).unwrap();
+        assert_eq!(dev.min_snooze, std::time::Duration::from_secs(2));
+        let prod = cfg(&[("HOOKBELL_MIN_SNOOZE_SECS", "2"), ("HOOKBELL_ENV", "production")]);
+        assert_eq!(prod.err().map(|e| e.var), Some("HOOKBELL_MIN_SNOOZE_SECS"));
+        assert!(cfg(&[("HOOKBELL_MIN_SNOOZE_SECS", "0")]).is_err());
+        assert!(cfg(&[("HOOKBELL_SNOOZE_POLL_MS", "10")]).is_err());
     }
 
     #[test]

@@ -215,6 +215,9 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
 
     let services = built.services;
     services.set_local_addr(listener.local_addr()?);
+    // Whoever serves dashboards wakes their snoozes (every node; the store lets one win each).
+    let waker = tokio::spawn(service::snooze::snooze_loop(services.clone()));
+    let _stop_waker = AbortOnDrop(waker);
     let config = services.config();
     let max_connections = config.max_connections;
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
@@ -287,5 +290,14 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = term => {},
+    }
+}
+
+/// Aborts a background task when dropped (when [`serve`] returns).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

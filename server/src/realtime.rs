@@ -111,6 +111,15 @@ pub fn user_room(tenant_id: &str, user_id: &str) -> String {
     format!("tenant:{tenant_id}:user:{user_id}")
 }
 
+/// The room of one reader's sockets in a tenant: a user's, or (`None`) those
+/// of programs acting for the tenant itself.
+pub fn reader_room(tenant_id: &str, reader: Option<&str>) -> String {
+    match reader {
+        Some(user_id) => user_room(tenant_id, user_id),
+        None => format!("tenant:{tenant_id}:tenant-reader"),
+    }
+}
+
 type Redis = RedisAdapter<Emitter>;
 
 /// The Socket.IO server, on one process or across processes through Redis.
@@ -200,9 +209,15 @@ impl Broadcaster {
         self.to_room(tenant_room(tenant_id), event, payload).await;
     }
 
-    /// Emits `event` to one user's sockets in a tenant.
-    pub async fn to_user<T: Serialize + ?Sized>(&self, tenant_id: &str, user_id: &str, event: &str, payload: &T) {
-        self.to_room(user_room(tenant_id, user_id), event, payload).await;
+    /// Emits `event` to one reader's sockets in a tenant (see [`reader_room`]).
+    pub async fn to_reader<T: Serialize + ?Sized>(
+        &self,
+        tenant_id: &str,
+        reader: Option<&str>,
+        event: &str,
+        payload: &T,
+    ) {
+        self.to_room(reader_room(tenant_id, reader), event, payload).await;
     }
 
     /// Disconnects every socket in `room`, on every node (the Redis adapter
@@ -272,8 +287,8 @@ impl Push for Broadcaster {
         Broadcaster::to_tenant(self, tenant_id, event, payload).await;
     }
 
-    async fn to_user(&self, tenant_id: &TenantId, user_id: &UserId, event: &str, payload: &Value) {
-        Broadcaster::to_user(self, tenant_id, user_id, event, payload).await;
+    async fn to_reader(&self, tenant_id: &TenantId, reader: Option<&UserId>, event: &str, payload: &Value) {
+        Broadcaster::to_reader(self, tenant_id, reader.map(UserId::as_str), event, payload).await;
     }
 
     async fn disconnect(&self, whose: Sockets<'_>) {
@@ -430,9 +445,7 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
                 Some(tenant_id) => match join(&socket, &services, &tenant_id, last_seen).await {
                     Ok(joined) => {
                         socket.join(tenant_room(&tenant_id));
-                        if let Some(user) = &joined.user_id {
-                            socket.join(user_room(&tenant_id, user));
-                        }
+                        socket.join(reader_room(&tenant_id, joined.user_id.as_deref()));
                         JoinAck {
                             ok: true,
                             error: None,
@@ -480,9 +493,8 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
             if let Some(tenant_id) = tenant_arg(&data) {
                 let tenant_id = tenant_id.trim().to_ascii_lowercase();
                 let prefix = tenant_room(&tenant_id);
-                // The tenant's room and the user's room in it.
-                for room in
-                    socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:user:")))
+                // The tenant's room and the reader's room in it.
+                for room in socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:")))
                 {
                     socket.leave(room);
                 }

@@ -8,8 +8,8 @@ use super::{
     FromJson,
 };
 use crate::models::{
-    Endpoint, FieldError, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType, PageCursor,
-    Priority, Role, WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
+    Endpoint, FieldError, InboxView, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType,
+    PageCursor, Priority, Role, Timestamp, WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
 };
 
 /// The retry attempts a tenant may choose.
@@ -269,17 +269,22 @@ impl FromJson for RoleChange {
     }
 }
 
-/// A change of one notification: read, dismissed, or both.
+/// A change of one notification by its reader: read, dismissed, snoozed (or
+/// woken), any of them. How far ahead a snooze may be is the service's rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NotificationUpdate(NotificationPatch);
 
 impl NotificationUpdate {
-    /// At least one of the two.
-    pub fn new(is_read: Option<bool>, is_dismissed: Option<bool>) -> Result<Self, Vec<FieldError>> {
-        if is_read.is_none() && is_dismissed.is_none() {
-            return Err(vec![FieldError::new("isRead", "isRead or isDismissed is required")]);
+    /// At least one of the three.
+    pub fn new(
+        is_read: Option<bool>,
+        is_dismissed: Option<bool>,
+        snoozed_until: Option<Option<Timestamp>>,
+    ) -> Result<Self, Vec<FieldError>> {
+        if is_read.is_none() && is_dismissed.is_none() && snoozed_until.is_none() {
+            return Err(vec![FieldError::new("isRead", "isRead, isDismissed or snoozedUntil is required")]);
         }
-        Ok(Self(NotificationPatch { is_read, is_dismissed }))
+        Ok(Self(NotificationPatch { is_read, is_dismissed, snoozed_until }))
     }
 
     pub fn patch(&self) -> &NotificationPatch {
@@ -296,13 +301,19 @@ impl FromJson for NotificationUpdate {
                 ("isRead", Value::Bool(b)) => patch.is_read = Some(*b),
                 ("isDismissed", Value::Bool(b)) => patch.is_dismissed = Some(*b),
                 ("isRead" | "isDismissed", _) => errors.push(FieldError::new(key.as_str(), "must be true or false")),
+                ("snoozedUntil", Value::Null) => patch.snoozed_until = Some(None),
+                ("snoozedUntil", Value::String(s)) if s.len() <= 64 => match Timestamp::parse(s) {
+                    Ok(t) => patch.snoozed_until = Some(Some(t)),
+                    Err(_) => errors.push(FieldError::new("snoozedUntil", "must be an RFC 3339 time or null")),
+                },
+                ("snoozedUntil", _) => errors.push(FieldError::new("snoozedUntil", "must be an RFC 3339 time or null")),
                 _ => errors.push(FieldError::new(key.as_str(), "is not a known field")),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        Self::new(patch.is_read, patch.is_dismissed)
+        Self::new(patch.is_read, patch.is_dismissed, patch.snoozed_until)
     }
 }
 
@@ -413,6 +424,13 @@ impl TryFrom<&NotificationQuery> for ListNotifications {
             priority
         });
         errors.extend(after_error);
+        let view = match q.view.as_deref() {
+            None => InboxView::Inbox,
+            Some(v) => InboxView::parse(v).unwrap_or_else(|| {
+                errors.push(FieldError::new("view", "must be one of inbox, snoozed, dismissed"));
+                InboxView::Inbox
+            }),
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -422,6 +440,7 @@ impl TryFrom<&NotificationQuery> for ListNotifications {
             include_dismissed: q.include_dismissed.unwrap_or(false),
             kind,
             priority,
+            view,
         };
         Ok(Self { page, user_id: q.user_id.clone(), filter })
     }
@@ -533,6 +552,18 @@ mod tests {
         assert_eq!(NewMember::from_json(&patch(json!({"email": 1}))).unwrap_err()[0].field, "email");
         assert!(RoleChange::from_json(&patch(json!({}))).is_err());
         assert_eq!(NotificationUpdate::from_json(&patch(json!({}))).unwrap_err()[0].field, "isRead");
+        for bad in
+            [json!({"snoozedUntil": 5}), json!({"snoozedUntil": "tomorrow"}), json!({"snoozedUntil": "x".repeat(100)})]
+        {
+            assert_eq!(NotificationUpdate::from_json(&patch(bad)).unwrap_err()[0].field, "snoozedUntil");
+        }
+        let wake = NotificationUpdate::from_json(&patch(json!({"snoozedUntil": null}))).unwrap();
+        assert_eq!(wake.patch().snoozed_until, Some(None));
+        let until =
+            NotificationUpdate::from_json(&patch(json!({"snoozedUntil": "2026-01-01T09:00:00+01:00"}))).unwrap();
+        assert_eq!(until.patch().snoozed_until, Some(Some(Timestamp::parse("2026-01-01T08:00:00Z").unwrap())));
+        let q = NotificationQuery { view: Some("later".into()), ..Default::default() };
+        assert_eq!(ListNotifications::try_from(&q).unwrap_err()[0].field, "view");
         let q = NotificationQuery { limit: Some(0), after: Some("nope".into()), ..Default::default() };
         let fields: Vec<String> = ListNotifications::try_from(&q).unwrap_err().into_iter().map(|e| e.field).collect();
         assert_eq!(fields, ["limit", "after"]);

@@ -25,8 +25,8 @@ pub use activity::ActivityEntry;
 pub use dashboard::{BellState, CurrencyTotal, DashboardOverview, OrderStats, TenantChoice};
 pub use errors::{success, ApiFailure, FieldError};
 pub use notifications::{
-    Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery, NotificationType,
-    PageCursor, Priority,
+    InboxView, Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery,
+    NotificationType, PageCursor, Priority,
 };
 pub use orders::{format_minor, Order, OrderItem, OrderStatus, PaymentStatus};
 pub use settings::{

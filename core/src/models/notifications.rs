@@ -1,6 +1,10 @@
 //! Notifications: their type and priority, the stored notification, the list
 //! filter and query of `GET /api/notifications`, pages and their cursors, and
 //! the change of one notification (`PATCH /api/notifications/:id`).
+//!
+//! `isRead`, `isDismissed`, `readAt` and `snoozedUntil` are the state of one
+//! reader (the caller): a signed-in user, or a program acting for the tenant
+//! or for the `userId` it names. Each reader keeps their own.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +92,38 @@ pub struct Notification {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivered_at: Option<Timestamp>,
     pub created_at: Timestamp,
+    /// The reader snoozed it until then: it is out of their bell and count until it comes back unread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<Timestamp>,
+}
+
+/// Which of a reader's notifications a list shows (the notifications page's tabs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InboxView {
+    /// The bell and the Unread/All tabs: neither snoozed nor (unless asked) dismissed.
+    #[default]
+    Inbox,
+    /// Snoozed ones (newest first, like the others).
+    Snoozed,
+    /// Dismissed (and not snoozed).
+    Dismissed,
+}
+
+impl InboxView {
+    pub const ALL: [InboxView; 3] = [Self::Inbox, Self::Snoozed, Self::Dismissed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Inbox => "inbox",
+            Self::Snoozed => "snoozed",
+            Self::Dismissed => "dismissed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// Which notifications a list shows: the seed's `GET /api/notifications` query
@@ -102,11 +138,20 @@ pub struct NotificationFilter {
     #[serde(rename = "type")]
     pub kind: Option<NotificationType>,
     pub priority: Option<Priority>,
+    /// Inbox (the default), snoozed or dismissed ones.
+    pub view: InboxView,
 }
 
 impl Default for NotificationFilter {
     fn default() -> Self {
-        Self { user_id: None, include_read: true, include_dismissed: false, kind: None, priority: None }
+        Self {
+            user_id: None,
+            include_read: true,
+            include_dismissed: false,
+            kind: None,
+            priority: None,
+            view: InboxView::Inbox,
+        }
     }
 }
 
@@ -130,6 +175,9 @@ pub struct NotificationQuery {
     /// The `nextCursor` of the previous page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<String>,
+    /// `inbox` (default), `snoozed` or `dismissed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 /// A page of notifications, newest first, with the viewer's unread count and
@@ -175,12 +223,15 @@ impl PageCursor {
     }
 }
 
-/// A change to one notification (`PATCH /api/notifications/:id`).
+/// A change to one notification by one reader (`PATCH /api/notifications/:id`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotificationPatch {
     pub is_read: Option<bool>,
     pub is_dismissed: Option<bool>,
+    /// `Some(Some(t))` snoozes until `t`; `Some(None)` wakes it now (unread).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<Option<Timestamp>>,
 }
 
 #[cfg(test)]
@@ -222,6 +273,7 @@ mod tests {
             read_at: None,
             delivered_at: None,
             created_at: Timestamp::parse("2026-01-01T00:00:00Z").unwrap(),
+            snoozed_until: None,
         };
         let v = serde_json::to_value(&n).unwrap();
         assert_eq!(v["type"], "success");

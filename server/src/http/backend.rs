@@ -4,7 +4,7 @@
 
 use app::{
     api::Backend,
-    input::{ListEvents, ListNotifications, NewApiKey, NotificationUpdate, RotateSecret, SettingsPatch},
+    input::{FromJson, ListEvents, ListNotifications, NewApiKey, NotificationUpdate, RotateSecret, SettingsPatch},
     models::{
         ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
         NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
@@ -67,11 +67,10 @@ impl Backend for Services {
         &self,
         req: &Parts,
         id: &str,
-        is_read: Option<bool>,
-        is_dismissed: Option<bool>,
+        change: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<NotificationUpdatedEvent, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
-        let update = NotificationUpdate::new(is_read, is_dismissed).map_err(invalid)?;
+        let update = NotificationUpdate::from_json(change).map_err(invalid)?;
         let (notification, unread_count) = self.update_notification_for(&ctx, id, &update).await.map_err(refused)?;
         Ok(NotificationUpdatedEvent { notification, unread_count })
     }

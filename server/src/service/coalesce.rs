@@ -203,7 +203,14 @@ mod tests {
         async fn to_tenant(&self, tenant_id: &app::models::TenantId, _event: &str, payload: &serde_json::Value) {
             self.0.lock().unwrap().push((tenant_id.to_string(), payload.clone()));
         }
-        async fn to_user(&self, _: &app::models::TenantId, _: &app::models::UserId, _: &str, _: &serde_json::Value) {}
+        async fn to_reader(
+            &self,
+            _: &app::models::TenantId,
+            _: Option<&app::models::UserId>,
+            _: &str,
+            _: &serde_json::Value,
+        ) {
+        }
         async fn disconnect(&self, _: crate::service::Sockets<'_>) {}
     }
 

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod push;
 pub mod rate_limit;
 pub mod settings;
+pub mod snooze;
 mod tenants;
 pub mod test_delivery;
 pub mod webhooks;

@@ -6,18 +6,28 @@
 //! Who sees what: a notification with a `userId` is that user's only; one
 //! without is tenant-wide. A signed-in user views as themselves; an API key
 //! (a program acting for the tenant) may name a `userId` to view as.
+//! Read, dismissed and snoozed are each reader's own (see
+//! [`crate::store::NotificationStore`]): one user's changes reach only their
+//! own tabs. A new notification is unread for every reader, so one broadcast
+//! of `new-notification` lets every bell add one to its own count.
 
 pub use app::input::dashboard::{DEFAULT_PAGE, MAX_PAGE};
 use app::{
     input::{ListNotifications, MarkAllRead, NewNotification, NotificationUpdate},
     models::{
         events, Notification, NotificationFilter, NotificationId, NotificationPage, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent, PageCursor, TenantId, UserId,
+        NotificationsMarkedReadEvent, PageCursor, TenantId, Timestamp, UserId,
     },
 };
 
 use super::{webhooks::notifications::Origin, Ctx, Principal, Services};
-use crate::{error::ApiError, ids};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+};
+
+/// The longest snooze: 30 days.
+pub const MAX_SNOOZE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
@@ -60,35 +70,62 @@ impl Services {
         Ok((n, unread))
     }
 
-    /// `PATCH /api/notifications/{id}` with `isRead` / `isDismissed`: 404 for
-    /// a notification the caller does not see. Announced as `notification-updated`.
+    /// `PATCH /api/notifications/{id}` with `isRead` / `isDismissed` /
+    /// `snoozedUntil`: the reader's own state (a user's; a program's for the
+    /// tenant, or for the one user of a personal notification). 404 for a
+    /// notification the caller does not see. Announced as
+    /// `notification-updated` to that reader's sockets only.
     pub async fn update_notification_for(
         &self,
         ctx: &Ctx,
         id: &str,
         update: &NotificationUpdate,
     ) -> Result<(Notification, u64), ApiError> {
-        let id = self.visible_notification(ctx, id).await?.id;
+        let seen = self.visible_notification(ctx, id).await?;
+        let reader = ctx.viewer().or(seen.user_id);
+        let now = ids::now();
+        if let Some(Some(until)) = update.patch().snoozed_until {
+            self.check_snooze(now, until)?;
+        }
         let updated = self
             .store
-            .update_notification(&ctx.tenant_id, &id, update.patch(), ids::now())
+            .update_notification(&ctx.tenant_id, &seen.id, reader.as_ref(), update.patch(), now)
             .await?
             .ok_or(ApiError::NotFound("Notification"))?;
-        let unread_count = self.store.unread_count(&ctx.tenant_id, updated.user_id.as_ref()).await?;
-        let event = NotificationUpdatedEvent { notification: updated.clone(), unread_count };
-        self.announce_to_audience(&updated, events::NOTIFICATION_UPDATED, &event).await;
-        // The caller's own count: the audience's when they are the same view.
-        let viewer = ctx.viewer();
-        let mine = match viewer == updated.user_id {
-            true => unread_count,
-            false => self.store.unread_count(&ctx.tenant_id, viewer.as_ref()).await?,
-        };
-        Ok((updated, mine))
+        let unread_count = self.announce_reader_change(&ctx.tenant_id, reader.as_ref(), &updated).await?;
+        Ok((updated, unread_count))
     }
 
-    /// `POST /api/notifications/mark-all-read`: everything the caller sees.
-    /// Announced as `notifications-marked-read` (with the tenant-wide count);
-    /// answers the same event with the count the caller sees.
+    /// A snooze ends between the shortest snooze (`HOOKBELL_MIN_SNOOZE_SECS`) and 30 days from now.
+    fn check_snooze(&self, now: Timestamp, until: Timestamp) -> Result<(), ApiError> {
+        let ahead = until.since(now);
+        if ahead < self.config.min_snooze || ahead > MAX_SNOOZE {
+            return Err(ApiError::Validation(vec![FieldError::new(
+                "snoozedUntil",
+                "must be between 1 minute and 30 days from now",
+            )]));
+        }
+        Ok(())
+    }
+
+    /// Tells one reader's open tabs that their state of `n` changed, with
+    /// their unread count (answered too).
+    pub(crate) async fn announce_reader_change(
+        &self,
+        tenant_id: &TenantId,
+        reader: Option<&UserId>,
+        n: &Notification,
+    ) -> Result<u64, ApiError> {
+        let unread_count = self.store.unread_count(tenant_id, reader).await?;
+        let event = NotificationUpdatedEvent { notification: n.clone(), unread_count };
+        self.broadcaster.to_reader(tenant_id, reader, events::NOTIFICATION_UPDATED, &event).await;
+        Ok(unread_count)
+    }
+
+    /// `POST /api/notifications/mark-all-read`: everything the caller sees,
+    /// for the caller only (a program: for the tenant, or the `userId` it
+    /// names). Announced as `notifications-marked-read` to that reader's
+    /// sockets, and answered, with their unread count.
     pub async fn mark_all_read_for(
         &self,
         ctx: &Ctx,
@@ -106,12 +143,9 @@ impl Services {
             unread_count,
         };
         if count > 0 {
-            let tenant_wide = match event.user_id {
-                None => unread_count,
-                Some(_) => self.store.unread_count(&ctx.tenant_id, None).await?,
-            };
-            let announced = NotificationsMarkedReadEvent { unread_count: tenant_wide, ..event.clone() };
-            self.broadcaster.to_tenant(&ctx.tenant_id, events::NOTIFICATIONS_MARKED_READ, &announced).await;
+            self.broadcaster
+                .to_reader(&ctx.tenant_id, event.user_id.as_ref(), events::NOTIFICATIONS_MARKED_READ, &event)
+                .await;
         }
         Ok(event)
     }

@@ -26,8 +26,10 @@ pub enum Sockets<'a> {
 pub trait Push: Send + Sync + 'static {
     /// Emits `event` to every socket of the tenant.
     async fn to_tenant(&self, tenant_id: &TenantId, event: &str, payload: &Value);
-    /// Emits `event` to one user's sockets in a tenant (personal notifications).
-    async fn to_user(&self, tenant_id: &TenantId, user_id: &UserId, event: &str, payload: &Value);
+    /// Emits `event` to one reader's sockets in a tenant: a user's (their
+    /// personal notifications, their own read state), or with `None` those of
+    /// programs acting for the tenant itself.
+    async fn to_reader(&self, tenant_id: &TenantId, reader: Option<&UserId>, event: &str, payload: &Value);
     /// Disconnects the sockets of a revoked key, an ended session, a removed member.
     async fn disconnect(&self, whose: Sockets<'_>);
 }
@@ -56,15 +58,15 @@ impl Pusher {
         }
     }
 
-    pub async fn to_user<T: Serialize + ?Sized>(
+    pub async fn to_reader<T: Serialize + ?Sized>(
         &self,
         tenant_id: &TenantId,
-        user_id: &UserId,
+        reader: Option<&UserId>,
         event: &str,
         payload: &T,
     ) {
         if let Some(v) = Self::value(event, payload) {
-            self.0.to_user(tenant_id, user_id, event, &v).await;
+            self.0.to_reader(tenant_id, reader, event, &v).await;
         }
     }
 

@@ -9,6 +9,7 @@
 
 mod model;
 pub mod mongo;
+pub mod reader_state;
 pub mod sqlite;
 pub mod traits;
 
@@ -21,8 +22,8 @@ pub use app::models::{
 };
 pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 pub use traits::{
-    ActivityStore, CreateOrder, IdentityStore, MembershipChange, NotificationStore, OrderStore, PaymentApplied,
-    PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
+    ActivityStore, CreateOrder, DueSnooze, IdentityStore, MembershipChange, NotificationStore, OrderStore,
+    PaymentApplied, PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
 };
 
 /// Why a store operation failed.

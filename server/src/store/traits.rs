@@ -148,20 +148,40 @@ pub trait OrderStore: Send + Sync {
     async fn order_stats(&self, tenant_id: &TenantId, since: Timestamp) -> StoreResult<OrderStats>;
 }
 
-/// Notifications: the bell's list, its unread counts, reads and deliveries.
+/// A snooze that has come due: who snoozed which notification, until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueSnooze {
+    pub tenant_id: TenantId,
+    /// The reader: a user, or `None` for the tenant itself (a program acting for it).
+    pub reader: Option<UserId>,
+    pub notification_id: NotificationId,
+    pub until: Timestamp,
+}
+
+/// Notifications and each reader's state of them: the bell's list, its unread
+/// counts, reads, dismissals, snoozes and deliveries.
+///
+/// A reader is a user (signed in, or named by a program) or, as `None`, the
+/// tenant itself (a program acting for it, the seed's single reader). A
+/// reader sees the tenant-wide notifications plus, if a user, their own; each
+/// notification's state for them is what they set on it, else what their
+/// last mark-all-read set (read, for every notification stored before it),
+/// else the flags the notification was stored with (from before state was kept
+/// per reader: they hold for every reader).
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Stores one new notification and its audit entry, as one unit.
     async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()>;
 
-    /// Stores notifications in bulk (imports, seeding); ids must be new.
+    /// Stores notifications in bulk (imports, seeding); ids must be new. Their
+    /// read and dismissed flags hold for every reader.
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()>;
 
-    /// One notification of the tenant.
+    /// One notification of the tenant, with the flags it was stored with (no reader's state).
     async fn get_notification(&self, tenant_id: &TenantId, id: &NotificationId) -> StoreResult<Option<Notification>>;
 
-    /// The tenant's notifications that `filter` selects, newest first, starting
-    /// after `after` (cursor pagination), at most `limit`.
+    /// The notifications `filter` selects as its reader (`filter.user_id`) sees
+    /// them, newest first, starting after `after` (cursor pagination), at most `limit`.
     async fn list_notifications(
         &self,
         tenant_id: &TenantId,
@@ -170,12 +190,16 @@ pub trait NotificationStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Notification>>;
 
-    /// Applies `patch` at time `at` (setting `isRead` sets `readAt`, clearing
-    /// it clears `readAt`); the updated notification, or `None` if absent.
+    /// Applies `patch` to `reader`'s state of one notification at time `at`
+    /// (setting `isRead` sets `readAt` if it was unread, clearing it clears
+    /// `readAt`; waking a snooze makes it unread); the notification as the
+    /// reader now sees it, or `None` if absent or not the reader's to see
+    /// (another user's personal notification).
     async fn update_notification(
         &self,
         tenant_id: &TenantId,
         id: &NotificationId,
+        reader: Option<&UserId>,
         patch: &NotificationPatch,
         at: Timestamp,
     ) -> StoreResult<Option<Notification>>;
@@ -183,17 +207,27 @@ pub trait NotificationStore: Send + Sync {
     /// Records the first delivery to a dashboard; false if absent or already delivered.
     async fn mark_delivered(&self, tenant_id: &TenantId, id: &NotificationId, at: Timestamp) -> StoreResult<bool>;
 
-    /// Marks every unread notification `user_id` sees (tenant-wide ones, plus
-    /// the user's own) read at `read_at`; returns how many changed.
+    /// Marks read at `read_at` everything stored so far that `reader` sees,
+    /// at a cost that does not grow with the number of notifications (a
+    /// watermark); returns how many of the reader's unread ones changed.
     async fn mark_all_read(
         &self,
         tenant_id: &TenantId,
-        user_id: Option<&UserId>,
+        reader: Option<&UserId>,
         read_at: Timestamp,
     ) -> StoreResult<u64>;
 
-    /// Notifications `user_id` sees that are neither read nor dismissed.
-    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64>;
+    /// Notifications `reader` sees that are for them neither read, dismissed nor snoozed.
+    async fn unread_count(&self, tenant_id: &TenantId, reader: Option<&UserId>) -> StoreResult<u64>;
+
+    /// Snoozes due at `now` (until at or before it), soonest first, at most `limit`.
+    async fn due_snoozes(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DueSnooze>>;
+
+    /// Ends `due`'s snooze, making the notification unread for its reader, if
+    /// it is still snoozed until `due.until`: exactly one of any number of
+    /// callers (on any node) gets the notification as the reader now sees it;
+    /// the others, and a snooze changed meanwhile, get `None`.
+    async fn wake_snooze(&self, due: &DueSnooze) -> StoreResult<Option<Notification>>;
 }
 
 /// The append-only audit trail.

@@ -21,6 +21,7 @@ mod settings_api;
 mod signing_examples;
 mod standard_webhooks;
 mod store_conformance;
+mod team_inbox;
 mod tools;
 mod webhook_endpoints;
 mod webhooks;

@@ -65,3 +65,63 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
     let listed: Value = listed.json().await.unwrap();
     assert_eq!(listed["notifications"][0]["title"], "New order MULTI-1", "{listed}");
 }
+
+/// A snooze lives in the shared store: both nodes look for it when it comes
+/// due, and exactly one wakes it; the dashboards on both nodes hear it once.
+#[tokio::test]
+async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
+    let env = [
+        ("MONGODB_URI", fresh_mongo_uri()),
+        ("REDIS_URL", redis_url()),
+        ("HOOKBELL_ENV", "development".to_owned()),
+        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
+        ("HOOKBELL_MIN_SNOOZE_SECS", "1".to_owned()),
+        ("HOOKBELL_SNOOZE_POLL_MS", "50".to_owned()),
+    ];
+    let out = command(&env).args(["tenant", "create", "--name", "Snoozers"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
+    let a = Node::start(&env).await;
+    let b = Node::start(&env).await;
+    let events = ["notification-updated"];
+    let mut tabs = Vec::new();
+    for node in [&a, &b] {
+        let tab = connect_socket(&node.url("/"), &events, Some(json!({"apiKey": key})), &[]).await.unwrap();
+        assert_eq!(tab.join(tid).await["ok"], true);
+        tabs.push(tab);
+    }
+    let http = reqwest::Client::new();
+    let made: Value = http
+        .post(a.url("/api/notifications"))
+        .bearer_auth(key)
+        .json(&json!({"title": "Wake me", "message": "m"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["notification"]["id"].as_str().unwrap();
+    let until = app::models::Timestamp::from_unix_millis(server::ids::now().unix_millis() + 1500).to_string();
+    let snoozed = http
+        .patch(a.url(&format!("/api/notifications/{id}")))
+        .bearer_auth(key)
+        .json(&json!({"snoozedUntil": until}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snoozed.status(), 200);
+    for tab in &mut tabs {
+        assert_eq!(tab.next_named("notification-updated").await["notification"]["snoozedUntil"], until.as_str());
+    }
+    for tab in &mut tabs {
+        let woke = tab.next_named("notification-updated").await;
+        assert!(woke["notification"].get("snoozedUntil").is_none() && woke["unreadCount"] == 1, "{woke}");
+    }
+    // Once: no node woke it a second time.
+    for tab in &mut tabs {
+        let more = tab.collect_for(Duration::from_millis(600)).await;
+        assert!(more.is_empty(), "{more:?}");
+    }
+}

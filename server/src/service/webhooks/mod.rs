@@ -414,7 +414,7 @@ impl Services {
     /// personal notification, the tenant's room for a tenant-wide one.
     pub async fn announce_to_audience<T: serde::Serialize + ?Sized>(&self, n: &Notification, event: &str, payload: &T) {
         match &n.user_id {
-            Some(user) => self.broadcaster.to_user(&n.tenant_id, user, event, payload).await,
+            Some(user) => self.broadcaster.to_reader(&n.tenant_id, Some(user), event, payload).await,
             None => self.broadcaster.to_tenant(&n.tenant_id, event, payload).await,
         }
     }

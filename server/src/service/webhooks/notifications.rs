@@ -51,6 +51,7 @@ impl Services {
             read_at: None,
             delivered_at: None,
             created_at: now,
+            snoozed_until: None,
         };
         let activity = ActivityEntry {
             id: ids::new_id(),

@@ -75,6 +75,7 @@ pub(super) fn order_notification(order: &Order, now: Timestamp) -> Notification 
         read_at: None,
         delivered_at: None,
         created_at: now,
+        snoozed_until: None,
     }
 }
 

@@ -141,6 +141,7 @@ fn payment_notification(order: &Order, to: PaymentStatus, now: Timestamp) -> Opt
         read_at: None,
         delivered_at: None,
         created_at: now,
+        snoozed_until: None,
     })
 }
 

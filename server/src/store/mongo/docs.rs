@@ -172,6 +172,7 @@ pub(super) fn notification_from(d: &Document) -> StoreResult<Notification> {
         read_at: get_opt_date(d, "readAt"),
         delivered_at: get_opt_date(d, "deliveredAt"),
         created_at: get_opt_date(d, "createdAt").ok_or_else(|| corrupt("notification createdAt"))?,
+        snoozed_until: None,
     })
 }
 

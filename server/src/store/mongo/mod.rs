@@ -51,6 +51,12 @@ pub struct MongoStore {
     sessions: Collection<Document>,
     api_keys: Collection<Document>,
     processed_webhooks: Collection<Document>,
+    /// Each reader's state of the notifications they changed one by one.
+    notification_states: Collection<Document>,
+    /// Each reader's last mark-all-read.
+    reader_marks: Collection<Document>,
+    /// Sequence numbers (the order notifications were stored in, per tenant).
+    counters: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -113,7 +119,10 @@ impl MongoStore {
             memberships: db.collection_with_options("memberships", opts.clone()),
             sessions: db.collection_with_options("sessions", opts.clone()),
             api_keys: db.collection_with_options("api_keys", opts.clone()),
-            processed_webhooks: db.collection_with_options("processed_webhooks", opts),
+            processed_webhooks: db.collection_with_options("processed_webhooks", opts.clone()),
+            notification_states: db.collection_with_options("notification_states", opts.clone()),
+            reader_marks: db.collection_with_options("reader_marks", opts.clone()),
+            counters: db.collection_with_options("counters", opts),
             event_retention,
             db,
         };

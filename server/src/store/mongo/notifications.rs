@@ -1,18 +1,35 @@
 //! Notifications in MongoDB: the `notifications` collection (filtered, paged
-//! lists, reads, dismissals, deliveries; unread counts are counted). Each is
-//! inserted once under its `sourceKey`, so a retried write never duplicates it.
+//! lists, deliveries), each reader's state (`notification_states`: what a
+//! reader changed one by one; `reader_marks`: their last mark-all-read) and
+//! the per-tenant sequence numbers in `counters`. Each notification is
+//! inserted once under its `sourceKey`, so a retried write never duplicates it;
+//! a reader's state changes under a version number, so two changes at the
+//! same instant both apply (no transactions needed).
 
-use app::models::Notification;
+use std::collections::HashMap;
+
+use app::models::{InboxView, Notification};
 use app::models::{NotificationId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
-use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
+use mongodb::{
+    bson::{doc, oid::ObjectId, Bson, Document},
+    options::ReturnDocument,
+};
 
 use super::{
-    docs::{activity_doc, notification_doc, notification_from, oid, to_date},
-    query::{all, insert_once, latest, modified, one, run},
+    docs::{activity_doc, from_date, get_opt_date, notification_doc, notification_from, oid, opt_date, to_date},
+    is_duplicate, map_err,
+    query::{all, insert_once, latest, modified, run},
     MongoStore,
 };
-use crate::store::{ActivityEntry, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreResult};
+use crate::store::{
+    reader_state::{Mark, ReaderState},
+    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreError,
+    StoreResult,
+};
+
+/// How often a reader's change is retried when another change of the same state came first.
+const CHANGE_ATTEMPTS: usize = 8;
 
 /// Matches the notifications `user_id` sees: tenant-wide ones plus the user's own.
 fn viewer(user_id: Option<&UserId>) -> Bson {
@@ -22,25 +39,150 @@ fn viewer(user_id: Option<&UserId>) -> Bson {
     }
 }
 
-fn notification_query(tenant: ObjectId, f: &NotificationFilter, after: Option<&PageCursor>) -> StoreResult<Document> {
-    let mut q = doc! {"tenantId": tenant, "userId": viewer(f.user_id.as_ref())};
+/// A reader as stored: the user id, or '' for the tenant itself.
+fn reader_key(reader: Option<&UserId>) -> String {
+    reader.map(|u| u.to_string()).unwrap_or_default()
+}
+
+fn state_id(tenant: &ObjectId, reader: &str, id: &ObjectId) -> String {
+    format!("{tenant}:{reader}:{id}")
+}
+
+fn seq_of(d: &Document) -> i64 {
+    d.get_i64("seq").unwrap_or(0)
+}
+
+/// A stored state: the reader's state and its version.
+fn state_from(d: &Document) -> (ReaderState, i64) {
+    let state = ReaderState {
+        is_read: d.get_bool("isRead").unwrap_or(false),
+        read_at: get_opt_date(d, "readAt"),
+        is_dismissed: d.get_bool("isDismissed").unwrap_or(false),
+        snoozed_until: get_opt_date(d, "snoozedUntil"),
+    };
+    (state, d.get_i64("v").unwrap_or(0))
+}
+
+fn state_fields(s: &ReaderState) -> Document {
+    doc! {
+        "isRead": s.is_read,
+        "readAt": opt_date(&s.read_at),
+        "isDismissed": s.is_dismissed,
+        "snoozedUntil": opt_date(&s.snoozed_until),
+    }
+}
+
+/// Whether a reader's state puts a notification in a list with `f`.
+fn listed(s: &ReaderState, f: &NotificationFilter) -> bool {
+    let read_ok = f.include_read || !s.is_read;
+    match f.view {
+        InboxView::Inbox => s.snoozed_until.is_none() && (f.include_dismissed || !s.is_dismissed) && read_ok,
+        InboxView::Snoozed => s.snoozed_until.is_some() && read_ok,
+        InboxView::Dismissed => s.snoozed_until.is_none() && s.is_dismissed && read_ok,
+    }
+}
+
+/// What a stored notification must match to be listed with `f` by a reader
+/// who never changed it (`None`: nothing is), after their `mark`.
+fn listed_by_default(f: &NotificationFilter, mark: Option<&Mark>) -> Option<Document> {
+    let mut q = Document::new();
+    match f.view {
+        InboxView::Inbox if !f.include_dismissed => {
+            q.insert("isDismissed", false);
+        }
+        InboxView::Inbox => {}
+        InboxView::Snoozed => return None,
+        InboxView::Dismissed => {
+            q.insert("isDismissed", true);
+        }
+    }
     if !f.include_read {
         q.insert("isRead", false);
+        if let Some(m) = mark {
+            q.insert("seq", doc! {"$gt": m.read_through});
+        }
     }
-    if !f.include_dismissed {
-        q.insert("isDismissed", false);
+    Some(q)
+}
+
+impl MongoStore {
+    /// Inserts a notification once under `key`, numbered next in its tenant's order.
+    pub(super) async fn insert_notification_once(&self, n: &Notification, key: &str) -> StoreResult<bool> {
+        let seq = self.take_seqs(&n.tenant_id, 1).await?;
+        let mut d = notification_doc(n, key)?;
+        d.insert("seq", seq);
+        insert_once(&self.notifications, d).await
     }
-    if let Some(kind) = f.kind {
-        q.insert("type", kind.as_str());
+
+    /// Takes `count` sequence numbers of the tenant's notifications; the last one.
+    async fn take_seqs(&self, tenant_id: &TenantId, count: i64) -> StoreResult<i64> {
+        let counter = run(self
+            .counters
+            .find_one_and_update(doc! {"_id": format!("notifications:{tenant_id}")}, doc! {"$inc": {"seq": count}})
+            .upsert(true)
+            .return_document(ReturnDocument::After))
+        .await?;
+        counter.and_then(|d| d.get_i64("seq").ok()).ok_or_else(|| StoreError::Internal("no sequence number".into()))
     }
-    if let Some(priority) = f.priority {
-        q.insert("priority", priority.as_str());
+
+    /// The last sequence number taken in the tenant (0 before any).
+    async fn last_seq(&self, tenant_id: &TenantId) -> StoreResult<i64> {
+        let counter = run(self.counters.find_one(doc! {"_id": format!("notifications:{tenant_id}")})).await?;
+        Ok(counter.and_then(|d| d.get_i64("seq").ok()).unwrap_or(0))
     }
-    if let Some(c) = after {
-        let at = to_date(&c.created_at);
-        q.insert("$or", vec![doc! {"createdAt": {"$lt": at}}, doc! {"createdAt": at, "_id": {"$lt": oid(&c.id)?}}]);
+
+    async fn mark_of(&self, tenant: &ObjectId, reader: &str) -> StoreResult<Option<Mark>> {
+        let d = run(self.reader_marks.find_one(doc! {"_id": format!("{tenant}:{reader}")})).await?;
+        Ok(d.and_then(|d| {
+            Some(Mark {
+                read_through: d.get_i64("readThrough").ok()?,
+                read_at: from_date(*d.get_datetime("readAt").ok()?),
+            })
+        }))
     }
-    Ok(q)
+
+    /// Every state the reader keeps in the tenant, by notification id.
+    async fn states_of(
+        &self,
+        tenant: &ObjectId,
+        reader: &str,
+    ) -> StoreResult<HashMap<ObjectId, (Document, ReaderState)>> {
+        let docs =
+            all(self.notification_states.find(doc! {"tenantId": tenant, "reader": reader}), |d| Ok(d.clone())).await?;
+        Ok(docs
+            .into_iter()
+            .filter_map(|d| {
+                let id = d.get_object_id("notificationId").ok()?;
+                let (state, _) = state_from(&d);
+                Some((id, (d, state)))
+            })
+            .collect())
+    }
+
+    /// One notification as the reader sees it, with its stored document
+    /// (`None` if absent or not theirs to see).
+    async fn view(
+        &self,
+        tenant: &ObjectId,
+        reader: &str,
+        id: &ObjectId,
+    ) -> StoreResult<Option<(Notification, Document, Option<Document>, Option<Mark>)>> {
+        let Some(d) = run(self.notifications.find_one(doc! {"_id": id, "tenantId": tenant})).await? else {
+            return Ok(None);
+        };
+        let mut n = notification_from(&d)?;
+        if n.user_id.as_ref().is_some_and(|owner| owner.as_str() != reader) {
+            return Ok(None); // another user's personal notification
+        }
+        let mark = self.mark_of(tenant, reader).await?;
+        let state_doc = run(self.notification_states.find_one(doc! {"_id": state_id(tenant, reader, id)})).await?;
+        let state = match &state_doc {
+            Some(s) => state_from(s).0,
+            None => ReaderState::default_for(&n, seq_of(&d), mark.as_ref()),
+        };
+        state.show_on(&mut n);
+        Ok(Some((n, d, state_doc, mark)))
+    }
 }
 
 #[async_trait]
@@ -48,7 +190,7 @@ impl NotificationStore for MongoStore {
     async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
         // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
         let key = format!("notification:{}", notification.id);
-        insert_once(&self.notifications, notification_doc(notification, &key)?).await?;
+        self.insert_notification_once(notification, &key).await?;
         insert_once(&self.activity, activity_doc(activity, &key)?).await?;
         Ok(())
     }
@@ -57,10 +199,23 @@ impl NotificationStore for MongoStore {
         if notifications.is_empty() {
             return Ok(());
         }
-        let docs = notifications
-            .iter()
-            .map(|n| notification_doc(n, &format!("notification:{}", n.id)))
-            .collect::<StoreResult<Vec<_>>>()?;
+        // One block of sequence numbers per tenant, handed out in the given order.
+        let mut per_tenant: HashMap<&TenantId, i64> = HashMap::new();
+        for n in notifications {
+            *per_tenant.entry(&n.tenant_id).or_default() += 1;
+        }
+        let mut next: HashMap<&TenantId, i64> = HashMap::new();
+        for (tenant, count) in per_tenant {
+            next.insert(tenant, self.take_seqs(tenant, count).await? - count + 1);
+        }
+        let mut docs = Vec::with_capacity(notifications.len());
+        for n in notifications {
+            let mut d = notification_doc(n, &format!("notification:{}", n.id))?;
+            let seq = next.get_mut(&n.tenant_id).expect("every tenant got a block");
+            d.insert("seq", *seq);
+            *seq += 1;
+            docs.push(d);
+        }
         run(self.notifications.insert_many(docs)).await.map(|_| ())
     }
 
@@ -68,49 +223,113 @@ impl NotificationStore for MongoStore {
         let (Ok(t), Ok(id)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(None);
         };
-        one(self.notifications.find_one(doc! {"_id": id, "tenantId": t}), notification_from).await
+        super::query::one(self.notifications.find_one(doc! {"_id": id, "tenantId": t}), notification_from).await
     }
 
     async fn list_notifications(
         &self,
         tenant_id: &TenantId,
-        filter: &NotificationFilter,
+        f: &NotificationFilter,
         after: Option<&PageCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+        let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(Vec::new());
         };
-        all(latest(&self.notifications, notification_query(id, filter, after)?, limit), notification_from).await
+        let reader = reader_key(f.user_id.as_ref());
+        let mark = self.mark_of(&t, &reader).await?;
+        let states = self.states_of(&t, &reader).await?;
+        let mut q = doc! {"tenantId": t, "userId": viewer(f.user_id.as_ref())};
+        if let Some(kind) = f.kind {
+            q.insert("type", kind.as_str());
+        }
+        if let Some(priority) = f.priority {
+            q.insert("priority", priority.as_str());
+        }
+        let mut and = Vec::new();
+        if let Some(c) = after {
+            let at = to_date(&c.created_at);
+            and.push(doc! {"$or": [{"createdAt": {"$lt": at}}, {"createdAt": at, "_id": {"$lt": oid(&c.id)?}}]});
+        }
+        let chosen: Vec<ObjectId> = states.iter().filter(|(_, (_, s))| listed(s, f)).map(|(id, _)| *id).collect();
+        let mut either = vec![doc! {"_id": {"$in": chosen}}];
+        if let Some(mut default) = listed_by_default(f, mark.as_ref()) {
+            default.insert("_id", doc! {"$nin": states.keys().copied().collect::<Vec<_>>()});
+            either.push(default);
+        }
+        and.push(doc! {"$or": either});
+        q.insert("$and", and);
+        let docs = all(latest(&self.notifications, q, limit), |d| Ok(d.clone())).await?;
+        docs.iter()
+            .map(|d| {
+                let mut n = notification_from(d)?;
+                let state = match d.get_object_id("_id").ok().and_then(|id| states.get(&id)) {
+                    Some((_, s)) => *s,
+                    None => ReaderState::default_for(&n, seq_of(d), mark.as_ref()),
+                };
+                state.show_on(&mut n);
+                Ok(n)
+            })
+            .collect()
     }
 
     async fn update_notification(
         &self,
         tenant_id: &TenantId,
         id: &NotificationId,
+        reader: Option<&UserId>,
         patch: &NotificationPatch,
         at: Timestamp,
     ) -> StoreResult<Option<Notification>> {
-        let (Ok(t), Ok(n)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
+        let (Ok(t), Ok(nid)) = (ObjectId::parse_str(tenant_id), ObjectId::parse_str(id)) else {
             return Ok(None);
         };
-        let this = doc! {"_id": n, "tenantId": t};
-        // Each step is idempotent, so a retry after a failure part-way is safe.
-        let mut steps = Vec::new();
-        match patch.is_read {
-            Some(true) => steps.push((doc! {"isRead": false}, doc! {"isRead": true, "readAt": to_date(&at)})),
-            Some(false) => steps.push((doc! {}, doc! {"isRead": false, "readAt": Bson::Null})),
-            None => {}
+        let reader = reader_key(reader);
+        for _ in 0..CHANGE_ATTEMPTS {
+            let Some((n, stored, state_doc, _)) = self.view(&t, &reader, &nid).await? else {
+                return Ok(None);
+            };
+            let state = ReaderState {
+                is_read: n.is_read,
+                read_at: n.read_at,
+                is_dismissed: n.is_dismissed,
+                snoozed_until: n.snoozed_until,
+            };
+            let changed = state.apply(patch, at);
+            if changed == state {
+                return Ok(Some(n));
+            }
+            let key = state_id(&t, &reader, &nid);
+            let done = match state_doc {
+                // Only if nobody changed it since it was read.
+                Some(d) => {
+                    let v = state_from(&d).1;
+                    modified(self.notification_states.update_one(
+                        doc! {"_id": &key, "v": v},
+                        doc! {"$set": state_fields(&changed), "$inc": {"v": 1}},
+                    ))
+                    .await?
+                }
+                None => {
+                    let mut d = state_fields(&changed);
+                    let base_dismissed = stored.get_bool("isDismissed").unwrap_or(false);
+                    let base_live = !stored.get_bool("isRead").unwrap_or(false) && !base_dismissed;
+                    d.extend(doc! {
+                        "_id": &key, "tenantId": t, "reader": &reader, "notificationId": nid, "seq": seq_of(&stored),
+                        "baseLive": base_live, "baseDismissed": base_dismissed, "v": 1_i64,
+                    });
+                    match self.notification_states.insert_one(d).await {
+                        Ok(_) => true,
+                        Err(e) if is_duplicate(&e) => false,
+                        Err(e) => return Err(map_err(e)),
+                    }
+                }
+            };
+            if done {
+                return Ok(self.view(&t, &reader, &nid).await?.map(|v| v.0));
+            }
         }
-        if let Some(dismissed) = patch.is_dismissed {
-            steps.push((doc! {}, doc! {"isDismissed": dismissed}));
-        }
-        for (condition, set) in steps {
-            let mut filter = this.clone();
-            filter.extend(condition);
-            run(self.notifications.update_one(filter, doc! {"$set": set})).await?;
-        }
-        one(self.notifications.find_one(this), notification_from).await
+        Err(StoreError::Unavailable("the notification's state keeps changing; retry".into()))
     }
 
     async fn mark_delivered(&self, tenant_id: &TenantId, id: &NotificationId, at: Timestamp) -> StoreResult<bool> {
@@ -127,27 +346,104 @@ impl NotificationStore for MongoStore {
     async fn mark_all_read(
         &self,
         tenant_id: &TenantId,
-        user_id: Option<&UserId>,
+        reader: Option<&UserId>,
         read_at: Timestamp,
     ) -> StoreResult<u64> {
-        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+        let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
-        let marked = run(self.notifications.update_many(
-            doc! {"tenantId": id, "userId": viewer(user_id), "isRead": false},
-            doc! {"$set": {"isRead": true, "readAt": to_date(&read_at)}},
-        ))
+        let before = self.unread_count(tenant_id, reader).await?;
+        let key = reader_key(reader);
+        let through = self.last_seq(tenant_id).await?;
+        if self.mark_of(&t, &key).await?.is_none_or(|m| m.read_through <= through) {
+            run(self
+                .reader_marks
+                .update_one(
+                    doc! {"_id": format!("{t}:{key}")},
+                    doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}},
+                )
+                .upsert(true))
+            .await?;
+        }
+        // The reader's unread exceptions up to the mark are read now.
+        let mut unread = doc! {"tenantId": t, "reader": &key, "seq": {"$lte": through}};
+        unread.insert("isRead", false);
+        run(self
+            .notification_states
+            .update_many(unread, doc! {"$set": {"isRead": true, "readAt": to_date(&read_at)}, "$inc": {"v": 1}}))
         .await?;
-        Ok(marked.modified_count)
+        let after = self.unread_count(tenant_id, reader).await?;
+        Ok(before.saturating_sub(after))
     }
 
-    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64> {
-        let Ok(id) = ObjectId::parse_str(tenant_id) else {
+    async fn unread_count(&self, tenant_id: &TenantId, reader: Option<&UserId>) -> StoreResult<u64> {
+        let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
-        run(self
-            .notifications
-            .count_documents(doc! {"tenantId": id, "userId": viewer(user_id), "isRead": false, "isDismissed": false}))
+        let key = reader_key(reader);
+        let mark = self.mark_of(&t, &key).await?;
+        let mut stored = doc! {"tenantId": t, "userId": viewer(reader), "isRead": false, "isDismissed": false};
+        if let Some(m) = &mark {
+            stored.insert("seq", doc! {"$gt": m.read_through});
+        }
+        let base = run(self.notifications.count_documents(stored)).await? as i64;
+        // Only exceptions after the mark, or unread ones, count differently from the default.
+        let mut exceptions = doc! {"tenantId": t, "reader": &key};
+        if let Some(m) = &mark {
+            exceptions.insert("$or", vec![doc! {"seq": {"$gt": m.read_through}}, doc! {"isRead": false}]);
+        }
+        let exceptions = all(self.notification_states.find(exceptions), |d| Ok(d.clone())).await?;
+        let adjust: i64 = exceptions
+            .iter()
+            .map(|d| (d, state_from(d).0))
+            .map(|(d, s)| {
+                let by_default =
+                    d.get_bool("baseLive").unwrap_or(false) && mark.is_none_or(|m| seq_of(d) > m.read_through);
+                i64::from(s.counts()) - i64::from(by_default)
+            })
+            .sum();
+        Ok((base + adjust).max(0) as u64)
+    }
+
+    async fn due_snoozes(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DueSnooze>> {
+        let due = self
+            .notification_states
+            .find(doc! {"snoozedUntil": {"$ne": Bson::Null, "$lte": to_date(&now)}})
+            .sort(doc! {"snoozedUntil": 1})
+            .limit(i64::from(limit));
+        all(due, |d| {
+            let reader = d.get_str("reader").unwrap_or_default();
+            Ok(DueSnooze {
+                tenant_id: d
+                    .get_object_id("tenantId")
+                    .map_err(|_| super::docs::corrupt("state tenantId"))?
+                    .to_hex()
+                    .into(),
+                reader: (!reader.is_empty()).then(|| UserId::from(reader)),
+                notification_id: d
+                    .get_object_id("notificationId")
+                    .map_err(|_| super::docs::corrupt("state notificationId"))?
+                    .to_hex()
+                    .into(),
+                until: get_opt_date(d, "snoozedUntil").ok_or_else(|| super::docs::corrupt("snoozedUntil"))?,
+            })
+        })
         .await
+    }
+
+    async fn wake_snooze(&self, due: &DueSnooze) -> StoreResult<Option<Notification>> {
+        let (Ok(t), Ok(nid)) = (ObjectId::parse_str(&due.tenant_id), ObjectId::parse_str(&due.notification_id)) else {
+            return Ok(None);
+        };
+        let reader = reader_key(due.reader.as_ref());
+        let woke = modified(self.notification_states.update_one(
+            doc! {"_id": state_id(&t, &reader, &nid), "snoozedUntil": to_date(&due.until)},
+            doc! {"$set": {"snoozedUntil": Bson::Null, "isRead": false, "readAt": Bson::Null}, "$inc": {"v": 1}},
+        ))
+        .await?;
+        if !woke {
+            return Ok(None);
+        }
+        Ok(self.view(&t, &reader, &nid).await?.map(|v| v.0))
     }
 }

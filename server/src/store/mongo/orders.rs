@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Document};
 
 use super::{
-    docs::{activity_doc, corrupt, notification_doc, oid, order_doc, order_from, to_date, whole_number},
+    docs::{activity_doc, corrupt, oid, order_doc, order_from, to_date, whole_number},
     is_duplicate, map_err,
     query::{all, insert_once, latest, one, run},
     MongoStore,
@@ -32,7 +32,7 @@ impl OrderStore for MongoStore {
         match self.orders.insert_one(order_doc(order)?).await {
             Ok(_) => {
                 let key = order_source_key(&order.id);
-                insert_once(&self.notifications, notification_doc(notification, &key)?).await?;
+                self.insert_notification_once(notification, &key).await?;
                 insert_once(&self.activity, activity_doc(activity, &key)?).await?;
                 Ok(CreateOrder::Created)
             }
@@ -52,7 +52,7 @@ impl OrderStore for MongoStore {
                 }
                 let mut activity = activity.clone();
                 activity.entity_id = existing_order_id.to_string();
-                insert_once(&self.notifications, notification_doc(&notification, &key)?).await?;
+                self.insert_notification_once(&notification, &key).await?;
                 insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
                 Ok(CreateOrder::Duplicate { existing_order_id })
             }
@@ -69,7 +69,7 @@ impl OrderStore for MongoStore {
         let complete = |version: i64, applied| async move {
             let key = format!("payment:{}:v{version}", ch.order_id);
             if let Some(n) = &ch.notification {
-                insert_once(&self.notifications, notification_doc(n, &key)?).await?;
+                self.insert_notification_once(n, &key).await?;
             }
             insert_once(&self.activity, activity_doc(&ch.activity, &key)?).await?;
             Ok(applied)

@@ -211,6 +211,65 @@ const MIGRATIONS: &[&str] = &[
                 WHERE tenant_id = OLD.tenant_id AND user_id = COALESCE(OLD.user_id, '');
         END;
     "#,
+    // 11: state per reader (a user id, or '' for the tenant itself). A notification's own
+    // is_read/is_dismissed/read_at become what every reader starts from (the flags set before
+    // this migration hold for all readers; new notifications start unread); `seq` is the
+    // order notifications were stored in, which a reader's mark-all-read (`reader_marks`)
+    // refers to; `notification_states` holds what a reader changed one by one. The
+    // `unread_counts` triggers keep counting the stored flags, which no longer change; a
+    // reader's count is those counts, minus what they were at the reader's mark (`live_*`),
+    // plus `adjust`: what the reader's own changes added or took away since.
+    r#"
+    ALTER TABLE notifications ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+    UPDATE notifications SET seq = rowid;
+    CREATE INDEX notifications_seq ON notifications (seq);
+    CREATE TABLE notification_states (
+        tenant_id TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        notification_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        base_live INTEGER NOT NULL,
+        base_dismissed INTEGER NOT NULL,
+        is_read INTEGER NOT NULL,
+        read_at TEXT,
+        is_dismissed INTEGER NOT NULL,
+        snoozed_until TEXT,
+        PRIMARY KEY (tenant_id, reader, notification_id)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX notification_states_unread ON notification_states (tenant_id, reader) WHERE is_read = 0;
+    CREATE INDEX notification_states_snoozed ON notification_states (snoozed_until)
+        WHERE snoozed_until IS NOT NULL;
+    CREATE TABLE reader_marks (
+        tenant_id TEXT NOT NULL,
+        reader TEXT NOT NULL,
+        read_through INTEGER NOT NULL,
+        read_at TEXT NOT NULL,
+        live_tenant INTEGER NOT NULL,
+        live_own INTEGER NOT NULL,
+        adjust INTEGER NOT NULL,
+        PRIMARY KEY (tenant_id, reader)
+    ) STRICT, WITHOUT ROWID;
+    CREATE TRIGGER reader_state_delete AFTER DELETE ON notifications
+        BEGIN
+            UPDATE reader_marks SET live_tenant = live_tenant - 1
+                WHERE tenant_id = OLD.tenant_id AND OLD.user_id IS NULL AND OLD.seq <= read_through
+                AND OLD.is_read = 0 AND OLD.is_dismissed = 0;
+            UPDATE reader_marks SET live_own = live_own - 1
+                WHERE tenant_id = OLD.tenant_id AND reader = OLD.user_id AND OLD.seq <= read_through
+                AND OLD.is_read = 0 AND OLD.is_dismissed = 0;
+            UPDATE reader_marks SET adjust = adjust - (
+                    SELECT (s.is_read = 0 AND s.is_dismissed = 0 AND s.snoozed_until IS NULL)
+                         - (s.base_live = 1 AND s.seq > reader_marks.read_through)
+                    FROM notification_states s
+                    WHERE s.tenant_id = OLD.tenant_id AND s.reader = reader_marks.reader
+                      AND s.notification_id = OLD.id)
+                WHERE tenant_id = OLD.tenant_id AND EXISTS (
+                    SELECT 1 FROM notification_states s
+                    WHERE s.tenant_id = OLD.tenant_id AND s.reader = reader_marks.reader
+                      AND s.notification_id = OLD.id);
+            DELETE FROM notification_states WHERE tenant_id = OLD.tenant_id AND notification_id = OLD.id;
+        END;
+    "#,
 ];
 
 /// Applies every migration newer than the database's `user_version`, each in a transaction.

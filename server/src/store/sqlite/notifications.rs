@@ -1,49 +1,201 @@
 //! Notifications in SQLite: the `notifications` table (filtered, paged lists,
-//! reads, dismissals, deliveries) and the `unread_counts` its triggers keep.
+//! deliveries), each reader's state (`notification_states` for what a reader
+//! changed one by one, `reader_marks` for their last mark-all-read) and the
+//! `unread_counts` its triggers keep.
+//!
+//! A reader's unread count costs three lookups however many notifications
+//! and changes there are: the unread stored notifications of their buckets
+//! (tenant-wide, and their own: `unread_counts`), minus those that were so at
+//! their mark (`live_*`, taken then), plus `adjust`, which every change of
+//! theirs moves by whether the notification counts after it minus before.
 
-use app::models::Notification;
+use app::models::{InboxView, Notification};
 use app::models::{NotificationId, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
-use rusqlite::Connection;
+use rusqlite::{Connection, Row};
 
 use super::{
     activity::insert_activity,
     map_err,
-    query::{exec_on, one_on, vals, Conditions},
-    rows::{notification_from_row, notification_values, NOTIFICATION_COLUMNS},
+    query::{all_on, exec_on, one_on, vals, Conditions},
+    rows::{cell, notification_from_row, notification_values, NOTIFICATION_COLUMNS},
     SqliteStore,
 };
-use crate::store::{ActivityEntry, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreResult};
+use crate::store::{
+    reader_state::{Mark, ReaderState},
+    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreResult,
+};
 
-/// Inserts one notification on a connection a write holds.
+/// A reader as stored: the user id, or '' for the tenant itself.
+fn reader_key(reader: Option<&UserId>) -> String {
+    reader.map(|u| u.to_string()).unwrap_or_default()
+}
+
+/// Inserts one notification on a connection a write holds, next in store order.
 pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
     exec_on(
         conn,
         &format!(
-            "INSERT INTO notifications ({NOTIFICATION_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"
+            "INSERT INTO notifications ({NOTIFICATION_COLUMNS}, seq) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications))"
         ),
         notification_values(n)?,
     )?;
     Ok(())
 }
 
-fn notification_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
+/// The columns of a notification as one reader sees it: the stored row (as
+/// `n`), its `seq`, and the reader's own state (as `s`, all NULL when none).
+const VIEW_COLUMNS: &str = "n.id, n.tenant_id, n.user_id, n.title, n.message, n.type, n.priority, n.action_url, \
+     n.action_text, n.metadata, n.is_read, n.is_dismissed, n.read_at, n.delivered_at, n.created_at, n.seq, \
+     s.is_read, s.read_at, s.is_dismissed, s.snoozed_until";
+
+/// The join of [`VIEW_COLUMNS`]: `?2` is the reader.
+const VIEW_FROM: &str = "notifications n LEFT JOIN notification_states s \
+     ON s.tenant_id = n.tenant_id AND s.reader = ?2 AND s.notification_id = n.id";
+
+/// Read/dismissed as the reader sees them, in SQL (`?3` is their mark's
+/// `read_through`, 0 for none): the same rule as [`ReaderState::default_for`].
+const SEEN_READ: &str = "COALESCE(s.is_read, n.is_read OR n.seq <= ?3)";
+const SEEN_DISMISSED: &str = "COALESCE(s.is_dismissed, n.is_dismissed)";
+
+/// A row of [`VIEW_COLUMNS`] as its reader (whose mark is `mark`) sees it.
+fn viewed(r: &Row<'_>, mark: Option<&Mark>) -> rusqlite::Result<Notification> {
+    let mut n = notification_from_row(r)?;
+    let seq: i64 = r.get(15)?;
+    let state = match r.get::<_, Option<bool>>(16)? {
+        Some(is_read) => {
+            ReaderState { is_read, read_at: cell(r, 17)?, is_dismissed: r.get(18)?, snoozed_until: cell(r, 19)? }
+        }
+        None => ReaderState::default_for(&n, seq, mark),
+    };
+    state.show_on(&mut n);
+    Ok(n)
+}
+
+/// The reader's last mark-all-read in the tenant.
+fn mark_on(c: &Connection, tenant_id: &TenantId, reader: &str) -> StoreResult<Option<Mark>> {
+    one_on(
+        c,
+        "SELECT read_through, read_at FROM reader_marks WHERE tenant_id = ?1 AND reader = ?2",
+        vals![tenant_id, reader],
+        |r| Ok(Mark { read_through: r.get(0)?, read_at: cell(r, 1)? }),
+    )
+}
+
+/// One notification as the reader sees it (`None` if absent or not theirs to see).
+fn view_on(
+    c: &Connection,
+    tenant_id: &TenantId,
+    reader: &str,
+    id: &NotificationId,
+) -> StoreResult<Option<Notification>> {
+    let mark = mark_on(c, tenant_id, reader)?;
+    // Another user's personal notification is not this reader's ('' is no user).
+    let sql = format!(
+        "SELECT {VIEW_COLUMNS} FROM {VIEW_FROM} \
+         WHERE n.tenant_id = ?1 AND n.id = ?3 AND (n.user_id IS NULL OR n.user_id = ?2)"
+    );
+    one_on(c, &sql, vals![tenant_id, reader, id], move |r| viewed(r, mark.as_ref()))
+}
+
+/// The reader's unread count (see the module's comment).
+fn unread_on(c: &Connection, tenant_id: &TenantId, reader: &str) -> StoreResult<u64> {
+    let count = one_on(
+        c,
+        "SELECT \
+           COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ''), 0) \
+         + COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ?2 AND ?2 <> ''), 0) \
+         - COALESCE(m.live_tenant, 0) - COALESCE(m.live_own, 0) + COALESCE(m.adjust, 0) \
+         FROM (SELECT 1) LEFT JOIN reader_marks m ON m.tenant_id = ?1 AND m.reader = ?2",
+        vals![tenant_id, reader],
+        |r| r.get::<_, i64>(0),
+    )?;
+    Ok(count.unwrap_or(0).max(0) as u64)
+}
+
+/// Moves the reader's `adjust` by `delta` (their first change makes their
+/// mark row, marking nothing: `read_through` 0).
+fn adjust_on(c: &Connection, tenant_id: &TenantId, reader: &str, delta: i64, at: Timestamp) -> StoreResult<()> {
+    exec_on(
+        c,
+        "INSERT INTO reader_marks (tenant_id, reader, read_through, read_at, live_tenant, live_own, adjust) \
+         VALUES (?1, ?2, 0, ?3, 0, 0, ?4) \
+         ON CONFLICT (tenant_id, reader) DO UPDATE SET adjust = adjust + excluded.adjust",
+        vals![tenant_id, reader, at, delta],
+    )?;
+    Ok(())
+}
+
+/// The reader's state of one notification, or their default one (stored as
+/// an exception before it is changed); `None` when the notification is absent.
+fn state_on(
+    c: &Connection,
+    tenant_id: &TenantId,
+    reader: &str,
+    id: &NotificationId,
+) -> StoreResult<Option<ReaderState>> {
+    Ok(view_on(c, tenant_id, reader, id)?.map(|n| ReaderState {
+        is_read: n.is_read,
+        read_at: n.read_at,
+        is_dismissed: n.is_dismissed,
+        snoozed_until: n.snoozed_until,
+    }))
+}
+
+/// Stores the reader's state of one notification (inserting the exception the first time).
+fn save_state_on(
+    c: &Connection,
+    tenant_id: &TenantId,
+    reader: &str,
+    id: &NotificationId,
+    s: &ReaderState,
+) -> StoreResult<()> {
+    exec_on(
+        c,
+        "INSERT INTO notification_states (tenant_id, reader, notification_id, seq, base_live, base_dismissed, \
+                                          is_read, read_at, is_dismissed, snoozed_until) \
+         SELECT n.tenant_id, ?2, n.id, n.seq, n.is_read = 0 AND n.is_dismissed = 0, n.is_dismissed, ?4, ?5, ?6, ?7 \
+         FROM notifications n WHERE n.tenant_id = ?1 AND n.id = ?3 \
+         ON CONFLICT (tenant_id, reader, notification_id) DO UPDATE SET \
+           is_read = excluded.is_read, read_at = excluded.read_at, is_dismissed = excluded.is_dismissed, \
+           snoozed_until = excluded.snoozed_until",
+        vals![tenant_id, reader, id, s.is_read, s.read_at, s.is_dismissed, s.snoozed_until],
+    )?;
+    Ok(())
+}
+
+/// The `WHERE` of a reader's list after `n.tenant_id = ?1` (`?2` the reader,
+/// `?3` their mark, `?4` the user whose own notifications they see, if any).
+fn list_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
-    c.add(" AND (user_id IS NULL OR user_id = $0)", vals![&filter.user_id]);
-    if !filter.include_read {
-        c.add(" AND is_read = 0", vec![]);
+    // Placeholders ?2..?4 are bound by the caller, so the conditions' own start at ?5.
+    c.skip(3);
+    c.add(" AND (n.user_id IS NULL OR n.user_id = ?4)", vec![]);
+    match filter.view {
+        InboxView::Inbox => c.add(" AND s.snoozed_until IS NULL", vec![]),
+        InboxView::Snoozed => c.add(" AND s.snoozed_until IS NOT NULL", vec![]),
+        InboxView::Dismissed => c.add(&format!(" AND s.snoozed_until IS NULL AND {SEEN_DISMISSED} = 1"), vec![]),
     }
-    if !filter.include_dismissed {
-        c.add(" AND is_dismissed = 0", vec![]);
+    if !filter.include_read {
+        c.add(&format!(" AND {SEEN_READ} = 0"), vec![]);
+    }
+    if !filter.include_dismissed && filter.view == InboxView::Inbox {
+        c.add(&format!(" AND {SEEN_DISMISSED} = 0"), vec![]);
     }
     if let Some(kind) = filter.kind {
-        c.add(" AND type = $0", Conditions::text(kind.as_str()));
+        c.add(" AND n.type = $0", Conditions::text(kind.as_str()));
     }
     if let Some(priority) = filter.priority {
-        c.add(" AND priority = $0", Conditions::text(priority.as_str()));
+        c.add(" AND n.priority = $0", Conditions::text(priority.as_str()));
     }
-    c.after("created_at", after);
+    if let Some(cursor) = after {
+        c.add(
+            " AND (n.created_at < $0 OR (n.created_at = $0 AND n.id < $1))",
+            vals![cursor.created_at, cursor.id.clone()],
+        );
+    }
     c
 }
 
@@ -84,39 +236,43 @@ impl NotificationStore for SqliteStore {
         after: Option<&PageCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let conditions = notification_conditions(filter, after);
-        let table = ("notifications", NOTIFICATION_COLUMNS, "created_at");
-        self.newest_first(table, tenant_id, conditions, limit, notification_from_row).await
+        let mut conditions = list_conditions(filter, after);
+        conditions.add(" ORDER BY n.created_at DESC, n.id DESC LIMIT $0", vals![limit]);
+        let sql = format!("SELECT {VIEW_COLUMNS} FROM {VIEW_FROM} WHERE n.tenant_id = ?1{}", conditions.sql);
+        let (tenant_id, reader, user) =
+            (tenant_id.clone(), reader_key(filter.user_id.as_ref()), filter.user_id.clone());
+        self.read(move |c| {
+            let mark = mark_on(c, &tenant_id, &reader)?;
+            let read_through = mark.map_or(0, |m| m.read_through);
+            let mut params = vals![&tenant_id, &reader, read_through, user];
+            params.extend(conditions.into_values());
+            all_on(c, &sql, params, move |r| viewed(r, mark.as_ref()))
+        })
+        .await
     }
 
     async fn update_notification(
         &self,
         tenant_id: &TenantId,
         id: &NotificationId,
+        reader: Option<&UserId>,
         patch: &NotificationPatch,
         at: Timestamp,
     ) -> StoreResult<Option<Notification>> {
-        let (t, id, at, patch) = (tenant_id.to_owned(), id.to_owned(), at.to_owned(), *patch);
+        let (t, id, reader, patch) = (tenant_id.clone(), id.clone(), reader_key(reader), *patch);
         self.write(move |c| {
             let tx = c.savepoint().map_err(map_err)?;
-            // Every expression in SET sees the row as it was before the update.
-            exec_on(
-                &tx,
-                "UPDATE notifications SET \
-                   is_read = COALESCE(?3, is_read), \
-                   read_at = CASE WHEN ?3 = 1 AND is_read = 0 THEN ?5 WHEN ?3 = 0 THEN NULL ELSE read_at END, \
-                   is_dismissed = COALESCE(?4, is_dismissed) \
-                 WHERE tenant_id = ?1 AND id = ?2",
-                vals![&t, &id, patch.is_read, patch.is_dismissed, at],
-            )?;
-            let updated = one_on(
-                &tx,
-                &format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE tenant_id = ?1 AND id = ?2"),
-                vals![t, id],
-                notification_from_row,
-            )?;
+            let Some(state) = state_on(&tx, &t, &reader, &id)? else {
+                return Ok(None);
+            };
+            let changed = state.apply(&patch, at);
+            if changed != state {
+                save_state_on(&tx, &t, &reader, &id, &changed)?;
+                adjust_on(&tx, &t, &reader, i64::from(changed.counts()) - i64::from(state.counts()), at)?;
+            }
+            let viewed = view_on(&tx, &t, &reader, &id)?;
             tx.commit().map_err(map_err)?;
-            Ok(updated)
+            Ok(viewed)
         })
         .await
     }
@@ -130,27 +286,91 @@ impl NotificationStore for SqliteStore {
     async fn mark_all_read(
         &self,
         tenant_id: &TenantId,
-        user_id: Option<&UserId>,
+        reader: Option<&UserId>,
         read_at: Timestamp,
     ) -> StoreResult<u64> {
-        self.exec(
-            "UPDATE notifications SET is_read = 1, read_at = ?3 \
-             WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) AND is_read = 0",
-            vals![tenant_id, user_id, read_at],
+        let (t, reader) = (tenant_id.clone(), reader_key(reader));
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
+            let before = unread_on(&tx, &t, &reader)?;
+            // The reader's unread exceptions are read now (the mark covers every
+            // notification stored so far, so no exception is after it).
+            exec_on(
+                &tx,
+                "UPDATE notification_states SET is_read = 1, read_at = ?3 \
+                 WHERE tenant_id = ?1 AND reader = ?2 AND is_read = 0",
+                vals![&t, &reader, read_at],
+            )?;
+            // The mark: everything stored so far, with the unread counts of the
+            // reader's buckets as they are now (later ones count from there).
+            exec_on(
+                &tx,
+                "INSERT INTO reader_marks (tenant_id, reader, read_through, read_at, live_tenant, live_own, adjust) \
+                 SELECT ?1, ?2, (SELECT COALESCE(MAX(seq), 0) FROM notifications), ?3, \
+                   COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ''), 0), \
+                   COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ?2 AND ?2 <> ''), 0), \
+                   0 \
+                 WHERE true \
+                 ON CONFLICT (tenant_id, reader) DO UPDATE SET read_through = excluded.read_through, \
+                   read_at = excluded.read_at, live_tenant = excluded.live_tenant, live_own = excluded.live_own, \
+                   adjust = 0",
+                vals![&t, &reader, read_at],
+            )?;
+            let after = unread_on(&tx, &t, &reader)?;
+            tx.commit().map_err(map_err)?;
+            Ok(before.saturating_sub(after))
+        })
+        .await
+    }
+
+    async fn unread_count(&self, tenant_id: &TenantId, reader: Option<&UserId>) -> StoreResult<u64> {
+        let (t, reader) = (tenant_id.clone(), reader_key(reader));
+        self.read(move |c| unread_on(c, &t, &reader)).await
+    }
+
+    async fn due_snoozes(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DueSnooze>> {
+        self.all(
+            "SELECT tenant_id, reader, notification_id, snoozed_until FROM notification_states \
+             WHERE snoozed_until IS NOT NULL AND snoozed_until <= ?1 ORDER BY snoozed_until LIMIT ?2",
+            vals![now, limit],
+            |r| {
+                let reader: String = r.get(1)?;
+                Ok(DueSnooze {
+                    tenant_id: cell(r, 0)?,
+                    reader: (!reader.is_empty()).then(|| UserId::from(reader)),
+                    notification_id: cell(r, 2)?,
+                    until: cell(r, 3)?,
+                })
+            },
         )
         .await
     }
 
-    async fn unread_count(&self, tenant_id: &TenantId, user_id: Option<&UserId>) -> StoreResult<u64> {
-        // Kept by triggers on `notifications` (migration 10).
-        let unread = self
-            .one(
-                "SELECT COALESCE(SUM(unread), 0) FROM unread_counts \
-                 WHERE tenant_id = ?1 AND (user_id = '' OR user_id = ?2)",
-                vals![tenant_id, user_id],
-                |r| r.get::<_, i64>(0),
-            )
-            .await?;
-        Ok(unread.unwrap_or(0) as u64)
+    async fn wake_snooze(&self, due: &DueSnooze) -> StoreResult<Option<Notification>> {
+        let (t, reader, id, until) =
+            (due.tenant_id.clone(), reader_key(due.reader.as_ref()), due.notification_id.clone(), due.until);
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
+            let woke = exec_on(
+                &tx,
+                "UPDATE notification_states SET snoozed_until = NULL, is_read = 0, read_at = NULL \
+                 WHERE tenant_id = ?1 AND reader = ?2 AND notification_id = ?3 AND snoozed_until = ?4",
+                vals![&t, &reader, &id, until],
+            )?;
+            if woke > 0 {
+                // It counts again unless dismissed (while snoozed it did not).
+                exec_on(
+                    &tx,
+                    "UPDATE reader_marks SET adjust = adjust + (SELECT is_dismissed = 0 FROM notification_states \
+                       WHERE tenant_id = ?1 AND reader = ?2 AND notification_id = ?3) \
+                     WHERE tenant_id = ?1 AND reader = ?2",
+                    vals![&t, &reader, &id],
+                )?;
+            }
+            let viewed = if woke > 0 { view_on(&tx, &t, &reader, &id)? } else { None };
+            tx.commit().map_err(map_err)?;
+            Ok(viewed)
+        })
+        .await
     }
 }

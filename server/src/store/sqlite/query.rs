@@ -200,14 +200,21 @@ impl SqliteStore {
 pub(super) struct Conditions {
     pub sql: String,
     values: Vec<Value>,
+    /// Parameters the caller binds after `?1` before the conditions' own.
+    skipped: usize,
 }
 
 impl Conditions {
+    /// Leaves `?2` … `?{n+1}` to the caller: the conditions' own start after them.
+    pub fn skip(&mut self, n: usize) {
+        self.skipped = n;
+    }
+
     /// Appends `clause`, where `$0`, `$1`, … stand for `values` in order.
     pub fn add(&mut self, clause: &str, values: Vec<Value>) {
         let mut clause = clause.to_owned();
         for (i, value) in values.into_iter().enumerate() {
-            clause = clause.replace(&format!("${i}"), &format!("?{}", self.values.len() + 2));
+            clause = clause.replace(&format!("${i}"), &format!("?{}", self.values.len() + self.skipped + 2));
             self.values.push(value);
         }
         self.sql.push_str(&clause);
@@ -225,6 +232,11 @@ impl Conditions {
 
     pub fn text(s: &str) -> Vec<Value> {
         vec![Value::Text(s.to_owned())]
+    }
+
+    /// The conditions' own parameters (after those the caller binds).
+    pub fn into_values(self) -> Vec<Value> {
+        self.values
     }
 
     /// The parameters: `tenant_id` as `?1`, then the conditions' own.

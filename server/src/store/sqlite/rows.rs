@@ -128,6 +128,7 @@ pub(super) fn notification_from_row(r: &Row<'_>) -> rusqlite::Result<Notificatio
         read_at: cell(r, 12)?,
         delivered_at: cell(r, 13)?,
         created_at: cell(r, 14)?,
+        snoozed_until: None,
     })
 }
 

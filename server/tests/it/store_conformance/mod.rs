@@ -9,6 +9,7 @@ mod activity;
 mod identity;
 mod notifications;
 mod orders;
+mod readers;
 mod tenants;
 mod webhook_log;
 
@@ -23,7 +24,7 @@ use server::{
     store::{mongo::MongoStore, sqlite::SqliteStore, Store, Tenant},
 };
 
-use self::{activity::*, identity::*, notifications::*, orders::*, tenants::*, webhook_log::*};
+use self::{activity::*, identity::*, notifications::*, orders::*, readers::*, tenants::*, webhook_log::*};
 use crate::mongo_server::fresh_mongo_uri;
 
 /// An instant written as hookbell writes it.
@@ -105,6 +106,7 @@ fn notification(o: &Order) -> Notification {
         read_at: None,
         delivered_at: None,
         created_at: o.created_at,
+        snoozed_until: None,
     }
 }
 
@@ -166,6 +168,11 @@ conformance!(
     simultaneous_demotions_keep_an_owner,
     a_webhook_id_is_claimed_once,
     sealed_secrets_are_replaced_only_over_what_was_read,
+    each_reader_keeps_their_own_state,
+    flags_stored_before_per_reader_state_hold_for_every_reader,
+    a_snooze_hides_then_wakes_exactly_once,
+    simultaneous_changes_by_one_reader_both_apply,
+    unread_counts_match_the_list_for_every_reader,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its

@@ -2,7 +2,7 @@
 
 use app::models::{
     ActivityEntry, Notification, NotificationFilter, NotificationId, NotificationPatch, NotificationType, PageCursor,
-    Priority, TenantId, UserId,
+    Priority, UserId,
 };
 use server::{
     ids,
@@ -74,16 +74,25 @@ pub async fn bulk_insert_and_mark_all_read(s: Subject) {
     assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), 0);
     assert_eq!(s.store.mark_all_read(&a.id, None, at).await.unwrap(), 0, "idempotent");
     assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1, "other tenants untouched");
+    let as_tenant = s.store.list_notifications(&a.id, &all(), None, 50).await.unwrap();
+    assert_eq!(as_tenant.len(), 25);
+    assert!(as_tenant.iter().all(|n| n.is_read && n.read_at == Some(at)));
+    // The tenant's mark is its own: user-1 still has all of it unread, their own too.
     let viewer = NotificationFilter { user_id: Some("user-1".into()), ..all() };
     let latest = s.store.list_notifications(&a.id, &viewer, None, 50).await.unwrap();
-    let tenant_wide: Vec<_> = latest.iter().filter(|n| n.user_id.is_none()).collect();
-    assert_eq!(tenant_wide.len(), 25);
-    assert!(tenant_wide.iter().all(|n| n.is_read && n.read_at == Some(at)));
-    assert!(latest.iter().any(|n| n.user_id.is_some() && !n.is_read), "personal stays unread");
+    assert_eq!(latest.len(), 26);
+    assert!(latest.iter().all(|n| !n.is_read && n.read_at.is_none()));
+    assert_eq!(s.store.unread_count(&a.id, Some(&"user-1".into())).await.unwrap(), 26);
 }
 
 /// A notification of tenant `t` at `at`, with the given state.
-fn note(t: &str, at: Timestamp, kind: NotificationType, priority: Priority, user: Option<&str>) -> Notification {
+pub(super) fn note(
+    t: &str,
+    at: Timestamp,
+    kind: NotificationType,
+    priority: Priority,
+    user: Option<&str>,
+) -> Notification {
     Notification {
         id: ids::new_id(),
         tenant_id: t.into(),
@@ -100,6 +109,7 @@ fn note(t: &str, at: Timestamp, kind: NotificationType, priority: Priority, user
         read_at: None,
         delivered_at: None,
         created_at: at,
+        snoozed_until: None,
     }
 }
 
@@ -180,10 +190,10 @@ pub async fn notifications_filter_and_paginate(s: Subject) {
     assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), unread_wide);
     assert_eq!(s.store.unread_count(&a.id, Some(&"u1".into())).await.unwrap(), unread_wide + 1);
     let at = ts("2026-03-03T00:00:00.000Z");
-    let unread_rows = rows.iter().filter(|n| !n.is_read).count() as u64;
-    assert_eq!(s.store.mark_all_read(&a.id, Some(&"u1".into()), at).await.unwrap(), unread_rows + 1);
+    assert_eq!(s.store.mark_all_read(&a.id, Some(&"u1".into()), at).await.unwrap(), unread_wide + 1);
     assert_eq!(s.store.unread_count(&a.id, Some(&"u1".into())).await.unwrap(), 0);
-    assert_eq!(s.store.unread_count(&a.id, Some(&"u2".into())).await.unwrap(), 1, "u2's own stays unread");
+    assert_eq!(s.store.unread_count(&a.id, Some(&"u2".into())).await.unwrap(), unread_wide + 1, "u2's stay unread");
+    assert_eq!(s.store.unread_count(&a.id, None).await.unwrap(), unread_wide, "and the tenant's");
     assert_eq!(s.store.unread_count(&b.id, None).await.unwrap(), 1, "other tenant untouched");
 }
 
@@ -198,20 +208,24 @@ pub async fn notifications_update_read_dismiss_and_delivery(s: Subject) {
     assert_eq!(s.store.get_notification(&b.id, &n.id).await.unwrap(), None, "scoped by tenant");
     assert_eq!(s.store.get_notification(&a.id, &"nope".into()).await.unwrap(), None);
 
-    let read = NotificationPatch { is_read: Some(true), is_dismissed: None };
+    let read = NotificationPatch { is_read: Some(true), ..Default::default() };
     let t1 = ts("2026-03-01T00:01:00.000Z");
     let t2 = ts("2026-03-01T00:02:00.000Z");
-    let got = s.store.update_notification(&a.id, &n.id, &read, t1).await.unwrap().unwrap();
+    let got = s.store.update_notification(&a.id, &n.id, None, &read, t1).await.unwrap().unwrap();
     assert!(got.is_read && got.read_at == Some(t1) && !got.is_dismissed);
-    let again = s.store.update_notification(&a.id, &n.id, &read, t2).await.unwrap().unwrap();
+    let again = s.store.update_notification(&a.id, &n.id, None, &read, t2).await.unwrap().unwrap();
     assert_eq!(again.read_at, Some(t1), "reading again keeps the first read time");
-    let unread = NotificationPatch { is_read: Some(false), is_dismissed: Some(true) };
-    let got = s.store.update_notification(&a.id, &n.id, &unread, t2).await.unwrap().unwrap();
+    let unread = NotificationPatch { is_read: Some(false), is_dismissed: Some(true), ..Default::default() };
+    let got = s.store.update_notification(&a.id, &n.id, None, &unread, t2).await.unwrap().unwrap();
     assert!(!got.is_read && got.read_at.is_none() && got.is_dismissed);
-    assert_eq!(s.store.update_notification(&a.id, &n.id, &NotificationPatch::default(), t2).await.unwrap(), Some(got));
-    assert_eq!(s.store.update_notification(&b.id, &n.id, &read, t2).await.unwrap(), None, "other tenant: absent");
-    assert_eq!(s.store.update_notification(&a.id, &ids::new_id(), &read, t2).await.unwrap(), None);
-    assert!(!s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap().is_read, "b's patch changed nothing");
+    assert_eq!(
+        s.store.update_notification(&a.id, &n.id, None, &NotificationPatch::default(), t2).await.unwrap(),
+        Some(got)
+    );
+    assert_eq!(s.store.update_notification(&b.id, &n.id, None, &read, t2).await.unwrap(), None, "other tenant: absent");
+    assert_eq!(s.store.update_notification(&a.id, &ids::new_id(), None, &read, t2).await.unwrap(), None);
+    let stored = s.store.get_notification(&a.id, &n.id).await.unwrap().unwrap();
+    assert!(!stored.is_read && !stored.is_dismissed, "a reader's changes are theirs, not the stored flags");
 
     assert!(!s.store.mark_delivered(&b.id, &n.id, t1).await.unwrap());
     assert!(s.store.mark_delivered(&a.id, &n.id, t1).await.unwrap());
@@ -239,88 +253,79 @@ pub async fn a_notification_and_its_audit_entry_are_stored_together(s: Subject) 
     assert_eq!(s.store.list_activity(&a.id, 10).await.unwrap(), vec![entry]);
 }
 
-/// SQLite keeps unread counts in a table maintained by triggers: after any mix
-/// of inserts, reads, dismissals, mark-all-read and deletes they equal a
-/// direct count, and a database from before the table is backfilled.
+/// SQLite keeps unread counts with triggers and each reader's mark: after any
+/// mix of inserts, changes, mark-all-read and deletes (by hand: hookbell never
+/// deletes one) every reader's count equals what their list shows; and a
+/// database from before per-reader state keeps its flags for every reader.
 #[tokio::test]
-async fn sqlite_unread_counts_match_a_direct_count() {
+async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("u.sqlite3");
     let store = SqliteStore::open(&path).await.unwrap();
-    let tenants = [tenant("one"), tenant("two")];
-    for t in &tenants {
-        store.insert_tenant(t).await.unwrap();
-    }
-    let (u1, u2) = (UserId::from("u1"), UserId::from("u2"));
-    let users = [None, Some(&u1), Some(&u2)];
-    let direct = |t: &str, u: Option<&UserId>| -> u64 {
-        let u = u.map(|u| u.as_str());
+    let t = tenant("one");
+    store.insert_tenant(&t).await.unwrap();
+    let delete = |id: &NotificationId| {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.query_row(
-            "SELECT COUNT(*) FROM notifications WHERE tenant_id = ?1 AND (user_id IS NULL OR user_id = ?2) \
-             AND is_read = 0 AND is_dismissed = 0",
-            rusqlite::params![t, u],
-            |r| r.get::<_, i64>(0),
-        )
-        .unwrap() as u64
+        conn.execute("DELETE FROM notifications WHERE id = ?1", [id.as_str()]).unwrap();
     };
-    // A fixed-seed xorshift: the same sequence every run.
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move |n: usize| -> usize {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state % n as u64) as usize
-    };
-    let mut ids: Vec<(TenantId, NotificationId)> = Vec::new();
-    for step in 0..400 {
-        let t = &tenants[next(2)].id;
-        match next(6) {
-            0..=2 => {
-                let n = note(t, ids::now(), NotificationType::Info, Priority::Low, users[next(3)].map(|u| u.as_str()));
-                store.create_notification(&n, &activity(&order(t, &format!("N-{step}")))).await.unwrap();
-                ids.push((t.clone(), n.id));
-            }
-            3 if !ids.is_empty() => {
-                let (t, id) = &ids[next(ids.len())];
-                let patch = NotificationPatch {
-                    is_read: Some(next(2) == 0),
-                    is_dismissed: (next(3) == 0).then(|| next(2) == 0),
-                };
-                store.update_notification(t, id, &patch, ids::now()).await.unwrap();
-            }
-            4 if next(8) == 0 => {
-                store.mark_all_read(t, users[next(3)], ids::now()).await.unwrap();
-            }
-            5 if !ids.is_empty() => {
-                let (_, id) = ids.swap_remove(next(ids.len()));
-                let conn = rusqlite::Connection::open(&path).unwrap();
-                conn.execute("DELETE FROM notifications WHERE id = ?1", [id.as_str()]).unwrap();
-            }
-            _ => {}
-        }
-        for t in &tenants {
-            for u in users {
-                assert_eq!(store.unread_count(&t.id, u).await.unwrap(), direct(&t.id, u), "step {step}, user {u:?}");
-            }
-        }
+    let (u1, u2) = (UserId::from("u1"), UserId::from("u2"));
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let n = note(&t.id, ids::now(), NotificationType::Info, Priority::Low, (i % 3 == 0).then_some("u1"));
+        store.create_notification(&n, &activity(&order(&t.id, &format!("N-{i}")))).await.unwrap();
+        ids.push(n.id);
     }
-    assert!(direct(&tenants[0].id, Some(&u1)) > 0, "the sequence left something unread");
+    let read = NotificationPatch { is_read: Some(true), ..Default::default() };
+    store.update_notification(&t.id, &ids[1], Some(&u2), &read, ids::now()).await.unwrap();
+    store.mark_all_read(&t.id, Some(&u1), ids::now()).await.unwrap();
+    let unread = NotificationPatch { is_read: Some(false), ..Default::default() };
+    store.update_notification(&t.id, &ids[2], Some(&u1), &unread, ids::now()).await.unwrap();
+    for id in [&ids[0], &ids[1], &ids[2]] {
+        delete(id);
+    }
+    for reader in [None, Some(&u1), Some(&u2)] {
+        super::readers::count_matches_list(&store, &t.id, reader).await;
+    }
 
-    // A database from before the counts table (schema 9) gets them on open.
+    // Back to schema 10, with flags set the old way, then opened again.
+    let old = note(&t.id, ids::now(), NotificationType::Info, Priority::Low, None);
+    let mut old_read = note(&t.id, ids::now(), NotificationType::Info, Priority::Low, None);
+    (old_read.is_read, old_read.read_at) = (true, Some(ts("2026-01-01T00:00:00.000Z")));
+    let mut old_dismissed = note(&t.id, ids::now(), NotificationType::Info, Priority::Low, None);
+    old_dismissed.is_dismissed = true;
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
-        "DROP TRIGGER unread_counts_insert; DROP TRIGGER unread_counts_update_old; \
-         DROP TRIGGER unread_counts_update_new; DROP TRIGGER unread_counts_delete; \
-         DROP TABLE unread_counts; PRAGMA user_version = 9;",
+        "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
+         DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
+         DELETE FROM notifications; PRAGMA user_version = 10;",
     )
     .unwrap();
+    for n in [&old, &old_read, &old_dismissed] {
+        conn.execute(
+            "INSERT INTO notifications (id, tenant_id, title, message, type, priority, metadata, is_read, \
+             is_dismissed, read_at, created_at) VALUES (?1, ?2, 't', 'm', 'info', 'low', '{}', ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                n.id.as_str(),
+                t.id.as_str(),
+                n.is_read,
+                n.is_dismissed,
+                n.read_at.map(|r| r.to_string()),
+                n.created_at.to_string()
+            ],
+        )
+        .unwrap();
+    }
     drop(conn);
     let store = SqliteStore::open(&path).await.unwrap();
-    for t in &tenants {
-        for u in users {
-            assert_eq!(store.unread_count(&t.id, u).await.unwrap(), direct(&t.id, u));
-        }
+    for reader in [None, Some(&u1), Some(&u2)] {
+        let f = NotificationFilter { user_id: reader.cloned(), include_dismissed: true, ..Default::default() };
+        let seen = store.list_notifications(&t.id, &f, None, 10).await.unwrap();
+        let state: Vec<(bool, bool)> = seen.iter().map(|n| (n.is_read, n.is_dismissed)).collect();
+        assert_eq!(state, [(false, true), (true, false), (false, false)], "{reader:?}");
+        assert_eq!(store.unread_count(&t.id, reader).await.unwrap(), 1, "{reader:?}");
     }
+    store.update_notification(&t.id, &old_read.id, Some(&u1), &unread, ids::now()).await.unwrap();
+    assert_eq!(store.unread_count(&t.id, Some(&u1)).await.unwrap(), 2);
+    assert_eq!(store.unread_count(&t.id, Some(&u2)).await.unwrap(), 1, "u1's change is u1's");
 }
