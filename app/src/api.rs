@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::models::{
     ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-    NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+    NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
     WebhookSettingsPatch, WebhookSettingsView,
 };
 
@@ -26,7 +26,7 @@ mod backend {
 
     use crate::models::{
         ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-        NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+        NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
         WebhookSettingsPatch, WebhookSettingsView,
     };
 
@@ -40,6 +40,16 @@ mod backend {
 
         /// The dashboard page's figures for the caller's tenant.
         async fn dashboard(&self, req: &http::request::Parts) -> Result<DashboardOverview, ApiFailure>;
+
+        /// The caller's notification preferences, as `GET /api/me/preferences`.
+        async fn preferences(&self, req: &http::request::Parts) -> Result<Preferences, ApiFailure>;
+
+        /// Changes them as `PUT /api/me/preferences` with the same body `change`.
+        async fn update_preferences(
+            &self,
+            req: &http::request::Parts,
+            change: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<Preferences, ApiFailure>;
 
         /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
         async fn login(&self, req: &http::request::Parts, email: &str, password: &str) -> Result<String, ApiFailure>;
@@ -172,6 +182,29 @@ pub async fn snooze_notification(id: String, until: Option<String>) -> Result<No
     change.insert("snoozedUntil".into(), until.map_or(serde_json::Value::Null, serde_json::Value::String));
     let (backend, parts) = backend_and_request().await?;
     backend.0.update_notification(&parts, &id, &change).await.map_err(refused)
+}
+
+/// The caller's notification preferences.
+#[server(endpoint = "preferences")]
+pub async fn get_preferences() -> Result<Preferences, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.preferences(&parts).await.map_err(refused)
+}
+
+/// Changes the caller's preferences: `change` is the JSON object `PUT
+/// /api/me/preferences` takes (its fields checked there); every tab hears of it.
+#[server(endpoint = "preferences-save")]
+pub async fn save_preferences(change: String) -> Result<Preferences, FnError> {
+    let change = match serde_json::from_str::<serde_json::Value>(&change) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => {
+            let failure =
+                ApiFailure::new(400, ApiFailure::INVALID_ARGUMENTS, "Invalid arguments: change must be a JSON object");
+            return Err(refused(failure));
+        }
+    };
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.update_preferences(&parts, &change).await.map_err(refused)
 }
 
 /// A page of the caller's notifications (filters and cursor as `GET /api/notifications`).

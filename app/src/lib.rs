@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod components;
+pub mod desktop;
 pub mod live;
 pub use hookbell_core::{ids, input, models, timestamp};
 pub mod notifications;
@@ -26,7 +27,10 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
-    pages::{ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationsPage, WebhookSettingsPage},
+    pages::{
+        ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationSettingsPage, NotificationsPage,
+        WebhookSettingsPage,
+    },
 };
 
 /// The HTML document around the app (server side).
@@ -70,7 +74,7 @@ pub fn App() -> impl IntoView {
         }
         match bell.get() {
             Some(Ok(state)) => {
-                live.seed(state.unread_count, state.latest);
+                live.seed(state.unread_count, state.latest, state.preferences);
                 crate::live::connect_live(live, state.tenant_id.into_string(), state.user_name.is_some());
                 true
             }
@@ -101,6 +105,7 @@ pub fn App() -> impl IntoView {
                                         <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
                                         <a href="/settings/webhooks" data-testid="nav-webhooks">"Webhooks"</a>
                                         <a href="/settings/api-keys" data-testid="nav-api-keys">"API keys"</a>
+                                        <a href="/settings/notifications" data-testid="nav-preferences">"Preferences"</a>
                                     </nav>
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
@@ -129,6 +134,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view=NotificationsPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/webhooks") view=WebhookSettingsPage/>
+                    <Route path=path!("/settings/notifications") view=NotificationSettingsPage/>
                 </Routes>
             </main>
         </Router>

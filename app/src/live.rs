@@ -8,7 +8,7 @@
 use leptos::prelude::*;
 
 use crate::{
-    models::{Notification, NotificationType, Priority, Timestamp},
+    models::{Notification, NotificationType, Preferences, Priority, Timestamp},
     realtime::ConnectionState,
 };
 
@@ -50,6 +50,8 @@ pub struct LiveState {
     pub toasts: RwSignal<Vec<Toast>>,
     /// Whether new notifications raise toasts (`use_notifications` options).
     pub toasts_enabled: RwSignal<bool>,
+    /// The reader's preferences: which new notifications interrupt them.
+    pub prefs: RwSignal<Preferences>,
     next_toast: StoredValue<u64>,
 }
 
@@ -63,6 +65,7 @@ pub fn provide_live_state() -> LiveState {
         arrivals: RwSignal::new(0),
         toasts: RwSignal::new(Vec::new()),
         toasts_enabled: RwSignal::new(true),
+        prefs: RwSignal::new(Preferences::default()),
         next_toast: StoredValue::new(0),
     };
     provide_context(state);
@@ -76,7 +79,8 @@ pub fn use_live_state() -> LiveState {
 
 impl LiveState {
     /// Takes the server's snapshot as the starting point (browser, after hydration).
-    pub fn seed(&self, unread_count: u64, latest: Vec<Notification>) {
+    pub fn seed(&self, unread_count: u64, latest: Vec<Notification>, prefs: Preferences) {
+        self.prefs.set(prefs);
         if self.unread.get_untracked().is_none() {
             self.unread.set(Some(unread_count));
         }
@@ -85,10 +89,29 @@ impl LiveState {
         }
     }
 
-    /// Records a notification announced by the server.
+    /// Records a notification the server sent with the reader's own count.
     pub fn push_notification(&self, n: Notification, unread_count: u64) {
-        self.arrivals.update(|a| *a += 1);
         self.unread.set(Some(unread_count));
+        self.insert(n);
+    }
+
+    /// Records a new notification from its one broadcast: with `adds_one` (a
+    /// tenant-wide one reaching a user, whose count the broadcast cannot
+    /// carry) it adds one to the reader's count, once; otherwise the
+    /// announced count is the reader's.
+    pub fn arrive(&self, n: Notification, announced: u64, adds_one: bool) {
+        if !adds_one {
+            return self.push_notification(n, announced);
+        }
+        let known = self.latest.with_untracked(|l| l.iter().flatten().any(|old| old.id == n.id));
+        if !known {
+            self.unread.update(|u| *u = u.map(|c| c + 1));
+        }
+        self.insert(n);
+    }
+
+    fn insert(&self, n: Notification) {
+        self.arrivals.update(|a| *a += 1);
         self.latest.update(|list| {
             let list = list.get_or_insert_with(Vec::new);
             list.retain(|old| old.id != n.id);
@@ -106,12 +129,10 @@ impl LiveState {
         });
     }
 
-    /// Marks read what a mark-all-read of `by` (a user, or tenant-wide) covered:
-    /// tenant-wide notifications, and that user's own.
-    pub fn mark_all_read(&self, read_at: Timestamp, by: Option<&str>) {
+    /// Marks read everything the reader has (their mark-all-read, in any tab).
+    pub fn mark_all_read(&self, read_at: Timestamp) {
         self.latest.update(|list| {
-            let covered = |n: &Notification| n.user_id.is_none() || n.user_id.as_deref() == by;
-            for n in list.iter_mut().flatten().filter(|n| !n.is_read && covered(n)) {
+            for n in list.iter_mut().flatten().filter(|n| !n.is_read) {
                 n.is_read = true;
                 n.read_at = Some(read_at);
             }
@@ -141,9 +162,10 @@ impl LiveState {
         self.toasts.update(|list| list.retain(|t| t.id != id));
     }
 
-    /// The toast of a new notification, when toasts are on.
+    /// The toast of a new notification, when toasts are on and the reader's
+    /// preferences let it interrupt.
     pub fn toast_notification(&self, n: &Notification) {
-        if self.toasts_enabled.get_untracked() {
+        if self.toasts_enabled.get_untracked() && self.prefs.with_untracked(|p| p.interrupts(n)) {
             let sticky = matches!(n.priority, Priority::High | Priority::Urgent);
             self.toast(n.title.clone(), n.message.clone(), n.kind, sticky);
         }
@@ -155,109 +177,206 @@ impl LiveState {
     }
 }
 
-/// Connects this page to the tenant's room once `tenant_id` is known (browser only).
+/// Connects this page to the tenant's live events once `tenant_id` is known
+/// (browser only): through the tab of this browser that holds the shared
+/// connection (see [`crate::realtime::shared`]), or on its own connection
+/// where the browser cannot share one.
 ///
 /// Every (re)join names the newest notification the page has; the ack brings
-/// the viewer's unread count and what was missed meanwhile (or says to
-/// refetch). Events about tenant-wide notifications carry the tenant-wide
-/// count; a signed-in user (`personal`), who may also have personal ones,
-/// asks for their own count again by rejoining.
+/// the reader's unread count and what was missed meanwhile (or says to
+/// refetch). Events about the reader's own state carry their count; a new
+/// tenant-wide notification, one broadcast to everyone, is unread for every
+/// reader, so a signed-in user (`personal`) adds one to their own count.
 #[cfg(feature = "hydrate")]
 pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
+    use std::{cell::Cell, rc::Rc};
+
+    use crate::realtime::shared::{Relayed, Shared};
+
+    let Some(shared) = Shared::open(&tenant_id) else {
+        hold_connection(state, tenant_id, personal, None);
+        return;
+    };
+    let shared = Rc::new(shared);
+    let holding = Rc::new(Cell::new(false));
+    {
+        let (shared, holding) = (shared.clone(), holding.clone());
+        let listener = shared.clone();
+        listener.listen(move |msg| match msg {
+            Relayed::Hello if holding.get() => shared.post(&match state.connection.get_untracked() {
+                ConnectionState::Connected => Relayed::Connected,
+                ConnectionState::Disconnected { retry_at_ms } => Relayed::Disconnected { retry_at_ms },
+                ConnectionState::Connecting => return,
+            }),
+            _ if holding.get() => {}
+            Relayed::Event { name, args } => on_event(state, personal, &name, args),
+            Relayed::Ack { ack } => {
+                if let Ok(ack) = serde_json::from_value(ack) {
+                    on_ack(state, ack);
+                }
+            }
+            Relayed::Connected => on_connected(state),
+            Relayed::Disconnected { retry_at_ms } => on_disconnected(state, retry_at_ms),
+            Relayed::Hello => {}
+        });
+    }
+    shared.post(&Relayed::Hello);
+    let relay = shared.clone();
+    shared.when_holding(move || {
+        holding.set(true);
+        hold_connection(state, tenant_id, personal, Some(relay));
+    });
+}
+
+/// This tab's own connection, telling the other tabs (`relay`) what it hears.
+#[cfg(feature = "hydrate")]
+fn hold_connection(
+    state: LiveState,
+    tenant_id: String,
+    personal: bool,
+    relay: Option<std::rc::Rc<crate::realtime::shared::Shared>>,
+) {
     use crate::{
-        models::{events, JoinAck, NewNotificationEvent, NotificationUpdatedEvent, NotificationsMarkedReadEvent},
-        realtime::client::{default_url, ClientEvent, SocketClient},
+        models::events,
+        realtime::{
+            client::{default_url, ClientEvent, SocketClient},
+            shared::Relayed,
+        },
     };
     use serde_json::{json, Value};
 
-    fn first<T: serde::de::DeserializeOwned>(args: Vec<Value>) -> Option<T> {
-        args.into_iter().next().and_then(|v| serde_json::from_value(v).ok())
-    }
-
-    fn join(client: &SocketClient, state: LiveState, tenant_id: &str) {
+    fn join(
+        client: &SocketClient,
+        state: LiveState,
+        tenant_id: &str,
+        relay: Option<std::rc::Rc<crate::realtime::shared::Shared>>,
+    ) {
         let mut payload = json!({ "tenantId": tenant_id });
         if let Some(last) = state.newest_id() {
             payload["lastSeenId"] = json!(last);
         }
-        client.emit_with_ack(events::JOIN_TENANT, vec![payload], move |args| {
-            let Some(JoinAck { ok: true, unread_count, missed, refetch, .. }) = first::<JoinAck>(args) else {
-                return;
-            };
-            if let Some(n) = unread_count {
-                for missed in missed.into_iter().flatten().rev() {
-                    state.push_notification(missed, n);
-                }
-                state.unread.set(Some(n));
+        client.emit_with_ack(events::JOIN_TENANT, vec![payload], move |args: Vec<Value>| {
+            let Some(ack) = args.into_iter().next() else { return };
+            if let Some(relay) = &relay {
+                relay.post(&Relayed::Ack { ack: ack.clone() });
             }
-            if refetch == Some(true) {
-                // Too much was missed for the ack: take a fresh snapshot.
-                leptos::task::spawn_local(async move {
-                    if let Ok(snapshot) = crate::api::get_bell_state().await {
-                        state.latest.set(Some(snapshot.latest));
-                        state.unread.set(Some(snapshot.unread_count));
-                    }
-                });
-                state.refresh_tick.update(|t| *t += 1);
+            if let Ok(ack) = serde_json::from_value(ack) {
+                on_ack(state, ack);
             }
         });
     }
 
-    let client = SocketClient::connect(default_url(), move |client, event| match event {
-        ClientEvent::Connected => {
-            if matches!(state.connection.get_untracked(), ConnectionState::Disconnected { .. }) {
-                let back = "Live updates are back; what was missed has been fetched.".to_owned();
-                state.toast("Connection restored".into(), back, NotificationType::Success, false);
+    let tell = relay.clone();
+    let client = SocketClient::connect(default_url(), move |client, event| {
+        let post = |msg: Relayed| {
+            if let Some(relay) = &tell {
+                relay.post(&msg);
             }
-            state.connection.set(ConnectionState::Connected);
-            join(client, state, &tenant_id);
+        };
+        match event {
+            ClientEvent::Connected => {
+                on_connected(state);
+                post(Relayed::Connected);
+                join(client, state, &tenant_id, tell.clone());
+            }
+            ClientEvent::Disconnected { retry_at_ms } => {
+                on_disconnected(state, retry_at_ms);
+                post(Relayed::Disconnected { retry_at_ms });
+            }
+            ClientEvent::Event { name, args } => {
+                post(Relayed::Event { name: name.clone(), args: args.clone() });
+                on_event(state, personal, &name, args);
+            }
         }
-        ClientEvent::Disconnected { retry_at_ms } => {
-            if state.connection.get_untracked() == ConnectionState::Connected {
-                let lost = "Live updates are paused; reconnecting automatically.".to_owned();
-                state.toast("Connection lost".into(), lost, NotificationType::Warning, false);
-            }
-            state.connection.set(ConnectionState::Disconnected { retry_at_ms });
-        }
-        ClientEvent::Event { name, args } => match name.as_str() {
-            events::NEW_NOTIFICATION => {
-                if let Some(ev) = first::<NewNotificationEvent>(args) {
-                    let tenant_wide = ev.notification.user_id.is_none();
-                    state.toast_notification(&ev.notification);
-                    state.push_notification(ev.notification, ev.unread_count);
-                    if personal && tenant_wide {
-                        join(client, state, &tenant_id);
-                    }
-                }
-            }
-            events::NOTIFICATION_UPDATED => {
-                if let Some(ev) = first::<NotificationUpdatedEvent>(args) {
-                    let tenant_wide = ev.notification.user_id.is_none();
-                    state.update_notification(ev.notification);
-                    if personal && tenant_wide {
-                        join(client, state, &tenant_id);
-                    } else {
-                        state.unread.set(Some(ev.unread_count));
-                    }
-                }
-            }
-            events::NOTIFICATIONS_MARKED_READ => {
-                if let Some(ev) = first::<NotificationsMarkedReadEvent>(args) {
-                    state.mark_all_read(ev.read_at, ev.user_id.as_deref());
-                    if personal {
-                        join(client, state, &tenant_id);
-                    } else {
-                        state.unread.set(Some(ev.unread_count));
-                    }
-                }
-            }
-            events::DASHBOARD_REFRESH => state.refresh_tick.update(|t| *t += 1),
-            _ => {}
-        },
     });
     on_cleanup({
         let client = send_wrapper::SendWrapper::new(client);
         move || client.close()
     });
+}
+
+#[cfg(feature = "hydrate")]
+fn on_connected(state: LiveState) {
+    if matches!(state.connection.get_untracked(), ConnectionState::Disconnected { .. }) {
+        let back = "Live updates are back; what was missed has been fetched.".to_owned();
+        state.toast("Connection restored".into(), back, NotificationType::Success, false);
+    }
+    state.connection.set(ConnectionState::Connected);
+}
+
+#[cfg(feature = "hydrate")]
+fn on_disconnected(state: LiveState, retry_at_ms: f64) {
+    if state.connection.get_untracked() == ConnectionState::Connected {
+        let lost = "Live updates are paused; reconnecting automatically.".to_owned();
+        state.toast("Connection lost".into(), lost, NotificationType::Warning, false);
+    }
+    state.connection.set(ConnectionState::Disconnected { retry_at_ms });
+}
+
+/// The answer to a join: the reader's count, what was missed, or "refetch".
+#[cfg(feature = "hydrate")]
+fn on_ack(state: LiveState, ack: crate::models::JoinAck) {
+    let crate::models::JoinAck { ok: true, unread_count, missed, refetch, .. } = ack else {
+        return;
+    };
+    if let Some(n) = unread_count {
+        for missed in missed.into_iter().flatten().rev() {
+            state.push_notification(missed, n);
+        }
+        state.unread.set(Some(n));
+    }
+    if refetch == Some(true) {
+        // Too much was missed for the ack: take a fresh snapshot.
+        leptos::task::spawn_local(async move {
+            if let Ok(snapshot) = crate::api::get_bell_state().await {
+                state.latest.set(Some(snapshot.latest));
+                state.unread.set(Some(snapshot.unread_count));
+            }
+        });
+        state.refresh_tick.update(|t| *t += 1);
+    }
+}
+
+/// A server event, heard on this tab's connection or relayed by the holder's.
+#[cfg(feature = "hydrate")]
+fn on_event(state: LiveState, personal: bool, name: &str, args: Vec<serde_json::Value>) {
+    use crate::models::{
+        events, NewNotificationEvent, NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences,
+    };
+
+    fn first<T: serde::de::DeserializeOwned>(args: Vec<serde_json::Value>) -> Option<T> {
+        args.into_iter().next().and_then(|v| serde_json::from_value(v).ok())
+    }
+
+    match name {
+        events::NEW_NOTIFICATION => {
+            if let Some(ev) = first::<NewNotificationEvent>(args) {
+                state.toast_notification(&ev.notification);
+                state.prefs.with_untracked(|p| crate::desktop::notify(p, &ev.notification));
+                let adds_one = personal && ev.notification.user_id.is_none();
+                state.arrive(ev.notification, ev.unread_count, adds_one);
+            }
+        }
+        events::NOTIFICATION_UPDATED => {
+            if let Some(ev) = first::<NotificationUpdatedEvent>(args) {
+                state.update_notification(ev.notification);
+                state.unread.set(Some(ev.unread_count));
+            }
+        }
+        events::NOTIFICATIONS_MARKED_READ => {
+            if let Some(ev) = first::<NotificationsMarkedReadEvent>(args) {
+                state.mark_all_read(ev.read_at);
+                state.unread.set(Some(ev.unread_count));
+            }
+        }
+        events::PREFERENCES_UPDATED => {
+            if let Some(prefs) = first::<Preferences>(args) {
+                state.prefs.set(prefs);
+            }
+        }
+        events::DASHBOARD_REFRESH => state.refresh_tick.update(|t| *t += 1),
+        _ => {}
+    }
 }
 
 #[cfg(test)]
@@ -287,17 +406,38 @@ mod tests {
     }
 
     #[test]
-    fn another_users_mark_all_read_leaves_my_own_unread() {
+    fn a_tenant_wide_arrival_adds_one_to_a_users_count_once() {
         let owner = Owner::new();
         owner.set();
         let state = provide_live_state();
-        state.seed(3, vec![note("c", Some("ada")), note("b", None), note("a", None)]);
-        state.mark_all_read(Timestamp::from_unix_millis(1), Some("bo"));
-        let read: Vec<bool> = state.latest.get_untracked().unwrap().iter().map(|n| n.is_read).collect();
-        assert_eq!(read, vec![false, true, true]);
-        state.mark_all_read(Timestamp::from_unix_millis(2), Some("ada"));
+        state.seed(3, vec![note("b", None), note("a", None)], Preferences::default());
+        // The broadcast carries the tenant's own count (7): a user's bell adds one instead.
+        state.arrive(note("c", None), 7, true);
+        state.arrive(note("c", None), 7, true);
+        assert_eq!(state.unread.get_untracked(), Some(4));
+        // A personal one carries the user's own count.
+        state.arrive(note("d", Some("ada")), 9, false);
+        assert_eq!(state.unread.get_untracked(), Some(9));
+        state.mark_all_read(Timestamp::from_unix_millis(2));
         assert!(state.latest.get_untracked().unwrap().iter().all(|n| n.is_read));
-        assert_eq!(state.newest_id().as_deref(), Some("c"));
+        assert_eq!(state.newest_id().as_deref(), Some("d"));
+    }
+
+    #[test]
+    fn preferences_silence_toasts_but_not_the_inbox() {
+        let owner = Owner::new();
+        owner.set();
+        let state = provide_live_state();
+        let quiet = Preferences { toast_min_priority: Priority::High, ..Default::default() };
+        state.seed(0, vec![], quiet);
+        state.toast_notification(&note("a", None));
+        assert!(state.toasts.get_untracked().is_empty());
+        state.arrive(note("a", None), 1, true);
+        assert_eq!(state.unread.get_untracked(), Some(1));
+        let mut loud = note("b", None);
+        loud.priority = Priority::Urgent;
+        state.toast_notification(&loud);
+        assert_eq!(state.toasts.get_untracked().len(), 1);
     }
 
     #[test]
@@ -305,7 +445,7 @@ mod tests {
         let owner = Owner::new();
         owner.set();
         let state = provide_live_state();
-        state.seed(1, vec![note("a", None)]);
+        state.seed(1, vec![note("a", None)], Preferences::default());
         let mut read = note("a", None);
         read.is_read = true;
         state.update_notification(read);

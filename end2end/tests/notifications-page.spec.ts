@@ -38,7 +38,7 @@ test('the notifications page filters, pages and marks several read', async ({ pa
   await expect(page.getByTestId('bell')).toHaveAttribute('data-count', '23');
   await expect(rows.nth(0)).toHaveAttribute('data-state', 'read');
 
-  await page.getByTestId('filter-status').selectOption('unread');
+  await page.getByTestId('tab-unread').click();
   await expect(rows).toHaveCount(1);
   await expect(rows.first()).toContainText('Warning 0');
 

@@ -291,13 +291,36 @@ impl Push for Broadcaster {
         Broadcaster::to_reader(self, tenant_id, reader.map(UserId::as_str), event, payload).await;
     }
 
+    async fn to_sockets(&self, whose: Sockets<'_>, event: &str, payload: &Value) {
+        self.to_room(sockets_room(whose), event, payload).await;
+    }
+
     async fn disconnect(&self, whose: Sockets<'_>) {
-        let room = match whose {
-            Sockets::User(user_id) => principal_user_room(user_id),
-            Sockets::Session(token_hash) => session_room(token_hash),
-            Sockets::ApiKey(key_id) => key_room(key_id),
-        };
-        self.disconnect_room(room).await;
+        self.disconnect_room(sockets_room(whose)).await;
+    }
+
+    async fn count(&self, whose: Sockets<'_>) -> usize {
+        let room = sockets_room(whose);
+        match &self.io {
+            Io::Local(io) => io.within(room).sockets().len(),
+            Io::Redis(io) => match io.within(room.clone()).fetch_sockets().await {
+                Ok(sockets) => sockets.len(),
+                Err(e) => {
+                    tracing::warn!(%room, error = %e, "could not count the room's sockets");
+                    0
+                }
+            },
+        }
+    }
+}
+
+/// The room every socket of `whose` is in.
+fn sockets_room(whose: Sockets<'_>) -> String {
+    match whose {
+        Sockets::User(user_id) => principal_user_room(user_id),
+        Sockets::Session(token_hash) => session_room(token_hash),
+        Sockets::ApiKey(key_id) => key_room(key_id),
+        Sockets::Demo => DEMO_ROOM.to_owned(),
     }
 }
 

@@ -41,6 +41,38 @@ pub fn type_icon(kind: NotificationType) -> &'static str {
     }
 }
 
+/// The bell's snooze choices: (choice, label).
+const SNOOZES: [(&str, &str); 3] = [("hour", "1 hour"), ("tomorrow", "Tomorrow morning"), ("week", "Next week")];
+
+/// When a snooze choice ends, in the browser's own time zone (RFC 3339):
+/// an hour from now, 9:00 tomorrow, or 9:00 next Monday.
+fn snooze_until(choice: &str) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    {
+        let d = js_sys::Date::new_0();
+        match choice {
+            "hour" => d.set_time(d.get_time() + 3_600_000.0),
+            "tomorrow" | "week" => {
+                let days = if choice == "tomorrow" { 1 } else { (8 - d.get_day()) % 7 };
+                let days = if days == 0 { 7 } else { days };
+                d.set_date(d.get_date() + days);
+                d.set_hours(9);
+                d.set_minutes(0);
+                d.set_seconds(0);
+                d.set_milliseconds(0);
+                0.0
+            }
+            _ => return None,
+        };
+        Some(String::from(d.to_iso_string()))
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = choice;
+        None
+    }
+}
+
 /// The bell and its dropdown, on [`use_notifications`].
 #[component]
 pub fn NotificationBell() -> impl IntoView {
@@ -48,6 +80,7 @@ pub fn NotificationBell() -> impl IntoView {
     let open = RwSignal::new(false);
     let button = NodeRef::<html::Button>::new();
     let count = n.unread;
+    let top = n.top_priority;
     let label = move || match count.get() {
         0 => "Notifications, none unread".to_owned(),
         1 => "Notifications, 1 unread".to_owned(),
@@ -63,7 +96,9 @@ pub fn NotificationBell() -> impl IntoView {
                 data-count=move || count.get().to_string() on:click=move |_| open.update(|o| *o = !*o)>
                 <BellIcon/>
                 {move || badge_text(count.get()).map(|text| view! {
-                    <span class="bell-badge" data-testid="bell-count" aria-hidden="true">{text}</span>
+                    <span class=move || format!("bell-badge badge-{}", top.get().map_or("none", Priority::as_str))
+                        data-testid="bell-count" data-priority=move || top.get().map_or("none", Priority::as_str)
+                        aria-hidden="true">{text}</span>
                 })}
             </button>
             <Show when=move || open.get()>
@@ -138,7 +173,8 @@ fn BellPanel(n: Notifications) -> impl IntoView {
 fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
     let Notification { id, title, message, kind, priority, action_url, action_text, is_read, created_at, .. } = item;
     let id = id.into_string();
-    let (read_id, dismiss_id, link_id) = (id.clone(), id.clone(), id);
+    let (read_id, dismiss_id, link_id, snooze_id) = (id.clone(), id.clone(), id.clone(), id);
+    let snoozing = RwSignal::new(false);
     let loud = matches!(priority, Priority::High | Priority::Urgent);
     let link = action_url.map(|url| {
         let text = action_text.unwrap_or_else(|| "Open".to_owned());
@@ -170,6 +206,19 @@ fn BellItem(item: Notification, n: Notifications) -> impl IntoView {
                     <button type="button" class="chip" on:click=move |_| n.mark_read.run(read_id.clone())>"Mark read"</button>
                 })}
                 <button type="button" class="chip" on:click=move |_| n.dismiss.run(dismiss_id.clone())>"Dismiss"</button>
+                <button type="button" class="chip" data-testid="snooze" aria-expanded=move || snoozing.get().to_string()
+                    on:click=move |_| snoozing.update(|s| *s = !*s)>"Snooze"</button>
+                <Show when=move || snoozing.get()>
+                    <div class="snooze-menu" role="menu" data-testid="snooze-menu">
+                        {SNOOZES.iter().map(|(choice, text)| {
+                            let id = snooze_id.clone();
+                            view! {
+                                <button type="button" role="menuitem" class="chip" data-testid=format!("snooze-{choice}")
+                                    on:click=move |_| n.snooze.run((id.clone(), snooze_until(choice)))>{*text}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                </Show>
             </div>
         </li>
     }

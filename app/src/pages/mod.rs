@@ -4,6 +4,7 @@ mod api_keys;
 mod dashboard;
 mod login;
 mod not_found;
+mod notification_settings;
 mod notifications;
 mod webhook_settings;
 
@@ -11,6 +12,7 @@ pub use api_keys::ApiKeysPage;
 pub use dashboard::DashboardPage;
 pub use login::{error_text, LoginPage};
 pub use not_found::NotFound;
+pub use notification_settings::NotificationSettingsPage;
 pub use notifications::NotificationsPage;
 pub use webhook_settings::WebhookSettingsPage;
 

@@ -1,5 +1,6 @@
-//! All notifications: filters (status, type, priority), cursor pagination
-//! ("Load more") and marking several read at once. The list is fetched by a
+//! All notifications: tabs (Unread, All, Snoozed, Dismissed: the reader's
+//! own state), filters (type, priority), cursor pagination ("Load more") and
+//! marking several read at once. The list is fetched by a
 //! server function over the same service call as `GET /api/notifications`,
 //! and fetched again when the dashboard is told that notifications changed.
 
@@ -17,16 +18,25 @@ use crate::{
 /// Notifications per page.
 pub const PAGE_SIZE: u32 = 20;
 
-/// The query of the filters' state and an optional cursor.
-fn query(status: &str, kind: &str, priority: &str, after: Option<String>) -> NotificationQuery {
+/// The tabs: (value, label).
+const TABS: [(&str, &str); 4] =
+    [("unread", "Unread"), ("all", "All"), ("snoozed", "Snoozed"), ("dismissed", "Dismissed")];
+
+/// The query of a tab, the filters and an optional cursor.
+fn query(tab: &str, kind: &str, priority: &str, after: Option<String>) -> NotificationQuery {
     let chosen = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    let view = match tab {
+        "snoozed" | "dismissed" => Some(tab.to_owned()),
+        _ => None,
+    };
     NotificationQuery {
         limit: Some(PAGE_SIZE),
-        include_read: Some(status != "unread"),
-        include_dismissed: Some(status == "all"),
+        include_read: Some(tab != "unread"),
+        include_dismissed: Some(false),
         kind: chosen(kind),
         priority: chosen(priority),
         after,
+        view,
         ..Default::default()
     }
 }
@@ -35,7 +45,7 @@ fn query(status: &str, kind: &str, priority: &str, after: Option<String>) -> Not
 #[component]
 pub fn NotificationsPage() -> impl IntoView {
     let live = use_live_state();
-    let status = RwSignal::new("active".to_owned());
+    let status = RwSignal::new("all".to_owned());
     let kind = RwSignal::new(String::new());
     let priority = RwSignal::new(String::new());
     // Bumped after a bulk change, to fetch the first page again.
@@ -85,14 +95,19 @@ pub fn NotificationsPage() -> impl IntoView {
             <header class="page-head">
                 <h1 id="all-heading">"Notifications"</h1>
                 <div class="filters">
-                    <Filter label="Status" testid="filter-status" value=status
-                        options=&[("active", "Not dismissed"), ("unread", "Unread"), ("all", "All, with dismissed")]/>
                     <Filter label="Type" testid="filter-type" value=kind
                         options=&[("", "Any type"), ("info", "Info"), ("success", "Success"), ("warning", "Warning"), ("error", "Error")]/>
                     <Filter label="Priority" testid="filter-priority" value=priority
                         options=&[("", "Any priority"), ("low", "Low"), ("medium", "Medium"), ("high", "High"), ("urgent", "Urgent")]/>
                 </div>
             </header>
+            <div class="tabs" role="tablist" aria-label="Which notifications">
+                {TABS.iter().map(|(value, text)| view! {
+                    <button type="button" role="tab" class="tab" data-testid=format!("tab-{value}")
+                        aria-selected=move || (status.get() == *value).to_string()
+                        on:click=move |_| status.set((*value).to_owned())>{*text}</button>
+                }).collect_view()}
+            </div>
             <div class="bulk-bar">
                 <button type="button" class="chip" data-testid="mark-selected"
                     disabled=move || selected.with(Vec::is_empty) on:click=mark_selected>
@@ -171,9 +186,11 @@ fn Rows(
 
 #[component]
 fn Row(n: Notification, selected: RwSignal<Vec<String>>) -> impl IntoView {
-    let Notification { id, title, message, kind, priority, is_read, is_dismissed, created_at, .. } = n;
+    let Notification { id, title, message, kind, priority, is_read, is_dismissed, created_at, snoozed_until, .. } = n;
     let id = id.into_string();
-    let state = if is_dismissed {
+    let state = if snoozed_until.is_some() {
+        "snoozed"
+    } else if is_dismissed {
         "dismissed"
     } else if is_read {
         "read"
@@ -221,11 +238,13 @@ mod tests {
     #[test]
     fn filters_become_the_seed_query() {
         let q = query("unread", "warning", "", None);
-        assert_eq!((q.include_read, q.include_dismissed), (Some(false), Some(false)));
+        assert_eq!((q.include_read, q.include_dismissed, q.view.as_deref()), (Some(false), Some(false), None));
         assert_eq!(q.kind.as_deref(), Some("warning"));
         assert_eq!(q.priority, None);
         let q = query("all", "", "urgent", Some("c".into()));
-        assert_eq!((q.include_read, q.include_dismissed), (Some(true), Some(true)));
+        assert_eq!((q.include_read, q.view.as_deref()), (Some(true), None));
         assert_eq!((q.priority.as_deref(), q.after.as_deref(), q.limit), (Some("urgent"), Some("c"), Some(PAGE_SIZE)));
+        assert_eq!(query("snoozed", "", "", None).view.as_deref(), Some("snoozed"));
+        assert_eq!(query("dismissed", "", "", None).view.as_deref(), Some("dismissed"));
     }
 }

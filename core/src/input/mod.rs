@@ -8,6 +8,7 @@
 
 pub mod dashboard;
 pub mod fields;
+pub mod preferences;
 pub mod webhooks;
 
 use serde_json::{Map, Value};
@@ -17,6 +18,7 @@ pub use dashboard::{
     RoleChange, RotateSecret, SettingsPatch,
 };
 pub use fields::{is_email, is_id, is_safe_action_url, parse_money, parse_object, Fields};
+pub use preferences::PreferencesUpdate;
 pub use webhooks::{NewNotification, NewOrder, PaymentUpdate, WebhookBody};
 
 use crate::models::FieldError;

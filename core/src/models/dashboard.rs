@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActivityEntry, Notification, Order, PaymentStatus, Role, TenantId, Timestamp};
+use super::{ActivityEntry, Notification, Order, PaymentStatus, Preferences, Role, TenantId, Timestamp};
 
 /// What the dashboard header needs on first render: whose dashboard, and the bell's count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -20,6 +20,9 @@ pub struct BellState {
     /// The tenants the caller may switch between (the current one included).
     #[serde(default)]
     pub tenants: Vec<TenantChoice>,
+    /// How new notifications may interrupt the caller (the defaults for programs).
+    #[serde(default)]
+    pub preferences: Preferences,
 }
 
 /// A tenant the caller belongs to, with the caller's role there.

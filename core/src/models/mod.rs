@@ -12,6 +12,7 @@ mod dashboard;
 mod errors;
 mod notifications;
 mod orders;
+mod preferences;
 mod settings;
 mod socket;
 mod webhook_events;
@@ -29,6 +30,7 @@ pub use notifications::{
     NotificationType, PageCursor, Priority,
 };
 pub use orders::{format_minor, Order, OrderItem, OrderStatus, PaymentStatus};
+pub use preferences::{Preferences, PreferencesPatch};
 pub use settings::{
     DeliveryAttempt, RotatedSecret, TestReport, WebhookEndpoints, WebhookSettings, WebhookSettingsPatch,
     WebhookSettingsView, WebhookUrls,

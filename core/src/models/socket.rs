@@ -21,6 +21,8 @@ pub mod events {
     pub const DASHBOARD_REFRESH: &str = "dashboard-refresh";
     /// Server → client: bulk read-state update.
     pub const NOTIFICATIONS_MARKED_READ: &str = "notifications-marked-read";
+    /// Server → client (hookbell's own): the user's notification preferences changed.
+    pub const PREFERENCES_UPDATED: &str = "preferences-updated";
 }
 
 /// Payload of [`events::NEW_NOTIFICATION`].

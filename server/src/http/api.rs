@@ -5,7 +5,7 @@
 use app::{
     input::{
         FromJson, ListEvents, ListNotifications, MarkAllRead, NewApiKey, NewMember, NewNotification,
-        NotificationUpdate, Parsed, RoleChange, RotateSecret, SettingsPatch,
+        NotificationUpdate, Parsed, PreferencesUpdate, RoleChange, RotateSecret, SettingsPatch,
     },
     models::{NotificationQuery, PageCursor, WebhookEventFilter},
 };
@@ -226,6 +226,27 @@ pub async fn revoke_key(
 ) -> Result<Json<Value>, ApiError> {
     state.services.revoke_api_key_for(&ctx, &id).await?;
     Ok(Json(json!({"success": true, "message": "API key revoked"})))
+}
+
+/// `GET /api/me/preferences`: the caller's notification preferences.
+pub async fn get_preferences(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
+    let preferences = state.services.preferences_for(&ctx).await?;
+    Ok(Json(json!({"success": true, "preferences": preferences})))
+}
+
+/// `PUT /api/me/preferences` with any of `toastMinPriority`, `mutedTypes`, `desktop`.
+pub async fn put_preferences(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Checked(update): Checked<PreferencesUpdate>,
+) -> Result<Json<Value>, ApiError> {
+    let preferences = state.services.update_preferences_for(&ctx, update).await?;
+    Ok(Json(json!({"success": true, "preferences": preferences})))
+}
+
+/// `GET /api/me/connections`: the caller's open live connections (`sockets`).
+pub async fn my_connections(State(state): State<AppState>, ctx: Ctx) -> Json<Value> {
+    Json(json!({"success": true, "sockets": state.services.open_connections_for(&ctx).await}))
 }
 
 /// `GET /api/members`.

@@ -4,10 +4,13 @@
 
 use app::{
     api::Backend,
-    input::{FromJson, ListEvents, ListNotifications, NewApiKey, NotificationUpdate, RotateSecret, SettingsPatch},
+    input::{
+        FromJson, ListEvents, ListNotifications, NewApiKey, NotificationUpdate, PreferencesUpdate, RotateSecret,
+        SettingsPatch,
+    },
     models::{
         ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-        NotificationUpdatedEvent, NotificationsMarkedReadEvent, RotatedSecret, TestReport, WebhookEvent,
+        NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
         WebhookSettingsPatch, WebhookSettingsView,
     },
 };
@@ -46,6 +49,20 @@ impl Backend for Services {
     async fn bell_state(&self, req: &Parts) -> Result<BellState, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
         Services::bell_state(self, &ctx).await.map_err(refused)
+    }
+
+    async fn preferences(&self, req: &Parts) -> Result<Preferences, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.preferences_for(&ctx).await.map_err(refused)
+    }
+
+    async fn update_preferences(
+        &self,
+        req: &Parts,
+        change: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Preferences, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.update_preferences_for(&ctx, PreferencesUpdate::from_json(change)).await.map_err(refused)
     }
 
     async fn dashboard(&self, req: &Parts) -> Result<DashboardOverview, Failed> {

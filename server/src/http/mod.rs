@@ -99,6 +99,8 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/logout-all", post(auth::logout_all))
         .route("/api/auth/me", get(auth::me))
+        .route("/api/me/preferences", get(api::get_preferences).put(api::put_preferences))
+        .route("/api/me/connections", get(api::my_connections))
         .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(security::api_cors(state.services.config()));

@@ -211,7 +211,11 @@ mod tests {
             _: &serde_json::Value,
         ) {
         }
+        async fn to_sockets(&self, _: crate::service::Sockets<'_>, _: &str, _: &serde_json::Value) {}
         async fn disconnect(&self, _: crate::service::Sockets<'_>) {}
+        async fn count(&self, _: crate::service::Sockets<'_>) -> usize {
+            0
+        }
     }
 
     #[tokio::test(start_paused = true)]

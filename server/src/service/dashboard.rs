@@ -31,7 +31,19 @@ impl Services {
             _ => None,
         };
         let tenants = self.tenant_choices(ctx).await?;
-        Ok(BellState { tenant_id: tenant.id, tenant_name: tenant.name, unread_count, latest, user_name, tenants })
+        let preferences = match ctx.principal {
+            super::Principal::ApiKey { .. } => Default::default(),
+            _ => self.preferences_for(ctx).await?,
+        };
+        Ok(BellState {
+            tenant_id: tenant.id,
+            tenant_name: tenant.name,
+            unread_count,
+            latest,
+            user_name,
+            tenants,
+            preferences,
+        })
     }
 
     /// The dashboard page: today's orders (since midnight UTC) counted and

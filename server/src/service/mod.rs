@@ -14,6 +14,7 @@ pub mod dashboard;
 pub mod housekeeping;
 pub mod members;
 pub mod notifications;
+mod preferences;
 pub mod push;
 pub mod rate_limit;
 pub mod settings;

@@ -18,6 +18,8 @@ pub enum Sockets<'a> {
     Session(&'a str),
     /// The sockets of one API key.
     ApiKey(&'a ApiKeyId),
+    /// The development demo's sockets.
+    Demo,
 }
 
 /// Pushes events to dashboards, on every node. Failures are the
@@ -30,8 +32,12 @@ pub trait Push: Send + Sync + 'static {
     /// personal notifications, their own read state), or with `None` those of
     /// programs acting for the tenant itself.
     async fn to_reader(&self, tenant_id: &TenantId, reader: Option<&UserId>, event: &str, payload: &Value);
+    /// Emits `event` to every socket of `whose` (all their tabs, in every tenant).
+    async fn to_sockets(&self, whose: Sockets<'_>, event: &str, payload: &Value);
     /// Disconnects the sockets of a revoked key, an ended session, a removed member.
     async fn disconnect(&self, whose: Sockets<'_>);
+    /// How many sockets `whose` has open, on every node.
+    async fn count(&self, whose: Sockets<'_>) -> usize;
 }
 
 /// The service layer's handle on [`Push`], taking any serialisable payload.
@@ -70,7 +76,17 @@ impl Pusher {
         }
     }
 
+    pub async fn to_sockets<T: Serialize + ?Sized>(&self, whose: Sockets<'_>, event: &str, payload: &T) {
+        if let Some(v) = Self::value(event, payload) {
+            self.0.to_sockets(whose, event, &v).await;
+        }
+    }
+
     pub async fn disconnect(&self, whose: Sockets<'_>) {
         self.0.disconnect(whose).await;
+    }
+
+    pub async fn count(&self, whose: Sockets<'_>) -> usize {
+        self.0.count(whose).await
     }
 }

@@ -5,7 +5,8 @@
 //! webhook settings and secrets; [`OrderStore`] orders and their payments;
 //! [`NotificationStore`] notifications and unread counts; [`ActivityStore`] the
 //! audit trail; [`WebhookLogStore`] received webhooks and the deliveries
-//! processed; [`IdentityStore`] users, memberships, sessions and API keys.
+//! processed; [`IdentityStore`] users, memberships, sessions, API keys and
+//! each user's notification preferences.
 //! Callers holding an `Arc<dyn Store>` call every method without importing these.
 
 use async_trait::async_trait;
@@ -15,7 +16,9 @@ use super::{
     OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, Session, StoreResult, Tenant, User,
     WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
-use app::models::{ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
+use app::models::{
+    ApiKeyId, NotificationId, OrderId, Preferences, PreferencesPatch, TenantId, Timestamp, UserId, WebhookEventId,
+};
 
 /// Result of [`OrderStore::create_order`].
 #[derive(Debug, Clone, PartialEq)]
@@ -378,4 +381,11 @@ pub trait IdentityStore: Send + Sync {
 
     /// Records that a key was used at `at`.
     async fn touch_api_key(&self, id: &ApiKeyId, at: Timestamp) -> StoreResult<()>;
+
+    /// The notification preferences of `owner` (a user id, or `demo`), if ever saved.
+    async fn get_preferences(&self, owner: &str) -> StoreResult<Option<Preferences>>;
+
+    /// Changes the fields `patch` names (the others stay, even when another
+    /// change comes at the same instant); the preferences now.
+    async fn update_preferences(&self, owner: &str, patch: &PreferencesPatch) -> StoreResult<Preferences>;
 }

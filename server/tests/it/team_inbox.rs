@@ -161,3 +161,61 @@ async fn snoozes_are_checked_leave_the_bell_and_come_back_unread() {
     let (status, woken) = w.call(Method::PATCH, &path, Some(&ada), Some(json!({"snoozedUntil": null}))).await;
     assert_eq!((status, woken["unreadCount"].as_u64()), (200, Some(1)), "{woken}");
 }
+
+#[tokio::test]
+async fn preferences_are_each_users_own_checked_and_reach_all_their_tabs() {
+    let w = world_with(false, &[]).await;
+    let (ada, bo) = (w.ada.1.clone(), w.bo.1.clone());
+    let tab = |cookie: String| {
+        let origin = format!("https://{}", w.srv.addr);
+        let srv = &w.srv;
+        async move {
+            let probe = srv
+                .socket_with(&["preferences-updated"], None, &[("Cookie", cookie), ("Origin", origin)])
+                .await
+                .unwrap();
+            probe
+        }
+    };
+    let (mut ada_one, mut ada_two, mut bo_tab) =
+        (tab(ada.clone()).await, tab(ada.clone()).await, tab(bo.clone()).await);
+    let (_, open) = w.call(Method::GET, "/api/me/connections", Some(&ada), None).await;
+    assert_eq!(open["sockets"], 2, "{open}");
+
+    let (status, got) = w.call(Method::GET, "/api/me/preferences", Some(&ada), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["preferences"], json!({"toastMinPriority": "low", "mutedTypes": [], "desktop": false}));
+    let bad = json!({"toastMinPriority": "max", "mutedTypes": "all", "desktop": "yes", "colour": 1});
+    let (status, body) = w.call(Method::PUT, "/api/me/preferences", Some(&ada), Some(bad)).await;
+    assert_eq!((status, body["details"].as_array().map(Vec::len)), (400, Some(4)), "{body}");
+    assert_eq!(w.call(Method::PUT, "/api/me/preferences", Some(&ada), Some(json!({}))).await.0, 400);
+    assert_eq!(w.call(Method::GET, "/api/me/preferences", None, None).await.0, 403, "a program has none");
+
+    // Two changes of different fields at the same instant: both stay.
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let put = |body: Value| {
+        let barrier = barrier.clone();
+        let ada = ada.clone();
+        let w = &w;
+        async move {
+            barrier.wait().await;
+            w.call(Method::PUT, "/api/me/preferences", Some(&ada), Some(body)).await.0
+        }
+    };
+    let (x, y) =
+        tokio::join!(put(json!({"toastMinPriority": "high"})), put(json!({"mutedTypes": ["info"], "desktop": true})));
+    assert_eq!((x, y), (200, 200));
+    let (_, now) = w.call(Method::GET, "/api/me/preferences", Some(&ada), None).await;
+    assert_eq!(now["preferences"], json!({"toastMinPriority": "high", "mutedTypes": ["info"], "desktop": true}));
+    // Every tab of Ada's heard each change; Bo's did not, and Bo's are his own.
+    for tab in [&mut ada_one, &mut ada_two] {
+        tab.next_named("preferences-updated").await;
+        tab.next_named("preferences-updated").await;
+    }
+    bo_tab.expect_silence(QUIET).await;
+    let (_, his) = w.call(Method::GET, "/api/me/preferences", Some(&bo), None).await;
+    assert_eq!(his["preferences"]["toastMinPriority"], "low");
+    // They never change the inbox: Ada's count is as before.
+    create(&w, "Quiet one").await;
+    assert_eq!(unread(&w, Some(&ada)).await, 1);
+}

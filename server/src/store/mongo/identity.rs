@@ -3,8 +3,7 @@
 //! by the tenant document's list of its owners (`owners`), changed by
 //! conditional writes.
 
-use app::models::Role;
-use app::models::{ApiKeyId, TenantId, Timestamp, UserId};
+use app::models::{ApiKeyId, Preferences, PreferencesPatch, Role, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
 use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
@@ -254,4 +253,40 @@ impl IdentityStore for MongoStore {
         };
         run(self.api_keys.update_one(doc! {"_id": k}, doc! {"$set": {"lastUsedAt": to_date(&at)}})).await.map(|_| ())
     }
+
+    async fn get_preferences(&self, owner: &str) -> StoreResult<Option<Preferences>> {
+        one(self.preferences.find_one(doc! {"_id": owner}), preferences_from).await
+    }
+
+    async fn update_preferences(&self, owner: &str, patch: &PreferencesPatch) -> StoreResult<Preferences> {
+        // One `$set` of just the named fields: changes at the same instant both apply.
+        let mut set = Document::new();
+        if let Some(p) = patch.toast_min_priority {
+            set.insert("toastMinPriority", p.as_str());
+        }
+        if let Some(types) = &patch.muted_types {
+            set.insert("mutedTypes", types.iter().map(|t| t.as_str()).collect::<Vec<_>>());
+        }
+        if let Some(desktop) = patch.desktop {
+            set.insert("desktop", desktop);
+        }
+        if !set.is_empty() {
+            run(self.preferences.update_one(doc! {"_id": owner}, doc! {"$set": set}).upsert(true)).await?;
+        }
+        Ok(self.get_preferences(owner).await?.unwrap_or_default())
+    }
+}
+
+/// Stored preferences; a field missing or unknown keeps its default.
+fn preferences_from(d: &Document) -> StoreResult<Preferences> {
+    let mut p = Preferences::default();
+    if let Some(priority) = d.get_str("toastMinPriority").ok().and_then(app::models::Priority::parse) {
+        p.toast_min_priority = priority;
+    }
+    if let Ok(types) = d.get_array("mutedTypes") {
+        p.muted_types =
+            types.iter().filter_map(|t| t.as_str().and_then(app::models::NotificationType::parse)).collect();
+    }
+    p.desktop = d.get_bool("desktop").unwrap_or(false);
+    Ok(p)
 }

@@ -57,6 +57,8 @@ pub struct MongoStore {
     reader_marks: Collection<Document>,
     /// Sequence numbers (the order notifications were stored in, per tenant).
     counters: Collection<Document>,
+    /// Each user's notification preferences, by user id.
+    preferences: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -122,7 +124,8 @@ impl MongoStore {
             processed_webhooks: db.collection_with_options("processed_webhooks", opts.clone()),
             notification_states: db.collection_with_options("notification_states", opts.clone()),
             reader_marks: db.collection_with_options("reader_marks", opts.clone()),
-            counters: db.collection_with_options("counters", opts),
+            counters: db.collection_with_options("counters", opts.clone()),
+            preferences: db.collection_with_options("preferences", opts),
             event_retention,
             db,
         };

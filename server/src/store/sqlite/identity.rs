@@ -2,15 +2,15 @@
 //! tables; a membership change that would leave a tenant without an owner is
 //! refused by the one statement that makes it.
 
-use app::models::Role;
-use app::models::{ApiKeyId, TenantId, Timestamp, UserId};
+use app::models::{ApiKeyId, Preferences, PreferencesPatch, Role, TenantId, Timestamp, UserId};
 use async_trait::async_trait;
 
 use super::{
+    map_err,
     query::{exec_on, one_on, vals},
     rows::{
-        api_key_from_row, api_key_info_from_row, api_key_values, cell, role_at, session_from_row, session_values,
-        user_from_row, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
+        api_key_from_row, api_key_info_from_row, api_key_values, cell, json_text, parse_json, role_at,
+        session_from_row, session_values, user_from_row, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
     },
     SqliteStore,
 };
@@ -177,5 +177,33 @@ impl IdentityStore for SqliteStore {
 
     async fn touch_api_key(&self, id: &ApiKeyId, at: Timestamp) -> StoreResult<()> {
         self.exec("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1", vals![id, at]).await.map(|_| ())
+    }
+
+    async fn get_preferences(&self, owner: &str) -> StoreResult<Option<Preferences>> {
+        self.one("SELECT prefs FROM preferences WHERE owner = ?1", vals![owner], |r| {
+            parse_json(0, &r.get::<_, String>(0)?)
+        })
+        .await
+    }
+
+    async fn update_preferences(&self, owner: &str, patch: &PreferencesPatch) -> StoreResult<Preferences> {
+        let (owner, patch) = (owner.to_owned(), patch.clone());
+        // Read, change and write on the one writer: changes at the same instant apply in turn.
+        self.write(move |c| {
+            let tx = c.savepoint().map_err(map_err)?;
+            let current = one_on(&tx, "SELECT prefs FROM preferences WHERE owner = ?1", vals![&owner], |r| {
+                parse_json::<Preferences>(0, &r.get::<_, String>(0)?)
+            })?;
+            let now = current.unwrap_or_default().with(&patch);
+            exec_on(
+                &tx,
+                "INSERT INTO preferences (owner, prefs) VALUES (?1, ?2) \
+                 ON CONFLICT (owner) DO UPDATE SET prefs = excluded.prefs",
+                vals![&owner, json_text(&now)?],
+            )?;
+            tx.commit().map_err(map_err)?;
+            Ok(now)
+        })
+        .await
     }
 }

@@ -270,6 +270,13 @@ const MIGRATIONS: &[&str] = &[
             DELETE FROM notification_states WHERE tenant_id = OLD.tenant_id AND notification_id = OLD.id;
         END;
     "#,
+    // 12: each user's notification preferences (JSON), by user id ('demo' for the development demo).
+    r#"
+    CREATE TABLE preferences (
+        owner TEXT PRIMARY KEY NOT NULL,
+        prefs TEXT NOT NULL
+    ) STRICT;
+    "#,
 ];
 
 /// Applies every migration newer than the database's `user_version`, each in a transaction.

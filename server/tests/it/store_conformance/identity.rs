@@ -231,3 +231,22 @@ pub async fn simultaneous_demotions_keep_an_owner(s: Subject) {
     );
     assert_eq!(s.store.change_membership(&a.id, &y.id, None).await.unwrap(), MembershipChange::LastOwner);
 }
+
+pub async fn preferences_change_field_by_field(s: Subject) {
+    use app::models::{NotificationType, Preferences, PreferencesPatch, Priority};
+    assert_eq!(s.store.get_preferences("u1").await.unwrap(), None);
+    let high = PreferencesPatch { toast_min_priority: Some(Priority::High), ..Default::default() };
+    let muted =
+        PreferencesPatch { muted_types: Some(vec![NotificationType::Info]), desktop: Some(true), ..Default::default() };
+    // Two changes at the same instant, of different fields: both stay.
+    let (a, b) = tokio::join!(s.store.update_preferences("u1", &high), s.store.update_preferences("u1", &muted));
+    a.unwrap();
+    b.unwrap();
+    let both =
+        Preferences { toast_min_priority: Priority::High, muted_types: vec![NotificationType::Info], desktop: true };
+    assert_eq!(s.store.get_preferences("u1").await.unwrap(), Some(both.clone()));
+    assert_eq!(s.store.get_preferences("u2").await.unwrap(), None, "each user's own");
+    let off = PreferencesPatch { desktop: Some(false), muted_types: Some(vec![]), ..Default::default() };
+    let now = s.store.update_preferences("u1", &off).await.unwrap();
+    assert_eq!(now, Preferences { desktop: false, muted_types: vec![], ..both });
+}

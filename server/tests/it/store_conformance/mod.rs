@@ -173,6 +173,7 @@ conformance!(
     a_snooze_hides_then_wakes_exactly_once,
     simultaneous_changes_by_one_reader_both_apply,
     unread_counts_match_the_list_for_every_reader,
+    preferences_change_field_by_field,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its

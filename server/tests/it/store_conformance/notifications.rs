@@ -298,7 +298,7 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     conn.execute_batch(
         "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
          DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
-         DELETE FROM notifications; PRAGMA user_version = 10;",
+         DROP TABLE preferences; DELETE FROM notifications; PRAGMA user_version = 10;",
     )
     .unwrap();
     for n in [&old, &old_read, &old_dismissed] {
