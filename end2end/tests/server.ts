@@ -53,6 +53,9 @@ export async function startServer(): Promise<RunningServer> {
     LEPTOS_OUTPUT_NAME: 'hookbell',
     DATABASE_PATH: path.join(dir, 'hookbell.sqlite3'),
     HOOKBELL_ENV: 'development',
+    // Test-only (development): snoozes may be a second long, and are looked for often.
+    HOOKBELL_MIN_SNOOZE_SECS: '1',
+    HOOKBELL_SNOOZE_POLL_MS: '100',
     RUST_LOG: 'debug',
   };
 
