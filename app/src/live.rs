@@ -46,6 +46,8 @@ pub struct LiveState {
     pub refresh_tick: RwSignal<u64>,
     /// Bumped for every notification the socket brings (not for the snapshot).
     pub arrivals: RwSignal<u64>,
+    /// Bumped whenever the reader's state of any notification changes (any tab, a snooze waking).
+    pub changes: RwSignal<u64>,
     /// Toasts on screen, oldest first.
     pub toasts: RwSignal<Vec<Toast>>,
     /// Whether new notifications raise toasts (`use_notifications` options).
@@ -63,6 +65,7 @@ pub fn provide_live_state() -> LiveState {
         latest: RwSignal::new(None),
         refresh_tick: RwSignal::new(0),
         arrivals: RwSignal::new(0),
+        changes: RwSignal::new(0),
         toasts: RwSignal::new(Vec::new()),
         toasts_enabled: RwSignal::new(true),
         prefs: RwSignal::new(Preferences::default()),
@@ -122,6 +125,7 @@ impl LiveState {
 
     /// Replaces a notification whose state changed (read, dismissed).
     pub fn update_notification(&self, n: Notification) {
+        self.changes.update(|c| *c += 1);
         self.latest.update(|list| {
             if let Some(old) = list.as_mut().and_then(|l| l.iter_mut().find(|old| old.id == n.id)) {
                 *old = n;
@@ -131,6 +135,7 @@ impl LiveState {
 
     /// Marks read everything the reader has (their mark-all-read, in any tab).
     pub fn mark_all_read(&self, read_at: Timestamp) {
+        self.changes.update(|c| *c += 1);
         self.latest.update(|list| {
             for n in list.iter_mut().flatten().filter(|n| !n.is_read) {
                 n.is_read = true;

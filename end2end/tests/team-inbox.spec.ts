@@ -77,8 +77,14 @@ test('a notification snoozed from the bell leaves it and comes back unread', asy
   await expect(item).toHaveCount(0);
   await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(before));
   // It is on the Snoozed tab…
-  const list = await page.evaluate(async () => (await fetch('/api/notifications?view=snoozed')).json());
-  expect(list.notifications.map((n: { id: string }) => n.id)).toContain(id);
+  await page.keyboard.press('Escape');
+  await page.getByTestId('nav-notifications').click();
+  await page.waitForURL(`${server.url}/notifications`);
+  await page.getByTestId('tab-snoozed').click();
+  const row = page.getByTestId('notif-row').filter({ hasText: 'Snooze me' });
+  await expect(row).toHaveAttribute('data-state', 'snoozed');
+  await page.getByTestId('tab-unread').click();
+  await expect(row).toHaveCount(0);
   // …and a snooze of two seconds (the test server allows one that short) brings it back by itself.
   const until = new Date(Date.now() + 2000).toISOString();
   const res = await page.evaluate(
@@ -87,7 +93,9 @@ test('a notification snoozed from the bell leaves it and comes back unread', asy
     [id, until],
   );
   expect(res).toBe(200);
-  await expect(item).toHaveCount(1, { timeout: 15_000 });
+  await expect(row).toHaveCount(1, { timeout: 15_000 });
+  await expect(row).toHaveAttribute('data-state', 'unread');
+  await page.getByTestId('bell').click();
   await expect(item).toHaveAttribute('data-read', 'false');
   await expect(page.getByTestId('bell')).toHaveAttribute('data-count', String(before + 1));
 });
@@ -121,6 +129,17 @@ test('three tabs hold one server connection, and closing the holder hands it ove
   }
   await expect.poll(connections).toBe(1);
   await context.close();
+
+  // A browser without Web Locks: each tab connects on its own, and still works.
+  const plain = await browser.newContext();
+  await plain.addInitScript(() => Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined }));
+  const own = [await open(plain), await open(plain)];
+  const count = async () => (await own[0].evaluate(async () => (await fetch('/api/me/connections')).json())).sockets;
+  await expect.poll(count).toBe(2);
+  const now = Number(await own[1].getByTestId('bell').getAttribute('data-count'));
+  await notify('Each on its own');
+  for (const tab of own) await expect(tab.getByTestId('bell')).toHaveAttribute('data-count', String(now + 1));
+  await plain.close();
 });
 
 test('a desktop notification shows when the page is hidden and permission is granted', async ({ browser }) => {

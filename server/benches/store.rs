@@ -2,7 +2,10 @@
 //!
 //! 1. create an order with its notification and audit entry (the webhook's write), sequentially;
 //! 2. list the latest 50 notifications of a tenant holding 100,000;
-//! 3. mark all read on a tenant with 10,000 unread.
+//! 3. mark all read on a tenant with 10,000 unread;
+//! 4. a team: 50 readers of the 100,000 (half of them marked all read before the
+//!    last 1,000, each read 20 and dismissed 5 one by one): one reader's latest
+//!    50 and unread count, and a mark-all-read of a reader with 100,000 unread.
 //!
 //! Run with `scripts/bench-store.sh` (it starts SecantusDB for the MongoDB
 //! figures). Prints a Markdown table for BENCHMARKS.md.
@@ -158,6 +161,7 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
     }
     rows.push(Stats { samples }.row(name, &format!("latest 50 of {big}")));
     eprintln!("{}", rows.last().unwrap());
+    rows.extend(team(name, store.as_ref(), &t.id, big, queries).await);
 
     // 3. mark all read on `mark` unread, three fresh tenants.
     let mut samples = Vec::new();
@@ -171,6 +175,58 @@ async fn bench(name: &str, store: Arc<dyn Store>, queries: usize) -> Vec<String>
         assert_eq!(changed as usize, mark);
     }
     rows.push(Stats { samples }.row(name, &format!("mark all read ({mark})")));
+    rows
+}
+
+/// Section 4: per-reader state in the tenant `t` that holds `big` notifications.
+async fn team(name: &str, store: &dyn Store, t: &app::models::TenantId, big: usize, queries: usize) -> Vec<String> {
+    use app::models::{NotificationFilter, NotificationPatch, UserId};
+    let readers: Vec<UserId> = (0..50).map(|_| ids::new_id()).collect();
+    for r in &readers[..25] {
+        store.mark_all_read(t, Some(r), ids::now()).await.unwrap();
+    }
+    seed(store, t, 1_000).await;
+    let recent = store.list_notifications(t, &NotificationFilter::default(), None, 100).await.unwrap();
+    let read = NotificationPatch { is_read: Some(true), ..Default::default() };
+    let dismiss = NotificationPatch { is_dismissed: Some(true), ..Default::default() };
+    for r in &readers {
+        for (i, n) in recent.iter().take(25).enumerate() {
+            let patch = if i < 20 { &read } else { &dismiss };
+            store.update_notification(t, &n.id, Some(r), patch, ids::now()).await.unwrap();
+        }
+    }
+    let mut rows = Vec::new();
+    let total = big + 1_000;
+    for (who, reader) in [("marked", &readers[7]), ("never marked", &readers[30])] {
+        let view = NotificationFilter { user_id: Some(reader.clone()), ..Default::default() };
+        let mut samples = Vec::new();
+        for _ in 0..queries {
+            let start = Instant::now();
+            let got = store.list_notifications(t, &view, None, 50).await.unwrap();
+            samples.push(start.elapsed());
+            assert_eq!(got.len(), 50);
+        }
+        rows.push(Stats { samples }.row(name, &format!("team of 50, {total}: latest 50 of a reader ({who})")));
+        let mut samples = Vec::new();
+        for _ in 0..queries {
+            let start = Instant::now();
+            store.unread_count(t, Some(reader)).await.unwrap();
+            samples.push(start.elapsed());
+        }
+        rows.push(Stats { samples }.row(name, &format!("team of 50, {total}: unread count of a reader ({who})")));
+        eprintln!("{}", rows.last().unwrap());
+    }
+    let mut samples = Vec::new();
+    for r in &readers[40..43] {
+        let start = Instant::now();
+        let changed = store.mark_all_read(t, Some(r), ids::now()).await.unwrap();
+        samples.push(start.elapsed());
+        assert_eq!(changed as usize, total - 25, "every unread one of theirs");
+    }
+    rows.push(
+        Stats { samples }.row(name, &format!("team of 50, {total}: mark all read of a reader ({} unread)", total - 25)),
+    );
+    eprintln!("{}", rows.last().unwrap());
     rows
 }
 

@@ -2,7 +2,8 @@
 //! own state), filters (type, priority), cursor pagination ("Load more") and
 //! marking several read at once. The list is fetched by a
 //! server function over the same service call as `GET /api/notifications`,
-//! and fetched again when the dashboard is told that notifications changed.
+//! and fetched again when the dashboard is told that notifications changed
+//! or the reader's state of one did (in any tab, or a snooze waking).
 
 use leptos::prelude::*;
 
@@ -51,7 +52,7 @@ pub fn NotificationsPage() -> impl IntoView {
     // Bumped after a bulk change, to fetch the first page again.
     let reload = RwSignal::new(0u64);
     let first = Resource::new(
-        move || (status.get(), kind.get(), priority.get(), live.refresh_tick.get(), reload.get()),
+        move || (status.get(), kind.get(), priority.get(), (live.refresh_tick.get(), live.changes.get()), reload.get()),
         |(s, k, p, _, _)| list_notifications(query(&s, &k, &p, None)),
     );
     // Pages fetched with "Load more", and the cursor after the last of them.
