@@ -75,7 +75,7 @@ pub fn App() -> impl IntoView {
         match bell.get() {
             Some(Ok(state)) => {
                 live.seed(state.unread_count, state.latest, state.preferences);
-                crate::live::connect_live(live, state.tenant_id.into_string(), state.user_name.is_some());
+                crate::live::connect_live(live, state.tenant_id.into_string(), state.reader.map(|r| r.into_string()));
                 true
             }
             _ => false,

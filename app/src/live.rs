@@ -193,12 +193,13 @@ impl LiveState {
 /// tenant-wide notification, one broadcast to everyone, is unread for every
 /// reader, so a signed-in user (`personal`) adds one to their own count.
 #[cfg(feature = "hydrate")]
-pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
+pub fn connect_live(state: LiveState, tenant_id: String, reader: Option<String>) {
     use std::{cell::Cell, rc::Rc};
 
     use crate::realtime::shared::{Relayed, Shared};
 
-    let Some(shared) = Shared::open(&tenant_id) else {
+    let personal = reader.is_some();
+    let Some(shared) = Shared::open(&tenant_id, reader.as_deref()) else {
         hold_connection(state, tenant_id, personal, None);
         return;
     };
@@ -220,7 +221,15 @@ pub fn connect_live(state: LiveState, tenant_id: String, personal: bool) {
                     on_ack(state, ack);
                 }
             }
-            Relayed::Connected => on_connected(state),
+            Relayed::Connected => {
+                // The first word from the holder: what happened since this page was
+                // rendered and before it listened is fetched once.
+                let first = state.connection.get_untracked() == ConnectionState::Connecting;
+                on_connected(state);
+                if first {
+                    refresh_snapshot(state);
+                }
+            }
             Relayed::Disconnected { retry_at_ms } => on_disconnected(state, retry_at_ms),
             Relayed::Hello => {}
         });
@@ -332,14 +341,20 @@ fn on_ack(state: LiveState, ack: crate::models::JoinAck) {
     }
     if refetch == Some(true) {
         // Too much was missed for the ack: take a fresh snapshot.
-        leptos::task::spawn_local(async move {
-            if let Ok(snapshot) = crate::api::get_bell_state().await {
-                state.latest.set(Some(snapshot.latest));
-                state.unread.set(Some(snapshot.unread_count));
-            }
-        });
+        refresh_snapshot(state);
         state.refresh_tick.update(|t| *t += 1);
     }
+}
+
+/// Takes the server's snapshot of the bell anew.
+#[cfg(feature = "hydrate")]
+fn refresh_snapshot(state: LiveState) {
+    leptos::task::spawn_local(async move {
+        if let Ok(snapshot) = crate::api::get_bell_state().await {
+            state.latest.set(Some(snapshot.latest));
+            state.unread.set(Some(snapshot.unread_count));
+        }
+    });
 }
 
 /// A server event, heard on this tab's connection or relayed by the holder's.

@@ -1,4 +1,4 @@
-//! One Socket.IO connection per browser: the tabs of a tenant take turns
+//! One Socket.IO connection per browser: the tabs of a tenant and reader take turns
 //! holding a Web Lock; the holder connects and posts everything it hears on a
 //! BroadcastChannel, and the others apply what it posts. When the holder
 //! closes, the browser grants the lock to the next tab, which connects and
@@ -34,14 +34,16 @@ pub struct Shared {
 }
 
 impl Shared {
-    /// The channel, when this browser has both Web Locks and BroadcastChannel.
-    pub fn open(tenant_id: &str) -> Option<Self> {
+    /// The channel of `reader`'s tabs of a tenant (`None`: the tenant's own
+    /// reader), when this browser has both Web Locks and BroadcastChannel.
+    pub fn open(tenant_id: &str, reader: Option<&str>) -> Option<Self> {
         let window = web_sys::window()?;
         let locks = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("locks")).ok()?;
         if locks.is_undefined() || locks.is_null() {
             return None;
         }
-        let name = format!("hookbell-live:{tenant_id}");
+        // Per reader too: a tab still showing someone else's page never applies this reader's events.
+        let name = format!("hookbell-live:{tenant_id}:{}", reader.unwrap_or("tenant"));
         let channel = BroadcastChannel::new(&name).ok()?;
         Some(Self { channel, name })
     }

@@ -326,7 +326,11 @@ pub struct MarkAllRead {
 impl FromJson for MarkAllRead {
     fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
         unknown_field(map, &["userId"], "is not a known field")?;
-        Ok(Self { user_id: map.get("userId").and_then(Value::as_str).map(str::to_owned) })
+        match map.get("userId") {
+            None | Some(Value::Null) => Ok(Self { user_id: None }),
+            Some(Value::String(s)) => Ok(Self { user_id: Some(s.clone()) }),
+            Some(_) => Err(vec![FieldError::new("userId", "must be a string")]),
+        }
     }
 }
 
@@ -552,6 +556,8 @@ mod tests {
         assert_eq!(NewMember::from_json(&patch(json!({"email": 1}))).unwrap_err()[0].field, "email");
         assert!(RoleChange::from_json(&patch(json!({}))).is_err());
         assert_eq!(NotificationUpdate::from_json(&patch(json!({}))).unwrap_err()[0].field, "isRead");
+        assert_eq!(MarkAllRead::from_json(&patch(json!({"userId": 5}))).unwrap_err()[0].field, "userId");
+        assert_eq!(MarkAllRead::from_json(&patch(json!({"userId": null}))).unwrap(), MarkAllRead::default());
         for bad in
             [json!({"snoozedUntil": 5}), json!({"snoozedUntil": "tomorrow"}), json!({"snoozedUntil": "x".repeat(100)})]
         {

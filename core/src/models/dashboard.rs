@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ActivityEntry, Notification, Order, PaymentStatus, Preferences, Role, TenantId, Timestamp};
+use super::{ActivityEntry, Notification, Order, PaymentStatus, Preferences, Role, TenantId, Timestamp, UserId};
 
 /// What the dashboard header needs on first render: whose dashboard, and the bell's count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,6 +23,10 @@ pub struct BellState {
     /// How new notifications may interrupt the caller (the defaults for programs).
     #[serde(default)]
     pub preferences: Preferences,
+    /// Whose read state the page shows: the signed-in user; none for a program
+    /// or the demo, who read as the tenant itself.
+    #[serde(default)]
+    pub reader: Option<UserId>,
 }
 
 /// A tenant the caller belongs to, with the caller's role there.

@@ -43,6 +43,7 @@ impl Services {
             user_name,
             tenants,
             preferences,
+            reader: ctx.viewer(),
         })
     }
 

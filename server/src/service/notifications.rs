@@ -26,21 +26,33 @@ use crate::{
     ids,
 };
 
+/// The longest `userId` a program may view as.
+pub const MAX_USER_ID: usize = 200;
+
 /// The longest snooze: 30 days.
 pub const MAX_SNOOZE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
 
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
     /// keys, the development demo) whichever `userId` they name, or tenant-wide.
+    /// A `userId` a program names (any sender's id, as in the seed; an
+    /// ObjectId-shaped one in lower case, the form hookbell's own are in).
     fn viewer(ctx: &Ctx, asked: Option<&str>) -> Result<Option<UserId>, ApiError> {
-        let asked = asked.map(str::trim).filter(|a| !a.is_empty());
+        let asked = match asked.map(str::trim).filter(|a| !a.is_empty()) {
+            Some(a) if a.chars().count() > MAX_USER_ID => {
+                let message = format!("must be at most {MAX_USER_ID} characters");
+                return Err(ApiError::Validation(vec![FieldError::new("userId", &message)]));
+            }
+            Some(a) => Some(UserId::parse(a).unwrap_or_else(|| UserId::from(a))),
+            None => None,
+        };
         match (&ctx.principal, asked) {
             (Principal::User { user_id }, None) => Ok(Some(user_id.clone())),
-            (Principal::User { user_id }, Some(a)) if a == user_id => Ok(Some(user_id.clone())),
+            (Principal::User { user_id }, Some(a)) if &a == user_id => Ok(Some(a)),
             (Principal::User { .. }, Some(_)) => {
                 Err(ApiError::Forbidden("A user sees only their own and tenant-wide notifications".into()))
             }
-            (_, asked) => Ok(asked.map(UserId::from)),
+            (_, asked) => Ok(asked),
         }
     }
 

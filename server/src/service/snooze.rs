@@ -16,11 +16,20 @@ impl Services {
     pub async fn wake_due_snoozes(&self) -> Result<usize, ApiError> {
         let mut woken = 0;
         for due in self.store.due_snoozes(ids::now(), WAKE_BATCH).await? {
-            let Some(n) = self.store.wake_snooze(&due).await? else {
-                continue; // another node woke it, or the reader changed it meanwhile
+            // One failure does not hold back the others (the next look retries what is still due).
+            let n = match self.store.wake_snooze(&due).await {
+                Ok(Some(n)) => n,
+                Ok(None) => continue, // another node woke it, or the reader changed it meanwhile
+                Err(e) => {
+                    tracing::warn!(error = %e, notification = %due.notification_id, "could not wake a snooze");
+                    continue;
+                }
             };
-            self.announce_reader_change(&due.tenant_id, due.reader.as_ref(), &n).await?;
             woken += 1;
+            // Woken in the store: the reader's tabs also learn it from their next count or rejoin.
+            if let Err(e) = self.announce_reader_change(&due.tenant_id, due.reader.as_ref(), &n).await {
+                tracing::warn!(error = %e, notification = %n.id, "could not announce a woken snooze");
+            }
         }
         Ok(woken)
     }

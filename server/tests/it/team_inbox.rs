@@ -109,6 +109,15 @@ async fn one_readers_changes_leave_the_other_bells_alone() {
         );
     }
     assert_eq!((unread(&w, Some(&ada)).await, unread(&w, Some(&bo)).await, unread(&w, None).await), (1, 3, 1));
+
+    // A program viewing as Ada sees Ada's state, however it spells her id; a bad userId is named.
+    let upper = format!("/api/notifications?userId={}", w.ada.0.to_ascii_uppercase());
+    assert_eq!(w.call(Method::GET, &upper, None, None).await.1["unreadCount"], 1);
+    let (status, bad) =
+        w.call(Method::POST, "/api/notifications/mark-all-read", None, Some(json!({"userId": 5}))).await;
+    assert_eq!((status, bad["details"][0]["field"].as_str()), (400, Some("userId")), "{bad}");
+    let long = format!("/api/notifications?userId={}", "x".repeat(201));
+    assert_eq!(w.call(Method::GET, &long, None, None).await.0, 400);
 }
 
 #[tokio::test]

@@ -17,7 +17,10 @@ use mongodb::{
 };
 
 use super::{
-    docs::{activity_doc, from_date, get_opt_date, notification_doc, notification_from, oid, opt_date, to_date},
+    docs::{
+        activity_doc, from_date, get_opt_date, notification_doc, notification_from, oid, opt_date, to_date,
+        whole_number,
+    },
     is_duplicate, map_err,
     query::{all, insert_once, latest, modified, run},
     MongoStore,
@@ -49,7 +52,7 @@ fn state_id(tenant: &ObjectId, reader: &str, id: &ObjectId) -> String {
 }
 
 fn seq_of(d: &Document) -> i64 {
-    d.get_i64("seq").unwrap_or(0)
+    whole_number(d.get("seq")).unwrap_or(0)
 }
 
 /// A stored state: the reader's state and its version.
@@ -60,7 +63,7 @@ fn state_from(d: &Document) -> (ReaderState, i64) {
         is_dismissed: d.get_bool("isDismissed").unwrap_or(false),
         snoozed_until: get_opt_date(d, "snoozedUntil"),
     };
-    (state, d.get_i64("v").unwrap_or(0))
+    (state, whole_number(d.get("v")).unwrap_or(0))
 }
 
 fn state_fields(s: &ReaderState) -> Document {
@@ -116,39 +119,56 @@ impl MongoStore {
 
     /// Takes `count` sequence numbers of the tenant's notifications; the last one.
     async fn take_seqs(&self, tenant_id: &TenantId, count: i64) -> StoreResult<i64> {
-        let counter = run(self
-            .counters
-            .find_one_and_update(doc! {"_id": format!("notifications:{tenant_id}")}, doc! {"$inc": {"seq": count}})
-            .upsert(true)
-            .return_document(ReturnDocument::After))
-        .await?;
-        counter.and_then(|d| d.get_i64("seq").ok()).ok_or_else(|| StoreError::Internal("no sequence number".into()))
+        let id = format!("notifications:{tenant_id}");
+        // The first two takers of a new tenant race to create its counter: the loser tries again.
+        for _ in 0..CHANGE_ATTEMPTS {
+            let taken = self
+                .counters
+                .find_one_and_update(doc! {"_id": &id}, doc! {"$inc": {"seq": count}})
+                .upsert(true)
+                .return_document(ReturnDocument::After)
+                .await;
+            match taken {
+                Ok(Some(d)) => {
+                    if let Some(seq) = whole_number(d.get("seq")) {
+                        return Ok(seq);
+                    }
+                    return Err(StoreError::Internal("a sequence counter is not a number".into()));
+                }
+                Ok(None) => {}
+                Err(e) if is_duplicate(&e) => {}
+                Err(e) => return Err(map_err(e)),
+            }
+        }
+        Err(StoreError::Unavailable("no sequence number could be taken; retry".into()))
     }
 
     /// The last sequence number taken in the tenant (0 before any).
     async fn last_seq(&self, tenant_id: &TenantId) -> StoreResult<i64> {
         let counter = run(self.counters.find_one(doc! {"_id": format!("notifications:{tenant_id}")})).await?;
-        Ok(counter.and_then(|d| d.get_i64("seq").ok()).unwrap_or(0))
+        Ok(counter.and_then(|d| whole_number(d.get("seq"))).unwrap_or(0))
     }
 
     async fn mark_of(&self, tenant: &ObjectId, reader: &str) -> StoreResult<Option<Mark>> {
         let d = run(self.reader_marks.find_one(doc! {"_id": format!("{tenant}:{reader}")})).await?;
         Ok(d.and_then(|d| {
             Some(Mark {
-                read_through: d.get_i64("readThrough").ok()?,
+                read_through: whole_number(d.get("readThrough"))?,
                 read_at: from_date(*d.get_datetime("readAt").ok()?),
             })
         }))
     }
 
-    /// Every state the reader keeps in the tenant, by notification id.
+    /// The states the reader keeps in the tenant that match `which`, by notification id.
     async fn states_of(
         &self,
         tenant: &ObjectId,
         reader: &str,
+        which: Document,
     ) -> StoreResult<HashMap<ObjectId, (Document, ReaderState)>> {
-        let docs =
-            all(self.notification_states.find(doc! {"tenantId": tenant, "reader": reader}), |d| Ok(d.clone())).await?;
+        let mut filter = doc! {"tenantId": tenant, "reader": reader};
+        filter.extend(which);
+        let docs = all(self.notification_states.find(filter), |d| Ok(d.clone())).await?;
         Ok(docs
             .into_iter()
             .filter_map(|d| {
@@ -238,7 +258,21 @@ impl NotificationStore for MongoStore {
         };
         let reader = reader_key(f.user_id.as_ref());
         let mark = self.mark_of(&t, &reader).await?;
-        let states = self.states_of(&t, &reader).await?;
+        // Only the exceptions that can list differently from the default under `f`
+        // (the others change only what a listed one shows: read for the page below).
+        let mut differ = vec![
+            doc! {"snoozedUntil": {"$ne": Bson::Null}},
+            doc! {"isDismissed": true, "baseDismissed": false},
+            doc! {"isDismissed": false, "baseDismissed": true},
+        ];
+        if !f.include_read {
+            differ.push(doc! {"isRead": false});
+            differ.push(match &mark {
+                Some(m) => doc! {"seq": {"$gt": m.read_through}},
+                None => doc! {},
+            });
+        }
+        let states = self.states_of(&t, &reader, doc! {"$or": differ}).await?;
         let mut q = doc! {"tenantId": t, "userId": viewer(f.user_id.as_ref())};
         if let Some(kind) = f.kind {
             q.insert("type", kind.as_str());
@@ -260,10 +294,13 @@ impl NotificationStore for MongoStore {
         and.push(doc! {"$or": either});
         q.insert("$and", and);
         let docs = all(latest(&self.notifications, q, limit), |d| Ok(d.clone())).await?;
+        let page: Vec<String> =
+            docs.iter().filter_map(|d| d.get_object_id("_id").ok()).map(|id| state_id(&t, &reader, &id)).collect();
+        let shown = self.states_of(&t, &reader, doc! {"_id": {"$in": page}}).await?;
         docs.iter()
             .map(|d| {
                 let mut n = notification_from(d)?;
-                let state = match d.get_object_id("_id").ok().and_then(|id| states.get(&id)) {
+                let state = match d.get_object_id("_id").ok().and_then(|id| shown.get(&id)) {
                     Some((_, s)) => *s,
                     None => ReaderState::default_for(&n, seq_of(d), mark.as_ref()),
                 };
@@ -355,15 +392,21 @@ impl NotificationStore for MongoStore {
         let before = self.unread_count(tenant_id, reader).await?;
         let key = reader_key(reader);
         let through = self.last_seq(tenant_id).await?;
-        if self.mark_of(&t, &key).await?.is_none_or(|m| m.read_through <= through) {
-            run(self
-                .reader_marks
-                .update_one(
-                    doc! {"_id": format!("{t}:{key}")},
-                    doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}},
-                )
-                .upsert(true))
-            .await?;
+        // The mark only moves forward: a mark-all-read that read an older
+        // sequence number than one made at the same instant changes nothing.
+        let forward = self
+            .reader_marks
+            .update_one(
+                doc! {"_id": format!("{t}:{key}"), "readThrough": {"$lte": through}},
+                doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}},
+            )
+            .upsert(true)
+            .await;
+        match forward {
+            Ok(_) => {}
+            // The mark exists and is further on: the upsert's insert collides with it.
+            Err(e) if is_duplicate(&e) => {}
+            Err(e) => return Err(map_err(e)),
         }
         // The reader's unread exceptions up to the mark are read now.
         let mut unread = doc! {"tenantId": t, "reader": &key, "seq": {"$lte": through}};

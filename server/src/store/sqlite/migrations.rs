@@ -223,6 +223,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE notifications ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
     UPDATE notifications SET seq = rowid;
     CREATE INDEX notifications_seq ON notifications (seq);
+    -- The highest seq ever given, so a deleted newest notification's number is never given again.
+    CREATE TABLE notification_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL) STRICT;
+    INSERT INTO notification_seq VALUES (1, COALESCE((SELECT MAX(seq) FROM notifications), 0));
+    CREATE TRIGGER notification_seq_insert AFTER INSERT ON notifications
+        BEGIN
+            UPDATE notification_seq SET value = MAX(value, NEW.seq) WHERE id = 1;
+        END;
     CREATE TABLE notification_states (
         tenant_id TEXT NOT NULL,
         reader TEXT NOT NULL,

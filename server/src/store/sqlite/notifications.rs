@@ -38,7 +38,7 @@ pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreR
         &format!(
             "INSERT INTO notifications ({NOTIFICATION_COLUMNS}, seq) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                     (SELECT COALESCE(MAX(seq), 0) + 1 FROM notifications))"
+                     (SELECT value + 1 FROM notification_seq))"
         ),
         notification_values(n)?,
     )?;
@@ -306,7 +306,7 @@ impl NotificationStore for SqliteStore {
             exec_on(
                 &tx,
                 "INSERT INTO reader_marks (tenant_id, reader, read_through, read_at, live_tenant, live_own, adjust) \
-                 SELECT ?1, ?2, (SELECT COALESCE(MAX(seq), 0) FROM notifications), ?3, \
+                 SELECT ?1, ?2, (SELECT value FROM notification_seq), ?3, \
                    COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ''), 0), \
                    COALESCE((SELECT unread FROM unread_counts WHERE tenant_id = ?1 AND user_id = ?2 AND ?2 <> ''), 0), \
                    0 \

@@ -174,6 +174,7 @@ conformance!(
     simultaneous_changes_by_one_reader_both_apply,
     unread_counts_match_the_list_for_every_reader,
     preferences_change_field_by_field,
+    simultaneous_marks_of_one_reader_leave_everything_read,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its

@@ -283,6 +283,12 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     for id in [&ids[0], &ids[1], &ids[2]] {
         delete(id);
     }
+    // The newest goes too, after u2 marked it read: its number is not given to the next one.
+    store.mark_all_read(&t.id, Some(&u2), ids::now()).await.unwrap();
+    delete(&ids[5]);
+    let next = note(&t.id, ids::now(), NotificationType::Info, Priority::Low, None);
+    store.create_notification(&next, &activity(&order(&t.id, "N-next"))).await.unwrap();
+    assert_eq!(store.unread_count(&t.id, Some(&u2)).await.unwrap(), 1, "the next one is new to u2");
     for reader in [None, Some(&u1), Some(&u2)] {
         super::readers::count_matches_list(&store, &t.id, reader).await;
     }
@@ -297,6 +303,7 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute_batch(
         "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
+         DROP TRIGGER notification_seq_insert; DROP TABLE notification_seq; \
          DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
          DROP TABLE preferences; DELETE FROM notifications; PRAGMA user_version = 10;",
     )

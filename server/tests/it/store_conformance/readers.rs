@@ -261,3 +261,28 @@ pub async fn unread_counts_match_the_list_for_every_reader(s: Subject) {
         }
     }
 }
+
+pub async fn simultaneous_marks_of_one_reader_leave_everything_read(s: Subject) {
+    let (t, _) = setup(&s).await;
+    let a = UserId::from("u1");
+    let barrier = Arc::new(Barrier::new(2));
+    let mark = || {
+        let (store, barrier, t, a) = (s.store.clone(), barrier.clone(), t.clone(), a.clone());
+        tokio::spawn(async move {
+            barrier.wait().await;
+            store.mark_all_read(&t, Some(&a), ids::now()).await.unwrap()
+        })
+    };
+    let (x, y) = (mark(), mark());
+    let (x, y) = (x.await.unwrap(), y.await.unwrap());
+    assert!(x <= 4 && y <= 4 && x + y >= 4, "{x} + {y}");
+    assert_eq!(s.store.unread_count(&t, Some(&a)).await.unwrap(), 0);
+    // A later, older mark never takes the reader back: what is read stays read.
+    let later = note(&t, ts("2026-04-01T00:00:09.000Z"), NotificationType::Info, Priority::Low, None);
+    s.store.insert_notifications(std::slice::from_ref(&later)).await.unwrap();
+    let (x, y) = (mark(), mark());
+    x.await.unwrap();
+    y.await.unwrap();
+    assert_eq!(s.store.unread_count(&t, Some(&a)).await.unwrap(), 0);
+    count_matches_list(&*s.store, &t, Some(&a)).await;
+}
