@@ -466,18 +466,14 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
                     ..Default::default()
                 },
                 Some(tenant_id) => match join(&socket, &services, &tenant_id, last_seen).await {
-                    Ok(joined) => {
-                        socket.join(tenant_room(&tenant_id));
-                        socket.join(reader_room(&tenant_id, joined.user_id.as_deref()));
-                        JoinAck {
-                            ok: true,
-                            error: None,
-                            code: None,
-                            unread_count: Some(joined.unread_count),
-                            missed: joined.missed,
-                            refetch: joined.refetch.then_some(true),
-                        }
-                    }
+                    Ok(joined) => JoinAck {
+                        ok: true,
+                        error: None,
+                        code: None,
+                        unread_count: Some(joined.unread_count),
+                        missed: joined.missed,
+                        refetch: joined.refetch.then_some(true),
+                    },
                     Err(e) => JoinAck {
                         ok: false,
                         error: Some(e.public_message()),
@@ -541,7 +537,12 @@ async fn join<A: Adapter>(
     tenant_id: &str,
     last_seen: Option<&str>,
 ) -> Result<crate::service::dashboard::Joined, ApiError> {
-    services.join_tenant(&credential_of(socket)?, tenant_id, last_seen).await
+    // The socket enters the tenant's and the reader's rooms once allowed, before its count is taken.
+    let enter = |tenant: &TenantId, reader: Option<&UserId>| {
+        socket.join(tenant_room(tenant));
+        socket.join(reader_room(tenant, reader.map(UserId::as_str)));
+    };
+    services.join_tenant(&credential_of(socket)?, tenant_id, last_seen, enter).await
 }
 
 /// `notification-received` `{tenantId, notificationId}`: records the delivery.

@@ -73,19 +73,25 @@ impl Services {
 
     /// May the caller behind `credential` join `tenant_id`'s room? Only a
     /// tenant it belongs to (403 otherwise, the same for unknown tenants).
-    /// Answers with the unread count its viewer sees and, when the client
-    /// names the newest notification it has, what it missed since.
+    /// Calls `enter` once it may (the caller's socket enters the tenant's and
+    /// the reader's rooms then, before the count is taken, so nothing stored
+    /// after the count goes unheard). Answers with the unread count its viewer
+    /// sees and, when the client names the newest notification it has, what
+    /// it missed since.
     pub async fn join_tenant(
         &self,
         credential: &Credential,
         tenant_id: &str,
         last_seen_id: Option<&str>,
+        enter: impl FnOnce(&TenantId, Option<&UserId>) + Send,
     ) -> Result<Joined, ApiError> {
         let caller = self.caller(credential).await?;
         let tenant_id = TenantId::from(tenant_id.trim().to_ascii_lowercase());
         if caller.role_in(&tenant_id).is_none() {
             return Err(ApiError::Forbidden("Not allowed to join this tenant".into()));
         }
+        // In the rooms before the count is taken: nothing stored after the count goes unheard.
+        enter(&tenant_id, caller.user_id.as_ref());
         let unread_count = self.store.unread_count(&tenant_id, caller.user_id.as_ref()).await?;
         let mut joined = Joined { unread_count, user_id: caller.user_id, missed: None, refetch: false };
         if let Some(last) = last_seen_id {

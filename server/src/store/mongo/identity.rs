@@ -270,10 +270,17 @@ impl IdentityStore for MongoStore {
         if let Some(desktop) = patch.desktop {
             set.insert("desktop", desktop);
         }
-        if !set.is_empty() {
-            run(self.preferences.update_one(doc! {"_id": owner}, doc! {"$set": set}).upsert(true)).await?;
+        if set.is_empty() {
+            return Ok(self.get_preferences(owner).await?.unwrap_or_default());
         }
-        Ok(self.get_preferences(owner).await?.unwrap_or_default())
+        // The document as this change left it (not as a later one did), so the answer and the
+        // broadcast of each change are that change's.
+        let now = self
+            .preferences
+            .find_one_and_update(doc! {"_id": owner}, doc! {"$set": set})
+            .upsert(true)
+            .return_document(mongodb::options::ReturnDocument::After);
+        Ok(one(now, preferences_from).await?.unwrap_or_default())
     }
 }
 

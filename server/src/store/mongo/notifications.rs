@@ -394,18 +394,15 @@ impl NotificationStore for MongoStore {
         let through = self.last_seq(tenant_id).await?;
         // The mark only moves forward: a mark-all-read that read an older
         // sequence number than one made at the same instant changes nothing.
-        let forward = self
-            .reader_marks
-            .update_one(
-                doc! {"_id": format!("{t}:{key}"), "readThrough": {"$lte": through}},
-                doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}},
-            )
-            .upsert(true)
-            .await;
-        match forward {
+        let this = doc! {"_id": format!("{t}:{key}"), "readThrough": {"$lte": through}};
+        let set = doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}};
+        match self.reader_marks.update_one(this.clone(), set.clone()).upsert(true).await {
             Ok(_) => {}
-            // The mark exists and is further on: the upsert's insert collides with it.
-            Err(e) if is_duplicate(&e) => {}
+            // The mark exists and is further on, or another first mark was just made:
+            // move it forward if it is behind (matching nothing when it is further on).
+            Err(e) if is_duplicate(&e) => {
+                run(self.reader_marks.update_one(this, set)).await?;
+            }
             Err(e) => return Err(map_err(e)),
         }
         // The reader's unread exceptions up to the mark are read now.
