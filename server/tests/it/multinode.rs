@@ -125,3 +125,65 @@ async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
         assert!(more.is_empty(), "{more:?}");
     }
 }
+
+/// The schedule lives in the store: a snooze that comes due while no server
+/// runs wakes when one starts again, and its reader's dashboard hears it.
+#[tokio::test]
+async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_PATH", dir.path().join("hookbell.sqlite3").to_string_lossy().into_owned()),
+        ("HOOKBELL_ENV", "development".to_owned()),
+        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
+        ("HOOKBELL_MIN_SNOOZE_SECS", "1".to_owned()),
+        ("HOOKBELL_SNOOZE_POLL_MS", "50".to_owned()),
+    ];
+    let out = command(&env).args(["tenant", "create", "--name", "Restarted"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
+    let http = reqwest::Client::new();
+    let until;
+    let id;
+    {
+        let node = Node::start(&env).await;
+        let made: Value = http
+            .post(node.url("/api/notifications"))
+            .bearer_auth(key)
+            .json(&json!({"title": "Later", "message": "m"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        id = made["notification"]["id"].as_str().unwrap().to_owned();
+        until = app::models::Timestamp::from_unix_millis(server::ids::now().unix_millis() + 1500);
+        let snoozed = http
+            .patch(node.url(&format!("/api/notifications/{id}")))
+            .bearer_auth(key)
+            .json(&json!({"snoozedUntil": until.to_string()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(snoozed.status(), 200);
+    } // the server stops here, before the snooze comes due
+      // Down for longer than the snooze: it is due before any server runs again.
+    while server::ids::now() <= until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let node = Node::start(&env).await;
+    let mut tab =
+        connect_socket(&node.url("/"), &["notification-updated"], Some(json!({"apiKey": key})), &[]).await.unwrap();
+    let joined = tab.join(tid).await;
+    assert_eq!(joined["ok"], true);
+    // Woken by the restarted server (already, or in its next look): unread again either way.
+    if joined["unreadCount"] == 0 {
+        let woke = tab.next_named("notification-updated").await;
+        assert_eq!(woke["notification"]["id"], id.as_str());
+    }
+    let listed: Value =
+        http.get(node.url("/api/notifications")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(listed["unreadCount"], 1, "{listed}");
+    assert!(listed["notifications"][0].get("snoozedUntil").is_none(), "{listed}");
+}
