@@ -61,6 +61,7 @@ impl Timestamp {
     /// A `time` value, truncated to milliseconds.
     pub fn from_datetime(t: OffsetDateTime) -> Self {
         let millis = t.unix_timestamp_nanos().div_euclid(1_000_000);
+        // Clamped here as i128 (before narrowing); `from_unix_millis` keeps it in range.
         Self::from_unix_millis(millis.clamp(MIN_MILLIS as i128, MAX_MILLIS as i128) as i64)
     }
 

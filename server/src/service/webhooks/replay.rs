@@ -32,11 +32,9 @@ impl Services {
     /// first time is recognised: the answer then says `"duplicate": true`.
     pub async fn replay_webhook_event(&self, ctx: &Ctx, event_id: &str) -> Result<Accepted, ApiError> {
         ctx.require(Role::Admin)?;
-        let event = self
-            .store
-            .get_webhook_event(&ctx.tenant_id, &event_id.into())
-            .await?
-            .ok_or(ApiError::NotFound("Webhook event"))?;
+        let id = app::models::WebhookEventId::parse(event_id.trim()).ok_or(ApiError::NotFound("Webhook event"))?;
+        let event =
+            self.store.get_webhook_event(&ctx.tenant_id, &id).await?.ok_or(ApiError::NotFound("Webhook event"))?;
         if event.outcome == "rejected" {
             return Err(ApiError::Conflict("Only accepted webhooks can be replayed".into()));
         }

@@ -28,6 +28,7 @@ impl MongoStore {
                 ],
             ),
             (&self.activity, vec![once_per_source(), by_tenant_time()]),
+            (&self.reader_marks, vec![(doc! {"tenantId": 1, "readThrough": 1}, false)]),
             (
                 &self.notification_states,
                 vec![(doc! {"tenantId": 1, "reader": 1, "seq": 1}, false), (doc! {"snoozedUntil": 1}, false)],

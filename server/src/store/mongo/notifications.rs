@@ -114,7 +114,27 @@ impl MongoStore {
         let seq = self.take_seqs(&n.tenant_id, 1).await?;
         let mut d = notification_doc(n, key)?;
         d.insert("seq", seq);
-        insert_once(&self.notifications, d).await
+        let inserted = insert_once(&self.notifications, d).await?;
+        if inserted {
+            self.renumber_if_marked(n, seq).await?;
+        }
+        Ok(inserted)
+    }
+
+    /// A mark-all-read made between taking `seq` and storing the notification
+    /// covers it though its reader could not have seen it (no transactions):
+    /// such a notification takes a new number, after every mark, so it is
+    /// unread for everyone, as its broadcast says. (A mark made after the
+    /// notification was stored covers it rightly, under either number.)
+    async fn renumber_if_marked(&self, n: &Notification, seq: i64) -> StoreResult<()> {
+        let t = oid(&n.tenant_id)?;
+        let marked = run(self.reader_marks.find_one(doc! {"tenantId": t, "readThrough": {"$gte": seq}})).await?;
+        if marked.is_some() {
+            let later = self.take_seqs(&n.tenant_id, 1).await?;
+            run(self.notifications.update_one(doc! {"_id": oid(&n.id)?, "seq": seq}, doc! {"$set": {"seq": later}}))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Takes `count` sequence numbers of the tenant's notifications; the last one.
@@ -228,15 +248,30 @@ impl NotificationStore for MongoStore {
         for (tenant, count) in per_tenant {
             next.insert(tenant, self.take_seqs(tenant, count).await? - count + 1);
         }
+        let firsts = next.clone();
         let mut docs = Vec::with_capacity(notifications.len());
+        let mut numbered = Vec::with_capacity(notifications.len());
         for n in notifications {
             let mut d = notification_doc(n, &format!("notification:{}", n.id))?;
-            let seq = next.get_mut(&n.tenant_id).expect("every tenant got a block");
+            let Some(seq) = next.get_mut(&n.tenant_id) else {
+                return Err(StoreError::Internal("a notification's tenant got no numbers".into()));
+            };
             d.insert("seq", *seq);
+            numbered.push((n, *seq));
             *seq += 1;
             docs.push(d);
         }
-        run(self.notifications.insert_many(docs)).await.map(|_| ())
+        run(self.notifications.insert_many(docs)).await?;
+        // As for one notification (see `renumber_if_marked`), looked for once per tenant.
+        for (tenant, first) in firsts {
+            let t = oid(tenant)?;
+            if run(self.reader_marks.find_one(doc! {"tenantId": t, "readThrough": {"$gte": first}})).await?.is_some() {
+                for (n, seq) in numbered.iter().filter(|(n, _)| &n.tenant_id == tenant) {
+                    self.renumber_if_marked(n, *seq).await?;
+                }
+            }
+        }
+        Ok(())
     }
 
     async fn get_notification(&self, tenant_id: &TenantId, id: &NotificationId) -> StoreResult<Option<Notification>> {

@@ -286,3 +286,37 @@ pub async fn simultaneous_marks_of_one_reader_leave_everything_read(s: Subject) 
     assert_eq!(s.store.unread_count(&t, Some(&a)).await.unwrap(), 0);
     count_matches_list(&*s.store, &t, Some(&a)).await;
 }
+
+/// MongoDB has no transactions: a mark-all-read can read the sequence counter
+/// after a notification took its number but before it was stored. Such a
+/// notification takes a new number once stored, so it is unread for that
+/// reader, as the broadcast their bell counted says. The interleaving is made
+/// by writing that mark directly between the two notifications.
+#[tokio::test]
+async fn mongo_a_mark_made_while_a_notification_was_stored_does_not_cover_it() {
+    use mongodb::bson::{doc, oid::ObjectId, DateTime};
+    use server::store::{mongo::MongoStore, NotificationStore, TenantStore};
+    let uri = crate::mongo_server::fresh_mongo_uri();
+    let wc = server::store::mongo::parse_write_concern(None).unwrap();
+    let store = MongoStore::connect(&uri, wc, super::DAY).await.unwrap();
+    let t = tenant("race");
+    store.insert_tenant(&t).await.unwrap();
+    let a = UserId::from("u1");
+    let first = note(&t.id, ts("2026-04-01T00:00:00.000Z"), NotificationType::Info, Priority::Low, None);
+    store.create_notification(&first, &super::activity(&super::order(&t.id, "R-1"))).await.unwrap();
+    // The mark read the counter after the next notification took number 2.
+    let db = mongodb::Client::with_uri_str(&uri).await.unwrap().default_database().unwrap();
+    let mark = doc! {
+        "_id": format!("{}:{}", t.id, a), "tenantId": ObjectId::parse_str(&t.id).unwrap(), "reader": a.as_str(),
+        "readThrough": 2_i64, "readAt": DateTime::now(),
+    };
+    db.collection::<mongodb::bson::Document>("reader_marks").insert_one(mark).await.unwrap();
+    let second = note(&t.id, ts("2026-04-01T00:00:01.000Z"), NotificationType::Info, Priority::Low, None);
+    store.create_notification(&second, &super::activity(&super::order(&t.id, "R-2"))).await.unwrap();
+    assert_eq!(store.unread_count(&t.id, Some(&a)).await.unwrap(), 1, "the second is new to u1");
+    let seen = list(&store, &t.id, view_of(Some(&a))).await;
+    assert!(find(&seen, &first.id).unwrap().is_read && !find(&seen, &second.id).unwrap().is_read);
+    // A mark made after it was stored covers it.
+    assert_eq!(store.mark_all_read(&t.id, Some(&a), ids::now()).await.unwrap(), 1);
+    count_matches_list(&store, &t.id, Some(&a)).await;
+}
