@@ -271,8 +271,8 @@ impl FromJson for RoleChange {
 
 /// A change of one notification by its reader: read, dismissed, snoozed (or
 /// woken), any of them. How far ahead a snooze may be is the service's rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NotificationUpdate(NotificationPatch);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationUpdate(NotificationPatch, Option<String>);
 
 impl NotificationUpdate {
     /// At least one of the three.
@@ -284,11 +284,16 @@ impl NotificationUpdate {
         if is_read.is_none() && is_dismissed.is_none() && snoozed_until.is_none() {
             return Err(vec![FieldError::new("isRead", "isRead, isDismissed or snoozedUntil is required")]);
         }
-        Ok(Self(NotificationPatch { is_read, is_dismissed, snoozed_until }))
+        Ok(Self(NotificationPatch { is_read, is_dismissed, snoozed_until }, None))
     }
 
     pub fn patch(&self) -> &NotificationPatch {
         &self.0
+    }
+
+    /// The `userId` a program changes it for (as in the list and mark-all-read).
+    pub fn user_id(&self) -> Option<&str> {
+        self.1.as_deref()
     }
 }
 
@@ -296,8 +301,12 @@ impl FromJson for NotificationUpdate {
     fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
         let mut patch = NotificationPatch::default();
         let mut errors = Vec::new();
+        let mut user_id = None;
         for (key, value) in map {
             match (key.as_str(), value) {
+                ("userId", Value::String(s)) => user_id = Some(s.clone()),
+                ("userId", Value::Null) => {}
+                ("userId", _) => errors.push(FieldError::new("userId", "must be a string")),
                 ("isRead", Value::Bool(b)) => patch.is_read = Some(*b),
                 ("isDismissed", Value::Bool(b)) => patch.is_dismissed = Some(*b),
                 ("isRead" | "isDismissed", _) => errors.push(FieldError::new(key.as_str(), "must be true or false")),
@@ -313,7 +322,7 @@ impl FromJson for NotificationUpdate {
         if !errors.is_empty() {
             return Err(errors);
         }
-        Self::new(patch.is_read, patch.is_dismissed, patch.snoozed_until)
+        Self::new(patch.is_read, patch.is_dismissed, patch.snoozed_until).map(|u| Self(u.0, user_id))
     }
 }
 

@@ -84,7 +84,8 @@ impl Services {
 
     /// `PATCH /api/notifications/{id}` with `isRead` / `isDismissed` /
     /// `snoozedUntil`: the reader's own state (a user's; a program's for the
-    /// tenant, or for the one user of a personal notification). 404 for a
+    /// `userId` it names, else for the tenant, or for the one user of a
+    /// personal notification). 404 for a
     /// notification the caller does not see. Announced as
     /// `notification-updated` to that reader's sockets only.
     pub async fn update_notification_for(
@@ -94,7 +95,11 @@ impl Services {
         update: &NotificationUpdate,
     ) -> Result<(Notification, u64), ApiError> {
         let seen = self.visible_notification(ctx, id).await?;
-        let reader = ctx.viewer().or(seen.user_id);
+        // A program may name whose state it changes; else the tenant's, or a personal one's user's.
+        let reader = match update.user_id() {
+            Some(asked) => Self::viewer(ctx, Some(asked))?,
+            None => ctx.viewer().or(seen.user_id),
+        };
         let now = ids::now();
         if let Some(Some(until)) = update.patch().snoozed_until {
             self.check_snooze(now, until)?;

@@ -118,6 +118,25 @@ async fn one_readers_changes_leave_the_other_bells_alone() {
     assert_eq!((status, bad["details"][0]["field"].as_str()), (400, Some("userId")), "{bad}");
     let long = format!("/api/notifications?userId={}", "x".repeat(201));
     assert_eq!(w.call(Method::GET, &long, None, None).await.0, 400);
+
+    // A program changes a tenant-wide one for the user it names: that user's state and tabs only.
+    let path = format!("/api/notifications/{third}");
+    let for_bo = json!({"isRead": true, "userId": w.bo.0});
+    let (status, done) = w.call(Method::PATCH, &path, None, Some(for_bo)).await;
+    assert_eq!((status, done["unreadCount"].as_u64()), (200, Some(2)), "{done}");
+    assert_eq!(bo_tab.next_named("notification-updated").await["unreadCount"], 2);
+    ada_tab.expect_silence(QUIET).await;
+    assert_eq!((unread(&w, Some(&ada)).await, unread(&w, None).await), (1, 1));
+    // Not for another user's personal notification, and a user may not name someone else.
+    let personal = json!({"title": "Bo's", "message": "m", "userId": w.bo.0});
+    let (_, made) = w.call(Method::POST, "/api/notifications", None, Some(personal)).await;
+    let bos = format!("/api/notifications/{}", made["notification"]["id"].as_str().unwrap());
+    let as_ada = json!({"isRead": true, "userId": w.ada.0});
+    assert_eq!(w.call(Method::PATCH, &bos, None, Some(as_ada)).await.0, 404);
+    let as_bo = json!({"isRead": true, "userId": w.bo.0});
+    assert_eq!(w.call(Method::PATCH, &path, Some(&ada), Some(as_bo)).await.0, 403);
+    let bad = json!({"isRead": true, "userId": 7});
+    assert_eq!(w.call(Method::PATCH, &path, None, Some(bad)).await.1["details"][0]["field"], "userId");
 }
 
 #[tokio::test]

@@ -188,8 +188,11 @@ async fn mongo_creates_every_index_at_start_up() {
     MongoStore::connect(&uri, wc, DAY).await.unwrap();
     let db = mongodb::Client::with_uri_str(&uri).await.unwrap().default_database().unwrap();
     // (collection, keys, unique, TTL seconds)
-    let expected: [(&str, Document, bool, Option<i64>); 9] = [
+    let expected: [(&str, Document, bool, Option<i64>); 12] = [
         ("orders", doc! {"tenantId": 1, "orderNumber": 1}, true, None),
+        ("notifications", doc! {"tenantId": 1, "userId": 1, "isRead": 1, "isDismissed": 1, "seq": 1}, false, None),
+        ("notification_states", doc! {"snoozedUntil": 1}, false, None),
+        ("reader_marks", doc! {"tenantId": 1, "readThrough": 1}, false, None),
         ("notifications", doc! {"tenantId": 1, "sourceKey": 1}, true, None),
         ("notifications", doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false, None),
         ("activity_log", doc! {"tenantId": 1, "createdAt": -1}, false, None),
