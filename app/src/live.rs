@@ -205,33 +205,17 @@ pub fn connect_live(state: LiveState, tenant_id: String, reader: Option<String>)
     };
     let shared = Rc::new(shared);
     let holding = Rc::new(Cell::new(false));
+    // Whether the holder has said anything yet: its first word, whatever it is, makes this
+    // tab fetch what happened between its server render and its listening.
+    let heard = Rc::new(Cell::new(false));
     {
         let (shared, holding) = (shared.clone(), holding.clone());
         let listener = shared.clone();
-        listener.listen(move |msg| match msg {
-            Relayed::Hello if holding.get() => shared.post(&match state.connection.get_untracked() {
-                ConnectionState::Connected => Relayed::Connected,
-                ConnectionState::Disconnected { retry_at_ms } => Relayed::Disconnected { retry_at_ms },
-                ConnectionState::Connecting => return,
-            }),
-            _ if holding.get() => {}
-            Relayed::Event { name, args } => on_event(state, personal, &name, args),
-            Relayed::Ack { ack } => {
-                if let Ok(ack) = serde_json::from_value(ack) {
-                    on_ack(state, ack);
-                }
+        listener.listen(move |msg| {
+            if !holding.get() && !matches!(msg, Relayed::Hello) && !heard.replace(true) {
+                refresh_snapshot(state);
             }
-            Relayed::Connected => {
-                // The first word from the holder: what happened since this page was
-                // rendered and before it listened is fetched once.
-                let first = state.connection.get_untracked() == ConnectionState::Connecting;
-                on_connected(state);
-                if first {
-                    refresh_snapshot(state);
-                }
-            }
-            Relayed::Disconnected { retry_at_ms } => on_disconnected(state, retry_at_ms),
-            Relayed::Hello => {}
+            apply_relayed(state, personal, &shared, holding.get(), msg);
         });
     }
     shared.post(&Relayed::Hello);
@@ -240,6 +224,35 @@ pub fn connect_live(state: LiveState, tenant_id: String, reader: Option<String>)
         holding.set(true);
         hold_connection(state, tenant_id, personal, Some(relay));
     });
+}
+
+/// What another tab posted: the holder answers a new tab's hello; the others apply the rest.
+#[cfg(feature = "hydrate")]
+fn apply_relayed(
+    state: LiveState,
+    personal: bool,
+    shared: &crate::realtime::shared::Shared,
+    holding: bool,
+    msg: crate::realtime::shared::Relayed,
+) {
+    use crate::realtime::shared::Relayed;
+    match msg {
+        Relayed::Hello if holding => shared.post(&match state.connection.get_untracked() {
+            ConnectionState::Connected => Relayed::Connected,
+            ConnectionState::Disconnected { retry_at_ms } => Relayed::Disconnected { retry_at_ms },
+            ConnectionState::Connecting => return,
+        }),
+        _ if holding => {}
+        Relayed::Event { name, args } => on_event(state, personal, &name, args),
+        Relayed::Ack { ack } => {
+            if let Ok(ack) = serde_json::from_value(ack) {
+                on_ack(state, ack);
+            }
+        }
+        Relayed::Connected => on_connected(state),
+        Relayed::Disconnected { retry_at_ms } => on_disconnected(state, retry_at_ms),
+        Relayed::Hello => {}
+    }
 }
 
 /// This tab's own connection, telling the other tabs (`relay`) what it hears.
@@ -346,13 +359,19 @@ fn on_ack(state: LiveState, ack: crate::models::JoinAck) {
     }
 }
 
-/// Takes the server's snapshot of the bell anew.
+/// Takes the server's snapshot of the bell anew (again if events came while
+/// it was fetched: the snapshot may predate them).
 #[cfg(feature = "hydrate")]
 fn refresh_snapshot(state: LiveState) {
     leptos::task::spawn_local(async move {
-        if let Ok(snapshot) = crate::api::get_bell_state().await {
-            state.latest.set(Some(snapshot.latest));
-            state.unread.set(Some(snapshot.unread_count));
+        for _ in 0..3 {
+            let seen = (state.arrivals.get_untracked(), state.changes.get_untracked());
+            let Ok(snapshot) = crate::api::get_bell_state().await else { return };
+            if seen == (state.arrivals.get_untracked(), state.changes.get_untracked()) {
+                state.latest.set(Some(snapshot.latest));
+                state.unread.set(Some(snapshot.unread_count));
+                return;
+            }
         }
     });
 }

@@ -161,6 +161,16 @@ id_types! {
     WebhookEventId;
 }
 
+impl UserId {
+    /// A user as a sender or a program names them: any text (the seed's
+    /// `userId` is the sender's own id), trimmed, and an ObjectId-shaped one in
+    /// lower case (the form hookbell's own users are in), so one user is one reader.
+    pub fn named(s: &str) -> Self {
+        let s = s.trim();
+        Self::parse(s).unwrap_or_else(|| Self::from(s))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,5 +193,7 @@ mod tests {
         assert!(UserId::parse("507f1f77bcf86cd79943901z").is_none());
         assert!(UserId::parse("").is_none());
         assert_eq!(UserId::parse("507F1F77BCF86CD799439011").unwrap(), "507f1f77bcf86cd799439011");
+        assert_eq!(UserId::named(" 507F1F77BCF86CD799439011 "), "507f1f77bcf86cd799439011");
+        assert_eq!(UserId::named(" user_42 "), "user_42");
     }
 }

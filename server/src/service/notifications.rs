@@ -26,8 +26,8 @@ use crate::{
     ids,
 };
 
-/// The longest `userId` a program may view as.
-pub const MAX_USER_ID: usize = 200;
+/// The longest `userId` a program may view as (as long as one a notification may name).
+pub const MAX_USER_ID: usize = app::input::fields::MAX_TEXT;
 
 /// The longest snooze: 30 days.
 pub const MAX_SNOOZE: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
@@ -43,7 +43,7 @@ impl Services {
                 let message = format!("must be at most {MAX_USER_ID} characters");
                 return Err(ApiError::Validation(vec![FieldError::new("userId", &message)]));
             }
-            Some(a) => Some(UserId::parse(a).unwrap_or_else(|| UserId::from(a))),
+            Some(a) => Some(UserId::named(a)),
             None => None,
         };
         match (&ctx.principal, asked) {
@@ -96,7 +96,7 @@ impl Services {
     ) -> Result<(Notification, u64), ApiError> {
         let seen = self.visible_notification(ctx, id).await?;
         // A program may name whose state it changes; else the tenant's, or a personal one's user's.
-        let reader = match update.user_id() {
+        let reader = match update.user_id().filter(|u| !u.trim().is_empty()) {
             Some(asked) => Self::viewer(ctx, Some(asked))?,
             None => ctx.viewer().or(seen.user_id),
         };

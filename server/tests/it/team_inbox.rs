@@ -116,7 +116,7 @@ async fn one_readers_changes_leave_the_other_bells_alone() {
     let (status, bad) =
         w.call(Method::POST, "/api/notifications/mark-all-read", None, Some(json!({"userId": 5}))).await;
     assert_eq!((status, bad["details"][0]["field"].as_str()), (400, Some("userId")), "{bad}");
-    let long = format!("/api/notifications?userId={}", "x".repeat(201));
+    let long = format!("/api/notifications?userId={}", "x".repeat(501));
     assert_eq!(w.call(Method::GET, &long, None, None).await.0, 400);
 
     // A program changes a tenant-wide one for the user it names: that user's state and tabs only.

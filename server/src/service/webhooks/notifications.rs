@@ -38,7 +38,7 @@ impl Services {
         let notification = Notification {
             id: ids::new_id(),
             tenant_id: tenant_id.clone(),
-            user_id: input.user_id.map(UserId::from),
+            user_id: input.user_id.as_deref().map(UserId::named),
             title: input.title,
             message: input.message,
             kind: input.kind,

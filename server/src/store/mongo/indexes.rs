@@ -25,6 +25,7 @@ impl MongoStore {
                     (doc! {"tenantId": 1, "isRead": 1, "isDismissed": 1}, false),
                     (doc! {"tenantId": 1, "userId": 1, "createdAt": -1}, false),
                     (doc! {"tenantId": 1, "userId": 1, "isRead": 1, "isDismissed": 1, "seq": 1}, false),
+                    (doc! {"tenantId": 1, "seq": -1}, false),
                 ],
             ),
             (&self.activity, vec![once_per_source(), by_tenant_time()]),

@@ -121,11 +121,12 @@ impl MongoStore {
         Ok(inserted)
     }
 
-    /// A mark-all-read made between taking `seq` and storing the notification
-    /// covers it though its reader could not have seen it (no transactions):
-    /// such a notification takes a new number, after every mark, so it is
-    /// unread for everyone, as its broadcast says. (A mark made after the
-    /// notification was stored covers it rightly, under either number.)
+    /// A mark-all-read that covers `seq` though the notification was not
+    /// stored yet (a later one was: no transactions) would make it read for a
+    /// reader who never saw it: once stored, such a notification takes a new
+    /// number, after every mark, so it is unread for everyone, as its
+    /// broadcast says. A mark written after this look is not seen; README
+    /// ("A team's inbox") says what that leaves.
     async fn renumber_if_marked(&self, n: &Notification, seq: i64) -> StoreResult<()> {
         let t = oid(&n.tenant_id)?;
         let marked = run(self.reader_marks.find_one(doc! {"tenantId": t, "readThrough": {"$gte": seq}})).await?;
@@ -163,10 +164,12 @@ impl MongoStore {
         Err(StoreError::Unavailable("no sequence number could be taken; retry".into()))
     }
 
-    /// The last sequence number taken in the tenant (0 before any).
-    async fn last_seq(&self, tenant_id: &TenantId) -> StoreResult<i64> {
-        let counter = run(self.counters.find_one(doc! {"_id": format!("notifications:{tenant_id}")})).await?;
-        Ok(counter.and_then(|d| whole_number(d.get("seq"))).unwrap_or(0))
+    /// The highest sequence number of the tenant's stored notifications (0
+    /// before any): what a mark covers. Not the counter, which also counts
+    /// numbers taken by notifications not stored yet.
+    async fn last_seq(&self, tenant: &ObjectId) -> StoreResult<i64> {
+        let newest = self.notifications.find_one(doc! {"tenantId": tenant}).sort(doc! {"seq": -1});
+        Ok(run(newest).await?.and_then(|d| whole_number(d.get("seq"))).unwrap_or(0))
     }
 
     async fn mark_of(&self, tenant: &ObjectId, reader: &str) -> StoreResult<Option<Mark>> {
@@ -426,7 +429,7 @@ impl NotificationStore for MongoStore {
         };
         let before = self.unread_count(tenant_id, reader).await?;
         let key = reader_key(reader);
-        let through = self.last_seq(tenant_id).await?;
+        let through = self.last_seq(&t).await?;
         // The mark only moves forward: a mark-all-read that read an older
         // sequence number than one made at the same instant changes nothing.
         let this = doc! {"_id": format!("{t}:{key}"), "readThrough": {"$lte": through}};
