@@ -36,7 +36,7 @@ use crate::{
     config::Mode,
     error::ApiError,
     request,
-    service::{ctx::Credential, Principal, Push, Services, Sockets},
+    service::{ctx::Credential, Push, Services, Sockets},
 };
 
 /// What a socket authenticated with at its handshake.
@@ -413,11 +413,7 @@ async fn authenticate<A: Adapter>(
         services.refuse_foreign_origin(&presented, "This origin may not connect with the session cookie")?;
     }
     let caller = services.caller(&credential).await?;
-    let mut rooms = vec![match &caller.principal {
-        Principal::ApiKey { key_id } => key_room(key_id),
-        Principal::User { user_id } => principal_user_room(user_id),
-        Principal::DevDemo => DEMO_ROOM.to_owned(),
-    }];
+    let mut rooms = vec![sockets_room(caller.principal.sockets())];
     if let Credential::Session(token) = &credential {
         rooms.push(session_room(&services.session_token_hash(token)));
     }

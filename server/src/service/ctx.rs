@@ -24,6 +24,15 @@ pub enum Principal {
 }
 
 impl Principal {
+    /// Every open socket of this caller (all their tabs, in every tenant).
+    pub fn sockets(&self) -> super::Sockets<'_> {
+        match self {
+            Principal::DevDemo => super::Sockets::Demo,
+            Principal::ApiKey { key_id } => super::Sockets::ApiKey(key_id),
+            Principal::User { user_id } => super::Sockets::User(user_id),
+        }
+    }
+
     /// How audit entries name this caller.
     pub fn actor(&self) -> String {
         match self {

@@ -34,9 +34,8 @@ pub const MAX_SNOOZE: std::time::Duration = std::time::Duration::from_secs(30 * 
 
 impl Services {
     /// Whose view the caller reads: a user always their own; programs (API
-    /// keys, the development demo) whichever `userId` they name, or tenant-wide.
-    /// A `userId` a program names (any sender's id, as in the seed; an
-    /// ObjectId-shaped one in lower case, the form hookbell's own are in).
+    /// keys, the development demo) whichever `userId` they name (in the form
+    /// of [`UserId::named`]), or tenant-wide.
     fn viewer(ctx: &Ctx, asked: Option<&str>) -> Result<Option<UserId>, ApiError> {
         let asked = match asked.map(str::trim).filter(|a| !a.is_empty()) {
             Some(a) if a.chars().count() > MAX_USER_ID => {

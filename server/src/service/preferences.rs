@@ -8,7 +8,7 @@ use app::{
     models::{events, Preferences},
 };
 
-use super::{Ctx, Principal, Services, Sockets};
+use super::{Ctx, Principal, Services};
 use crate::error::ApiError;
 
 /// The development demo's preferences are kept under this owner.
@@ -33,12 +33,7 @@ impl Services {
     /// How many live connections the caller has open (their browsers' tabs,
     /// or one per browser where tabs share one), on every node.
     pub async fn open_connections_for(&self, ctx: &Ctx) -> usize {
-        let whose = match &ctx.principal {
-            Principal::User { user_id } => Sockets::User(user_id),
-            Principal::ApiKey { key_id } => Sockets::ApiKey(key_id),
-            Principal::DevDemo => Sockets::Demo,
-        };
-        self.broadcaster.count(whose).await
+        self.broadcaster.count(ctx.principal.sockets()).await
     }
 
     /// Changes the caller's preferences; every tab of theirs hears of it.
@@ -50,11 +45,7 @@ impl Services {
         let owner = Self::preferences_owner(ctx)?;
         let update = update.map_err(ApiError::Validation)?;
         let now = self.store.update_preferences(&owner, &update.0).await?;
-        let whose = match &ctx.principal {
-            Principal::User { user_id } => Sockets::User(user_id),
-            _ => Sockets::Demo,
-        };
-        self.broadcaster.to_sockets(whose, events::PREFERENCES_UPDATED, &now).await;
+        self.broadcaster.to_sockets(ctx.principal.sockets(), events::PREFERENCES_UPDATED, &now).await;
         Ok(now)
     }
 }

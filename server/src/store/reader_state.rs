@@ -27,6 +27,11 @@ pub struct ReaderState {
 }
 
 impl ReaderState {
+    /// The state `n` shows (a notification as its reader sees it).
+    pub fn of(n: &Notification) -> Self {
+        Self { is_read: n.is_read, read_at: n.read_at, is_dismissed: n.is_dismissed, snoozed_until: n.snoozed_until }
+    }
+
     /// The state of `n` (with the flags it was stored with, sequence number
     /// `seq`) for a reader who never changed it, given their last mark.
     pub fn default_for(n: &Notification, seq: i64, mark: Option<&Mark>) -> Self {

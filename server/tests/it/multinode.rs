@@ -14,6 +14,49 @@ fn redis_url() -> String {
     std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// A tenant made with the administration command (`server tenant create`): its JSON.
+fn create_tenant(env: &[(&str, String)], name: &str) -> Value {
+    let out = command(env).args(["tenant", "create", "--name", name]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Creates a tenant-wide notification on `node` as the program `key` and snoozes it
+/// for 1.5 s (the nodes allow one that short): its id and when it comes due.
+async fn snoozed_notification(node: &Node, key: &str) -> (String, app::models::Timestamp) {
+    let http = reqwest::Client::new();
+    let made: Value = http
+        .post(node.url("/api/notifications"))
+        .bearer_auth(key)
+        .json(&json!({"title": "Wake me", "message": "m"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = made["notification"]["id"].as_str().unwrap().to_owned();
+    let until = app::models::Timestamp::from_unix_millis(server::ids::now().unix_millis() + 1500);
+    let snoozed = http
+        .patch(node.url(&format!("/api/notifications/{id}")))
+        .bearer_auth(key)
+        .json(&json!({"snoozedUntil": until.to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snoozed.status(), 200);
+    (id, until)
+}
+
+/// The settings of a node whose snoozes may be short and are looked for often.
+fn snoozing(mut env: Vec<(&'static str, String)>) -> Vec<(&'static str, String)> {
+    env.push(("HOOKBELL_ENV", "development".to_owned()));
+    env.push(("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()));
+    env.push(("HOOKBELL_MIN_SNOOZE_SECS", "1".to_owned()));
+    env.push(("HOOKBELL_SNOOZE_POLL_MS", "50".to_owned()));
+    env
+}
+
 #[tokio::test]
 async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
     let env = [
@@ -22,9 +65,7 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
         ("HOOKBELL_ENV", "production".to_owned()),
         ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
     ];
-    let out = command(&env).args(["tenant", "create", "--name", "Multi Node"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tenant = create_tenant(&env, "Multi Node");
     let (tid, secret, key) = (
         tenant["tenantId"].as_str().unwrap(),
         tenant["webhookSecret"].as_str().unwrap(),
@@ -70,17 +111,8 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
 /// due, and exactly one wakes it; the dashboards on both nodes hear it once.
 #[tokio::test]
 async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
-    let env = [
-        ("MONGODB_URI", fresh_mongo_uri()),
-        ("REDIS_URL", redis_url()),
-        ("HOOKBELL_ENV", "development".to_owned()),
-        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
-        ("HOOKBELL_MIN_SNOOZE_SECS", "1".to_owned()),
-        ("HOOKBELL_SNOOZE_POLL_MS", "50".to_owned()),
-    ];
-    let out = command(&env).args(["tenant", "create", "--name", "Snoozers"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = snoozing(vec![("MONGODB_URI", fresh_mongo_uri()), ("REDIS_URL", redis_url())]);
+    let tenant = create_tenant(&env, "Snoozers");
     let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
     let a = Node::start(&env).await;
     let b = Node::start(&env).await;
@@ -91,27 +123,8 @@ async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
         assert_eq!(tab.join(tid).await["ok"], true);
         tabs.push(tab);
     }
-    let http = reqwest::Client::new();
-    let made: Value = http
-        .post(a.url("/api/notifications"))
-        .bearer_auth(key)
-        .json(&json!({"title": "Wake me", "message": "m"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = made["notification"]["id"].as_str().unwrap();
-    let until = app::models::Timestamp::from_unix_millis(server::ids::now().unix_millis() + 1500).to_string();
-    let snoozed = http
-        .patch(a.url(&format!("/api/notifications/{id}")))
-        .bearer_auth(key)
-        .json(&json!({"snoozedUntil": until}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(snoozed.status(), 200);
+    let (_, until) = snoozed_notification(&a, key).await;
+    let until = until.to_string();
     for tab in &mut tabs {
         assert_eq!(tab.next_named("notification-updated").await["notification"]["snoozedUntil"], until.as_str());
     }
@@ -131,44 +144,12 @@ async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
 #[tokio::test]
 async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
-    let env = [
-        ("DATABASE_PATH", dir.path().join("hookbell.sqlite3").to_string_lossy().into_owned()),
-        ("HOOKBELL_ENV", "development".to_owned()),
-        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
-        ("HOOKBELL_MIN_SNOOZE_SECS", "1".to_owned()),
-        ("HOOKBELL_SNOOZE_POLL_MS", "50".to_owned()),
-    ];
-    let out = command(&env).args(["tenant", "create", "--name", "Restarted"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let env = snoozing(vec![("DATABASE_PATH", dir.path().join("hookbell.sqlite3").to_string_lossy().into_owned())]);
+    let tenant = create_tenant(&env, "Restarted");
     let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
-    let http = reqwest::Client::new();
-    let until;
-    let id;
-    {
-        let node = Node::start(&env).await;
-        let made: Value = http
-            .post(node.url("/api/notifications"))
-            .bearer_auth(key)
-            .json(&json!({"title": "Later", "message": "m"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        id = made["notification"]["id"].as_str().unwrap().to_owned();
-        until = app::models::Timestamp::from_unix_millis(server::ids::now().unix_millis() + 1500);
-        let snoozed = http
-            .patch(node.url(&format!("/api/notifications/{id}")))
-            .bearer_auth(key)
-            .json(&json!({"snoozedUntil": until.to_string()}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(snoozed.status(), 200);
-    } // the server stops here, before the snooze comes due
-      // Down for longer than the snooze: it is due before any server runs again.
+    // Snoozed, then the server stops, before the snooze comes due.
+    let (id, until) = snoozed_notification(&Node::start(&env).await, key).await;
+    // Down for longer than the snooze: it is due before any server runs again.
     while server::ids::now() <= until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -182,8 +163,15 @@ async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
         let woke = tab.next_named("notification-updated").await;
         assert_eq!(woke["notification"]["id"], id.as_str());
     }
-    let listed: Value =
-        http.get(node.url("/api/notifications")).bearer_auth(key).send().await.unwrap().json().await.unwrap();
+    let listed: Value = reqwest::Client::new()
+        .get(node.url("/api/notifications"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed["unreadCount"], 1, "{listed}");
     assert!(listed["notifications"][0].get("snoozedUntil").is_none(), "{listed}");
 }

@@ -364,12 +364,7 @@ impl NotificationStore for MongoStore {
             let Some((n, stored, state_doc, _)) = self.view(&t, &reader, &nid).await? else {
                 return Ok(None);
             };
-            let state = ReaderState {
-                is_read: n.is_read,
-                read_at: n.read_at,
-                is_dismissed: n.is_dismissed,
-                snoozed_until: n.snoozed_until,
-            };
+            let state = ReaderState::of(&n);
             let changed = state.apply(patch, at);
             if changed == state {
                 return Ok(Some(n));

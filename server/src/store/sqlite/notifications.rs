@@ -136,12 +136,7 @@ fn state_on(
     reader: &str,
     id: &NotificationId,
 ) -> StoreResult<Option<ReaderState>> {
-    Ok(view_on(c, tenant_id, reader, id)?.map(|n| ReaderState {
-        is_read: n.is_read,
-        read_at: n.read_at,
-        is_dismissed: n.is_dismissed,
-        snoozed_until: n.snoozed_until,
-    }))
+    Ok(view_on(c, tenant_id, reader, id)?.as_ref().map(ReaderState::of))
 }
 
 /// Stores the reader's state of one notification (inserting the exception the first time).
