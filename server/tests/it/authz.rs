@@ -102,6 +102,25 @@ fn routes() -> Vec<Route> {
             404,
         ),
         r(Method::POST, "/api/mark-all-read", Some(Value::String(String::new())), Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/notification-snooze",
+            Some(Value::String("id=507f1f77bcf86cd799439011&until=2099-01-01T00%3A00%3A00Z".into())),
+            Role::Member,
+            404,
+        ),
+        // Each user's own preferences and connections (REST and server functions).
+        r(Method::GET, "/api/me/preferences", None, Role::Member, 200),
+        r(Method::PUT, "/api/me/preferences", Some(json!({"desktop": false})), Role::Member, 200),
+        r(Method::GET, "/api/me/connections", None, Role::Member, 200),
+        r(Method::POST, "/api/preferences", Some(Value::String(String::new())), Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/preferences-save",
+            Some(Value::String("change=%7B%22desktop%22%3Afalse%7D".into())),
+            Role::Member,
+            200,
+        ),
         r(Method::POST, "/api/notification-page", Some(Value::String("query[limit]=5".into())), Role::Member, 200),
         // The tenant switcher: nobody switches into a tenant that is not theirs.
         r(

@@ -81,6 +81,19 @@ async fn server_functions_refuse_what_the_caller_got_wrong_with_4xx_in_the_one_s
     let resp = form("/api/notification-update", "id=x&is_read=perhaps".into()).await.unwrap();
     assert_eq!(resp.status(), 400);
     assert_shape(&resp.json().await.unwrap(), "invalid_arguments");
+    let resp = form("/api/preferences-save", "change=%5B1%5D".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_shape(&resp.json().await.unwrap(), "invalid_arguments");
+    let resp = form("/api/preferences-save", "change=%7B%22desktop%22%3A1%7D".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_shape(&body, "validation_failed");
+    assert_eq!(body["details"][0]["field"], "desktop", "{body}");
+    let resp = form("/api/notification-snooze", "id=x&until=soon".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_shape(&body, "validation_failed");
+    assert_eq!(body["details"][0]["field"], "snoozedUntil", "{body}");
     // The wrong encoding.
     let resp = srv.http.post(srv.url("/api/login")).json(&json!({"email": 1, "password": [2]})).send().await.unwrap();
     assert_eq!(resp.status(), 400);
