@@ -62,27 +62,21 @@ pub fn use_notifications(options: UseNotificationsOptions) -> Notifications {
     let top_priority = Signal::derive(move || list.with(|l: &Vec<Notification>| top_unread_priority(l)));
     let unread = Signal::derive(move || live.unread.get().unwrap_or_else(|| snapshot().map_or(0, |s| s.unread_count)));
     let error = RwSignal::new(None);
+    // The answer to one of the caller's changes: shown at once (the event follows for other tabs).
+    let answered = move |answer: Result<crate::models::NotificationUpdatedEvent, crate::api::FnError>| match answer {
+        Ok(ev) => {
+            error.set(None);
+            apply_update(live, ev);
+        }
+        Err(e) => error.set(Some(crate::pages::error_text(&e))),
+    };
     let change = move |id: String, is_read: Option<bool>, is_dismissed: Option<bool>| {
-        leptos::task::spawn_local(async move {
-            match crate::api::update_notification(id, is_read, is_dismissed).await {
-                Ok(ev) => {
-                    error.set(None);
-                    apply_update(live, ev);
-                }
-                Err(e) => error.set(Some(crate::pages::error_text(&e))),
-            }
-        });
+        leptos::task::spawn_local(
+            async move { answered(crate::api::update_notification(id, is_read, is_dismissed).await) },
+        );
     };
     let snooze = Callback::new(move |(id, until): (String, Option<String>)| {
-        leptos::task::spawn_local(async move {
-            match crate::api::snooze_notification(id, until).await {
-                Ok(ev) => {
-                    error.set(None);
-                    apply_update(live, ev);
-                }
-                Err(e) => error.set(Some(crate::pages::error_text(&e))),
-            }
-        });
+        leptos::task::spawn_local(async move { answered(crate::api::snooze_notification(id, until).await) });
     });
     Notifications {
         list,
@@ -114,7 +108,8 @@ fn apply_update(live: LiveState, ev: crate::models::NotificationUpdatedEvent) {
     live.unread.set(Some(ev.unread_count));
 }
 
-/// The highest priority of the unread notifications in `list`.
+/// The highest priority of the unread notifications in `list` (the bell's, which holds
+/// neither dismissed nor snoozed ones).
 pub fn top_unread_priority(list: &[Notification]) -> Option<Priority> {
-    list.iter().filter(|n| !n.is_read && !n.is_dismissed && n.snoozed_until.is_none()).map(|n| n.priority).max()
+    list.iter().filter(|n| !n.is_read).map(|n| n.priority).max()
 }

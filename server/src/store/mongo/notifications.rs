@@ -202,14 +202,14 @@ impl MongoStore {
             .collect())
     }
 
-    /// One notification as the reader sees it, with its stored document
-    /// (`None` if absent or not theirs to see).
+    /// One notification as the reader sees it, with its stored document and the
+    /// reader's exception, if any (`None` if absent or not theirs to see).
     async fn view(
         &self,
         tenant: &ObjectId,
         reader: &str,
         id: &ObjectId,
-    ) -> StoreResult<Option<(Notification, Document, Option<Document>, Option<Mark>)>> {
+    ) -> StoreResult<Option<(Notification, Document, Option<Document>)>> {
         let Some(d) = run(self.notifications.find_one(doc! {"_id": id, "tenantId": tenant})).await? else {
             return Ok(None);
         };
@@ -224,7 +224,7 @@ impl MongoStore {
             None => ReaderState::default_for(&n, seq_of(&d), mark.as_ref()),
         };
         state.show_on(&mut n);
-        Ok(Some((n, d, state_doc, mark)))
+        Ok(Some((n, d, state_doc)))
     }
 }
 
@@ -361,7 +361,7 @@ impl NotificationStore for MongoStore {
         };
         let reader = reader_key(reader);
         for _ in 0..CHANGE_ATTEMPTS {
-            let Some((n, stored, state_doc, _)) = self.view(&t, &reader, &nid).await? else {
+            let Some((mut n, stored, state_doc)) = self.view(&t, &reader, &nid).await? else {
                 return Ok(None);
             };
             let state = ReaderState::of(&n);
@@ -396,7 +396,8 @@ impl NotificationStore for MongoStore {
                 }
             };
             if done {
-                return Ok(self.view(&t, &reader, &nid).await?.map(|v| v.0));
+                changed.show_on(&mut n);
+                return Ok(Some(n));
             }
         }
         Err(StoreError::Unavailable("the notification's state keeps changing; retry".into()))

@@ -128,17 +128,6 @@ fn adjust_on(c: &Connection, tenant_id: &TenantId, reader: &str, delta: i64, at:
     Ok(())
 }
 
-/// The reader's state of one notification, or their default one (stored as
-/// an exception before it is changed); `None` when the notification is absent.
-fn state_on(
-    c: &Connection,
-    tenant_id: &TenantId,
-    reader: &str,
-    id: &NotificationId,
-) -> StoreResult<Option<ReaderState>> {
-    Ok(view_on(c, tenant_id, reader, id)?.as_ref().map(ReaderState::of))
-}
-
 /// Stores the reader's state of one notification (inserting the exception the first time).
 fn save_state_on(
     c: &Connection,
@@ -257,17 +246,19 @@ impl NotificationStore for SqliteStore {
         let (t, id, reader, patch) = (tenant_id.clone(), id.clone(), reader_key(reader), *patch);
         self.write(move |c| {
             let tx = c.savepoint().map_err(map_err)?;
-            let Some(state) = state_on(&tx, &t, &reader, &id)? else {
+            // The reader's state now: their exception, or their default (stored as one once changed).
+            let Some(mut viewed) = view_on(&tx, &t, &reader, &id)? else {
                 return Ok(None);
             };
+            let state = ReaderState::of(&viewed);
             let changed = state.apply(&patch, at);
             if changed != state {
                 save_state_on(&tx, &t, &reader, &id, &changed)?;
                 adjust_on(&tx, &t, &reader, i64::from(changed.counts()) - i64::from(state.counts()), at)?;
+                changed.show_on(&mut viewed);
             }
-            let viewed = view_on(&tx, &t, &reader, &id)?;
             tx.commit().map_err(map_err)?;
-            Ok(viewed)
+            Ok(Some(viewed))
         })
         .await
     }
