@@ -12,9 +12,10 @@ use leptos::{
 use serde::{Deserialize, Serialize};
 
 use crate::models::{
-    ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-    NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
-    WebhookSettingsPatch, WebhookSettingsView,
+    AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
+    InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+    NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
+    WebhookSettingsView,
 };
 
 #[cfg(feature = "ssr")]
@@ -25,9 +26,10 @@ mod backend {
     use std::sync::Arc;
 
     use crate::models::{
-        ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-        NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
-        WebhookSettingsPatch, WebhookSettingsView,
+        AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
+        InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+        NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
+        WebhookSettingsView,
     };
 
     /// What server functions need from the server. Implemented by the server
@@ -117,6 +119,65 @@ mod backend {
 
         /// Marks read everything the caller sees, as `POST /api/notifications/mark-all-read`.
         async fn mark_all_read(&self, req: &http::request::Parts) -> Result<NotificationsMarkedReadEvent, ApiFailure>;
+
+        /// Settings → Members, as `GET /api/members` (admins).
+        async fn members(&self, req: &http::request::Parts) -> Result<MembersView, ApiFailure>;
+
+        /// Invites an email with a role, as `POST /api/members`.
+        async fn invite_member(
+            &self,
+            req: &http::request::Parts,
+            email: &str,
+            role: Option<&str>,
+        ) -> Result<CreatedInvitation, ApiFailure>;
+
+        /// Changes a member's role, as `PATCH /api/members/{userId}` (owners).
+        async fn change_member_role(
+            &self,
+            req: &http::request::Parts,
+            user_id: &str,
+            role: &str,
+        ) -> Result<(), ApiFailure>;
+
+        /// Removes a member, as `DELETE /api/members/{userId}` (owners).
+        async fn remove_member(&self, req: &http::request::Parts, user_id: &str) -> Result<(), ApiFailure>;
+
+        /// Revokes a pending invitation, as `DELETE /api/invitations/{id}`.
+        async fn revoke_invitation(&self, req: &http::request::Parts, id: &str) -> Result<(), ApiFailure>;
+
+        /// What an invitation's link invites to, as `POST /api/invitations/preview`.
+        async fn invitation_preview(
+            &self,
+            req: &http::request::Parts,
+            token: &str,
+        ) -> Result<InvitationPreview, ApiFailure>;
+
+        /// Accepts an invitation, as `POST /api/invitations/accept`; `Ok` is the `Set-Cookie` values.
+        async fn accept_invitation(
+            &self,
+            req: &http::request::Parts,
+            change: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<Vec<String>, ApiFailure>;
+
+        /// The caller's account, as `GET /api/me/account`.
+        async fn account(&self, req: &http::request::Parts) -> Result<AccountView, ApiFailure>;
+
+        /// A new password, as `POST /api/me/password`; `Ok` is how many other sessions ended.
+        async fn change_password(
+            &self,
+            req: &http::request::Parts,
+            current: &str,
+            new: &str,
+        ) -> Result<u64, ApiFailure>;
+
+        /// Ends one of the caller's sessions, as `DELETE /api/me/sessions/{id}`.
+        async fn end_session(&self, req: &http::request::Parts, id: &str) -> Result<(), ApiFailure>;
+
+        /// Leaves one of the caller's tenants, as `POST /api/me/tenants/{tenantId}/leave`.
+        async fn leave_tenant(&self, req: &http::request::Parts, tenant_id: &str) -> Result<(), ApiFailure>;
+
+        /// Ends every session of the caller, as `POST /api/auth/logout-all`; `Ok` clears the cookie.
+        async fn logout_everywhere(&self, req: &http::request::Parts) -> Result<String, ApiFailure>;
     }
 
     /// The backend as provided in Leptos context.
@@ -286,6 +347,102 @@ pub async fn mark_all_read() -> Result<NotificationsMarkedReadEvent, FnError> {
     backend.0.mark_all_read(&parts).await.map_err(refused)
 }
 
+/// Settings → Members: the team, pending invitations and the caller's role (admins).
+#[server(endpoint = "team")]
+pub async fn get_members() -> Result<MembersView, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.members(&parts).await.map_err(refused)
+}
+
+/// Invites an email address with a role; the answer is the only time the link is shown.
+#[server(endpoint = "member-invite")]
+pub async fn invite_member(email: String, role: Option<String>) -> Result<CreatedInvitation, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.invite_member(&parts, &email, role.as_deref()).await.map_err(refused)
+}
+
+/// Changes a member's role (owners); a tenant keeps at least one owner.
+#[server(endpoint = "member-role")]
+pub async fn change_member_role(user_id: String, role: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.change_member_role(&parts, &user_id, &role).await.map_err(refused)
+}
+
+/// Removes a member (owners): their access to the tenant ends at once.
+#[server(endpoint = "member-remove")]
+pub async fn remove_member(user_id: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.remove_member(&parts, &user_id).await.map_err(refused)
+}
+
+/// Revokes a pending invitation: its link stops working.
+#[server(endpoint = "invitation-revoke")]
+pub async fn revoke_invitation(id: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.revoke_invitation(&parts, &id).await.map_err(refused)
+}
+
+/// What the invitation of `token` invites to (anyone holding its link).
+#[server(endpoint = "invitation")]
+pub async fn get_invitation(token: String) -> Result<InvitationPreview, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.invitation_preview(&parts, &token).await.map_err(refused)
+}
+
+/// Accepts an invitation: as the signed-in invitee, with a new account
+/// (`name` and `password`), or with the existing account's `password`.
+#[server(endpoint = "invitation-accept")]
+pub async fn accept_invitation(token: String, name: Option<String>, password: String) -> Result<(), FnError> {
+    let mut change = serde_json::Map::new();
+    change.insert("token".into(), token.into());
+    change.insert("password".into(), password.into());
+    if let Some(name) = name {
+        change.insert("name".into(), name.into());
+    }
+    let (backend, parts) = backend_and_request().await?;
+    for cookie in backend.0.accept_invitation(&parts, &change).await.map_err(refused)? {
+        set_cookie(&cookie);
+    }
+    Ok(())
+}
+
+/// The caller's account: sessions and tenants.
+#[server(endpoint = "account")]
+pub async fn get_account() -> Result<AccountView, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.account(&parts).await.map_err(refused)
+}
+
+/// Changes the caller's password; every other session ends. The number of those.
+#[server(endpoint = "password-change")]
+pub async fn change_password(current_password: String, new_password: String) -> Result<u64, FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.change_password(&parts, &current_password, &new_password).await.map_err(refused)
+}
+
+/// Signs out one of the caller's sessions.
+#[server(endpoint = "session-end")]
+pub async fn end_session(id: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.end_session(&parts, &id).await.map_err(refused)
+}
+
+/// Leaves one of the caller's tenants (not as its last owner).
+#[server(endpoint = "tenant-leave")]
+pub async fn leave_tenant(tenant_id: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.leave_tenant(&parts, &tenant_id).await.map_err(refused)
+}
+
+/// Signs out every session of the caller, this one included.
+#[server(endpoint = "logout-all")]
+pub async fn logout_everywhere() -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    let cookie = backend.0.logout_everywhere(&parts).await.map_err(refused)?;
+    set_cookie(&cookie);
+    Ok(())
+}
+
 /// The service layer and the request's head, for a server function's body.
 #[cfg(feature = "ssr")]
 async fn backend_and_request() -> Result<(BackendHandle, http::request::Parts), FnError> {
@@ -300,7 +457,7 @@ fn set_cookie(cookie: &str) {
     if let (Some(response), Ok(value)) =
         (use_context::<leptos_axum::ResponseOptions>(), http::HeaderValue::from_str(cookie))
     {
-        response.insert_header(http::header::SET_COOKIE, value);
+        response.append_header(http::header::SET_COOKIE, value);
     }
 }
 

@@ -28,8 +28,8 @@ use crate::{
     live::provide_live_state,
     models::BellState,
     pages::{
-        ApiKeysPage, DashboardPage, LoginPage, NotFound, NotificationSettingsPage, NotificationsPage,
-        WebhookSettingsPage,
+        AccountPage, ApiKeysPage, DashboardPage, InvitePage, LoginPage, MembersPage, NotFound,
+        NotificationSettingsPage, NotificationsPage, WebhookSettingsPage,
     },
 };
 
@@ -106,6 +106,7 @@ pub fn App() -> impl IntoView {
                                         <a href="/settings/webhooks" data-testid="nav-webhooks">"Webhooks"</a>
                                         <a href="/settings/api-keys" data-testid="nav-api-keys">"API keys"</a>
                                         <a href="/settings/notifications" data-testid="nav-preferences">"Preferences"</a>
+                                        <a href="/settings/members" data-testid="nav-members">"Members"</a>
                                     </nav>
                                     <div class="spacer"></div>
                                     <ConnectionIndicator state=live.connection/>
@@ -135,6 +136,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/webhooks") view=WebhookSettingsPage/>
                     <Route path=path!("/settings/notifications") view=NotificationSettingsPage/>
+                    <Route path=path!("/settings/members") view=MembersPage/>
+                    <Route path=path!("/account") view=AccountPage/>
+                    <Route path=path!("/invite") view=InvitePage/>
                 </Routes>
             </main>
         </Router>
@@ -189,7 +193,7 @@ fn UserMenu(user_name: Option<String>) -> impl IntoView {
     });
     match user_name {
         Some(name) => view! {
-            <span class="user" data-testid="user-name">{name}</span>
+            <a class="user" href="/account" data-testid="user-name">{name}</a>
             <ActionForm action=logout attr:class="logout-form">
                 <button type="submit" class="link-button" data-testid="sign-out">"Sign out"</button>
             </ActionForm>

@@ -159,6 +159,8 @@ id_types! {
     ActivityId;
     /// A received webhook request in the event log.
     WebhookEventId;
+    /// An invitation to a tenant (its record id, never its link's token).
+    InvitationId;
 }
 
 impl UserId {

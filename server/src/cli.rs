@@ -40,6 +40,19 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Invite an email address to a tenant with a role: prints the invitation's
+    /// link (shown this once; it works once, for 7 days, under
+    /// `HOOKBELL_PUBLIC_URL`). Nothing is looked up about the email.
+    Invite {
+        /// The tenant's id or slug.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        /// member, admin or owner.
+        #[arg(long, default_value = "member")]
+        role: String,
+    },
     /// Send one signed webhook to a running deployment (with retries).
     Send(SendArgs),
     /// Check a running deployment end to end: webhooks, notification API and
@@ -137,4 +150,22 @@ pub async fn user(config: Config, action: UserCommand, password: &str) -> Result
             }))
         }
     }
+}
+
+/// Runs `invite`: the invitation's link and what it invites to.
+pub async fn invite(config: Config, tenant: &str, email: &str, role: &str) -> Result<Value, AdminError> {
+    let services = crate::build_services(config).await?;
+    let input = app::input::NewInvitation::new(email, Some(role)).map_err(ApiError::Validation)?;
+    let tenant_id = services.tenant_id_by_slug_or_id(tenant).await?;
+    let by = crate::service::invitations::Inviter { tenant_id: &tenant_id, actor: "cli".into(), source_ip: None };
+    let base = services.public_base(None);
+    let created = services.create_invitation(by, &input, &base).await?;
+    Ok(json!({
+        "url": created.url,
+        "invitationId": created.invitation.id,
+        "tenantId": tenant_id,
+        "email": created.invitation.email,
+        "role": created.invitation.role,
+        "expiresAt": created.invitation.expires_at,
+    }))
 }

@@ -53,6 +53,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The thing existed but can no longer be used (an invitation used, revoked or expired).
+    #[error("{0}")]
+    Gone(String),
     #[error("Method not allowed")]
     MethodNotAllowed,
     /// The request was not answered in `HOOKBELL_REQUEST_TIMEOUT_SECS` (a slow body, a stuck store).
@@ -92,6 +95,7 @@ impl ApiError {
             ApiError::Forbidden(_) | ApiError::Disabled(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) | ApiError::InProgress => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Gone(_) => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -116,6 +120,7 @@ impl ApiError {
             ApiError::Disabled(_) => "disabled",
             ApiError::Conflict(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Gone(_) => "gone",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::RateLimited(_) => "rate_limited",

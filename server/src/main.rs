@@ -36,6 +36,9 @@ async fn serve_or_administer(command: Option<Command>) -> ExitCode {
     match command {
         None | Some(Command::Serve) => serve(config).await,
         Some(Command::Tenant { action }) => report(server::cli::tenant(config, action).await),
+        Some(Command::Invite { tenant, email, role }) => {
+            report(server::cli::invite(config, &tenant, &email, &role).await)
+        }
         Some(Command::User { action }) => {
             let mut password = String::new();
             if let Err(e) = std::io::stdin().read_line(&mut password) {

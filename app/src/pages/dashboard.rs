@@ -192,9 +192,15 @@ pub fn describe(a: &ActivityEntry) -> (&'static str, String) {
         "webhook.replayed" => ("info", "Webhook replayed".into()),
         "api_key.created" => ("info", "API key created".into()),
         "api_key.revoked" => ("warning", "API key revoked".into()),
-        "member.added" => ("info", "Member added".into()),
-        "member.removed" => ("warning", "Member removed".into()),
-        "member.role_changed" => ("info", "Member's role changed".into()),
+        "member.added" if !field("to").is_empty() => {
+            ("success", format!("{} joined as {}", field("email"), field("to")))
+        }
+        "member.added" => ("info", format!("{} accepted an invitation (already a member)", field("email"))),
+        "member.removed" => ("warning", format!("{} removed (was {})", field("email"), field("from"))),
+        "member.role_changed" => ("info", format!("{}: {} → {}", field("email"), field("from"), field("to"))),
+        "member.left" => ("warning", format!("{} left (was {})", field("email"), field("from"))),
+        "invitation.created" => ("info", format!("{} invited as {}", field("email"), field("role"))),
+        "invitation.revoked" => ("warning", format!("Invitation of {} revoked", field("email"))),
         other => ("info", other.to_owned()),
     }
 }
@@ -211,6 +217,7 @@ fn actor(actor: &str) -> String {
         Some(("api-key", _)) => "API key".into(),
         Some(("user", "demo")) => "Demo user".into(),
         Some(("user", _)) => "Team member".into(),
+        None if actor == "cli" => "Command line".into(),
         _ => "hookbell".into(),
     }
 }
@@ -249,6 +256,11 @@ mod tests {
         );
         assert_eq!(describe(&failed), ("error", "Payment for ORD-7: pending → failed".into()));
         assert_eq!(describe(&entry("future.thing", "system", json!({}))).1, "future.thing");
+        let changed =
+            entry("member.role_changed", "user:1", json!({"email": "ada@x.io", "from": "owner", "to": "admin"}));
+        assert_eq!(describe(&changed).1, "ada@x.io: owner → admin");
+        let joined = entry("member.added", "user:2", json!({"email": "bo@x.io", "from": null, "to": "member"}));
+        assert_eq!(describe(&joined), ("success", "bo@x.io joined as member".into()));
         assert_eq!(actor("webhook:orders"), "Webhook · orders");
         assert_eq!(actor("api-key:abc"), "API key");
         assert_eq!(actor("user:0123"), "Team member");

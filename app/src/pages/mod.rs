@@ -1,16 +1,22 @@
 //! One module per page of the app.
 
+mod account;
 mod api_keys;
 mod dashboard;
+mod invite;
 mod login;
+mod members;
 mod not_found;
 mod notification_settings;
 mod notifications;
 mod webhook_settings;
 
+pub use account::AccountPage;
 pub use api_keys::ApiKeysPage;
 pub use dashboard::DashboardPage;
+pub use invite::InvitePage;
 pub use login::{error_text, LoginPage};
+pub use members::MembersPage;
 pub use not_found::NotFound;
 pub use notification_settings::NotificationSettingsPage;
 pub use notifications::NotificationsPage;

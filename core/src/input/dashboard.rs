@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::{
-    fields::{parse_role, plain_text, unknown_field},
+    fields::{parse_role, unknown_field},
     FromJson,
 };
 use crate::models::{
@@ -227,48 +227,6 @@ impl FromJson for NewApiKey {
     }
 }
 
-/// A user to add to a tenant: a new user needs a name and password; an existing one keeps theirs.
-#[derive(Clone, PartialEq, Eq)]
-pub struct NewMember {
-    pub email: String,
-    pub name: String,
-    pub password: String,
-    pub role: Role,
-}
-
-fn role_field(map: &Map<String, Value>, default: Option<Role>) -> Result<Role, Vec<FieldError>> {
-    let bad = || vec![FieldError::new("role", "must be member, admin or owner")];
-    match map.get("role") {
-        None | Some(Value::Null) => default.ok_or_else(bad),
-        Some(Value::String(r)) => Role::parse(r).ok_or_else(bad),
-        Some(_) => Err(bad()),
-    }
-}
-
-impl FromJson for NewMember {
-    fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
-        unknown_field(map, &["email", "name", "password", "role"], "is not a known field")?;
-        let role = role_field(map, Some(Role::Member))?;
-        let email = plain_text(map, "email")?.to_owned();
-        let name = plain_text(map, "name")?.to_owned();
-        let password = plain_text(map, "password")?.to_owned();
-        Ok(Self { email, name, password, role })
-    }
-}
-
-/// A member's new role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RoleChange {
-    pub role: Role,
-}
-
-impl FromJson for RoleChange {
-    fn from_json(map: &Map<String, Value>) -> Result<Self, Vec<FieldError>> {
-        unknown_field(map, &["role"], "is not a known field")?;
-        Ok(Self { role: role_field(map, None)? })
-    }
-}
-
 /// A change of one notification by its reader: read, dismissed, snoozed (or
 /// woken), any of them. How far ahead a snooze may be is the service's rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,17 +313,6 @@ pub struct Login {
 impl std::fmt::Debug for Login {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Login").field("email", &self.email).field("password", &"<redacted>").finish()
-    }
-}
-
-impl std::fmt::Debug for NewMember {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewMember")
-            .field("email", &self.email)
-            .field("name", &self.name)
-            .field("password", &"<redacted>")
-            .field("role", &self.role)
-            .finish()
     }
 }
 
@@ -546,15 +493,8 @@ mod tests {
     #[test]
     fn passwords_stay_out_of_debug_output() {
         let login = Login { email: "a@b.c".into(), password: "hunter22hunter".into() };
-        let member = NewMember {
-            email: "a@b.c".into(),
-            name: "A".into(),
-            password: "hunter22hunter".into(),
-            role: Role::Member,
-        };
-        for text in [format!("{login:?}"), format!("{member:?}")] {
-            assert!(!text.contains("hunter22") && text.contains("a@b.c"), "{text}");
-        }
+        let text = format!("{login:?}");
+        assert!(!text.contains("hunter22") && text.contains("a@b.c"), "{text}");
     }
 
     #[test]
@@ -562,8 +502,6 @@ mod tests {
         assert_eq!(RotateSecret::from_json(&patch(json!({"graceSeconds": -1}))).unwrap_err()[0].field, "graceSeconds");
         assert_eq!(RotateSecret::from_json(&patch(json!({"x": 1}))).unwrap_err()[0].field, "x");
         assert_eq!(NewApiKey::from_json(&patch(json!({"name": 1}))).unwrap_err()[0].field, "name");
-        assert_eq!(NewMember::from_json(&patch(json!({"email": 1}))).unwrap_err()[0].field, "email");
-        assert!(RoleChange::from_json(&patch(json!({}))).is_err());
         assert_eq!(NotificationUpdate::from_json(&patch(json!({}))).unwrap_err()[0].field, "isRead");
         assert_eq!(MarkAllRead::from_json(&patch(json!({"userId": 5}))).unwrap_err()[0].field, "userId");
         assert_eq!(MarkAllRead::from_json(&patch(json!({"userId": null}))).unwrap(), MarkAllRead::default());

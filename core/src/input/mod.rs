@@ -4,21 +4,24 @@
 //!
 //! - [`fields`]: the field reader and the shared rules (money, email, links).
 //! - [`webhooks`]: [`NewOrder`], [`NewNotification`], [`PaymentUpdate`].
-//! - [`dashboard`]: settings, secrets, API keys, members, notification changes, lists, sign-in.
+//! - [`dashboard`]: settings, secrets, API keys, notification changes, lists, sign-in.
+//! - [`team`]: invitations, roles, a user's password.
 
 pub mod dashboard;
 pub mod fields;
 pub mod preferences;
+pub mod team;
 pub mod webhooks;
 
 use serde_json::{Map, Value};
 
 pub use dashboard::{
-    apply_patch, ListEvents, ListNotifications, Login, MarkAllRead, NewApiKey, NewMember, NotificationUpdate, Page,
-    RoleChange, RotateSecret, SettingsPatch,
+    apply_patch, ListEvents, ListNotifications, Login, MarkAllRead, NewApiKey, NotificationUpdate, Page, RotateSecret,
+    SettingsPatch,
 };
 pub use fields::{is_email, is_id, is_safe_action_url, parse_money, parse_object, Fields};
 pub use preferences::PreferencesUpdate;
+pub use team::{AcceptInvitation, InvitationToken, NewInvitation, PasswordChange, RoleChange};
 pub use webhooks::{NewNotification, NewOrder, PaymentUpdate, WebhookBody};
 
 use crate::models::FieldError;

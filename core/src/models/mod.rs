@@ -15,10 +15,11 @@ mod orders;
 mod preferences;
 mod settings;
 mod socket;
+mod team;
 mod webhook_events;
 
 pub use crate::{
-    ids::{is_id, ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, UserId, WebhookEventId},
+    ids::{is_id, ActivityId, ApiKeyId, InvitationId, NotificationId, OrderId, TenantId, UserId, WebhookEventId},
     timestamp::Timestamp,
 };
 pub use access::{ApiKeyInfo, CreatedApiKey, Role};
@@ -38,5 +39,8 @@ pub use settings::{
 pub use socket::{
     events, DashboardRefreshEvent, JoinAck, NewNotificationEvent, NotificationUpdatedEvent,
     NotificationsMarkedReadEvent,
+};
+pub use team::{
+    device_of, AccountView, CreatedInvitation, InvitationInfo, InvitationPreview, MemberInfo, MembersView, SessionInfo,
 };
 pub use webhook_events::{Endpoint, WebhookEvent, WebhookEventFilter};

@@ -1,11 +1,12 @@
 //! The REST API for dashboards and programs: webhook settings and secrets,
-//! the webhook event log, API keys, notifications, members and the dashboard's figures.
+//! the webhook event log, API keys, notifications and the dashboard's figures
+//! (members, invitations and accounts are in [`super::team`]).
 //! Each handler resolves the caller ([`Ctx`]) and calls the service layer.
 
 use app::{
     input::{
-        FromJson, ListEvents, ListNotifications, MarkAllRead, NewApiKey, NewMember, NewNotification,
-        NotificationUpdate, Parsed, PreferencesUpdate, RoleChange, RotateSecret, SettingsPatch,
+        FromJson, ListEvents, ListNotifications, MarkAllRead, NewApiKey, NewNotification, NotificationUpdate, Parsed,
+        PreferencesUpdate, RotateSecret, SettingsPatch,
     },
     models::{NotificationQuery, PageCursor, WebhookEventFilter},
 };
@@ -247,44 +248,6 @@ pub async fn put_preferences(
 /// `GET /api/me/connections`: the caller's open live connections (`sockets`).
 pub async fn my_connections(State(state): State<AppState>, ctx: Ctx) -> Json<Value> {
     Json(json!({"success": true, "sockets": state.services.open_connections_for(&ctx).await}))
-}
-
-/// `GET /api/members`.
-pub async fn list_members(State(state): State<AppState>, ctx: Ctx) -> Result<Json<Value>, ApiError> {
-    let members = state.services.list_members(&ctx).await?;
-    Ok(Json(json!({"success": true, "members": members})))
-}
-
-/// `POST /api/members`: 201 for a new user, 200 for an existing one added.
-pub async fn add_member(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Checked(input): Checked<NewMember>,
-) -> Result<Response, ApiError> {
-    let (member, created) = state.services.add_member(&ctx, input).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(json!({"success": true, "member": member, "newUser": created}))).into_response())
-}
-
-/// `PATCH /api/members/{userId}` with `{"role"}`.
-pub async fn change_member(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(user_id): Path<String>,
-    Checked(change): Checked<RoleChange>,
-) -> Result<Json<Value>, ApiError> {
-    state.services.change_member_role(&ctx, &user_id, change).await?;
-    Ok(Json(json!({"success": true, "message": "Role changed"})))
-}
-
-/// `DELETE /api/members/{userId}`.
-pub async fn remove_member(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(user_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    state.services.remove_member(&ctx, &user_id).await?;
-    Ok(Json(json!({"success": true, "message": "Member removed"})))
 }
 
 /// `GET /api/notifications`.

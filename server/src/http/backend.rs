@@ -5,13 +5,14 @@
 use app::{
     api::Backend,
     input::{
-        FromJson, ListEvents, ListNotifications, NewApiKey, NotificationUpdate, PreferencesUpdate, RotateSecret,
-        SettingsPatch,
+        AcceptInvitation, FromJson, ListEvents, ListNotifications, NewApiKey, NewInvitation, NotificationUpdate,
+        PasswordChange, PreferencesUpdate, RoleChange, RotateSecret, SettingsPatch,
     },
     models::{
-        ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, DashboardOverview, NotificationPage, NotificationQuery,
-        NotificationUpdatedEvent, NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent,
-        WebhookSettingsPatch, WebhookSettingsView,
+        AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
+        InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
+        NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
+        WebhookSettingsView,
     },
 };
 use axum::http::request::Parts;
@@ -153,5 +154,75 @@ impl Backend for Services {
     async fn mark_all_read(&self, req: &Parts) -> Result<NotificationsMarkedReadEvent, Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
         self.mark_all_read_for(&ctx, &Default::default()).await.map_err(refused)
+    }
+
+    async fn members(&self, req: &Parts) -> Result<MembersView, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.members_view(&ctx).await.map_err(refused)
+    }
+
+    async fn invite_member(&self, req: &Parts, email: &str, role: Option<&str>) -> Result<CreatedInvitation, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let base = self.public_base(presented.host.as_deref());
+        self.invite(&ctx, NewInvitation::new(email, role), &base).await.map_err(refused)
+    }
+
+    async fn change_member_role(&self, req: &Parts, user_id: &str, role: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        let change = app::input::fields::parse_role(role).map(|role| RoleChange { role });
+        Services::change_member_role(self, &ctx, user_id, change).await.map_err(refused)
+    }
+
+    async fn remove_member(&self, req: &Parts, user_id: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::remove_member(self, &ctx, user_id).await.map_err(refused)
+    }
+
+    async fn revoke_invitation(&self, req: &Parts, id: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::revoke_invitation(self, &ctx, id).await.map_err(refused)
+    }
+
+    async fn invitation_preview(&self, req: &Parts, token: &str) -> Result<InvitationPreview, Failed> {
+        self.preview_invitation(&self.presented_of(req), token).await.map_err(refused)
+    }
+
+    async fn accept_invitation(
+        &self,
+        req: &Parts,
+        change: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Vec<String>, Failed> {
+        let input = AcceptInvitation::from_json(change).map_err(invalid)?;
+        let accepted = Services::accept_invitation(self, &self.presented_of(req), &input).await.map_err(refused)?;
+        Ok(super::team::accepted_cookies(self.config().mode, &accepted))
+    }
+
+    async fn account(&self, req: &Parts) -> Result<AccountView, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        Services::account(self, &ctx, &presented).await.map_err(refused)
+    }
+
+    async fn change_password(&self, req: &Parts, current: &str, new: &str) -> Result<u64, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let mut change = serde_json::Map::new();
+        change.insert("currentPassword".into(), current.into());
+        change.insert("newPassword".into(), new.into());
+        Services::change_password(self, &ctx, &presented, PasswordChange::from_json(&change)).await.map_err(refused)
+    }
+
+    async fn end_session(&self, req: &Parts, id: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::end_session(self, &ctx, id).await.map_err(refused)
+    }
+
+    async fn leave_tenant(&self, req: &Parts, tenant_id: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        Services::leave_tenant(self, &ctx, tenant_id).await.map_err(refused)
+    }
+
+    async fn logout_everywhere(&self, req: &Parts) -> Result<String, Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.sign_out_everywhere(&ctx).await.map_err(refused)?;
+        Ok(request::session_set_cookie(self.config().mode, ""))
     }
 }

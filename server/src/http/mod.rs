@@ -5,6 +5,7 @@ mod auth;
 mod backend;
 pub mod security;
 pub mod server_fns;
+mod team;
 mod webhooks;
 
 use std::sync::Arc;
@@ -93,14 +94,22 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/notifications", get(api::list_notifications).post(api::create_notification))
         .route("/api/notifications/mark-all-read", post(api::mark_all_read))
         .route("/api/notifications/{id}", axum::routing::patch(api::update_notification))
-        .route("/api/members", get(api::list_members).post(api::add_member))
-        .route("/api/members/{user_id}", axum::routing::patch(api::change_member).delete(api::remove_member))
+        .route("/api/members", get(team::list_members).post(team::invite))
+        .route("/api/members/{user_id}", axum::routing::patch(team::change_member).delete(team::remove_member))
+        .route("/api/invitations", get(team::list_invitations))
+        .route("/api/invitations/preview", post(team::preview_invitation))
+        .route("/api/invitations/accept", post(team::accept_invitation))
+        .route("/api/invitations/{id}", axum::routing::delete(team::revoke_invitation))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
         .route("/api/auth/logout-all", post(auth::logout_all))
         .route("/api/auth/me", get(auth::me))
         .route("/api/me/preferences", get(api::get_preferences).put(api::put_preferences))
         .route("/api/me/connections", get(api::my_connections))
+        .route("/api/me/account", get(team::account))
+        .route("/api/me/password", post(team::change_password))
+        .route("/api/me/sessions/{id}", axum::routing::delete(team::end_session))
+        .route("/api/me/tenants/{tenant_id}/leave", post(team::leave_tenant))
         .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(security::api_cors(state.services.config()));

@@ -80,10 +80,15 @@ pub struct AddedUser {
     pub membership: Membership,
 }
 
-fn random_token() -> String {
+/// 32 random bytes from the operating system, URL-safe, after `prefix` (`hbs_` sessions, `hbi_` invitations).
+pub(super) fn random_token_with(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     OsRng.try_fill_bytes(&mut bytes).expect("the operating system's random source failed");
-    format!("hbs_{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn random_token() -> String {
+    random_token_with("hbs_")
 }
 
 /// Hashes a password with argon2id (the crate's defaults: 19 MiB, 2 passes) and a random salt.
@@ -108,7 +113,16 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("not a real password, only spends the same time").unwrap_or_default())
 }
 
-fn check_password_rules(password: &str) -> Result<(), ApiError> {
+/// A display name: trimmed, 1 to 100 characters.
+fn check_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::Validation(vec![FieldError::new("name", "must be 1 to 100 characters")]));
+    }
+    Ok(name.to_owned())
+}
+
+pub(super) fn check_password_rules(password: &str) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS || password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::Validation(vec![FieldError::new("password", "must be 8 characters to 1024 bytes")]));
     }
@@ -144,20 +158,7 @@ impl Services {
         let (user, created) = match self.store.get_user_by_email(&email).await? {
             Some(user) => (user, false),
             None => {
-                check_password_rules(password)?;
-                let name = name.trim();
-                if name.is_empty() || name.chars().count() > 100 {
-                    return Err(ApiError::Validation(vec![FieldError::new("name", "must be 1 to 100 characters")]));
-                }
-                let pw = password.to_owned();
-                let Some(_pass) = self.password_gate.enter().await else {
-                    return Err(ApiError::Busy(1));
-                };
-                let password_hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-                    .await
-                    .map_err(|e| ApiError::Internal(e.to_string()))??;
-                let user =
-                    User { id: ids::new_id(), email, name: name.to_owned(), password_hash, created_at: ids::now() };
+                let user = self.new_user(ids::new_id(), email, name, password).await?;
                 self.store.insert_user(&user).await?;
                 (user, true)
             }
@@ -165,6 +166,41 @@ impl Services {
         let membership = Membership { tenant_id, user_id: user.id.clone(), role, created_at: ids::now() };
         self.store.set_membership(&membership).await?;
         Ok(AddedUser { user, created, membership })
+    }
+
+    /// A new user (not yet stored) with `id`, once `name` and `password` pass
+    /// the rules: the password hashed with argon2id, its check waiting its turn.
+    pub(super) async fn new_user(
+        &self,
+        id: UserId,
+        email: String,
+        name: &str,
+        password: &str,
+    ) -> Result<User, ApiError> {
+        check_password_rules(password)?;
+        let name = check_name(name)?;
+        let password_hash = self.hash_in_turn(password).await?;
+        Ok(User { id, email, name, password_hash, created_at: ids::now(), last_sign_in_at: None })
+    }
+
+    /// Hashes `password` on the blocking pool, through the password gate (503 when it is full).
+    pub(super) async fn hash_in_turn(&self, password: &str) -> Result<String, ApiError> {
+        let pw = password.to_owned();
+        let Some(_pass) = self.password_gate.enter().await else {
+            return Err(ApiError::Busy(1));
+        };
+        tokio::task::spawn_blocking(move || hash_password(&pw)).await.map_err(|e| ApiError::Internal(e.to_string()))?
+    }
+
+    /// Whether `password` is that of `phc`, checked on the blocking pool through the password gate.
+    pub(super) async fn verify_in_turn(&self, password: &str, phc: &str) -> Result<bool, ApiError> {
+        let (pw, phc) = (password.to_owned(), phc.to_owned());
+        let Some(_pass) = self.password_gate.enter().await else {
+            return Err(ApiError::Busy(1));
+        };
+        tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
+            .await
+            .map_err(|e| ApiError::Internal(e.to_string()))
     }
 
     /// Signs a user in: a new session (a fresh token every time), or 401 with
@@ -202,18 +238,22 @@ impl Services {
         }
         let user = self.store.get_user_by_email(&email).await?;
         let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
-        let pw = password.to_owned();
         // Bounded: a burst of logins queues for a few cores instead of taking 19 MiB each at once.
-        let Some(_pass) = self.password_gate.enter().await else {
-            return Err(ApiError::Busy(1));
-        };
-        let matches = tokio::task::spawn_blocking(move || verify_password(&pw, &phc))
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let matches = self.verify_in_turn(password, &phc).await?;
         let user = match user {
             Some(user) if matches => user,
             _ => return Err(ApiError::Unauthorized(BAD_LOGIN)),
         };
+        self.open_session(user, ip, user_agent).await
+    }
+
+    /// A new session for `user` (who proved who they are), from `ip` with `user_agent`.
+    pub(super) async fn open_session(
+        &self,
+        user: User,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<SignedIn, ApiError> {
         let memberships = self.store.memberships_of_user(&user.id).await?;
         let token = random_token();
         let now = ids::now();
@@ -229,6 +269,7 @@ impl Services {
             user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
         };
         self.store.insert_session(&session).await?;
+        self.store.record_sign_in(&user.id, now).await?;
         Ok(SignedIn { token, user, memberships, expires_at: session.expires_at })
     }
 

@@ -249,15 +249,28 @@ impl Services {
         entity_id: &str,
         details: serde_json::Value,
     ) -> Result<(), ApiError> {
+        let actor = ctx.principal.actor();
+        self.audit_as((&ctx.tenant_id, &actor, ctx.source_ip.clone()), action, entity, entity_id, details).await
+    }
+
+    /// Appends an entry to a tenant's audit trail for `(tenant, actor, source address)`.
+    pub async fn audit_as(
+        &self,
+        (tenant_id, actor, source_ip): (&TenantId, &str, Option<String>),
+        action: &str,
+        entity: &str,
+        entity_id: &str,
+        details: serde_json::Value,
+    ) -> Result<(), ApiError> {
         let entry = ActivityEntry {
             id: ids::new_id(),
-            tenant_id: ctx.tenant_id.clone(),
-            actor: ctx.principal.actor(),
+            tenant_id: tenant_id.clone(),
+            actor: actor.to_owned(),
             action: action.to_owned(),
             entity: entity.to_owned(),
             entity_id: entity_id.to_owned(),
             details,
-            source_ip: ctx.source_ip.clone(),
+            source_ip,
             created_at: ids::now(),
         };
         Ok(self.store.append_activity(&entry).await?)

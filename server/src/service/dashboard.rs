@@ -49,7 +49,7 @@ impl Services {
 
     /// The dashboard page: today's orders (since midnight UTC) counted and
     /// summed, the newest orders, and the newest activity. Any member may read
-    /// it; the addresses that requests came from are for admins only, and a
+    /// it; the addresses that requests came from and the team's changes are for admins only, and a
     /// user's personal notifications for that user only.
     pub async fn dashboard_overview(&self, ctx: &Ctx) -> Result<DashboardOverview, ApiError> {
         let since = Timestamp::from_datetime(crate::ids::now().to_datetime().replace_time(time::Time::MIDNIGHT));
@@ -61,6 +61,8 @@ impl Services {
         )?;
         if ctx.require(Role::Admin).is_err() {
             activity.iter_mut().for_each(|a| a.source_ip = None);
+            // Who joined, left or was invited (with their emails) is for admins.
+            activity.retain(|a| !a.action.starts_with("member.") && !a.action.starts_with("invitation."));
         }
         // A user's personal notification is news to that user only, as in the notification list.
         let viewer = ctx.viewer();

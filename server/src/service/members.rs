@@ -1,74 +1,41 @@
-//! A tenant's members: admins list them; owners add users, change roles and
-//! remove members. A tenant always keeps at least one owner.
+//! A tenant's members: admins list them (with the invitations pending);
+//! owners change roles and remove members. A tenant always keeps at least
+//! one owner. Members join through invitations (see `invitations`).
 
 use app::{
-    input::{NewMember, Parsed, RoleChange},
-    models::{Role, Timestamp, UserId},
+    input::{Parsed, RoleChange},
+    models::{MemberInfo, MembersView, Role, UserId},
 };
-use serde::Serialize;
 use serde_json::json;
 
 use super::{push::Sockets, Ctx, Services};
 use crate::{error::ApiError, store::MembershipChange};
 
-/// A member as the API shows it (never a password hash).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MemberView {
-    pub user_id: UserId,
-    pub email: String,
-    pub name: String,
-    pub role: Role,
-    pub created_at: Timestamp,
-}
-
 impl Services {
-    /// `GET /api/members` (admins).
-    pub async fn list_members(&self, ctx: &Ctx) -> Result<Vec<MemberView>, ApiError> {
+    /// `GET /api/members` (admins), oldest member first.
+    pub async fn list_members(&self, ctx: &Ctx) -> Result<Vec<MemberInfo>, ApiError> {
         ctx.require(Role::Admin)?;
         let mut out = Vec::new();
         for m in self.store.memberships_of_tenant(&ctx.tenant_id).await? {
             if let Some(user) = self.store.get_user(&m.user_id).await? {
-                out.push(MemberView {
+                out.push(MemberInfo {
                     user_id: user.id,
                     email: user.email,
                     name: user.name,
                     role: m.role,
                     created_at: m.created_at,
+                    last_sign_in_at: user.last_sign_in_at,
                 });
             }
         }
         Ok(out)
     }
 
-    /// `POST /api/members` with `{email, name, password, role}` (owners): a
-    /// new user needs a name and password; an existing user keeps theirs.
-    pub async fn add_member(&self, ctx: &Ctx, input: Parsed<NewMember>) -> Result<(MemberView, bool), ApiError> {
-        ctx.require(Role::Owner)?;
-        let NewMember { email, name, password, role } = &input.map_err(ApiError::Validation)?;
-        let role = *role;
-        // A member's role changes only through change_member_role, which keeps an
-        // owner; adding a member again with the role they have changes nothing.
-        if let Some(existing) = self.store.get_user_by_email(&email.trim().to_lowercase()).await? {
-            let memberships = self.store.memberships_of_user(&existing.id).await?;
-            if memberships.iter().any(|m| m.tenant_id == ctx.tenant_id && m.role != role) {
-                return Err(ApiError::Conflict(format!(
-                    "{} is a member already; change their role with PATCH /api/members/{}",
-                    existing.email, existing.id
-                )));
-            }
-        }
-        let added = self.add_user_to_tenant(&ctx.tenant_id, email, name, password, role).await?;
-        let details = json!({"email": added.user.email, "role": role, "newUser": added.created});
-        self.audit(ctx, "member.added", "user", &added.user.id, details).await?;
-        let view = MemberView {
-            user_id: added.user.id,
-            email: added.user.email,
-            name: added.user.name,
-            role,
-            created_at: added.membership.created_at,
-        };
-        Ok((view, added.created))
+    /// Settings → Members (admins): the team, the pending invitations and the caller's role.
+    pub async fn members_view(&self, ctx: &Ctx) -> Result<MembersView, ApiError> {
+        let members = self.list_members(ctx).await?;
+        let invitations = self.pending_invitations(ctx).await?;
+        Ok(MembersView { members, invitations, role: ctx.role, me: ctx.viewer() })
     }
 
     /// `PATCH /api/members/{userId}` with `{role}` (owners).
@@ -81,8 +48,10 @@ impl Services {
         ctx.require(Role::Owner)?;
         let role = change.map_err(ApiError::Validation)?.role;
         let from = self.change_membership(ctx, user_id, Some(role)).await?;
-        let details = json!({"from": from, "to": role});
-        self.audit(ctx, "member.role_changed", "user", user_id, details).await
+        let details = json!({"email": self.email_of(user_id).await?, "from": from, "to": role});
+        self.audit(ctx, "member.role_changed", "user", user_id, details).await?;
+        self.announce_team_change(&ctx.tenant_id, "member-role-changed").await;
+        Ok(())
     }
 
     /// `DELETE /api/members/{userId}` (owners). The user's sessions stay, but
@@ -98,7 +67,18 @@ impl Services {
         // slip in after the disconnect: it joined the user's room at its handshake);
         // the browser reconnects and joins only what the user still belongs to.
         self.broadcaster.disconnect(Sockets::User(&user_id)).await;
-        self.audit(ctx, "member.removed", "user", &user_id, json!({"role": from})).await
+        let details = json!({"email": self.email_of(&user_id).await?, "from": from, "to": null});
+        self.audit(ctx, "member.removed", "user", &user_id, details).await?;
+        self.announce_team_change(&ctx.tenant_id, "member-removed").await;
+        Ok(())
+    }
+
+    /// The email of a user, for audit entries (empty if the user is gone).
+    pub(super) async fn email_of(&self, user_id: &str) -> Result<String, ApiError> {
+        let Some(id) = UserId::parse(user_id) else {
+            return Ok(String::new());
+        };
+        Ok(self.store.get_user(&id).await?.map(|u| u.email).unwrap_or_default())
     }
 
     /// Changes or removes a membership of the caller's tenant: 404 for no such

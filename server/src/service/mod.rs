@@ -6,12 +6,14 @@
 //! typed inputs (`app::input`), return typed values or an
 //! [`ApiError`](crate::error::ApiError), and reach sockets through [`Push`].
 
+mod account;
 mod api_keys;
 pub mod auth;
 pub mod coalesce;
 pub mod ctx;
 pub mod dashboard;
 pub mod housekeeping;
+pub mod invitations;
 pub mod members;
 pub mod notifications;
 mod preferences;
@@ -59,6 +61,8 @@ pub struct Services {
     login_limiter_email: rate_limit::RateLimiter,
     /// Login attempts per client address (an office shares one): 30 at once, then one a second.
     login_limiter_ip: rate_limit::RateLimiter,
+    /// Invitations made per tenant: 20 at once, then one a minute.
+    invite_limiter: rate_limit::RateLimiter,
     /// Password checks (argon2id, 19 MiB and tens of milliseconds each) running or waiting at once.
     password_gate: rate_limit::Gate,
     /// Unverified webhook requests per client address, before any store access.
@@ -83,6 +87,7 @@ impl Services {
             refresh: Arc::new(coalesce::Coalescer::new(config.refresh_coalesce)),
             login_limiter_email: rate_limit::RateLimiter::with_rate(1.0 / 6.0, 10),
             login_limiter_ip: rate_limit::RateLimiter::with_rate(1.0, 30),
+            invite_limiter: rate_limit::RateLimiter::with_rate(1.0 / 60.0, 20),
             password_gate: rate_limit::Gate::new(PASSWORD_CHECKS_RUNNING, PASSWORD_CHECKS_QUEUED),
             unverified_limiter: rate_limit::RateLimiter::with_rate(
                 f64::from(UNVERIFIED_PER_SEC_PER_ADDRESS),

@@ -20,10 +20,10 @@ pub use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, OrderStats, PageCursor,
     PaymentStatus, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
-pub use model::{ApiKey, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
+pub use model::{ApiKey, Invitation, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
 pub use traits::{
-    ActivityStore, CreateOrder, DueSnooze, IdentityStore, MembershipChange, NotificationStore, OrderStore,
-    PaymentApplied, PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
+    ActivityStore, CreateOrder, DueSnooze, IdentityStore, InvitationStore, MembershipChange, NotificationStore,
+    OrderStore, PaymentApplied, PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
 };
 
 /// Why a store operation failed.
@@ -51,7 +51,14 @@ pub const PROCESSED_WEBHOOK_RETENTION: std::time::Duration = std::time::Duration
 /// without importing them.
 #[async_trait]
 pub trait Store:
-    TenantStore + OrderStore + NotificationStore + ActivityStore + WebhookLogStore + IdentityStore + 'static
+    TenantStore
+    + OrderStore
+    + NotificationStore
+    + ActivityStore
+    + WebhookLogStore
+    + IdentityStore
+    + InvitationStore
+    + 'static
 {
     /// A short name for health output: `sqlite`, `mongodb`.
     fn kind(&self) -> &'static str;

@@ -2,7 +2,7 @@
 
 /// A secret value (the one type for secrets, shared with the sender SDK).
 pub use crate::signature::Secret;
-use app::models::{TenantId, Timestamp, UserId};
+use app::models::{InvitationId, Role, TenantId, Timestamp, UserId};
 
 /// A tenant: one business whose dashboards hookbell serves.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,8 @@ pub struct User {
     /// An argon2id PHC string; never the password.
     pub password_hash: String,
     pub created_at: Timestamp,
+    /// The last time they signed in; none if never.
+    pub last_sign_in_at: Option<Timestamp>,
 }
 
 /// A user's role in one tenant.
@@ -47,6 +49,33 @@ pub struct Membership {
     pub user_id: UserId,
     pub role: app::models::Role,
     pub created_at: Timestamp,
+}
+
+/// An invitation to join a tenant with a role. The store keeps only the
+/// HMAC of its link's token; it is used at most once, until `expires_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    pub id: InvitationId,
+    pub tenant_id: TenantId,
+    /// Lowercased: only this email's account may accept it.
+    pub email: String,
+    pub role: Role,
+    /// HMAC-SHA256 (hex) of the token, under the session key.
+    pub token_hash: String,
+    /// Who invited, as audit entries name them.
+    pub invited_by: String,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub accepted_at: Option<Timestamp>,
+    pub accepted_by: Option<UserId>,
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Invitation {
+    /// Acceptable at `now`: neither accepted, revoked nor expired.
+    pub fn is_pending(&self, now: Timestamp) -> bool {
+        self.accepted_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
 }
 
 /// A signed-in browser. The store keeps only a hash of the cookie's token, so

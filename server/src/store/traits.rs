@@ -6,18 +6,19 @@
 //! [`NotificationStore`] notifications and unread counts; [`ActivityStore`] the
 //! audit trail; [`WebhookLogStore`] received webhooks and the deliveries
 //! processed; [`IdentityStore`] users, memberships, sessions, API keys and
-//! each user's notification preferences.
+//! each user's notification preferences; [`InvitationStore`] invitations to tenants.
 //! Callers holding an `Arc<dyn Store>` call every method without importing these.
 
 use async_trait::async_trait;
 
 use super::{
-    ActivityEntry, ApiKey, ApiKeyInfo, Membership, Notification, NotificationFilter, NotificationPatch, Order,
-    OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, Session, StoreResult, Tenant, User,
+    ActivityEntry, ApiKey, ApiKeyInfo, Invitation, Membership, Notification, NotificationFilter, NotificationPatch,
+    Order, OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, Session, StoreResult, Tenant, User,
     WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 use app::models::{
-    ApiKeyId, NotificationId, OrderId, Preferences, PreferencesPatch, TenantId, Timestamp, UserId, WebhookEventId,
+    ApiKeyId, InvitationId, NotificationId, OrderId, Preferences, PreferencesPatch, TenantId, Timestamp, UserId,
+    WebhookEventId,
 };
 
 /// Result of [`OrderStore::create_order`].
@@ -323,6 +324,16 @@ pub trait IdentityStore: Send + Sync {
     /// Adds the user to the tenant, or changes their role there.
     async fn set_membership(&self, membership: &Membership) -> StoreResult<()>;
 
+    /// Adds the user to the tenant unless they are a member already (whose
+    /// role then stays): true if added.
+    async fn add_membership(&self, membership: &Membership) -> StoreResult<bool>;
+
+    /// Records that the user signed in at `at`.
+    async fn record_sign_in(&self, user_id: &UserId, at: Timestamp) -> StoreResult<()>;
+
+    /// Replaces the user's password hash; false when the user does not exist.
+    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool>;
+
     /// Changes a member's role (`Some(role)`) or removes them (`None`), unless
     /// that would leave the tenant without an owner. Safe against concurrent
     /// changes: two owners demoting each other at the same instant leave one.
@@ -363,6 +374,13 @@ pub trait IdentityStore: Send + Sync {
     /// Revokes every session of a user; returns how many.
     async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64>;
 
+    /// Revokes every session of a user but the one with `keep` (its token
+    /// hash), those started meanwhile included; returns how many.
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64>;
+
+    /// The user's sessions live at `now` (neither revoked nor expired), most recently used first.
+    async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>>;
+
     /// Deletes sessions whose absolute expiry is before `now`; returns how many.
     /// (MongoDB also expires them with a TTL index.)
     async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64>;
@@ -388,4 +406,33 @@ pub trait IdentityStore: Send + Sync {
     /// Changes the fields `patch` names (the others stay, even when another
     /// change comes at the same instant); the preferences now.
     async fn update_preferences(&self, owner: &str, patch: &PreferencesPatch) -> StoreResult<Preferences>;
+}
+
+/// Invitations to tenants: made by owners and admins, accepted once through
+/// their link's token.
+#[async_trait]
+pub trait InvitationStore: Send + Sync {
+    /// Stores a new invitation. `Conflict` if its token hash exists.
+    async fn insert_invitation(&self, invitation: &Invitation) -> StoreResult<()>;
+
+    /// An invitation by its token's hash, whatever its state.
+    async fn invitation_by_token(&self, token_hash: &str) -> StoreResult<Option<Invitation>>;
+
+    /// One of the tenant's invitations by id, whatever its state.
+    async fn get_invitation(&self, tenant_id: &TenantId, id: &InvitationId) -> StoreResult<Option<Invitation>>;
+
+    /// The tenant's invitations pending at `now`, newest first.
+    async fn pending_invitations(&self, tenant_id: &TenantId, now: Timestamp) -> StoreResult<Vec<Invitation>>;
+
+    /// Revokes a pending invitation of the tenant; false if absent or no longer pending.
+    async fn revoke_invitation(&self, tenant_id: &TenantId, id: &InvitationId, at: Timestamp) -> StoreResult<bool>;
+
+    /// Uses the invitation of `token_hash` for `user_id` at `at`, if it is
+    /// still pending then: exactly one of any number of simultaneous callers
+    /// gets true.
+    async fn claim_invitation(&self, token_hash: &str, user_id: &UserId, at: Timestamp) -> StoreResult<bool>;
+
+    /// Gives back a claim made at `at` by `user_id` (what followed it failed),
+    /// so the link works again.
+    async fn release_invitation(&self, token_hash: &str, user_id: &UserId, at: Timestamp) -> StoreResult<()>;
 }

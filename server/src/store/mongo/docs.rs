@@ -245,12 +245,12 @@ pub(super) fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
 }
 
 /// The document of a serde struct.
-fn to_doc(v: &impl Serialize) -> StoreResult<Document> {
+pub(super) fn to_doc(v: &impl Serialize) -> StoreResult<Document> {
     mongodb::bson::to_document(v).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
 /// A serde struct read from its document (`what` names it in the error).
-fn from_doc<T: DeserializeOwned>(d: &Document, what: &str) -> StoreResult<T> {
+pub(super) fn from_doc<T: DeserializeOwned>(d: &Document, what: &str) -> StoreResult<T> {
     mongodb::bson::from_document(d.clone()).map_err(|e| corrupt(&format!("{what}: {e}")))
 }
 
@@ -332,6 +332,9 @@ struct UserDoc {
     name: String,
     password_hash: String,
     created_at: DateTime,
+    /// Absent on users who never signed in (and on those stored before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last_sign_in_at: Option<DateTime>,
 }
 
 pub(super) fn user_doc(u: &User) -> StoreResult<Document> {
@@ -341,6 +344,7 @@ pub(super) fn user_doc(u: &User) -> StoreResult<Document> {
         name: u.name.clone(),
         password_hash: u.password_hash.clone(),
         created_at: to_date(&u.created_at),
+        last_sign_in_at: u.last_sign_in_at.as_ref().map(to_date),
     })
 }
 
@@ -352,6 +356,7 @@ pub(super) fn user_from(d: &Document) -> StoreResult<User> {
         name: u.name,
         password_hash: u.password_hash,
         created_at: from_date(u.created_at),
+        last_sign_in_at: u.last_sign_in_at.map(from_date),
     })
 }
 

@@ -88,6 +88,7 @@ fn users_and_memberships_are_stored_as_before() {
         name: "Ada".into(),
         password_hash: "$argon2id$…".into(),
         created_at: at(),
+        last_sign_in_at: None,
     };
     let old = doc! {
         "_id": oid(&u.id),

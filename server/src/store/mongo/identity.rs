@@ -86,6 +86,39 @@ impl IdentityStore for MongoStore {
         run(self.tenants.update_one(doc! {"_id": t, "owners": {"$exists": true}}, change)).await.map(|_| ())
     }
 
+    async fn add_membership(&self, m: &Membership) -> StoreResult<bool> {
+        let (t, u) = (oid(&m.tenant_id)?, oid(&m.user_id)?);
+        let insert = doc! {"$setOnInsert": {"role": m.role.as_str(), "createdAt": to_date(&m.created_at)}};
+        let added = match self.memberships.update_one(doc! {"tenantId": t, "userId": u}, insert).upsert(true).await {
+            Ok(r) => r.upserted_id.is_some(),
+            // Two upserts racing on the unique index: the other one added it.
+            Err(e) if is_duplicate(&e) => false,
+            Err(e) => return Err(map_err(e)),
+        };
+        if added && m.role == Role::Owner {
+            // On the tenant's list of owners (see `change_membership`), where it exists already.
+            run(self
+                .tenants
+                .update_one(doc! {"_id": t, "owners": {"$exists": true}}, doc! {"$addToSet": {"owners": u}}))
+            .await?;
+        }
+        Ok(added)
+    }
+
+    async fn record_sign_in(&self, user_id: &UserId, at: Timestamp) -> StoreResult<()> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(());
+        };
+        run(self.users.update_one(doc! {"_id": id}, doc! {"$set": {"lastSignInAt": to_date(&at)}})).await.map(|_| ())
+    }
+
+    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(false);
+        };
+        matched(self.users.update_one(doc! {"_id": id}, doc! {"$set": {"passwordHash": password_hash}})).await
+    }
+
     async fn change_membership(
         &self,
         tenant_id: &TenantId,
@@ -214,6 +247,24 @@ impl IdentityStore for MongoStore {
             .update_many(doc! {"userId": id, "revokedAt": Bson::Null}, doc! {"$set": {"revokedAt": to_date(&at)}}))
         .await?;
         Ok(revoked.modified_count)
+    }
+
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(0);
+        };
+        let filter = doc! {"userId": id, "_id": {"$ne": keep}, "revokedAt": Bson::Null};
+        Ok(run(self.sessions.update_many(filter, doc! {"$set": {"revokedAt": to_date(&at)}})).await?.modified_count)
+    }
+
+    async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let Ok(id) = ObjectId::parse_str(user_id) else {
+            return Ok(Vec::new());
+        };
+        let now = to_date(&now);
+        let filter =
+            doc! {"userId": id, "revokedAt": Bson::Null, "expiresAt": {"$gt": now}, "idleExpiresAt": {"$gt": now}};
+        all(self.sessions.find(filter).sort(doc! {"lastSeenAt": -1, "createdAt": -1}), session_from).await
     }
 
     async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {

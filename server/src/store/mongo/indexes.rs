@@ -37,6 +37,7 @@ impl MongoStore {
             (&self.users, vec![(doc! {"email": 1}, true)]),
             (&self.memberships, vec![(doc! {"tenantId": 1, "userId": 1}, true), (doc! {"userId": 1}, false)]),
             (&self.api_keys, vec![(doc! {"prefix": 1}, true), by_tenant_time()]),
+            (&self.invitations, vec![(doc! {"tokenHash": 1}, true), by_tenant_time()]),
         ];
         self.processed_webhooks
             .create_indexes([

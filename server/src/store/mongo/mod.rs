@@ -19,6 +19,7 @@ mod docs;
 mod docs_tests;
 mod identity;
 mod indexes;
+mod invitations;
 mod notifications;
 mod orders;
 mod query;
@@ -59,6 +60,8 @@ pub struct MongoStore {
     counters: Collection<Document>,
     /// Each user's notification preferences, by user id.
     preferences: Collection<Document>,
+    /// Invitations to tenants, by id (their token's hash unique).
+    invitations: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -125,7 +128,8 @@ impl MongoStore {
             notification_states: db.collection_with_options("notification_states", opts.clone()),
             reader_marks: db.collection_with_options("reader_marks", opts.clone()),
             counters: db.collection_with_options("counters", opts.clone()),
-            preferences: db.collection_with_options("preferences", opts),
+            preferences: db.collection_with_options("preferences", opts.clone()),
+            invitations: db.collection_with_options("invitations", opts),
             event_retention,
             db,
         };

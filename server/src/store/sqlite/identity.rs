@@ -39,8 +39,15 @@ impl SqliteStore {
 impl IdentityStore for SqliteStore {
     async fn insert_user(&self, user: &User) -> StoreResult<()> {
         self.exec(
-            format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"),
-            vals![&user.id, user.email.to_lowercase(), &user.name, &user.password_hash, &user.created_at],
+            format!("INSERT INTO users ({USER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+            vals![
+                &user.id,
+                user.email.to_lowercase(),
+                &user.name,
+                &user.password_hash,
+                &user.created_at,
+                &user.last_sign_in_at
+            ],
         )
         .await
         .map(|_| ())
@@ -63,6 +70,21 @@ impl IdentityStore for SqliteStore {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn add_membership(&self, m: &Membership) -> StoreResult<bool> {
+        let sql = "INSERT INTO memberships (tenant_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+                   ON CONFLICT (tenant_id, user_id) DO NOTHING";
+        Ok(self.exec(sql, vals![&m.tenant_id, &m.user_id, m.role.as_str(), &m.created_at]).await? > 0)
+    }
+
+    async fn record_sign_in(&self, user_id: &UserId, at: Timestamp) -> StoreResult<()> {
+        self.exec("UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1", vals![user_id, at]).await.map(|_| ())
+    }
+
+    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool> {
+        let sql = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
+        Ok(self.exec(sql, vals![user_id, password_hash]).await? > 0)
     }
 
     async fn memberships_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Membership>> {
@@ -146,6 +168,19 @@ impl IdentityStore for SqliteStore {
     async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64> {
         let sql = "UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL";
         self.exec(sql, vals![user_id, at]).await
+    }
+
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64> {
+        let sql = "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND token_hash <> ?2 AND revoked_at IS NULL";
+        self.exec(sql, vals![user_id, keep, at]).await
+    }
+
+    async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM sessions WHERE user_id = ?1 AND revoked_at IS NULL \
+             AND expires_at > ?2 AND idle_expires_at > ?2 ORDER BY last_seen_at DESC, created_at DESC"
+        );
+        self.all(sql, vals![user_id, now], session_from_row).await
     }
 
     async fn purge_sessions(&self, now: Timestamp) -> StoreResult<u64> {

@@ -284,6 +284,24 @@ const MIGRATIONS: &[&str] = &[
         prefs TEXT NOT NULL
     ) STRICT;
     "#,
+    // 13: invitations to tenants (only their token's HMAC is kept) and each user's last sign-in.
+    r#"
+    CREATE TABLE invitations (
+        id TEXT PRIMARY KEY NOT NULL,
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        email TEXT NOT NULL,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        invited_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        accepted_at TEXT,
+        accepted_by TEXT,
+        revoked_at TEXT
+    ) STRICT;
+    CREATE INDEX invitations_tenant_created ON invitations (tenant_id, created_at);
+    ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
+    "#,
 ];
 
 /// Applies every migration newer than the database's `user_version`, each in a transaction.

@@ -15,6 +15,7 @@
 mod activity;
 mod connections;
 mod identity;
+mod invitations;
 mod migrations;
 mod notifications;
 mod orders;

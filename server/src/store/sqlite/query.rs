@@ -10,7 +10,9 @@
 
 use rusqlite::{params_from_iter, types::Value, Connection, OptionalExtension, Row};
 
-use app::models::{ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
+use app::models::{
+    ActivityId, ApiKeyId, InvitationId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId,
+};
 
 use super::{map_err, SqliteStore};
 use crate::store::{PageCursor, StoreResult};
@@ -84,7 +86,7 @@ macro_rules! id_params {
         }
     )+};
 }
-id_params!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId);
+id_params!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId, InvitationId);
 
 /// An instant binds as its one text form (fixed width, so SQL compares it as time).
 impl Param for Timestamp {

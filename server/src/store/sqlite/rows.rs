@@ -6,11 +6,15 @@ use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationType, Order, OrderStatus, PaymentStatus, Priority, Role,
     WebhookEvent, WebhookSettings,
 };
-use app::models::{ActivityId, ApiKeyId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId};
+use app::models::{
+    ActivityId, ApiKeyId, InvitationId, NotificationId, OrderId, TenantId, Timestamp, UserId, WebhookEventId,
+};
 use rusqlite::{types::Value, Row};
 
 use super::query::vals;
-use crate::store::{ApiKey, PreviousSecret, ProcessedWebhook, Session, StoreError, StoreResult, Tenant, User};
+use crate::store::{
+    ApiKey, Invitation, PreviousSecret, ProcessedWebhook, Session, StoreError, StoreResult, Tenant, User,
+};
 
 pub(super) fn json_text(v: &impl serde::Serialize) -> StoreResult<String> {
     serde_json::to_string(v).map_err(|e| StoreError::Internal(e.to_string()))
@@ -45,7 +49,7 @@ macro_rules! id_cells {
         }
     )+};
 }
-id_cells!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId);
+id_cells!(TenantId, UserId, NotificationId, OrderId, ApiKeyId, ActivityId, WebhookEventId, InvitationId);
 
 /// The one place a stored instant's text is read.
 fn parse_time(idx: usize, s: &str) -> rusqlite::Result<Timestamp> {
@@ -286,10 +290,52 @@ pub(super) fn order_values(o: &Order) -> StoreResult<Vec<Value>> {
     ])
 }
 
-pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at";
+pub(super) const USER_COLUMNS: &str = "id, email, name, password_hash, created_at, last_sign_in_at";
 
 pub(super) fn user_from_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User { id: cell(r, 0)?, email: r.get(1)?, name: r.get(2)?, password_hash: r.get(3)?, created_at: cell(r, 4)? })
+    Ok(User {
+        id: cell(r, 0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        password_hash: r.get(3)?,
+        created_at: cell(r, 4)?,
+        last_sign_in_at: cell(r, 5)?,
+    })
+}
+
+pub(super) const INVITATION_COLUMNS: &str = "id, tenant_id, email, role, token_hash, invited_by, created_at, \
+                                             expires_at, accepted_at, accepted_by, revoked_at";
+
+pub(super) fn invitation_from_row(r: &Row<'_>) -> rusqlite::Result<Invitation> {
+    Ok(Invitation {
+        id: cell(r, 0)?,
+        tenant_id: cell(r, 1)?,
+        email: r.get(2)?,
+        role: role_at(r, 3)?,
+        token_hash: r.get(4)?,
+        invited_by: r.get(5)?,
+        created_at: cell(r, 6)?,
+        expires_at: cell(r, 7)?,
+        accepted_at: cell(r, 8)?,
+        accepted_by: cell(r, 9)?,
+        revoked_at: cell(r, 10)?,
+    })
+}
+
+pub(super) fn invitation_values(i: &Invitation) -> Vec<Value> {
+    vals![
+        &i.id,
+        &i.tenant_id,
+        &i.email,
+        i.role.as_str(),
+        &i.token_hash,
+        &i.invited_by,
+        &i.created_at,
+        &i.expires_at,
+        &i.accepted_at,
+        &i.accepted_by,
+        &i.revoked_at
+    ]
 }
 
 pub(super) fn role_at(r: &Row<'_>, idx: usize) -> rusqlite::Result<Role> {

@@ -17,6 +17,7 @@ fn user(email: &str) -> User {
         name: "Ada Lovelace".into(),
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
         created_at: ids::now(),
+        last_sign_in_at: None,
     }
 }
 

@@ -1,0 +1,130 @@
+//! A user's own account: who they are, their sessions (sign out one or all),
+//! a new password (the current one required; every other session ends) and
+//! leaving a tenant (not as its last owner). Only signed-in users have one.
+
+use app::{
+    input::{Parsed, PasswordChange},
+    models::{device_of, AccountView, SessionInfo, TenantId, UserId},
+};
+use serde_json::json;
+
+use super::{push::Sockets, Ctx, Presented, Principal, Services};
+use crate::{
+    error::{ApiError, FieldError},
+    ids,
+    store::{MembershipChange, Session},
+};
+
+/// How many hex digits of a session's token hash name it to its user.
+const SESSION_ID_LEN: usize = 32;
+
+fn session_id(s: &Session) -> &str {
+    s.token_hash.get(..SESSION_ID_LEN).unwrap_or(&s.token_hash)
+}
+
+impl Services {
+    /// The signed-in user of `ctx`: 403 for API keys and the demo.
+    fn account_owner(ctx: &Ctx) -> Result<&UserId, ApiError> {
+        match &ctx.principal {
+            Principal::User { user_id } => Ok(user_id),
+            _ => Err(ApiError::Forbidden("Only a signed-in user has an account".into())),
+        }
+    }
+
+    /// `GET /api/me/account`: the user, their live sessions (this one
+    /// marked) and their tenants.
+    pub async fn account(&self, ctx: &Ctx, req: &Presented) -> Result<AccountView, ApiError> {
+        let user_id = Self::account_owner(ctx)?;
+        let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized("The session has ended"))?;
+        let current = req.session_token.as_deref().map(|t| self.session_token_hash(t));
+        let sessions = self
+            .store
+            .list_sessions(user_id, ids::now())
+            .await?
+            .iter()
+            .map(|s| SessionInfo {
+                id: session_id(s).to_owned(),
+                current: current.as_deref() == Some(s.token_hash.as_str()),
+                device: device_of(s.user_agent.as_deref()),
+                ip: s.ip.clone(),
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+            })
+            .collect();
+        let tenants = self.tenant_choices(ctx).await?;
+        Ok(AccountView { user_id: user.id, email: user.email, name: user.name, sessions, tenants })
+    }
+
+    /// `POST /api/me/password` with `{currentPassword, newPassword}`: every
+    /// other session of the user ends, and every socket of theirs closes (this
+    /// browser's tabs reconnect with the session they keep).
+    pub async fn change_password(
+        &self,
+        ctx: &Ctx,
+        req: &Presented,
+        change: Parsed<PasswordChange>,
+    ) -> Result<u64, ApiError> {
+        let user_id = Self::account_owner(ctx)?;
+        let change = change.map_err(ApiError::Validation)?;
+        let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized("The session has ended"))?;
+        // Guessing the current password here costs what a login costs.
+        if let Err(wait) = self.login_limiter_email.check(&user.email) {
+            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+        }
+        if !self.verify_in_turn(&change.current_password, &user.password_hash).await? {
+            return Err(ApiError::Validation(vec![FieldError::new("currentPassword", "is not your current password")]));
+        }
+        super::auth::check_password_rules(&change.new_password).map_err(|_| {
+            ApiError::Validation(vec![FieldError::new("newPassword", "must be 8 characters to 1024 bytes")])
+        })?;
+        let hash = self.hash_in_turn(&change.new_password).await?;
+        if !self.store.update_password(user_id, &hash).await? {
+            return Err(ApiError::Unauthorized("The session has ended"));
+        }
+        let keep = req.session_token.as_deref().map(|t| self.session_token_hash(t)).unwrap_or_default();
+        let ended = self.store.revoke_other_sessions(user_id, &keep, ids::now()).await?;
+        self.broadcaster.disconnect(Sockets::User(user_id)).await;
+        Ok(ended)
+    }
+
+    /// `DELETE /api/me/sessions/{id}`: ends one of the user's sessions (this
+    /// one too, if named) and closes its sockets.
+    pub async fn end_session(&self, ctx: &Ctx, id: &str) -> Result<(), ApiError> {
+        let user_id = Self::account_owner(ctx)?;
+        let id = id.trim().to_ascii_lowercase();
+        if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::NotFound("Session"));
+        }
+        let sessions = self.store.list_sessions(user_id, ids::now()).await?;
+        let session = sessions.iter().find(|s| session_id(s) == id).ok_or(ApiError::NotFound("Session"))?;
+        self.store.revoke_session(&session.token_hash, ids::now()).await?;
+        self.broadcaster.disconnect(Sockets::Session(&session.token_hash)).await;
+        Ok(())
+    }
+
+    /// `POST /api/me/tenants/{tenantId}/leave`: the user leaves one of their
+    /// tenants (409 as its last owner); their sockets there close at once.
+    pub async fn leave_tenant(&self, ctx: &Ctx, tenant_id: &str) -> Result<(), ApiError> {
+        let user_id = Self::account_owner(ctx)?;
+        let tenant_id = TenantId::parse(tenant_id).ok_or(ApiError::NotFound("Membership"))?;
+        let from = match self.store.change_membership(&tenant_id, user_id, None).await? {
+            MembershipChange::Changed { from } => from,
+            MembershipChange::LastOwner => {
+                return Err(ApiError::Conflict(
+                    "You are this tenant's last owner: make another member an owner first".into(),
+                ))
+            }
+            MembershipChange::NotFound => return Err(ApiError::NotFound("Membership")),
+            MembershipChange::Concurrent => {
+                return Err(ApiError::Conflict("The membership changed at the same time; try again".into()))
+            }
+        };
+        self.broadcaster.disconnect(Sockets::User(user_id)).await;
+        let actor = ctx.principal.actor();
+        let details = json!({"email": self.email_of(user_id.as_str()).await?, "from": from, "to": null});
+        self.audit_as((&tenant_id, &actor, ctx.source_ip.clone()), "member.left", "user", user_id.as_str(), details)
+            .await?;
+        self.announce_team_change(&tenant_id, "member-left").await;
+        Ok(())
+    }
+}
