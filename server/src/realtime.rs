@@ -325,8 +325,10 @@ fn sockets_room(whose: Sockets<'_>) -> String {
 }
 
 /// A broadcaster for a process that serves no sockets (administration commands).
+/// Its default namespace exists (with no sockets), so an emit reaches nobody instead of panicking.
 pub fn detached_broadcaster() -> Broadcaster {
     let (_, io) = SocketIo::builder().build_layer();
+    io.ns("/", async |_socket: SocketRef<LocalAdapter>| {});
     Broadcaster { io: Io::Local(io) }
 }
 

@@ -179,7 +179,6 @@ impl Services {
     /// `POST /api/invitations/preview` with `{token}`: what the link's
     /// opener is invited to, and as whom this browser is signed in.
     pub async fn preview_invitation(&self, req: &Presented, token: &str) -> Result<InvitationPreview, ApiError> {
-        self.limit_by_address(req)?;
         let invitation = self.pending_by_token(token).await?;
         let tenant = self.store.get_tenant(&invitation.tenant_id).await?.ok_or(ApiError::NotFound("Invitation"))?;
         let signed_in_as = self.session_user(req).await?.map(|u| u.email);
@@ -198,8 +197,8 @@ impl Services {
     /// `name` creates the account (409 if the email has one), and without one
     /// `password` signs in to the existing account (401 as a failed login).
     pub async fn accept_invitation(&self, req: &Presented, input: &AcceptInvitation) -> Result<Accepted, ApiError> {
+        // A token cannot be guessed (256 bits); the password check of a sign-in is limited as a login is.
         self.refuse_foreign_origin(req, "This request's origin may not accept invitations here")?;
-        self.limit_by_address(req)?;
         let invitation = self.pending_by_token(&input.token).await?;
         let proof = match (self.session_user(req).await?, &input.name) {
             (Some(user), _) if user.email == invitation.email => Proof::Session(user),
@@ -283,14 +282,6 @@ impl Services {
         } else {
             Err(ApiError::Gone(LINK_USED.into()))
         }
-    }
-
-    /// 429 when the request's address has tried too many links or passwords.
-    fn limit_by_address(&self, req: &Presented) -> Result<(), ApiError> {
-        let key = super::rate_limit::address_key(req.source_ip.as_deref());
-        self.login_limiter_ip
-            .check(&key)
-            .map_err(|wait| ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64))
     }
 
     /// The user of the browser's session, if it has a live one.

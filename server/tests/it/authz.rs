@@ -52,6 +52,13 @@ fn routes() -> Vec<Route> {
         needs: Some(needs),
         allowed,
     };
+    let open = |method: Method, path: &'static str, body: Value, allowed: u16| Route {
+        method,
+        path,
+        body: Some(body),
+        needs: None,
+        allowed,
+    };
     let public = |method: Method, path: &'static str, form: &'static str, allowed: u16| Route {
         method,
         path,
@@ -82,15 +89,26 @@ fn routes() -> Vec<Route> {
         ),
         r(Method::POST, "/api/notifications/mark-all-read", None, Role::Member, 200),
         r(Method::GET, "/api/members", None, Role::Admin, 200),
-        r(
-            Method::POST,
-            "/api/members",
-            Some(json!({"email": "new@example.com", "name": "New", "password": PASSWORD})),
-            Role::Owner,
-            201,
-        ),
+        r(Method::POST, "/api/members", Some(json!({"email": "new@example.com"})), Role::Admin, 201),
+        r(Method::POST, "/api/members", Some(json!({"email": "boss@example.com", "role": "owner"})), Role::Owner, 201),
         r(Method::PATCH, "/api/members/507f1f77bcf86cd799439011", Some(json!({"role": "admin"})), Role::Owner, 404),
         r(Method::DELETE, "/api/members/507f1f77bcf86cd799439011", None, Role::Owner, 404),
+        r(Method::GET, "/api/invitations", None, Role::Admin, 200),
+        r(Method::DELETE, "/api/invitations/507f1f77bcf86cd799439011", None, Role::Admin, 404),
+        // An invitation's link is for whoever holds it: an unknown token is 404 for every caller.
+        open(Method::POST, "/api/invitations/preview", json!({"token": "hbi_unknown"}), 404),
+        open(Method::POST, "/api/invitations/accept", json!({"token": "hbi_unknown", "password": PASSWORD}), 404),
+        // Each user's own account.
+        r(Method::GET, "/api/me/account", None, Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/me/password",
+            Some(json!({"currentPassword": "not it", "newPassword": "a new password"})),
+            Role::Member,
+            400,
+        ),
+        r(Method::DELETE, "/api/me/sessions/0123456789abcdef0123456789abcdef", None, Role::Member, 404),
+        r(Method::POST, "/api/me/tenants/507f1f77bcf86cd799439011/leave", None, Role::Member, 404),
         // The server functions behind the header's bell (forms).
         r(Method::POST, "/api/bell-state", None, Role::Member, 200),
         r(Method::POST, "/api/dashboard-overview", Some(Value::String(String::new())), Role::Member, 200),
@@ -150,6 +168,61 @@ fn routes() -> Vec<Route> {
             "/api/api-key-revoke",
             Some(Value::String("id=507f1f77bcf86cd799439011".into())),
             Role::Admin,
+            404,
+        ),
+        // Settings → Members, Account and the invitation page (server functions).
+        r(Method::POST, "/api/team", Some(Value::String(String::new())), Role::Admin, 200),
+        r(Method::POST, "/api/member-invite", Some(Value::String("email=fn%40example.com".into())), Role::Admin, 200),
+        r(
+            Method::POST,
+            "/api/member-invite",
+            Some(Value::String("email=fnboss%40example.com&role=owner".into())),
+            Role::Owner,
+            200,
+        ),
+        r(
+            Method::POST,
+            "/api/member-role",
+            Some(Value::String("user_id=507f1f77bcf86cd799439011&role=admin".into())),
+            Role::Owner,
+            404,
+        ),
+        r(
+            Method::POST,
+            "/api/member-remove",
+            Some(Value::String("user_id=507f1f77bcf86cd799439011".into())),
+            Role::Owner,
+            404,
+        ),
+        r(
+            Method::POST,
+            "/api/invitation-revoke",
+            Some(Value::String("id=507f1f77bcf86cd799439011".into())),
+            Role::Admin,
+            404,
+        ),
+        public(Method::POST, "/api/invitation", "token=hbi_unknown", 404),
+        public(Method::POST, "/api/invitation-accept", "token=hbi_unknown&password=whatever1", 404),
+        r(Method::POST, "/api/account", Some(Value::String(String::new())), Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/password-change",
+            Some(Value::String("current_password=not+it&new_password=a+new+password".into())),
+            Role::Member,
+            400,
+        ),
+        r(
+            Method::POST,
+            "/api/session-end",
+            Some(Value::String("id=0123456789abcdef0123456789abcdef".into())),
+            Role::Member,
+            404,
+        ),
+        r(
+            Method::POST,
+            "/api/tenant-leave",
+            Some(Value::String("tenant_id=507f1f77bcf86cd799439011".into())),
+            Role::Member,
             404,
         ),
         // The sign-in server function: wrong credentials get in as nobody, whoever asks.
@@ -274,7 +347,20 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
                 .push(format!("socket join as {caller:?}: {joined:?} (None = refused handshake), expected {want:?}"));
         }
     }
-    for route in routes() {
+    let (route_failures, route_cells) = check_routes(&srv, &world, routes()).await;
+    failures.extend(route_failures);
+    cells += route_cells;
+
+    assert!(failures.is_empty(), "{} of {cells} cells wrong:\n{}", failures.len(), failures.join("\n"));
+    assert_eq!(cells, routes().len() * CALLERS.len() + CALLERS.len());
+}
+
+/// Calls every route as every caller: the cells that answered otherwise than
+/// [`expected`], and how many cells there were.
+async fn check_routes(srv: &TestServer, world: &World, routes: Vec<Route>) -> (Vec<String>, usize) {
+    let own_origin = format!("https://{}", srv.addr); // production: the origin behind TLS
+    let (mut failures, mut cells) = (Vec::new(), 0);
+    for route in routes {
         for caller in CALLERS {
             let mut req =
                 srv.http.request(route.method.clone(), srv.url(route.path)).header("x-tenant-id", world.shop.as_str());
@@ -309,6 +395,24 @@ async fn every_route_and_socket_join_answers_each_caller_as_the_roles_say() {
         }
     }
 
+    (failures, cells)
+}
+
+/// The sign-out-everywhere server function ends every session, as
+/// `/api/auth/logout-all` (the last route of the main matrix) does, so it has
+/// a server of its own.
+#[tokio::test]
+async fn signing_out_everywhere_by_server_function_answers_each_caller_as_the_roles_say() {
+    let key = server::sealing::Sealer::generate_key();
+    let srv = TestServer::start_with(&[("HOOKBELL_ENV", "production"), ("HOOKBELL_SECRET_KEY", &key)]).await;
+    let world = World::new(&srv).await;
+    let route = Route {
+        method: Method::POST,
+        path: "/api/logout-all",
+        body: Some(Value::String(String::new())),
+        needs: Some(Role::Member),
+        allowed: 200,
+    };
+    let (failures, cells) = check_routes(&srv, &world, vec![route]).await;
     assert!(failures.is_empty(), "{} of {cells} cells wrong:\n{}", failures.len(), failures.join("\n"));
-    assert_eq!(cells, routes().len() * CALLERS.len() + CALLERS.len());
 }

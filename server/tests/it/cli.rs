@@ -64,3 +64,34 @@ async fn tenant_create_prints_credentials_that_work_on_the_server() {
     let hint = settings["settings"]["secretHint"].as_str().unwrap().trim_start_matches('…').to_owned();
     assert!(hint.len() >= 4 && secret.ends_with(&hint), "{settings}");
 }
+
+/// `invite` prints a link that works once on a server over the same database;
+/// a bad email or role fails with the reason and exit code 1.
+#[tokio::test]
+async fn invite_prints_a_link_that_a_new_user_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = json_out(&run(dir.path(), &["tenant", "create", "--name", "Invite Co"]));
+    let printed = json_out(&run(
+        dir.path(),
+        &["invite", "--tenant", "invite-co", "--email", "Kit@Example.com", "--role", "admin"],
+    ));
+    assert_eq!((printed["email"].as_str(), printed["role"].as_str()), (Some("kit@example.com"), Some("admin")));
+    assert_eq!(printed["tenantId"], created["tenantId"]);
+    let url = printed["url"].as_str().unwrap();
+    let token = url.split_once("/invite#").unwrap().1.to_owned();
+    let bad = run(dir.path(), &["invite", "--tenant", "invite-co", "--email", "nope", "--role", "king"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(stderr.contains("email") && stderr.contains("role"), "{stderr}");
+    let missing = run(dir.path(), &["invite", "--tenant", "no-such-tenant", "--email", "a@b.co"]);
+    assert_eq!(missing.status.code(), Some(1));
+
+    let server = TestServer::start_in(dir, &[]).await;
+    let accept = serde_json::json!({"token": token, "name": "Kit", "password": "correct horse battery"});
+    let resp = server.http.post(server.url("/api/invitations/accept")).json(&accept).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let resp = server.http.post(server.url("/api/invitations/accept")).json(&accept).send().await.unwrap();
+    assert_eq!(resp.status(), 410, "once");
+    let trail = server.services.store().list_activity(&created["tenantId"].as_str().unwrap().into(), 10).await.unwrap();
+    assert!(trail.iter().any(|a| a.action == "invitation.created" && a.actor == "cli"), "{trail:?}");
+}

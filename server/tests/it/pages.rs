@@ -78,3 +78,28 @@ async fn the_bundle_is_served_precompressed_to_browsers_that_accept_it() {
         assert_eq!(resp.text().await.unwrap(), body, "{accept}");
     }
 }
+
+/// The team's pages render on the server: Members (the demo owns its tenant,
+/// so the invitation form is there), the invitation page (which reads its
+/// token in the browser) and Account (the demo has none: it says why).
+#[tokio::test]
+async fn members_invitation_and_account_pages_render() {
+    let srv = TestServer::start().await;
+    let srv = &srv;
+    let page = |path: &'static str, status: u16| async move {
+        let resp = srv.http.get(srv.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), status, "{path}");
+        resp.text().await.unwrap()
+    };
+    let members = page("/settings/members", 200).await;
+    assert!(
+        members.contains("data-testid=\"invite-email\"") && members.contains("data-testid=\"members\""),
+        "{members}"
+    );
+    assert!(members.contains("data-testid=\"invitations-empty\""));
+    let invite = page("/invite", 200).await;
+    assert!(invite.contains("data-testid=\"invite-loading\""), "{invite}");
+    // The page's data was refused, and the page answers with that status.
+    let account = page("/account", 403).await;
+    assert!(account.contains("Only a signed-in user has an account"), "{account}");
+}

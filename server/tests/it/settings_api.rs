@@ -217,7 +217,7 @@ async fn a_caller_without_the_role_is_refused_before_its_body_is_judged() {
         (Method::PATCH, "/api/webhooks/settings", &member, json!({"webhookRetryAttempts": 99})),
         (Method::POST, "/api/webhooks/settings/generate-secret", &member, json!({"graceSeconds": -1})),
         (Method::POST, "/api/keys", &member, json!({"name": 7})),
-        (Method::POST, "/api/members", &admin, json!({"colour": "red"})),
+        (Method::POST, "/api/members", &member, json!({"colour": "red"})),
         (Method::PATCH, &format!("/api/members/{}", t.tenant.id), &admin, json!({"role": "god"})),
     ];
     for (method, path, caller, body) in bad_bodies {

@@ -94,6 +94,25 @@ async fn server_functions_refuse_what_the_caller_got_wrong_with_4xx_in_the_one_s
     let body: Value = resp.json().await.unwrap();
     assert_shape(&body, "validation_failed");
     assert_eq!(body["details"][0]["field"], "snoozedUntil", "{body}");
+    // The team's server functions: bad fields named, a missing argument, no account for the demo.
+    let resp = form("/api/member-invite", "email=nope&role=king".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_shape(&body, "validation_failed");
+    let fields: Vec<&str> = body["details"].as_array().unwrap().iter().filter_map(|d| d["field"].as_str()).collect();
+    assert_eq!(fields, ["email", "role"], "{body}");
+    let resp = form("/api/member-role", "user_id=507f1f77bcf86cd799439011&role=king".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_shape(&resp.json().await.unwrap(), "validation_failed");
+    let resp = form("/api/invitation-accept", "token=hbi_x".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_shape(&resp.json().await.unwrap(), "invalid_arguments");
+    let resp = form("/api/invitation", format!("token=hbi_{}", "x".repeat(50_000))).await.unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_shape(&resp.json().await.unwrap(), "not_found");
+    let resp = form("/api/password-change", "current_password=a&new_password=b".into()).await.unwrap();
+    assert_eq!(resp.status(), 403, "the demo has no account");
+    assert_shape(&resp.json().await.unwrap(), "forbidden");
     // The wrong encoding.
     let resp = srv.http.post(srv.url("/api/login")).json(&json!({"email": 1, "password": [2]})).send().await.unwrap();
     assert_eq!(resp.status(), 400);

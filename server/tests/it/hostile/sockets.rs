@@ -88,6 +88,71 @@ async fn revoking_a_key_removing_a_member_or_signing_out_disconnects_their_socke
     assert_eq!(phone.next_named("new-notification").await["notification"]["title"], "Still here");
 }
 
+/// A new password, a session signed out from the account page, and leaving a
+/// tenant each close the sockets they should, and only those; a team change
+/// reaches the tenant's open pages (Settings → Members refetches).
+#[tokio::test]
+async fn account_changes_close_the_sockets_they_end() {
+    let srv = TestServer::start().await;
+    let t = srv.tenant("Acme").await;
+    let tid = t.tenant.id.clone();
+    for email in ["pat@example.com", "lee@example.com"] {
+        srv.services.add_user_to_tenant(&tid, email, "Someone", "correct horse", Role::Member).await.unwrap();
+    }
+    let owner = srv.services.create_api_key(&tid, "owner", Role::Owner, None).await.unwrap().key;
+    let own = format!("http://{}", srv.addr);
+    let with_cookie = |c: &str| vec![("Cookie", c.to_owned()), ("Origin", own.clone())];
+    let post = |path: &str, cookie: &str, body: Value| {
+        srv.http.post(srv.url(path)).header("cookie", cookie).header("origin", &own).json(&body).send()
+    };
+
+    // A new password: the other session's socket closes.
+    let (here, there) = (sign_in(&srv, "pat@example.com").await, sign_in(&srv, "pat@example.com").await);
+    let mut other_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&there)).await;
+    let change = json!({"currentPassword": "correct horse", "newPassword": "a brand new one"});
+    assert_eq!(post("/api/me/password", &here, change).await.unwrap().status(), 200);
+    other_socket.next_named(DISCONNECT).await;
+
+    // One session signed out from the account page: its socket closes.
+    let extra = sign_in_with(&srv, "pat@example.com", "a brand new one").await;
+    let mut extra_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&extra)).await;
+    let account: Value =
+        srv.http.get(srv.url("/api/me/account")).header("cookie", &here).send().await.unwrap().json().await.unwrap();
+    let id = account["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].clone();
+    let resp = srv
+        .http
+        .delete(srv.url(&format!("/api/me/sessions/{}", id.as_str().unwrap())))
+        .header("cookie", &here)
+        .header("origin", &own)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    extra_socket.next_named(DISCONNECT).await;
+
+    // Leaving the tenant: the user's sockets close; the team's pages hear of it.
+    let mut watcher =
+        connect_socket(&srv.url("/"), &[DISCONNECT, "dashboard-refresh"], Some(json!({"apiKey": owner})), &[])
+            .await
+            .unwrap();
+    assert_eq!(watcher.join(&tid).await["ok"], true);
+    let lee = sign_in(&srv, "lee@example.com").await;
+    let mut lee_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&lee)).await;
+    assert_eq!(post(&format!("/api/me/tenants/{tid}/leave"), &lee, json!({})).await.unwrap().status(), 200);
+    lee_socket.next_named(DISCONNECT).await;
+    let refresh = watcher.next_named("dashboard-refresh").await;
+    assert_eq!((refresh["reason"].as_str(), refresh["entities"][0].as_str()), (Some("member-left"), Some("members")));
+    // And an invitation made, too.
+    let (status, _) = call(&srv, Method::POST, "/api/members", &owner, Some(json!({"email": "new@example.com"}))).await;
+    assert_eq!(status, 201);
+    assert_eq!(watcher.next_named("dashboard-refresh").await["reason"], "invitation-created");
+}
+
+async fn sign_in_with(srv: &TestServer, email: &str, password: &str) -> String {
+    let signed_in = srv.services.login(email, password, None, None).await.unwrap();
+    format!("hookbell_session={}", signed_in.token)
+}
+
 #[tokio::test]
 async fn a_revocation_on_one_node_disconnects_sockets_on_another() {
     let key = server::sealing::Sealer::generate_key();

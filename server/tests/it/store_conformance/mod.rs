@@ -7,6 +7,7 @@
 
 mod activity;
 mod identity;
+mod invitations;
 mod notifications;
 mod orders;
 mod readers;
@@ -24,7 +25,9 @@ use server::{
     store::{mongo::MongoStore, sqlite::SqliteStore, Store, Tenant},
 };
 
-use self::{activity::*, identity::*, notifications::*, orders::*, readers::*, tenants::*, webhook_log::*};
+use self::{
+    activity::*, identity::*, invitations::*, notifications::*, orders::*, readers::*, tenants::*, webhook_log::*,
+};
 use crate::mongo_server::fresh_mongo_uri;
 
 /// An instant written as hookbell writes it.
@@ -175,6 +178,9 @@ conformance!(
     unread_counts_match_the_list_for_every_reader,
     preferences_change_field_by_field,
     simultaneous_marks_of_one_reader_leave_everything_read,
+    an_invitation_is_used_once_until_it_expires_or_is_revoked,
+    memberships_added_once_keep_an_existing_role,
+    sessions_are_listed_and_all_but_one_end,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its
@@ -188,7 +194,7 @@ async fn mongo_creates_every_index_at_start_up() {
     MongoStore::connect(&uri, wc, DAY).await.unwrap();
     let db = mongodb::Client::with_uri_str(&uri).await.unwrap().default_database().unwrap();
     // (collection, keys, unique, TTL seconds)
-    let expected: [(&str, Document, bool, Option<i64>); 12] = [
+    let expected: [(&str, Document, bool, Option<i64>); 13] = [
         ("orders", doc! {"tenantId": 1, "orderNumber": 1}, true, None),
         ("notifications", doc! {"tenantId": 1, "userId": 1, "isRead": 1, "isDismissed": 1, "seq": 1}, false, None),
         ("notification_states", doc! {"snoozedUntil": 1}, false, None),
@@ -198,6 +204,7 @@ async fn mongo_creates_every_index_at_start_up() {
         ("activity_log", doc! {"tenantId": 1, "createdAt": -1}, false, None),
         ("webhook_events", doc! {"receivedAt": 1}, false, Some(86_400)),
         ("users", doc! {"email": 1}, true, None),
+        ("invitations", doc! {"tokenHash": 1}, true, None),
         ("memberships", doc! {"tenantId": 1, "userId": 1}, true, None),
         ("sessions", doc! {"expiresAt": 1}, false, Some(0)),
         ("api_keys", doc! {"prefix": 1}, true, None),

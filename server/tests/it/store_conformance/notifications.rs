@@ -305,7 +305,8 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
         "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
          DROP TRIGGER notification_seq_insert; DROP TABLE notification_seq; \
          DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
-         DROP TABLE preferences; DELETE FROM notifications; PRAGMA user_version = 10;",
+         DROP TABLE preferences; DROP TABLE invitations; ALTER TABLE users DROP COLUMN last_sign_in_at; \
+         DELETE FROM notifications; PRAGMA user_version = 10;",
     )
     .unwrap();
     for n in [&old, &old_read, &old_dismissed] {
