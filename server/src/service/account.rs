@@ -56,8 +56,8 @@ impl Services {
     }
 
     /// `POST /api/me/password` with `{currentPassword, newPassword}`: every
-    /// other session of the user ends, and every socket of theirs closes (this
-    /// browser's tabs reconnect with the session they keep).
+    /// other session of the user ends, and the sockets opened with them close
+    /// (this browser's stay).
     pub async fn change_password(
         &self,
         ctx: &Ctx,
@@ -83,8 +83,10 @@ impl Services {
         }
         let keep = req.session_token.as_deref().map(|t| self.session_token_hash(t)).unwrap_or_default();
         let ended = self.store.revoke_other_sessions(user_id, &keep, ids::now()).await?;
-        self.broadcaster.disconnect(Sockets::User(user_id)).await;
-        Ok(ended)
+        for hash in &ended {
+            self.broadcaster.disconnect(Sockets::Session(hash)).await;
+        }
+        Ok(ended.len() as u64)
     }
 
     /// `DELETE /api/me/sessions/{id}`: ends one of the user's sessions (this

@@ -375,8 +375,9 @@ pub trait IdentityStore: Send + Sync {
     async fn revoke_user_sessions(&self, user_id: &UserId, at: Timestamp) -> StoreResult<u64>;
 
     /// Revokes every session of a user but the one with `keep` (its token
-    /// hash), those started meanwhile included; returns how many.
-    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64>;
+    /// hash), those started meanwhile included; returns the token hashes of
+    /// the user's sessions revoked at `at`: those (to close their sockets).
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<Vec<String>>;
 
     /// The user's sessions live at `now` (neither revoked nor expired), most recently used first.
     async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>>;

@@ -249,12 +249,16 @@ impl IdentityStore for MongoStore {
         Ok(revoked.modified_count)
     }
 
-    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64> {
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<Vec<String>> {
         let Ok(id) = ObjectId::parse_str(user_id) else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
         let filter = doc! {"userId": id, "_id": {"$ne": keep}, "revokedAt": Bson::Null};
-        Ok(run(self.sessions.update_many(filter, doc! {"$set": {"revokedAt": to_date(&at)}})).await?.modified_count)
+        run(self.sessions.update_many(filter, doc! {"$set": {"revokedAt": to_date(&at)}})).await?;
+        // Those this revoked (no transaction to return them from): revoked at this very instant.
+        let revoked = doc! {"userId": id, "_id": {"$ne": keep}, "revokedAt": to_date(&at)};
+        all(self.sessions.find(revoked), |d| d.get_str("_id").map(str::to_owned).map_err(|_| corrupt("session id")))
+            .await
     }
 
     async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {

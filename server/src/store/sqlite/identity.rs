@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{
     map_err,
-    query::{exec_on, one_on, vals},
+    query::{all_on, exec_on, one_on, vals},
     rows::{
         api_key_from_row, api_key_info_from_row, api_key_values, cell, json_text, parse_json, role_at,
         session_from_row, session_values, user_from_row, API_KEY_COLUMNS, SESSION_COLUMNS, USER_COLUMNS,
@@ -170,9 +170,11 @@ impl IdentityStore for SqliteStore {
         self.exec(sql, vals![user_id, at]).await
     }
 
-    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<u64> {
-        let sql = "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND token_hash <> ?2 AND revoked_at IS NULL";
-        self.exec(sql, vals![user_id, keep, at]).await
+    async fn revoke_other_sessions(&self, user_id: &UserId, keep: &str, at: Timestamp) -> StoreResult<Vec<String>> {
+        let sql = "UPDATE sessions SET revoked_at = ?3 WHERE user_id = ?1 AND token_hash <> ?2 AND revoked_at IS NULL \
+                   RETURNING token_hash";
+        let params = vals![user_id, keep, at];
+        self.write(move |c| all_on(c, sql, params, |r| r.get(0))).await
     }
 
     async fn list_sessions(&self, user_id: &UserId, now: Timestamp) -> StoreResult<Vec<Session>> {

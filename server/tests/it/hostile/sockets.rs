@@ -109,9 +109,14 @@ async fn account_changes_close_the_sockets_they_end() {
     // A new password: the other session's socket closes.
     let (here, there) = (sign_in(&srv, "pat@example.com").await, sign_in(&srv, "pat@example.com").await);
     let mut other_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&there)).await;
+    let mut this_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&here)).await;
     let change = json!({"currentPassword": "correct horse", "newPassword": "a brand new one"});
     assert_eq!(post("/api/me/password", &here, change).await.unwrap().status(), 200);
     other_socket.next_named(DISCONNECT).await;
+    // This browser's socket stays, and hears the next notification.
+    let note = json!({"tenantId": tid, "title": "Still here", "message": "?"});
+    assert_eq!(srv.post_signed("/api/webhooks/notifications", &note, &t.webhook_secret).await.0, 201);
+    assert_eq!(this_socket.next_named("new-notification").await["notification"]["title"], "Still here");
 
     // One session signed out from the account page: its socket closes.
     let extra = sign_in_with(&srv, "pat@example.com", "a brand new one").await;
