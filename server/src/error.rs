@@ -143,6 +143,11 @@ impl ApiError {
         self.to_string()
     }
 
+    /// 429 for a limiter's `wait`, in whole seconds (at least one).
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64)
+    }
+
     /// How long the caller should wait before trying again (`Retry-After`).
     pub fn retry_after(&self) -> Option<u64> {
         match self {

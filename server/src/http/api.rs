@@ -27,7 +27,7 @@ use super::{webhooks::json_body, AppState};
 use crate::{
     error::{ApiError, FieldError},
     request,
-    service::{Ctx, Presented},
+    service::{Ctx, Presented, UserCtx},
 };
 
 impl FromRequestParts<AppState> for Presented {
@@ -44,6 +44,16 @@ impl FromRequestParts<AppState> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let presented = request::presented(parts, state.services.development());
         state.services.resolve_ctx(&presented).await
+    }
+}
+
+/// The signed-in user of their own account's routes (see [`crate::service::Services::resolve_user_ctx`]).
+impl FromRequestParts<AppState> for UserCtx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let presented = request::presented(parts, state.services.development());
+        state.services.resolve_user_ctx(&presented).await
     }
 }
 

@@ -14,7 +14,7 @@ use super::{api::Valid, AppState};
 use crate::{
     error::ApiError,
     request::session_set_cookie,
-    service::{Ctx, Presented},
+    service::{Ctx, Presented, UserCtx},
 };
 
 fn set_cookie(value: &str) -> Result<HeaderValue, ApiError> {
@@ -52,8 +52,8 @@ pub async fn logout(State(state): State<AppState>, presented: Presented) -> Resu
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the signed-in user, this one included.
-pub async fn logout_all(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    let ended = state.services.sign_out_everywhere(&ctx).await?;
+pub async fn logout_all(State(state): State<AppState>, me: UserCtx) -> Result<Response, ApiError> {
+    let ended = state.services.sign_out_everywhere(&me).await?;
     let mut resp =
         Json(json!({"success": true, "message": "Signed out everywhere", "sessionsEnded": ended})).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&session_set_cookie(state.services.config().mode, ""))?);

@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use crate::{
     error::ApiError,
     request,
-    service::{Ctx, Presented, Services},
+    service::{Ctx, Presented, Services, UserCtx},
 };
 
 type Failed = ApiFailure;
@@ -36,6 +36,13 @@ fn refused(e: ApiError) -> Failed {
 impl Services {
     fn presented_of(&self, req: &Parts) -> Presented {
         request::presented(req, self.development())
+    }
+
+    /// The signed-in user of their own account (see [`Services::resolve_user_ctx`]).
+    async fn user_ctx_of(&self, req: &Parts) -> Result<(UserCtx, Presented), Failed> {
+        let presented = self.presented_of(req);
+        let me = self.resolve_user_ctx(&presented).await.map_err(refused)?;
+        Ok((me, presented))
     }
 
     async fn ctx_of(&self, req: &Parts) -> Result<(Ctx, Presented), Failed> {
@@ -198,31 +205,31 @@ impl Backend for Services {
     }
 
     async fn account(&self, req: &Parts) -> Result<AccountView, Failed> {
-        let (ctx, presented) = self.ctx_of(req).await?;
-        Services::account(self, &ctx, &presented).await.map_err(refused)
+        let (me, presented) = self.user_ctx_of(req).await?;
+        Services::account(self, &me, &presented).await.map_err(refused)
     }
 
     async fn change_password(&self, req: &Parts, current: &str, new: &str) -> Result<u64, Failed> {
-        let (ctx, presented) = self.ctx_of(req).await?;
+        let (me, presented) = self.user_ctx_of(req).await?;
         let mut change = serde_json::Map::new();
         change.insert("currentPassword".into(), current.into());
         change.insert("newPassword".into(), new.into());
-        Services::change_password(self, &ctx, &presented, PasswordChange::from_json(&change)).await.map_err(refused)
+        Services::change_password(self, &me, &presented, PasswordChange::from_json(&change)).await.map_err(refused)
     }
 
     async fn end_session(&self, req: &Parts, id: &str) -> Result<(), Failed> {
-        let (ctx, _) = self.ctx_of(req).await?;
-        Services::end_session(self, &ctx, id).await.map_err(refused)
+        let (me, _) = self.user_ctx_of(req).await?;
+        Services::end_session(self, &me, id).await.map_err(refused)
     }
 
     async fn leave_tenant(&self, req: &Parts, tenant_id: &str) -> Result<(), Failed> {
-        let (ctx, _) = self.ctx_of(req).await?;
-        Services::leave_tenant(self, &ctx, tenant_id).await.map_err(refused)
+        let (me, _) = self.user_ctx_of(req).await?;
+        Services::leave_tenant(self, &me, tenant_id).await.map_err(refused)
     }
 
     async fn logout_everywhere(&self, req: &Parts) -> Result<String, Failed> {
-        let (ctx, _) = self.ctx_of(req).await?;
-        self.sign_out_everywhere(&ctx).await.map_err(refused)?;
+        let (me, _) = self.user_ctx_of(req).await?;
+        self.sign_out_everywhere(&me).await.map_err(refused)?;
         Ok(request::session_set_cookie(self.config().mode, ""))
     }
 }

@@ -19,7 +19,7 @@ use crate::{
     config::Mode,
     error::ApiError,
     request,
-    service::{invitations::Accepted, Ctx, Presented},
+    service::{invitations::Accepted, Ctx, Presented, UserCtx},
 };
 
 /// The `Set-Cookie` values of an accepted invitation: the new session (if
@@ -126,38 +126,42 @@ pub async fn accept_invitation(
 }
 
 /// `GET /api/me/account`: the signed-in user, their sessions and tenants.
-pub async fn account(State(state): State<AppState>, ctx: Ctx, presented: Presented) -> Result<Json<Value>, ApiError> {
-    let account = state.services.account(&ctx, &presented).await?;
+pub async fn account(
+    State(state): State<AppState>,
+    me: UserCtx,
+    presented: Presented,
+) -> Result<Json<Value>, ApiError> {
+    let account = state.services.account(&me, &presented).await?;
     Ok(Json(app::models::success(account)))
 }
 
 /// `POST /api/me/password` with `{currentPassword, newPassword}`.
 pub async fn change_password(
     State(state): State<AppState>,
-    ctx: Ctx,
+    me: UserCtx,
     presented: Presented,
     Checked(change): Checked<PasswordChange>,
 ) -> Result<Json<Value>, ApiError> {
-    let ended = state.services.change_password(&ctx, &presented, change).await?;
+    let ended = state.services.change_password(&me, &presented, change).await?;
     Ok(Json(json!({"success": true, "message": "Password changed", "sessionsEnded": ended})))
 }
 
 /// `DELETE /api/me/sessions/{id}`.
 pub async fn end_session(
     State(state): State<AppState>,
-    ctx: Ctx,
+    me: UserCtx,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state.services.end_session(&ctx, &id).await?;
+    state.services.end_session(&me, &id).await?;
     Ok(Json(json!({"success": true, "message": "Signed out"})))
 }
 
 /// `POST /api/me/tenants/{tenantId}/leave`.
 pub async fn leave_tenant(
     State(state): State<AppState>,
-    ctx: Ctx,
+    me: UserCtx,
     Path(tenant_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state.services.leave_tenant(&ctx, &tenant_id).await?;
+    state.services.leave_tenant(&me, &tenant_id).await?;
     Ok(Json(json!({"success": true, "message": "Left the tenant"})))
 }

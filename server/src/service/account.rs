@@ -4,11 +4,11 @@
 
 use app::{
     input::{Parsed, PasswordChange},
-    models::{device_of, AccountView, SessionInfo, TenantId, UserId},
+    models::{device_of, AccountView, SessionInfo, TenantId},
 };
 use serde_json::json;
 
-use super::{push::Sockets, Ctx, Presented, Principal, Services};
+use super::{push::Sockets, Presented, Services, UserCtx};
 use crate::{
     error::{ApiError, FieldError},
     ids,
@@ -23,18 +23,10 @@ fn session_id(s: &Session) -> &str {
 }
 
 impl Services {
-    /// The signed-in user of `ctx`: 403 for API keys and the demo.
-    fn account_owner(ctx: &Ctx) -> Result<&UserId, ApiError> {
-        match &ctx.principal {
-            Principal::User { user_id } => Ok(user_id),
-            _ => Err(ApiError::Forbidden("Only a signed-in user has an account".into())),
-        }
-    }
-
     /// `GET /api/me/account`: the user, their live sessions (this one
     /// marked) and their tenants.
-    pub async fn account(&self, ctx: &Ctx, req: &Presented) -> Result<AccountView, ApiError> {
-        let user_id = Self::account_owner(ctx)?;
+    pub async fn account(&self, me: &UserCtx, req: &Presented) -> Result<AccountView, ApiError> {
+        let user_id = &me.user_id;
         let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized("The session has ended"))?;
         let current = req.session_token.as_deref().map(|t| self.session_token_hash(t));
         let sessions = self
@@ -51,7 +43,7 @@ impl Services {
                 last_seen_at: s.last_seen_at,
             })
             .collect();
-        let tenants = self.tenant_choices(ctx).await?;
+        let tenants = self.tenants_of(&self.store.memberships_of_user(user_id).await?).await?;
         Ok(AccountView { user_id: user.id, email: user.email, name: user.name, sessions, tenants })
     }
 
@@ -60,17 +52,18 @@ impl Services {
     /// (this browser's stay).
     pub async fn change_password(
         &self,
-        ctx: &Ctx,
+        me: &UserCtx,
         req: &Presented,
         change: Parsed<PasswordChange>,
     ) -> Result<u64, ApiError> {
-        let user_id = Self::account_owner(ctx)?;
+        let user_id = &me.user_id;
         let change = change.map_err(ApiError::Validation)?;
+        if change.current_password.len() > 1024 {
+            return Err(ApiError::Validation(vec![FieldError::new("currentPassword", "is not your current password")]));
+        }
         let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized("The session has ended"))?;
         // Guessing the current password here costs what a login costs.
-        if let Err(wait) = self.login_limiter_email.check(&user.email) {
-            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
-        }
+        self.login_limiter_email.check(&user.email).map_err(ApiError::rate_limited)?;
         if !self.verify_in_turn(&change.current_password, &user.password_hash).await? {
             return Err(ApiError::Validation(vec![FieldError::new("currentPassword", "is not your current password")]));
         }
@@ -78,8 +71,8 @@ impl Services {
             ApiError::Validation(vec![FieldError::new("newPassword", "must be 8 characters to 1024 bytes")])
         })?;
         let hash = self.hash_in_turn(&change.new_password).await?;
-        if !self.store.update_password(user_id, &hash).await? {
-            return Err(ApiError::Unauthorized("The session has ended"));
+        if !self.store.update_password(user_id, &user.password_hash, &hash).await? {
+            return Err(ApiError::Conflict("The password was changed at the same time; sign in again".into()));
         }
         let keep = req.session_token.as_deref().map(|t| self.session_token_hash(t)).unwrap_or_default();
         let ended = self.store.revoke_other_sessions(user_id, &keep, ids::now()).await?;
@@ -91,8 +84,8 @@ impl Services {
 
     /// `DELETE /api/me/sessions/{id}`: ends one of the user's sessions (this
     /// one too, if named) and closes its sockets.
-    pub async fn end_session(&self, ctx: &Ctx, id: &str) -> Result<(), ApiError> {
-        let user_id = Self::account_owner(ctx)?;
+    pub async fn end_session(&self, me: &UserCtx, id: &str) -> Result<(), ApiError> {
+        let user_id = &me.user_id;
         let id = id.trim().to_ascii_lowercase();
         if id.len() != SESSION_ID_LEN || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(ApiError::NotFound("Session"));
@@ -106,8 +99,8 @@ impl Services {
 
     /// `POST /api/me/tenants/{tenantId}/leave`: the user leaves one of their
     /// tenants (409 as its last owner); their sockets there close at once.
-    pub async fn leave_tenant(&self, ctx: &Ctx, tenant_id: &str) -> Result<(), ApiError> {
-        let user_id = Self::account_owner(ctx)?;
+    pub async fn leave_tenant(&self, me: &UserCtx, tenant_id: &str) -> Result<(), ApiError> {
+        let user_id = &me.user_id;
         let tenant_id = TenantId::parse(tenant_id).ok_or(ApiError::NotFound("Membership"))?;
         let from = match self.store.change_membership(&tenant_id, user_id, None).await? {
             MembershipChange::Changed { from } => from,
@@ -122,9 +115,9 @@ impl Services {
             }
         };
         self.broadcaster.disconnect(Sockets::User(user_id)).await;
-        let actor = ctx.principal.actor();
+        let actor = me.actor();
         let details = json!({"email": self.email_of(user_id.as_str()).await?, "from": from, "to": null});
-        self.audit_as((&tenant_id, &actor, ctx.source_ip.clone()), "member.left", "user", user_id.as_str(), details)
+        self.audit_as((&tenant_id, &actor, me.source_ip.clone()), "member.left", "user", user_id.as_str(), details)
             .await?;
         self.announce_team_change(&tenant_id, "member-left").await;
         Ok(())

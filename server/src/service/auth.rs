@@ -114,7 +114,7 @@ fn dummy_hash() -> &'static str {
 }
 
 /// A display name: trimmed, 1 to 100 characters.
-fn check_name(name: &str) -> Result<String, ApiError> {
+pub(super) fn check_name(name: &str) -> Result<String, ApiError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::Validation(vec![FieldError::new("name", "must be 1 to 100 characters")]));
@@ -213,11 +213,16 @@ impl Services {
         ip: Option<String>,
         user_agent: Option<String>,
     ) -> Result<SignedIn, ApiError> {
+        let user = self.check_login(email, password, ip.as_deref()).await?;
+        self.open_session(user, ip, user_agent).await
+    }
+
+    /// The user whose email and password these are, checked as [`Services::login`]
+    /// checks them (limits, one message), without opening a session.
+    pub(super) async fn check_login(&self, email: &str, password: &str, ip: Option<&str>) -> Result<User, ApiError> {
         // The address's bucket first: a flood of made-up emails from one
         // address is refused before any per-email state exists.
-        if let Err(wait) = self.login_limiter_ip.check(&super::rate_limit::address_key(ip.as_deref())) {
-            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
-        }
+        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).map_err(ApiError::rate_limited)?;
         let email = email.trim().to_lowercase();
         let mut details = Vec::new();
         if email.is_empty() {
@@ -233,21 +238,28 @@ impl Services {
         if !details.is_empty() {
             return Err(ApiError::Validation(details));
         }
-        if let Err(wait) = self.login_limiter_email.check(&email) {
-            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
-        }
+        self.login_limiter_email.check(&email).map_err(ApiError::rate_limited)?;
         let user = self.store.get_user_by_email(&email).await?;
         let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
         // Bounded: a burst of logins queues for a few cores instead of taking 19 MiB each at once.
         let matches = self.verify_in_turn(password, &phc).await?;
-        let user = match user {
-            Some(user) if matches => user,
-            _ => return Err(ApiError::Unauthorized(BAD_LOGIN)),
-        };
-        self.open_session(user, ip, user_agent).await
+        match user {
+            Some(user) if matches => Ok(user),
+            _ => Err(ApiError::Unauthorized(BAD_LOGIN)),
+        }
     }
 
-    /// A new session for `user` (who proved who they are), from `ip` with `user_agent`.
+    /// 429 when `ip`, then `email` (a valid, lower-case address), has used up
+    /// its login attempts; else one attempt is spent from each, as a login spends it.
+    pub(super) fn spend_login_attempt(&self, email: &str, ip: Option<&str>) -> Result<(), ApiError> {
+        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).map_err(ApiError::rate_limited)?;
+        self.login_limiter_email.check(email).map_err(ApiError::rate_limited)
+    }
+
+    /// A new session for `user` (who proved who they are with the password
+    /// of `user.password_hash`), from `ip` with `user_agent`. If the password
+    /// changed meanwhile (a change that ended every other session while this
+    /// one was being made), the session is ended again and this is a 401.
     pub(super) async fn open_session(
         &self,
         user: User,
@@ -269,6 +281,13 @@ impl Services {
             user_agent: user_agent.map(|ua| ua.chars().take(256).collect()),
         };
         self.store.insert_session(&session).await?;
+        // Read after the insert: a password change either came before this read
+        // (seen here) or revokes this session after it (its revocation covers every other).
+        let current = self.store.get_user(&user.id).await?;
+        if current.as_ref().map(|u| u.password_hash.as_str()) != Some(user.password_hash.as_str()) {
+            self.store.revoke_session(&session.token_hash, ids::now()).await?;
+            return Err(ApiError::Unauthorized(BAD_LOGIN));
+        }
         self.store.record_sign_in(&user.id, now).await?;
         Ok(SignedIn { token, user, memberships, expires_at: session.expires_at })
     }
@@ -365,10 +384,8 @@ impl Services {
 
     /// Ends every session of the caller's user ("sign out everywhere"): a
     /// lost laptop, a shared computer. Only signed-in users have sessions.
-    pub async fn sign_out_everywhere(&self, ctx: &super::Ctx) -> Result<u64, ApiError> {
-        let super::Principal::User { user_id } = &ctx.principal else {
-            return Err(ApiError::Forbidden("Only a signed-in user has sessions to end".into()));
-        };
+    pub async fn sign_out_everywhere(&self, me: &super::UserCtx) -> Result<u64, ApiError> {
+        let user_id = &me.user_id;
         let ended = self.store.revoke_user_sessions(user_id, ids::now()).await?;
         // Every socket the user has open, on every node, goes with them.
         self.broadcaster.disconnect(Sockets::User(user_id)).await;

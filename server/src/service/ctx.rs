@@ -71,6 +71,21 @@ impl Ctx {
     }
 }
 
+/// A signed-in user acting on their own account, in no tenant (see
+/// [`Services::resolve_user_ctx`]): it has no tenant to act on by mistake.
+#[derive(Debug, Clone)]
+pub struct UserCtx {
+    pub user_id: UserId,
+    pub source_ip: Option<String>,
+}
+
+impl UserCtx {
+    /// How audit entries name this user.
+    pub fn actor(&self) -> String {
+        Principal::User { user_id: self.user_id.clone() }.actor()
+    }
+}
+
 /// What a request or socket presented to say who it is (its `Debug` shows
 /// the kind, never the key or token).
 #[derive(Clone, PartialEq, Eq)]
@@ -206,6 +221,22 @@ impl Services {
         .cloned()
         .ok_or_else(|| ApiError::Forbidden("x-tenant-id names a tenant this caller does not belong to".into()))?;
         Ok(Ctx { principal: caller.principal, tenant_id, role, source_ip: req.source_ip.clone() })
+    }
+
+    /// The signed-in user of a request to their own account (`/api/me/account`,
+    /// the password, sessions, leaving, signing out everywhere): 401 without a
+    /// live session, 403 for API keys and the demo. A user who belongs to no
+    /// tenant any more (they left or were removed) still reaches their account;
+    /// `x-tenant-id` plays no part.
+    pub async fn resolve_user_ctx(&self, req: &Presented) -> Result<UserCtx, ApiError> {
+        let credential = req.credential.clone().ok_or(ApiError::Unauthorized("Sign-in or an API key is required"))?;
+        if matches!(credential, Credential::Session(_)) && req.changes_state && !self.origin_allowed(req) {
+            return Err(ApiError::Forbidden("This request's origin may not change anything here".into()));
+        }
+        match self.caller(&credential).await?.principal {
+            Principal::User { user_id } => Ok(UserCtx { user_id, source_ip: req.source_ip.clone() }),
+            _ => Err(ApiError::Forbidden("Only a signed-in user has an account".into())),
+        }
     }
 
     /// 403 with `message` when the request names an `Origin` that is not allowed

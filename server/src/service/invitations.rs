@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use app::{
     input::{AcceptInvitation, NewInvitation, Parsed},
-    models::{CreatedInvitation, InvitationId, InvitationInfo, InvitationPreview, Role, TenantId, UserId},
+    models::{
+        ApiKeyId, CreatedInvitation, InvitationId, InvitationInfo, InvitationPreview, Role, TenantId, Timestamp, UserId,
+    },
 };
 use serde_json::json;
 
@@ -57,15 +59,19 @@ fn info(i: &Invitation) -> InvitationInfo {
     }
 }
 
-/// How an invitee proves who they are.
+/// How an invitee proved who they are.
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Proof {
-    /// The browser's live session, of this user.
-    Session(User),
-    /// A new account with this name and password.
-    NewAccount(String),
+    /// The browser's live session, of the invited email.
+    Session,
+    /// A new account, with a name and password.
+    NewAccount,
     /// The password of the existing account.
     Password,
 }
+
+/// Why a new account cannot be made for an invitation.
+const ACCOUNT_EXISTS: &str = "An account with this email exists already: sign in with its password to accept";
 
 impl Services {
     /// The roles `ctx` may invite and whose invitations it may revoke: 403 otherwise.
@@ -104,7 +110,7 @@ impl Services {
             return Err(ApiError::NotFound("Tenant"));
         }
         if let Err(wait) = self.invite_limiter.check(by.tenant_id.as_str()) {
-            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+            return Err(ApiError::rate_limited(wait));
         }
         let token = super::auth::random_token_with("hbi_");
         let now = ids::now();
@@ -173,6 +179,11 @@ impl Services {
         if !invitation.is_pending(ids::now()) {
             return Err(ApiError::Gone(LINK_USED.into()));
         }
+        if !self.inviter_may_still(&invitation).await? {
+            return Err(ApiError::Gone(
+                "Whoever made this invitation may no longer invite to this tenant; ask for a new one".into(),
+            ));
+        }
         Ok(invitation)
     }
 
@@ -196,87 +207,147 @@ impl Services {
     /// browser signed in as the invited email accepts as it is; otherwise a
     /// `name` creates the account (409 if the email has one), and without one
     /// `password` signs in to the existing account (401 as a failed login).
+    ///
+    /// Who accepts is proven before anything is written (a sign-in's session
+    /// is opened then too, so that a password changed meanwhile refuses it);
+    /// then the link is claimed (one conditional write), the account stored and
+    /// the membership added, the claim given back (and that session ended) if
+    /// either fails; a new account's session comes last.
     pub async fn accept_invitation(&self, req: &Presented, input: &AcceptInvitation) -> Result<Accepted, ApiError> {
         // A token cannot be guessed (256 bits); the password check of a sign-in is limited as a login is.
         self.refuse_foreign_origin(req, "This request's origin may not accept invitations here")?;
         let invitation = self.pending_by_token(&input.token).await?;
-        let proof = match (self.session_user(req).await?, &input.name) {
-            (Some(user), _) if user.email == invitation.email => Proof::Session(user),
+        let (ip, agent) = (req.source_ip.clone(), req.user_agent.clone());
+        let (user, proof, signed_in) = match (self.session_user(req).await?, &input.name) {
+            (Some(user), _) if user.email == invitation.email => (user, Proof::Session, None),
             (Some(user), _) => {
                 return Err(ApiError::Forbidden(format!(
                     "This invitation is for another email than {}'s; sign out first",
                     user.name
                 )))
             }
-            (None, Some(name)) => Proof::NewAccount(name.clone()),
-            (None, None) => Proof::Password,
+            (None, Some(name)) => {
+                // The rules and the limits before the look-up: only a request that
+                // would make the account learns that the email has one, and such
+                // requests are limited as logins are (the inviter holds the link too).
+                super::auth::check_password_rules(&input.password)?;
+                super::auth::check_name(name)?;
+                self.spend_login_attempt(&invitation.email, ip.as_deref())?;
+                if self.store.get_user_by_email(&invitation.email).await?.is_some() {
+                    return Err(ApiError::Conflict(ACCOUNT_EXISTS.into()));
+                }
+                let user = self.new_user(ids::new_id(), invitation.email.clone(), name, &input.password).await?;
+                (user, Proof::NewAccount, None)
+            }
+            (None, None) => {
+                let user = self.check_login(&invitation.email, &input.password, ip.as_deref()).await?;
+                let signed_in = self.open_session(user.clone(), ip.clone(), agent.clone()).await?;
+                (user, Proof::Password, Some(signed_in))
+            }
         };
         let now = ids::now();
-        let token_hash = invitation.token_hash.clone();
-        let (user, signed_in) = match proof {
-            Proof::Session(user) => {
-                self.claim(&token_hash, &user.id, now).await?;
-                (user, None)
-            }
-            Proof::NewAccount(name) => {
-                // The user is made first (not stored), the link claimed for their id, then the user stored.
-                let user = self.new_user(ids::new_id(), invitation.email.clone(), &name, &input.password).await?;
-                self.claim(&token_hash, &user.id, now).await?;
-                match self.store.insert_user(&user).await {
-                    Ok(()) => {}
-                    Err(e) => {
-                        self.store.release_invitation(&token_hash, &user.id, now).await?;
-                        return Err(match e {
-                            StoreError::Conflict(_) => ApiError::Conflict(
-                                "An account with this email exists already: sign in with its password to accept".into(),
-                            ),
-                            other => other.into(),
-                        });
-                    }
-                }
-                let signed_in = self.open_session(user.clone(), req.source_ip.clone(), req.user_agent.clone()).await?;
-                (user, Some(signed_in))
-            }
-            Proof::Password => {
-                let signed_in = self
-                    .login(&invitation.email, &input.password, req.source_ip.clone(), req.user_agent.clone())
-                    .await?;
-                self.claim(&token_hash, &signed_in.user.id, now).await?;
-                (signed_in.user.clone(), Some(signed_in))
-            }
-        };
-        let membership = Membership {
-            tenant_id: invitation.tenant_id.clone(),
-            user_id: user.id.clone(),
-            role: invitation.role,
-            created_at: now,
-        };
-        let added = match self.store.add_membership(&membership).await {
+        let added = match self.join_invited(&invitation, &user, proof == Proof::NewAccount, now).await {
             Ok(added) => added,
             Err(e) => {
-                self.store.release_invitation(&token_hash, &user.id, now).await?;
-                return Err(e.into());
+                if let Some(session) = &signed_in {
+                    if let Err(end) = self.logout(&session.token).await {
+                        tracing::error!(error = %end, "a session opened to accept an invitation could not be ended");
+                    }
+                }
+                return Err(e);
             }
         };
-        let actor = format!("user:{}", user.id);
+        // What follows is after the fact: the member is in, so a failed audit write is logged, not answered.
         let details = json!({
             "email": user.email, "from": null, "to": if added { Some(invitation.role) } else { None },
             "invitation": invitation.id, "invitedBy": invitation.invited_by, "alreadyMember": !added,
         });
-        let entry = (&invitation.tenant_id, actor.as_str(), req.source_ip.clone());
-        self.audit_as(entry, "member.added", "user", user.id.as_str(), details).await?;
+        let actor = format!("user:{}", user.id);
+        let entry = (&invitation.tenant_id, actor.as_str(), ip.clone());
+        if let Err(e) = self.audit_as(entry, "member.added", "user", user.id.as_str(), details).await {
+            tracing::error!(error = %e, "an accepted invitation's audit entry could not be written");
+        }
         if added {
             self.announce_team_change(&invitation.tenant_id, "member-added").await;
         }
-        if let (Some(old), Some(_)) = (&req.session_token, &signed_in) {
+        let signed_in = match (proof, signed_in) {
+            (Proof::NewAccount, _) => Some(self.open_session(user, ip, agent).await?),
+            (_, signed_in) => signed_in,
+        };
+        if let (Some(_), Some(old)) = (&signed_in, &req.session_token) {
             self.logout(old).await?;
         }
         Ok(Accepted { signed_in, tenant_id: invitation.tenant_id, already_member: !added })
     }
 
+    /// Claims the link for `user`, stores them if `new`, then adds the invited
+    /// membership unless they have one: whether it was added. The claim is
+    /// given back when storing or adding fails.
+    async fn join_invited(
+        &self,
+        invitation: &Invitation,
+        user: &User,
+        new: bool,
+        now: Timestamp,
+    ) -> Result<bool, ApiError> {
+        self.claim(&invitation.token_hash, &user.id, now).await?;
+        let joined = async {
+            if new {
+                match self.store.insert_user(user).await {
+                    Ok(()) => {}
+                    Err(StoreError::Conflict(_)) => return Err(ApiError::Conflict(ACCOUNT_EXISTS.into())),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            let membership = Membership {
+                tenant_id: invitation.tenant_id.clone(),
+                user_id: user.id.clone(),
+                role: invitation.role,
+                created_at: now,
+            };
+            Ok(self.store.add_membership(&membership).await?)
+        };
+        let joined = joined.await;
+        if joined.is_err() {
+            if let Err(release) = self.store.release_invitation(&invitation.token_hash, &user.id, now).await {
+                tracing::error!(error = %release, "an invitation's claim could not be given back");
+            }
+        }
+        joined
+    }
+
+    /// Whether whoever made the invitation may still invite its role to its
+    /// tenant: a user still a member with the role needed, an API key not
+    /// revoked with it, the command line always (and the demo in development).
+    async fn inviter_may_still(&self, i: &Invitation) -> Result<bool, ApiError> {
+        let needed = if i.role == Role::Owner { Role::Owner } else { Role::Admin };
+        Ok(match i.invited_by.split_once(':') {
+            Some(("user", "demo")) => self.development(),
+            Some(("user", id)) => match UserId::parse(id) {
+                Some(user) => self
+                    .store
+                    .memberships_of_user(&user)
+                    .await?
+                    .iter()
+                    .any(|m| m.tenant_id == i.tenant_id && m.role >= needed),
+                None => false,
+            },
+            Some(("api-key", id)) => match ApiKeyId::parse(id) {
+                Some(key) => self
+                    .store
+                    .list_api_keys(&i.tenant_id)
+                    .await?
+                    .iter()
+                    .any(|k| k.id == key && k.revoked_at.is_none() && k.role >= needed),
+                None => false,
+            },
+            _ => i.invited_by == "cli",
+        })
+    }
+
     /// Claims the link for `user_id`: 410 when another acceptance, a
     /// revocation or the expiry came first.
-    async fn claim(&self, token_hash: &str, user_id: &UserId, now: app::models::Timestamp) -> Result<(), ApiError> {
+    async fn claim(&self, token_hash: &str, user_id: &UserId, now: Timestamp) -> Result<(), ApiError> {
         if self.store.claim_invitation(token_hash, user_id, now).await? {
             Ok(())
         } else {

@@ -28,7 +28,7 @@ pub mod webhooks;
 use std::sync::Arc;
 
 pub use app::models::CreatedApiKey;
-pub use ctx::{Ctx, Presented, Principal};
+pub use ctx::{Ctx, Presented, Principal, UserCtx};
 pub use tenants::{slugify, CreatedTenant};
 
 pub use push::{Push, Sockets};

@@ -48,12 +48,18 @@ impl Services {
         })
     }
 
-    /// The server's address as senders reach it: `HOOKBELL_PUBLIC_URL`, else
-    /// `http://` and the `Host` the request named.
+    /// The server's address as senders and browsers reach it: `HOOKBELL_PUBLIC_URL`,
+    /// else the `Host` the request named (else the address listened on), with
+    /// `https://` in production and `http://` in development, as
+    /// [`Services::origin_allowed`] takes it.
     pub fn public_base(&self, host: Option<&str>) -> String {
         match &self.config.public_url {
             Some(url) => url.clone(),
-            None => format!("http://{}", host.map(str::to_owned).unwrap_or_else(|| self.config.site_addr.to_string())),
+            None => {
+                let scheme = if self.development() { "http" } else { "https" };
+                let host = host.map(str::to_owned).unwrap_or_else(|| self.config.site_addr.to_string());
+                format!("{scheme}://{host}")
+            }
         }
     }
 

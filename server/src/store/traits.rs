@@ -331,8 +331,10 @@ pub trait IdentityStore: Send + Sync {
     /// Records that the user signed in at `at`.
     async fn record_sign_in(&self, user_id: &UserId, at: Timestamp) -> StoreResult<()>;
 
-    /// Replaces the user's password hash; false when the user does not exist.
-    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool>;
+    /// Replaces the user's password hash `from` with `to`: false when the user
+    /// does not exist or their hash is no longer `from` (another change came
+    /// first), so of two changes at the same instant one wins.
+    async fn update_password(&self, user_id: &UserId, from: &str, to: &str) -> StoreResult<bool>;
 
     /// Changes a member's role (`Some(role)`) or removes them (`None`), unless
     /// that would leave the tenant without an owner. Safe against concurrent

@@ -235,7 +235,7 @@ impl Services {
         };
         // An address whose requests keep failing verification waits, before any store access.
         if let Err(wait) = self.unverified_limiter.peek(&address_key(source_ip.as_deref())) {
-            return unverified(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+            return unverified(ApiError::rate_limited(wait));
         }
         let verified = match self.verify_webhook(&tenant_id, body, signature).await {
             Ok(v) => v,
@@ -262,7 +262,7 @@ impl Services {
             return Err(ApiError::SchemeRefused);
         }
         if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
-            return Err(ApiError::RateLimited(wait.as_secs_f64().ceil().max(1.0) as u64));
+            return Err(ApiError::rate_limited(wait));
         }
         // Redeliveries are recognised by `webhook-id` only where the signature
         // covers it (Standard Webhooks): an unsigned id could be planted ahead

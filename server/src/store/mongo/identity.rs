@@ -42,6 +42,19 @@ impl MongoStore {
         exists(self.memberships.find_one(doc! {"tenantId": t, "userId": u, "role": Role::Owner.as_str()})).await
     }
 
+    /// Puts `u` on `t`'s list of owners (where the list exists), then takes it
+    /// off again if its membership is no longer an owner's: a demotion or a
+    /// removal between the membership's write and this one must not leave a
+    /// non-owner on the list, where it would let the last real owner go.
+    async fn list_as_owner(&self, t: ObjectId, u: ObjectId) -> StoreResult<()> {
+        let listed = doc! {"_id": t, "owners": {"$exists": true}};
+        run(self.tenants.update_one(listed, doc! {"$addToSet": {"owners": u}})).await?;
+        if !self.is_owner(t, u).await? {
+            run(self.tenants.update_one(doc! {"_id": t}, doc! {"$pull": {"owners": u}})).await?;
+        }
+        Ok(())
+    }
+
     /// Memberships matching `filter`, in `sort` order.
     async fn find_memberships(&self, filter: Document, sort: Document) -> StoreResult<Vec<Membership>> {
         all(self.memberships.find(filter).sort(sort), membership_from).await
@@ -78,12 +91,12 @@ impl IdentityStore for MongoStore {
             Err(e) => return Err(map_err(e)),
         }
         // The tenant's list of owners (see `change_membership`), where it exists already.
-        let change = if m.role == Role::Owner {
-            doc! {"$addToSet": {"owners": u}}
-        } else {
-            doc! {"$pull": {"owners": u}}
-        };
-        run(self.tenants.update_one(doc! {"_id": t, "owners": {"$exists": true}}, change)).await.map(|_| ())
+        if m.role == Role::Owner {
+            return self.list_as_owner(t, u).await;
+        }
+        run(self.tenants.update_one(doc! {"_id": t, "owners": {"$exists": true}}, doc! {"$pull": {"owners": u}}))
+            .await
+            .map(|_| ())
     }
 
     async fn add_membership(&self, m: &Membership) -> StoreResult<bool> {
@@ -97,10 +110,7 @@ impl IdentityStore for MongoStore {
         };
         if added && m.role == Role::Owner {
             // On the tenant's list of owners (see `change_membership`), where it exists already.
-            run(self
-                .tenants
-                .update_one(doc! {"_id": t, "owners": {"$exists": true}}, doc! {"$addToSet": {"owners": u}}))
-            .await?;
+            self.list_as_owner(t, u).await?;
         }
         Ok(added)
     }
@@ -112,11 +122,12 @@ impl IdentityStore for MongoStore {
         run(self.users.update_one(doc! {"_id": id}, doc! {"$set": {"lastSignInAt": to_date(&at)}})).await.map(|_| ())
     }
 
-    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool> {
+    async fn update_password(&self, user_id: &UserId, from: &str, to: &str) -> StoreResult<bool> {
         let Ok(id) = ObjectId::parse_str(user_id) else {
             return Ok(false);
         };
-        matched(self.users.update_one(doc! {"_id": id}, doc! {"$set": {"passwordHash": password_hash}})).await
+        matched(self.users.update_one(doc! {"_id": id, "passwordHash": from}, doc! {"$set": {"passwordHash": to}}))
+            .await
     }
 
     async fn change_membership(
@@ -180,7 +191,7 @@ impl IdentityStore for MongoStore {
         }
         if to == Some(Role::Owner) {
             self.ensure_owner_list(t).await?;
-            run(self.tenants.update_one(doc! {"_id": t}, doc! {"$addToSet": {"owners": u}})).await?;
+            self.list_as_owner(t, u).await?;
         }
         Ok(MembershipChange::Changed { from })
     }

@@ -82,9 +82,9 @@ impl IdentityStore for SqliteStore {
         self.exec("UPDATE users SET last_sign_in_at = ?2 WHERE id = ?1", vals![user_id, at]).await.map(|_| ())
     }
 
-    async fn update_password(&self, user_id: &UserId, password_hash: &str) -> StoreResult<bool> {
-        let sql = "UPDATE users SET password_hash = ?2 WHERE id = ?1";
-        Ok(self.exec(sql, vals![user_id, password_hash]).await? > 0)
+    async fn update_password(&self, user_id: &UserId, from: &str, to: &str) -> StoreResult<bool> {
+        let sql = "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2";
+        Ok(self.exec(sql, vals![user_id, from, to]).await? > 0)
     }
 
     async fn memberships_of_user(&self, user_id: &UserId) -> StoreResult<Vec<Membership>> {

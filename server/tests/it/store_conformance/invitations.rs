@@ -56,7 +56,7 @@ pub async fn an_invitation_is_used_once_until_it_expires_or_is_revoked(s: Subjec
     assert_eq!(s.store.invitation_by_token("hash-1").await.unwrap().as_ref(), Some(&inv));
     assert_eq!(s.store.get_invitation(&a.id, &inv.id).await.unwrap().as_ref(), Some(&inv));
     assert_eq!(s.store.get_invitation(&b.id, &inv.id).await.unwrap(), None, "scoped by tenant");
-    assert_eq!(s.store.pending_invitations(&a.id, ids::now()).await.unwrap(), [inv.clone()]);
+    assert_eq!(s.store.pending_invitations(&a.id, ids::now()).await.unwrap(), std::slice::from_ref(&inv));
     assert!(s.store.pending_invitations(&b.id, ids::now()).await.unwrap().is_empty());
 
     // Eight claims at the same instant: exactly one wins.
@@ -172,9 +172,12 @@ pub async fn sessions_are_listed_and_all_but_one_end(s: Subject) {
     assert_eq!(listed, ["s-mid"]);
     assert!(s.store.list_sessions(&ids::new_id(), now).await.unwrap().is_empty());
 
-    // A new password and a sign-in are kept.
-    assert!(s.store.update_password(&u.id, "$argon2id$new").await.unwrap());
-    assert!(!s.store.update_password(&ids::new_id(), "$argon2id$new").await.unwrap());
+    // A new password replaces only the one it was changed from; a sign-in is kept.
+    let old = u.password_hash.as_str();
+    assert!(!s.store.update_password(&u.id, "$argon2id$not-it", "$argon2id$new").await.unwrap(), "not its hash");
+    assert!(s.store.update_password(&u.id, old, "$argon2id$new").await.unwrap());
+    assert!(!s.store.update_password(&u.id, old, "$argon2id$again").await.unwrap(), "changed already");
+    assert!(!s.store.update_password(&ids::new_id(), old, "$argon2id$new").await.unwrap());
     s.store.record_sign_in(&u.id, now).await.unwrap();
     let stored = s.store.get_user(&u.id).await.unwrap().unwrap();
     assert_eq!((stored.password_hash.as_str(), stored.last_sign_in_at), ("$argon2id$new", Some(now)));

@@ -1,9 +1,7 @@
-//! A team over REST, on both stores: who may invite whom, the answer that
-//! says nothing of whether an email has an account, an invitation accepted
-//! once (by a new user, an existing one, or one signed in already) until it
-//! expires or is revoked, role changes and removals under the last-owner rule
-//! (also at the same instant), leaving a tenant, the account's sessions and
-//! password, and every change in the audit trail, shown to admins only.
+//! Invitations and members: who may invite whom, the answer that says
+//! nothing of whether an email has an account, an invitation accepted once
+//! until it expires or is revoked, and role changes and removals under the
+//! last-owner rule (also at the same instant).
 
 use std::sync::Arc;
 
@@ -11,126 +9,15 @@ use app::models::Role;
 use reqwest::{header, Method};
 use serde_json::{json, Value};
 
+use super::{invite, start_server, team, token_of, Browser, PASSWORD};
 use crate::harness::{call, TestServer};
-
-const PASSWORD: &str = "correct horse battery";
-
-/// Runs a test body against a production-mode server on SQLite and on MongoDB.
-macro_rules! both_stores {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_store {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() { super::$name(super::start_server(None).await).await }
-            )*
-        }
-        mod mongo_store {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() { super::$name(super::start_server(Some(crate::mongo_server::fresh_mongo_uri())).await).await }
-            )*
-        }
-    };
-}
 
 both_stores!(
     who_may_invite_whom_and_revoke,
     an_invitation_is_accepted_once_by_a_new_or_an_existing_user,
     two_acceptances_at_the_same_instant_add_one_member,
     two_owners_demoting_each_other_at_once_leave_one_owner,
-    a_user_leaves_a_tenant_but_not_as_its_last_owner,
-    a_new_password_ends_every_other_session,
 );
-
-async fn start_server(mongo: Option<String>) -> TestServer {
-    let key = server::sealing::Sealer::generate_key();
-    let mut vars = vec![("HOOKBELL_ENV", "production".to_owned()), ("HOOKBELL_SECRET_KEY", key)];
-    if let Some(uri) = mongo {
-        vars.push(("MONGODB_URI", uri));
-    }
-    let vars: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    TestServer::start_with(&vars).await
-}
-
-/// A browser: its cookies (session, chosen tenant), sent with this server's own `Origin`.
-#[derive(Clone, Default)]
-struct Browser {
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn anonymous() -> Self {
-        Self::default()
-    }
-
-    async fn signed_in(srv: &TestServer, email: &str) -> Self {
-        let signed_in = srv.services.login(email, PASSWORD, None, Some("Firefox/121.0 (X11; Linux)".into())).await;
-        Self { cookies: vec![("__Host-hookbell_session".into(), signed_in.unwrap().token)] }
-    }
-
-    /// The `Cookie` header this browser sends.
-    fn cookie(&self) -> Option<String> {
-        (!self.cookies.is_empty())
-            .then(|| self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; "))
-    }
-
-    async fn send(&self, srv: &TestServer, method: Method, path: &str, body: Option<Value>) -> (u16, Value, Self) {
-        let mut req = srv.http.request(method, srv.url(path)).header(header::ORIGIN, format!("https://{}", srv.addr));
-        if let Some(cookie) = self.cookie() {
-            req = req.header(header::COOKIE, cookie);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        // Cookies set replace this browser's (an empty one clears it).
-        let mut after = self.clone();
-        for set in resp.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()) {
-            let (name, value) = set.split(';').next().unwrap().split_once('=').unwrap();
-            after.cookies.retain(|(k, _)| k != name);
-            if !value.is_empty() {
-                after.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-        (status, resp.json().await.unwrap_or(Value::Null), after)
-    }
-}
-
-/// A tenant with an owner (Olga, signed in), an admin (Ada) and a member (Mo).
-struct Team {
-    tenant: app::models::TenantId,
-    owner: Browser,
-    admin: Browser,
-    member: Browser,
-}
-
-async fn team(srv: &TestServer) -> Team {
-    let tenant = srv.tenant("Shop").await.tenant.id;
-    let slug = tenant.as_str().get(..8).unwrap().to_owned();
-    let mut browsers = Vec::new();
-    for (who, role) in [("olga", Role::Owner), ("ada", Role::Admin), ("mo", Role::Member)] {
-        let email = format!("{who}-{slug}@example.com");
-        srv.services.add_user_to_tenant(&tenant, &email, who, PASSWORD, role).await.unwrap();
-        browsers.push(Browser::signed_in(srv, &email).await);
-    }
-    let member = browsers.pop().unwrap();
-    let admin = browsers.pop().unwrap();
-    let owner = browsers.pop().unwrap();
-    Team { tenant, owner, admin, member }
-}
-
-/// The token in an invitation's link.
-fn token_of(created: &Value) -> String {
-    let url = created["url"].as_str().unwrap();
-    url.split_once("/invite#").unwrap().1.to_owned()
-}
-
-async fn invite(srv: &TestServer, by: &Browser, email: &str, role: &str) -> (u16, Value) {
-    let (status, body, _) =
-        by.send(srv, Method::POST, "/api/members", Some(json!({"email": email, "role": role}))).await;
-    (status, body)
-}
 
 async fn who_may_invite_whom_and_revoke(srv: TestServer) {
     let t = team(&srv).await;
@@ -174,7 +61,33 @@ async fn who_may_invite_whom_and_revoke(srv: TestServer) {
     let stranger = Browser::signed_in(&srv, "stranger@example.com").await;
     let admin_inv = pending.iter().find(|i| i["role"] == "admin").unwrap()["id"].as_str().unwrap().to_owned();
     assert_eq!(stranger.send(&srv, Method::DELETE, &format!("/api/invitations/{admin_inv}"), None).await.0, 404);
-    let _ = t.tenant;
+
+    // A link lasts only while whoever made it may still invite: an admin demoted, a key revoked.
+    let (_, by_admin) = invite(&srv, &t.admin, "later@example.com", "admin").await;
+    let key = srv.services.create_api_key(&t.tenant, "inviter", Role::Admin, None).await.unwrap();
+    let (status, by_key) =
+        call(&srv, Method::POST, "/api/members", &key.key, Some(json!({"email": "k@example.com"}))).await;
+    assert_eq!(status, 201);
+    let preview = |created: &Value| json!({"token": token_of(created)});
+    let guest = Browser::anonymous();
+    for created in [&by_admin, &by_key] {
+        assert_eq!(guest.send(&srv, Method::POST, "/api/invitations/preview", Some(preview(created))).await.0, 200);
+    }
+    let (_, members, _) = t.owner.send(&srv, Method::GET, "/api/members", None).await;
+    let ada = members["members"].as_array().unwrap().iter().find(|m| m["name"] == "ada").unwrap()["userId"].clone();
+    let demote = Some(json!({"role": "member"}));
+    assert_eq!(
+        t.owner.send(&srv, Method::PATCH, &format!("/api/members/{}", ada.as_str().unwrap()), demote).await.0,
+        200
+    );
+    srv.services.store().revoke_api_key(&t.tenant, &key.info.id, server::ids::now()).await.unwrap();
+    for created in [&by_admin, &by_key] {
+        let (status, body, _) =
+            guest.send(&srv, Method::POST, "/api/invitations/preview", Some(preview(created))).await;
+        assert_eq!((status, body["code"].as_str()), (410, Some("gone")), "{body}");
+        let accept = json!({"token": token_of(created), "name": "Late", "password": PASSWORD});
+        assert_eq!(guest.send(&srv, Method::POST, "/api/invitations/accept", Some(accept)).await.0, 410);
+    }
 }
 
 /// The answer for an email with an account (in another tenant) and for one
@@ -225,6 +138,53 @@ async fn the_answer_to_an_invitation_is_the_same_for_known_and_unknown_emails() 
     assert_eq!(answers[0], answers[1]);
     assert_eq!(answers[0].0, 201);
     assert!(!answers[0].2.contains("Known") && !answers[0].2.contains("userId"), "{}", answers[0].2);
+}
+
+/// An inviter holds their own links: what they can learn from one is only
+/// what making its account would tell, limited as logins are; a request that
+/// could not make the account answers the same for every email.
+#[tokio::test]
+async fn an_inviter_probing_their_own_links_learns_no_more_than_making_the_account() {
+    let srv = start_server(None).await;
+    let t = team(&srv).await;
+    let other = srv.tenant("Elsewhere").await.tenant.id;
+    srv.services.add_user_to_tenant(&other, "known@example.com", "Known", PASSWORD, Role::Owner).await.unwrap();
+    let guest = Browser::anonymous();
+    let mut links = Vec::new();
+    for email in ["known@example.com", "unknown@example.com"] {
+        let (status, created) = invite(&srv, &t.owner, email, "member").await;
+        assert_eq!(status, 201);
+        let url = created["url"].as_str().unwrap();
+        assert!(url.starts_with(&format!("https://{}/invite#", srv.addr)), "production links are https: {url}");
+        links.push(token_of(&created));
+    }
+    for bad in [
+        json!({"name": "Probe", "password": "short"}),
+        json!({"name": "n".repeat(101), "password": PASSWORD}),
+        json!({"name": 5, "password": PASSWORD}),
+    ] {
+        let mut answers = Vec::new();
+        for token in &links {
+            let mut body = bad.clone();
+            body["token"] = json!(token);
+            let (status, answer, _) = guest.send(&srv, Method::POST, "/api/invitations/accept", Some(body)).await;
+            answers.push((status, answer));
+        }
+        assert_eq!(answers[0], answers[1], "{bad}");
+        assert_eq!(answers[0].0, 400, "{bad}");
+    }
+    // Asking with what would make the account: the known email is 409, and so is every try until the login limit.
+    let probe = json!({"token": links[0], "name": "Probe", "password": PASSWORD});
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(guest.send(&srv, Method::POST, "/api/invitations/accept", Some(probe.clone())).await.0);
+    }
+    assert_eq!((statuses[0], statuses.last()), (409, Some(&429)), "{statuses:?}");
+    // For the unknown email the account is made and joins: the inviter cannot ask without it showing.
+    let made = json!({"token": links[1], "name": "Probe", "password": PASSWORD});
+    assert_eq!(guest.send(&srv, Method::POST, "/api/invitations/accept", Some(made)).await.0, 200);
+    let (_, members, _) = t.owner.send(&srv, Method::GET, "/api/members", None).await;
+    assert!(members["members"].as_array().unwrap().iter().any(|m| m["email"] == "unknown@example.com"));
 }
 
 async fn an_invitation_is_accepted_once_by_a_new_or_an_existing_user(srv: TestServer) {
@@ -453,68 +413,4 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner(srv: TestServer)
     let change = trail.iter().find(|a| a.action == "member.role_changed" && a.details["to"] == "member").unwrap();
     assert_eq!(change.details["from"], "owner");
     assert!(change.details["email"].as_str().unwrap().ends_with("@example.com"));
-}
-
-async fn a_user_leaves_a_tenant_but_not_as_its_last_owner(srv: TestServer) {
-    let t = team(&srv).await;
-    let (_, me, _) = t.member.send(&srv, Method::GET, "/api/me/account", None).await;
-    assert_eq!(me["tenants"].as_array().unwrap().len(), 1, "{me}");
-    let leave = format!("/api/me/tenants/{}/leave", t.tenant);
-    let (status, body, _) = t.owner.send(&srv, Method::POST, &leave, None).await;
-    assert_eq!((status, body["code"].as_str()), (409, Some("conflict")), "the last owner stays: {body}");
-    assert_eq!(t.member.send(&srv, Method::POST, &leave, None).await.0, 200);
-    assert_eq!(t.member.send(&srv, Method::GET, "/api/webhooks/settings", None).await.0, 403, "access ends at once");
-    assert_eq!(t.admin.send(&srv, Method::POST, "/api/me/tenants/zzz/leave", None).await.0, 404);
-    let other = srv.tenant("Other").await.tenant.id;
-    let not_mine = format!("/api/me/tenants/{other}/leave");
-    assert_eq!(t.admin.send(&srv, Method::POST, &not_mine, None).await.0, 404);
-    let trail = srv.services.store().list_activity(&t.tenant, 50).await.unwrap();
-    let left = trail.iter().find(|a| a.action == "member.left").expect("audited");
-    assert_eq!((left.details["from"].as_str(), left.details["to"].is_null()), (Some("member"), true));
-}
-
-async fn a_new_password_ends_every_other_session(srv: TestServer) {
-    let t = team(&srv).await;
-    let (_, me, _) = t.admin.send(&srv, Method::GET, "/api/auth/me", None).await;
-    let email = me["user"]["email"].as_str().unwrap().to_owned();
-    let laptop = t.admin.clone();
-    let phone = Browser::signed_in(&srv, &email).await;
-    let (status, account, _) = laptop.send(&srv, Method::GET, "/api/me/account", None).await;
-    assert_eq!(status, 200);
-    let sessions = account["sessions"].as_array().unwrap();
-    assert_eq!(sessions.len(), 2, "{account}");
-    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
-    assert_eq!(sessions[0]["device"], "Firefox on Linux");
-    assert!(!account.to_string().contains("hbs_"), "no token");
-
-    let change = |current: &str, new: &str| json!({"currentPassword": current, "newPassword": new});
-    let (status, body, _) =
-        laptop.send(&srv, Method::POST, "/api/me/password", Some(change("wrong one", "a new password"))).await;
-    assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("currentPassword")), "{body}");
-    let (status, body, _) = laptop.send(&srv, Method::POST, "/api/me/password", Some(change(PASSWORD, "short"))).await;
-    assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("newPassword")), "{body}");
-    assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "nothing changed yet");
-    let (status, body, _) =
-        laptop.send(&srv, Method::POST, "/api/me/password", Some(change(PASSWORD, "a new password"))).await;
-    assert_eq!((status, body["sessionsEnded"].as_u64()), (200, Some(1)), "{body}");
-    assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 401, "the other session ended");
-    assert_eq!(laptop.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "this one stays");
-    assert!(srv.services.login(&email, PASSWORD, None, None).await.is_err());
-    assert!(srv.services.login(&email, "a new password", None, None).await.is_ok());
-
-    // Sessions end one by one (by the id the account lists), only the user's own.
-    let (_, account, _) = laptop.send(&srv, Method::GET, "/api/me/account", None).await;
-    let other = account["sessions"].as_array().unwrap().iter().find(|s| s["current"] == false).unwrap()["id"].clone();
-    let path = format!("/api/me/sessions/{}", other.as_str().unwrap());
-    assert_eq!(t.member.send(&srv, Method::DELETE, &path, None).await.0, 404, "not the member's");
-    assert_eq!(laptop.send(&srv, Method::DELETE, &path, None).await.0, 200);
-    assert_eq!(laptop.send(&srv, Method::DELETE, &path, None).await.0, 404);
-    assert_eq!(laptop.send(&srv, Method::DELETE, "/api/me/sessions/xyz", None).await.0, 404);
-    let (_, account, _) = laptop.send(&srv, Method::GET, "/api/me/account", None).await;
-    assert_eq!(account["sessions"].as_array().unwrap().len(), 1);
-
-    // An API key has no account.
-    let key = srv.services.create_api_key(&t.tenant, "k", Role::Owner, None).await.unwrap().key;
-    assert_eq!(call(&srv, Method::GET, "/api/me/account", &key, None).await.0, 403);
-    assert_eq!(call(&srv, Method::POST, "/api/me/password", &key, Some(change("a", "b"))).await.0, 403);
 }
