@@ -12,6 +12,7 @@
 //! Dependencies go one way: `http` and `realtime` → `request` → `service` →
 //! `store`; nothing below imports what is above it (`scripts/check-layers.py`).
 //! - [`signature`] (from `hookbell-sdk`), [`ids`]: signing, secrets, identifiers, timestamps.
+//! - [`providers`]: Shopify's and Stripe's signatures, and their payloads mapped to ours.
 //! - [`cli`], [`tools`]: administration commands; `send` and `selftest` against a deployment.
 
 pub mod cli;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod providers;
 pub mod realtime;
 pub mod request;
 pub mod sealing;

@@ -205,9 +205,9 @@ pub fn describe(a: &ActivityEntry) -> (&'static str, String) {
     }
 }
 
-/// An amount with its currency: `123.45 EUR`.
+/// An amount with its currency, in its decimal places: `123.45 EUR`, `1500 JPY`.
 fn money(minor: i64, currency: &str) -> String {
-    format!("{} {currency}", format_minor(minor))
+    format!("{} {currency}", format_minor(minor, currency))
 }
 
 /// Who did it, in words.

@@ -82,11 +82,28 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An optional money amount (≥ 0) in minor units.
+    /// An optional ISO 4217 currency code (three letters), upper case.
+    pub fn currency(&mut self, field: &str) -> Option<String> {
+        match self.text(field, false) {
+            Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => Some(c.to_ascii_uppercase()),
+            Some(_) => {
+                self.fail(field, "must be a 3-letter ISO 4217 code");
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// An optional money amount (≥ 0) in minor units (two decimal places).
     pub fn money(&mut self, field: &str) -> Option<i64> {
+        self.money_in(field, 2)
+    }
+
+    /// An optional money amount (≥ 0) in minor units of a currency with `digits` decimal places.
+    pub fn money_in(&mut self, field: &str, digits: u32) -> Option<i64> {
         match self.map.get(field) {
             None | Some(Value::Null) => None,
-            Some(v) => match parse_money(v) {
+            Some(v) => match crate::models::money::parse_amount(v, digits) {
                 Ok(m) if m < 0 => {
                     self.fail(field, "must be at least 0");
                     None
@@ -165,33 +182,7 @@ pub fn parse_role(text: &str) -> Result<Role, Vec<FieldError>> {
 /// JSON numbers are read through their shortest decimal text, never through
 /// floating-point arithmetic: `99.99` becomes `9999`.
 pub fn parse_money(v: &Value) -> Result<i64, &'static str> {
-    let text = match v {
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.trim().to_owned(),
-        _ => return Err("must be a number"),
-    };
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.as_str()),
-    };
-    if digits.contains(['e', 'E']) {
-        return Err("must be a plain decimal number");
-    }
-    let (whole, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("must be a decimal number");
-    }
-    let frac = frac.trim_end_matches('0');
-    if frac.len() > 2 {
-        return Err("must have at most 2 decimal places");
-    }
-    let whole: i64 = whole.parse().map_err(|_| "is too large")?;
-    let frac_minor: i64 = format!("{frac:0<2}").parse().map_err(|_| "must be a decimal number")?;
-    let minor = whole.checked_mul(100).and_then(|w| w.checked_add(frac_minor)).ok_or("is too large")?;
-    if minor > 1_000_000_000_000 {
-        return Err("is too large");
-    }
-    Ok(if negative { -minor } else { minor })
+    crate::models::money::parse_amount(v, 2)
 }
 
 /// A plausible email address: one `@`, a non-empty local part, a dotted domain.

@@ -4,10 +4,11 @@
 use serde_json::{Map, Value};
 
 use super::{
-    fields::{is_email, is_id, is_safe_action_url, parse_money, Fields},
+    fields::{is_email, is_id, is_safe_action_url, Fields},
     FromJson,
 };
 use crate::models::{
+    money::{minor_digits, parse_amount},
     FieldError, NotificationType, Order, OrderId, OrderItem, OrderStatus, PaymentStatus, Priority, TenantId, Timestamp,
 };
 
@@ -85,31 +86,13 @@ impl FromJson for NewOrder {
                 f.fail("customerEmail", "must be an email address");
             }
         }
-        let amount_minor = match map.get("amount") {
-            None | Some(Value::Null) => {
-                f.fail("amount", "is required");
-                0
-            }
-            Some(v) => match parse_money(v) {
-                Ok(m) if m < 0 => {
-                    f.fail("amount", "must be at least 0");
-                    0
-                }
-                Ok(m) => m,
-                Err(msg) => {
-                    f.fail("amount", msg);
-                    0
-                }
-            },
-        };
-        let currency = match f.text("currency", false) {
-            None => "USD".to_owned(),
-            Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_alphabetic()) => c.to_ascii_uppercase(),
-            Some(_) => {
-                f.fail("currency", "must be a 3-letter ISO 4217 code");
-                "USD".to_owned()
-            }
-        };
+        let currency = f.currency("currency").unwrap_or_else(|| "USD".to_owned());
+        // In the currency's own minor units: cents, yen, fils.
+        let digits = minor_digits(&currency);
+        if map.get("amount").is_none_or(Value::is_null) {
+            f.fail("amount", "is required");
+        }
+        let amount_minor = f.money_in("amount", digits).unwrap_or(0);
         let status = f
             .one_of(
                 "status",
@@ -118,7 +101,7 @@ impl FromJson for NewOrder {
                 Some(OrderStatus::Pending),
             )
             .unwrap_or(OrderStatus::Pending);
-        let items = order_items(&mut f, map.get("items"));
+        let items = order_items(&mut f, map.get("items"), digits);
         let metadata = f.metadata();
         f.finish(|| NewOrder {
             order_number: order_number.unwrap_or_default(),
@@ -134,7 +117,7 @@ impl FromJson for NewOrder {
 }
 
 /// An order's `items`, each bad field named as `items[i].field`.
-fn order_items(f: &mut Fields<'_>, items: Option<&Value>) -> Vec<OrderItem> {
+fn order_items(f: &mut Fields<'_>, items: Option<&Value>, digits: u32) -> Vec<OrderItem> {
     let mut out = Vec::new();
     match items {
         None | Some(Value::Null) => {}
@@ -167,7 +150,7 @@ fn order_items(f: &mut Fields<'_>, items: Option<&Value>) -> Vec<OrderItem> {
                 };
                 let price_minor = match obj.get("price") {
                     None | Some(Value::Null) => 0,
-                    Some(v) => match parse_money(v) {
+                    Some(v) => match parse_amount(v, digits) {
                         Ok(m) if m >= 0 => m,
                         Ok(_) => {
                             inner.fail("price", "must be at least 0");
@@ -252,7 +235,10 @@ pub struct PaymentUpdate {
     pub order_number: Option<String>,
     pub status: PaymentStatus,
     pub payment_id: Option<String>,
+    /// In the minor units of `currency` (the order's, when it names none).
     pub amount_minor: Option<i64>,
+    /// ISO 4217, upper case: the currency `amount` is in, for its decimal places (default: two).
+    pub currency: Option<String>,
     pub metadata: Value,
 }
 
@@ -269,7 +255,8 @@ impl FromJson for PaymentUpdate {
         }
         let status = f.one_of("status", PaymentStatus::parse, "pending, paid, failed, refunded", None);
         let payment_id = f.text("paymentId", false);
-        let amount_minor = f.money("amount");
+        let currency = f.currency("currency");
+        let amount_minor = f.money_in("amount", currency.as_deref().map_or(2, minor_digits));
         let metadata = f.metadata();
         f.finish(|| PaymentUpdate {
             order_id: order_id.map(|id| id.to_ascii_lowercase()),
@@ -277,6 +264,7 @@ impl FromJson for PaymentUpdate {
             status: status.unwrap_or_default(),
             payment_id,
             amount_minor,
+            currency,
             metadata,
         })
     }
@@ -289,6 +277,27 @@ mod tests {
 
     fn map(body: &[u8]) -> Map<String, Value> {
         parse_object(body).unwrap()
+    }
+
+    #[test]
+    fn an_order_s_amounts_are_in_its_currency_s_minor_units() {
+        let order = |body: &[u8]| NewOrder::from_json(&map(body));
+        let yen =
+            order(br#"{"orderNumber":"J-1","amount":1500,"currency":"jpy","items":[{"quantity":2,"price":"750"}]}"#)
+                .unwrap();
+        assert_eq!((yen.amount_minor, yen.currency.as_str(), yen.items[0].price_minor), (1500, "JPY", 750));
+        let fils = order(br#"{"orderNumber":"K-1","amount":"12.345","currency":"KWD"}"#).unwrap();
+        assert_eq!(fils.amount_minor, 12_345);
+        assert_eq!(order(br#"{"orderNumber":"U-1","amount":12.34}"#).unwrap().amount_minor, 1234, "USD by default");
+        let errors =
+            order(br#"{"orderNumber":"J-2","amount":1500.5,"currency":"JPY","items":[{"quantity":1,"price":0.5}]}"#)
+                .unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["amount", "items[0].price"], "{errors:?}");
+        assert!(order(br#"{"orderNumber":"U-2","amount":"1.234"}"#).is_err());
+        let missing = order(br#"{"orderNumber":"U-3"}"#).unwrap_err();
+        assert_eq!(missing.len(), 1);
+        assert_eq!((missing[0].field.as_str(), missing[0].message.as_str()), ("amount", "is required"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod access;
 mod activity;
 mod dashboard;
 mod errors;
+pub mod money;
 mod notifications;
 mod orders;
 mod preferences;
@@ -26,11 +27,12 @@ pub use access::{ApiKeyInfo, CreatedApiKey, Role};
 pub use activity::ActivityEntry;
 pub use dashboard::{BellState, CurrencyTotal, DashboardOverview, OrderStats, TenantChoice};
 pub use errors::{success, ApiFailure, FieldError};
+pub use money::{format_minor, minor_digits};
 pub use notifications::{
     InboxView, Notification, NotificationFilter, NotificationPage, NotificationPatch, NotificationQuery,
     NotificationType, PageCursor, Priority,
 };
-pub use orders::{format_minor, Order, OrderItem, OrderStatus, PaymentStatus};
+pub use orders::{Order, OrderItem, OrderStatus, PaymentStatus};
 pub use preferences::{Preferences, PreferencesPatch};
 pub use settings::{
     DeliveryAttempt, RotatedSecret, TestReport, WebhookEndpoints, WebhookSettings, WebhookSettingsPatch,

@@ -113,23 +113,3 @@ pub struct Order {
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
-
-/// Formats minor units as a decimal amount with two places, e.g. `9999` → `99.99`.
-pub fn format_minor(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let abs = minor.unsigned_abs();
-    format!("{sign}{}.{:02}", abs / 100, abs % 100)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_minor_units() {
-        assert_eq!(format_minor(9999), "99.99");
-        assert_eq!(format_minor(5), "0.05");
-        assert_eq!(format_minor(-150), "-1.50");
-        assert_eq!(format_minor(0), "0.00");
-    }
-}

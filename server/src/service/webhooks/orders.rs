@@ -59,7 +59,11 @@ pub(super) fn order_notification(order: &Order, now: Timestamp) -> Notification 
         tenant_id: order.tenant_id.clone(),
         user_id: None,
         title: format!("New order {}", order.order_number),
-        message: format!("{who} placed an order of {} {}", format_minor(order.amount_minor), order.currency),
+        message: format!(
+            "{who} placed an order of {} {}",
+            format_minor(order.amount_minor, &order.currency),
+            order.currency
+        ),
         kind: NotificationType::Success,
         priority: Priority::Medium,
         action_url: None,

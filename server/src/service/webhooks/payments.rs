@@ -126,7 +126,7 @@ fn payment_notification(order: &Order, to: PaymentStatus, now: Timestamp) -> Opt
         title: format!("{title}: {}", order.order_number),
         message: format!(
             "The payment of {} {} for order {} is {}",
-            app::models::format_minor(order.amount_minor),
+            app::models::format_minor(order.amount_minor, &order.currency),
             order.currency,
             order.order_number,
             to.as_str()
