@@ -14,6 +14,7 @@ pub mod money;
 mod notifications;
 mod orders;
 mod preferences;
+mod providers;
 mod settings;
 mod socket;
 mod team;
@@ -34,6 +35,7 @@ pub use notifications::{
 };
 pub use orders::{Order, OrderItem, OrderStatus, PaymentStatus};
 pub use preferences::{Preferences, PreferencesPatch};
+pub use providers::{Provider, ProviderConnectionView, DEFAULT_LOW_STOCK_THRESHOLD};
 pub use settings::{
     DeliveryAttempt, RotatedSecret, TestReport, WebhookEndpoints, WebhookSettings, WebhookSettingsPatch,
     WebhookSettingsView, WebhookUrls,

@@ -13,8 +13,11 @@ pub struct WebhookEvent {
     /// The tenant the request named, when it named one (not necessarily one that exists).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<TenantId>,
-    /// `orders`, `notifications`, `payments`.
+    /// `orders`, `notifications`, `payments`, or a provider: `shopify`, `stripe`.
     pub endpoint: String,
+    /// A provider's topic or event type (`orders/create`, `charge.refunded`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
     /// Whether the signature checked out.
     pub verified: bool,
     /// `accepted`, `duplicate` or `rejected`.

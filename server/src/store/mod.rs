@@ -20,10 +20,12 @@ pub use app::models::{
     ActivityEntry, ApiKeyInfo, Notification, NotificationFilter, NotificationPatch, Order, OrderStats, PageCursor,
     PaymentStatus, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
-pub use model::{ApiKey, Invitation, Membership, PreviousSecret, ProcessedWebhook, Secret, Session, Tenant, User};
+pub use model::{
+    ApiKey, Invitation, Membership, PreviousSecret, ProcessedWebhook, ProviderConnection, Secret, Session, Tenant, User,
+};
 pub use traits::{
     ActivityStore, CreateOrder, DueSnooze, IdentityStore, InvitationStore, MembershipChange, NotificationStore,
-    OrderStore, PaymentApplied, PaymentChange, TenantStore, WebhookClaim, WebhookLogStore,
+    OrderStore, PaymentApplied, PaymentChange, ProviderStore, TenantStore, WebhookClaim, WebhookLogStore,
 };
 
 /// Why a store operation failed.
@@ -58,6 +60,7 @@ pub trait Store:
     + WebhookLogStore
     + IdentityStore
     + InvitationStore
+    + ProviderStore
     + 'static
 {
     /// A short name for health output: `sqlite`, `mongodb`.

@@ -123,3 +123,24 @@ pub struct ProcessedWebhook {
     pub response: serde_json::Value,
     pub received_at: Timestamp,
 }
+
+/// A tenant's connection to a provider (Shopify, Stripe) that posts its own
+/// webhooks: the signing secret (sealed, bound to the tenant and provider),
+/// the one it replaced during a grace period, and the provider's settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConnection {
+    pub tenant_id: TenantId,
+    pub provider: app::models::Provider,
+    pub enabled: bool,
+    pub secret_sealed: String,
+    pub previous_secret: Option<PreviousSecret>,
+    /// Shopify: the shop whose deliveries are taken.
+    pub shop_domain: Option<String>,
+    /// Shopify: a variant below this many in stock raises a notification.
+    pub low_stock_threshold: u32,
+    pub last_delivery_at: Option<Timestamp>,
+    /// Counts the connection's changes: a change is saved only over the version it read.
+    pub version: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}

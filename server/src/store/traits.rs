@@ -6,19 +6,20 @@
 //! [`NotificationStore`] notifications and unread counts; [`ActivityStore`] the
 //! audit trail; [`WebhookLogStore`] received webhooks and the deliveries
 //! processed; [`IdentityStore`] users, memberships, sessions, API keys and
-//! each user's notification preferences; [`InvitationStore`] invitations to tenants.
+//! each user's notification preferences; [`InvitationStore`] invitations to tenants;
+//! [`ProviderStore`] tenants' connections to Shopify and Stripe.
 //! Callers holding an `Arc<dyn Store>` call every method without importing these.
 
 use async_trait::async_trait;
 
 use super::{
     ActivityEntry, ApiKey, ApiKeyInfo, Invitation, Membership, Notification, NotificationFilter, NotificationPatch,
-    Order, OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, Session, StoreResult, Tenant, User,
-    WebhookEvent, WebhookEventFilter, WebhookSettings,
+    Order, OrderStats, PageCursor, PaymentStatus, PreviousSecret, ProcessedWebhook, ProviderConnection, Session,
+    StoreResult, Tenant, User, WebhookEvent, WebhookEventFilter, WebhookSettings,
 };
 use app::models::{
-    ApiKeyId, InvitationId, NotificationId, OrderId, Preferences, PreferencesPatch, TenantId, Timestamp, UserId,
-    WebhookEventId,
+    ApiKeyId, InvitationId, NotificationId, OrderId, Preferences, PreferencesPatch, Provider, TenantId, Timestamp,
+    UserId, WebhookEventId,
 };
 
 /// Result of [`OrderStore::create_order`].
@@ -438,4 +439,27 @@ pub trait InvitationStore: Send + Sync {
     /// Gives back a claim made at `at` by `user_id` (what followed it failed),
     /// so the link works again.
     async fn release_invitation(&self, token_hash: &str, user_id: &UserId, at: Timestamp) -> StoreResult<()>;
+}
+
+/// Tenants' connections to the providers that post their own webhooks.
+#[async_trait]
+pub trait ProviderStore: Send + Sync {
+    /// The tenant's connection to `provider`, if it has one.
+    async fn get_connection(&self, tenant_id: &TenantId, provider: Provider)
+        -> StoreResult<Option<ProviderConnection>>;
+
+    /// The tenant's connections, by provider name.
+    async fn list_connections(&self, tenant_id: &TenantId) -> StoreResult<Vec<ProviderConnection>>;
+
+    /// Saves `connection` (its `version` one more than `read`) if the stored
+    /// one is still at version `read` (`None`: there is none yet): false when
+    /// another change came first, so of two changes at once one is saved and
+    /// the other reads again.
+    async fn save_connection(&self, connection: &ProviderConnection, read: Option<i64>) -> StoreResult<bool>;
+
+    /// Deletes the tenant's connection to `provider`; false if it had none.
+    async fn delete_connection(&self, tenant_id: &TenantId, provider: Provider) -> StoreResult<bool>;
+
+    /// Records a delivery from `provider` at `at` (the latest stays).
+    async fn touch_connection(&self, tenant_id: &TenantId, provider: Provider, at: Timestamp) -> StoreResult<()>;
 }

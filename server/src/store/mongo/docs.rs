@@ -221,6 +221,7 @@ pub(super) fn event_doc(e: &WebhookEvent) -> StoreResult<Document> {
         "sourceIp": opt_str(&e.source_ip),
         "receivedAt": to_date(&e.received_at),
         "response": e.response.as_ref().map(json_to_bson).transpose()?.unwrap_or(Bson::Null),
+        "topic": opt_str(&e.topic),
     })
 }
 
@@ -240,6 +241,7 @@ pub(super) fn event_from(d: &Document) -> StoreResult<WebhookEvent> {
         source_ip: get_opt_str(d, "sourceIp"),
         received_at: get_opt_date(d, "receivedAt").ok_or_else(|| corrupt("receivedAt"))?,
         response: d.get_document("response").ok().map(|r| bson_to_json(Some(&Bson::Document(r.clone())))),
+        topic: get_opt_str(d, "topic"),
         withheld: false,
     })
 }

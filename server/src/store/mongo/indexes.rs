@@ -38,6 +38,7 @@ impl MongoStore {
             (&self.memberships, vec![(doc! {"tenantId": 1, "userId": 1}, true), (doc! {"userId": 1}, false)]),
             (&self.api_keys, vec![(doc! {"prefix": 1}, true), by_tenant_time()]),
             (&self.invitations, vec![(doc! {"tokenHash": 1}, true), by_tenant_time()]),
+            (&self.provider_connections, vec![(doc! {"tenantId": 1, "provider": 1}, false)]),
         ];
         self.processed_webhooks
             .create_indexes([

@@ -22,6 +22,7 @@ mod indexes;
 mod invitations;
 mod notifications;
 mod orders;
+mod providers;
 mod query;
 mod tenants;
 mod webhook_log;
@@ -62,6 +63,8 @@ pub struct MongoStore {
     preferences: Collection<Document>,
     /// Invitations to tenants, by id (their token's hash unique).
     invitations: Collection<Document>,
+    /// Tenants' connections to Shopify and Stripe, by `<tenant id>:<provider>`.
+    provider_connections: Collection<Document>,
     /// How long webhook events live before the TTL index removes them.
     event_retention: Duration,
 }
@@ -129,7 +132,8 @@ impl MongoStore {
             reader_marks: db.collection_with_options("reader_marks", opts.clone()),
             counters: db.collection_with_options("counters", opts.clone()),
             preferences: db.collection_with_options("preferences", opts.clone()),
-            invitations: db.collection_with_options("invitations", opts),
+            invitations: db.collection_with_options("invitations", opts.clone()),
+            provider_connections: db.collection_with_options("provider_connections", opts),
             event_retention,
             db,
         };

@@ -302,6 +302,25 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX invitations_tenant_created ON invitations (tenant_id, created_at);
     ALTER TABLE users ADD COLUMN last_sign_in_at TEXT;
     "#,
+    // 14: tenants' connections to Shopify and Stripe (signing secrets sealed).
+    r#"
+    CREATE TABLE provider_connections (
+        tenant_id TEXT NOT NULL REFERENCES tenants(id),
+        provider TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        secret_sealed TEXT NOT NULL,
+        previous_secret_sealed TEXT,
+        previous_secret_valid_until TEXT,
+        shop_domain TEXT,
+        low_stock_threshold INTEGER NOT NULL,
+        last_delivery_at TEXT,
+        version INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (tenant_id, provider)
+    ) STRICT;
+    ALTER TABLE webhook_events ADD COLUMN topic TEXT;
+    "#,
 ];
 
 /// Applies every migration newer than the database's `user_version`, each in a transaction.

@@ -19,6 +19,7 @@ mod invitations;
 mod migrations;
 mod notifications;
 mod orders;
+mod providers;
 mod query;
 mod rows;
 mod tenants;

@@ -158,7 +158,7 @@ pub(super) fn notification_values(n: &Notification) -> StoreResult<Vec<Value>> {
 
 pub(super) const EVENT_COLUMNS: &str =
     "id, tenant_id, endpoint, verified, outcome, status_code, reason, latency_ms, body, \
-     body_truncated, source_ip, received_at, response";
+     body_truncated, source_ip, received_at, response, topic";
 
 pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
     Ok(WebhookEvent {
@@ -175,6 +175,7 @@ pub(super) fn event_from_row(r: &Row<'_>) -> rusqlite::Result<WebhookEvent> {
         source_ip: r.get(10)?,
         received_at: cell(r, 11)?,
         response: r.get::<_, Option<String>>(12)?.map(|json| parse_json(12, &json)).transpose()?,
+        topic: r.get(13)?,
         withheld: false,
     })
 }
@@ -194,6 +195,7 @@ pub(super) fn event_values(e: &WebhookEvent) -> StoreResult<Vec<Value>> {
         &e.source_ip,
         &e.received_at,
         e.response.as_ref().map(json_text).transpose()?,
+        &e.topic,
     ])
 }
 

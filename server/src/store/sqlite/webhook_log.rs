@@ -45,7 +45,7 @@ impl WebhookLogStore for SqliteStore {
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
         let sql = format!(
             "INSERT INTO webhook_events ({EVENT_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
         );
         self.exec(sql, event_values(event)?).await.map(|_| ())
     }

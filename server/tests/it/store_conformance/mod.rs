@@ -10,6 +10,7 @@ mod identity;
 mod invitations;
 mod notifications;
 mod orders;
+mod providers;
 mod readers;
 mod tenants;
 mod webhook_log;
@@ -26,7 +27,8 @@ use server::{
 };
 
 use self::{
-    activity::*, identity::*, invitations::*, notifications::*, orders::*, readers::*, tenants::*, webhook_log::*,
+    activity::*, identity::*, invitations::*, notifications::*, orders::*, providers::*, readers::*, tenants::*,
+    webhook_log::*,
 };
 use crate::mongo_server::fresh_mongo_uri;
 
@@ -179,6 +181,7 @@ conformance!(
     preferences_change_field_by_field,
     simultaneous_marks_of_one_reader_leave_everything_read,
     an_invitation_is_used_once_until_it_expires_or_is_revoked,
+    a_provider_connection_is_saved_over_the_version_it_read,
     memberships_added_once_keep_an_existing_role,
     sessions_are_listed_and_all_but_one_end,
 );
@@ -194,7 +197,7 @@ async fn mongo_creates_every_index_at_start_up() {
     MongoStore::connect(&uri, wc, DAY).await.unwrap();
     let db = mongodb::Client::with_uri_str(&uri).await.unwrap().default_database().unwrap();
     // (collection, keys, unique, TTL seconds)
-    let expected: [(&str, Document, bool, Option<i64>); 13] = [
+    let expected: [(&str, Document, bool, Option<i64>); 14] = [
         ("orders", doc! {"tenantId": 1, "orderNumber": 1}, true, None),
         ("notifications", doc! {"tenantId": 1, "userId": 1, "isRead": 1, "isDismissed": 1, "seq": 1}, false, None),
         ("notification_states", doc! {"snoozedUntil": 1}, false, None),
@@ -205,6 +208,7 @@ async fn mongo_creates_every_index_at_start_up() {
         ("webhook_events", doc! {"receivedAt": 1}, false, Some(86_400)),
         ("users", doc! {"email": 1}, true, None),
         ("invitations", doc! {"tokenHash": 1}, true, None),
+        ("provider_connections", doc! {"tenantId": 1, "provider": 1}, false, None),
         ("memberships", doc! {"tenantId": 1, "userId": 1}, true, None),
         ("sessions", doc! {"expiresAt": 1}, false, Some(0)),
         ("api_keys", doc! {"prefix": 1}, true, None),

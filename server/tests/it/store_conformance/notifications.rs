@@ -306,6 +306,7 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
          DROP TRIGGER notification_seq_insert; DROP TABLE notification_seq; \
          DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
          DROP TABLE preferences; DROP TABLE invitations; ALTER TABLE users DROP COLUMN last_sign_in_at; \
+         DROP TABLE provider_connections; ALTER TABLE webhook_events DROP COLUMN topic; \
          DELETE FROM notifications; PRAGMA user_version = 10;",
     )
     .unwrap();

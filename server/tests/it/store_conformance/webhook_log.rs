@@ -14,6 +14,7 @@ pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
         id: ids::new_id(),
         tenant_id: tenant.map(TenantId::from),
         endpoint: "orders".into(),
+        topic: None,
         verified: outcome != "rejected",
         outcome: outcome.into(),
         status_code: if outcome == "rejected" { 401 } else { 201 },
@@ -47,7 +48,15 @@ pub async fn webhook_events_are_logged_listed_and_purged(s: Subject) {
     let after_new = PageCursor { created_at: new.received_at, id: new.id.to_string() };
     let page2 = s.store.list_webhook_events(&a.id, &Default::default(), Some(&after_new), 10).await.unwrap();
     assert_eq!(page2, vec![old.clone()]);
-    assert_eq!(s.store.purge_webhook_events(ts("2026-03-01T00:00:00.000Z")).await.unwrap(), 2);
+    // A provider's delivery keeps its topic.
+    let shopify = app::models::WebhookEvent {
+        endpoint: "shopify".into(),
+        topic: Some("orders/create".into()),
+        ..event(Some(&a.id), ts("2026-01-02T00:00:00.000Z"), "accepted")
+    };
+    s.store.record_webhook_event(&shopify).await.unwrap();
+    assert_eq!(s.store.get_webhook_event(&a.id, &shopify.id).await.unwrap(), Some(shopify));
+    assert_eq!(s.store.purge_webhook_events(ts("2026-03-01T00:00:00.000Z")).await.unwrap(), 3);
     assert_eq!(s.store.list_webhook_events(&a.id, &Default::default(), None, 10).await.unwrap(), vec![new]);
 }
 
