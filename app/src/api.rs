@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::models::{
     AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
     InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-    NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
-    WebhookSettingsView,
+    NotificationsMarkedReadEvent, Preferences, ProviderConnectionView, RotatedSecret, TestReport, WebhookEvent,
+    WebhookSettingsPatch, WebhookSettingsView,
 };
 
 #[cfg(feature = "ssr")]
@@ -28,8 +28,8 @@ mod backend {
     use crate::models::{
         AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
         InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
-        WebhookSettingsView,
+        NotificationsMarkedReadEvent, Preferences, ProviderConnectionView, RotatedSecret, TestReport, WebhookEvent,
+        WebhookSettingsPatch, WebhookSettingsView,
     };
 
     /// What server functions need from the server. Implemented by the server
@@ -52,6 +52,20 @@ mod backend {
             req: &http::request::Parts,
             change: &serde_json::Map<String, serde_json::Value>,
         ) -> Result<Preferences, ApiFailure>;
+
+        /// The tenant's connections to Shopify and Stripe, as `GET /api/webhooks/providers`.
+        async fn providers(&self, req: &http::request::Parts) -> Result<Vec<ProviderConnectionView>, ApiFailure>;
+
+        /// Connects or changes `provider` as `PUT /api/webhooks/providers/{provider}` with the body `change`.
+        async fn save_provider(
+            &self,
+            req: &http::request::Parts,
+            provider: &str,
+            change: &serde_json::Map<String, serde_json::Value>,
+        ) -> Result<ProviderConnectionView, ApiFailure>;
+
+        /// Disconnects `provider` as `DELETE /api/webhooks/providers/{provider}`.
+        async fn disconnect_provider(&self, req: &http::request::Parts, provider: &str) -> Result<(), ApiFailure>;
 
         /// Signs the browser in; `Ok` is the `Set-Cookie` value of the new session.
         async fn login(&self, req: &http::request::Parts, email: &str, password: &str) -> Result<String, ApiFailure>;
@@ -256,16 +270,45 @@ pub async fn get_preferences() -> Result<Preferences, FnError> {
 /// /api/me/preferences` takes (its fields checked there); every tab hears of it.
 #[server(endpoint = "preferences-save")]
 pub async fn save_preferences(change: String) -> Result<Preferences, FnError> {
-    let change = match serde_json::from_str::<serde_json::Value>(&change) {
-        Ok(serde_json::Value::Object(map)) => map,
+    let change = json_object(&change)?;
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.update_preferences(&parts, &change).await.map_err(refused)
+}
+
+/// A server function's `change` argument: a JSON object, or 400.
+#[cfg(feature = "ssr")]
+fn json_object(change: &str) -> Result<serde_json::Map<String, serde_json::Value>, FnError> {
+    match serde_json::from_str::<serde_json::Value>(change) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
         _ => {
             let failure =
                 ApiFailure::new(400, ApiFailure::INVALID_ARGUMENTS, "Invalid arguments: change must be a JSON object");
-            return Err(refused(failure));
+            Err(refused(failure))
         }
-    };
+    }
+}
+
+/// The tenant's connections to Shopify and Stripe (any member); never a secret.
+#[server(endpoint = "providers")]
+pub async fn list_providers() -> Result<Vec<ProviderConnectionView>, FnError> {
     let (backend, parts) = backend_and_request().await?;
-    backend.0.update_preferences(&parts, &change).await.map_err(refused)
+    backend.0.providers(&parts).await.map_err(refused)
+}
+
+/// Connects or changes `provider` (admins): `change` is the JSON object
+/// `PUT /api/webhooks/providers/{provider}` takes (its fields checked there).
+#[server(endpoint = "provider-save")]
+pub async fn save_provider(provider: String, change: String) -> Result<ProviderConnectionView, FnError> {
+    let change = json_object(&change)?;
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.save_provider(&parts, &provider, &change).await.map_err(refused)
+}
+
+/// Disconnects `provider` (admins): its deliveries are refused from then on.
+#[server(endpoint = "provider-disconnect")]
+pub async fn disconnect_provider(provider: String) -> Result<(), FnError> {
+    let (backend, parts) = backend_and_request().await?;
+    backend.0.disconnect_provider(&parts, &provider).await.map_err(refused)
 }
 
 /// A page of the caller's notifications (filters and cursor as `GET /api/notifications`).

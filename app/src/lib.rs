@@ -28,7 +28,7 @@ use crate::{
     live::provide_live_state,
     models::BellState,
     pages::{
-        AccountPage, ApiKeysPage, DashboardPage, InvitePage, LoginPage, MembersPage, NotFound,
+        AccountPage, ApiKeysPage, DashboardPage, IntegrationsPage, InvitePage, LoginPage, MembersPage, NotFound,
         NotificationSettingsPage, NotificationsPage, WebhookSettingsPage,
     },
 };
@@ -104,6 +104,7 @@ pub fn App() -> impl IntoView {
                                         <a href="/">"Dashboard"</a>
                                         <a href="/notifications" data-testid="nav-notifications">"Notifications"</a>
                                         <a href="/settings/webhooks" data-testid="nav-webhooks">"Webhooks"</a>
+                                        <a href="/settings/integrations" data-testid="nav-integrations">"Integrations"</a>
                                         <a href="/settings/api-keys" data-testid="nav-api-keys">"API keys"</a>
                                         <a href="/settings/notifications" data-testid="nav-preferences">"Preferences"</a>
                                         <a href="/settings/members" data-testid="nav-members">"Members"</a>
@@ -135,6 +136,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/notifications") view=NotificationsPage/>
                     <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
                     <Route path=path!("/settings/webhooks") view=WebhookSettingsPage/>
+                    <Route path=path!("/settings/integrations") view=IntegrationsPage/>
                     <Route path=path!("/settings/notifications") view=NotificationSettingsPage/>
                     <Route path=path!("/settings/members") view=MembersPage/>
                     <Route path=path!("/account") view=AccountPage/>

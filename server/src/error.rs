@@ -38,6 +38,10 @@ pub enum ApiError {
              webhook-signature): acceptSeedSignatures is off"
     )]
     SchemeRefused,
+    /// Another change of the same record came between this one's read and its
+    /// write: a conflict the same request resolves when retried (`409`, `Retry-After: 1`).
+    #[error("{0}")]
+    Raced(&'static str),
     /// Another request with the same `webhook-id` is being processed; retry shortly.
     #[error("A delivery with this webhook-id is being processed; retry shortly")]
     InProgress,
@@ -93,7 +97,7 @@ impl ApiError {
             | ApiError::SchemeRefused
             | ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::Disabled(_) => StatusCode::FORBIDDEN,
-            ApiError::Conflict(_) | ApiError::InProgress => StatusCode::CONFLICT,
+            ApiError::Conflict(_) | ApiError::Raced(_) | ApiError::InProgress => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -118,7 +122,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::Disabled(_) => "disabled",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict(_) | ApiError::Raced(_) => "conflict",
             ApiError::NotFound(_) => "not_found",
             ApiError::Gone(_) => "gone",
             ApiError::MethodNotAllowed => "method_not_allowed",
@@ -152,7 +156,7 @@ impl ApiError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             ApiError::StoreUnavailable(_) => Some(5),
-            ApiError::InProgress => Some(1),
+            ApiError::InProgress | ApiError::Raced(_) => Some(1),
             ApiError::RateLimited(secs) | ApiError::Busy(secs) => Some(*secs),
             _ => None,
         }

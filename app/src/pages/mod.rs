@@ -3,6 +3,7 @@
 mod account;
 mod api_keys;
 mod dashboard;
+mod integrations;
 mod invite;
 mod login;
 mod members;
@@ -14,6 +15,7 @@ mod webhook_settings;
 pub use account::AccountPage;
 pub use api_keys::ApiKeysPage;
 pub use dashboard::DashboardPage;
+pub use integrations::IntegrationsPage;
 pub use invite::InvitePage;
 pub use login::{error_text, LoginPage};
 pub use members::MembersPage;

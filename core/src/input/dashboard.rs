@@ -9,7 +9,7 @@ use super::{
 };
 use crate::models::{
     Endpoint, FieldError, InboxView, NotificationFilter, NotificationPatch, NotificationQuery, NotificationType,
-    PageCursor, Priority, Role, Timestamp, WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
+    PageCursor, Priority, Provider, Role, Timestamp, WebhookEventFilter, WebhookSettings, WebhookSettingsPatch,
 };
 
 /// The retry attempts a tenant may choose.
@@ -417,8 +417,8 @@ impl ListEvents {
     /// `endpoint` and `outcome` must name one of theirs; `after` must be a cursor the log returned.
     pub fn new(filter: WebhookEventFilter, after: Option<&str>, limit: Option<u32>) -> Result<Self, Vec<FieldError>> {
         let mut errors = Vec::new();
-        if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none()) {
-            errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments"));
+        if filter.endpoint.as_deref().is_some_and(|e| Endpoint::parse(e).is_none() && Provider::parse(e).is_none()) {
+            errors.push(FieldError::new("endpoint", "must be one of orders, notifications, payments, shopify, stripe"));
         }
         if filter.outcome.as_deref().is_some_and(|o| !["accepted", "duplicate", "rejected"].contains(&o)) {
             errors.push(FieldError::new("outcome", "must be one of accepted, duplicate, rejected"));

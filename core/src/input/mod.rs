@@ -6,10 +6,12 @@
 //! - [`webhooks`]: [`NewOrder`], [`NewNotification`], [`PaymentUpdate`].
 //! - [`dashboard`]: settings, secrets, API keys, notification changes, lists, sign-in.
 //! - [`team`]: invitations, roles, a user's password.
+//! - [`providers`]: a tenant's connection to Shopify or Stripe.
 
 pub mod dashboard;
 pub mod fields;
 pub mod preferences;
+pub mod providers;
 pub mod team;
 pub mod webhooks;
 
@@ -21,6 +23,7 @@ pub use dashboard::{
 };
 pub use fields::{is_email, is_id, is_safe_action_url, parse_money, parse_object, Fields};
 pub use preferences::PreferencesUpdate;
+pub use providers::{parse_shop_domain, ProviderUpdate};
 pub use team::{AcceptInvitation, InvitationToken, NewInvitation, PasswordChange, RoleChange};
 pub use webhooks::{NewNotification, NewOrder, PaymentUpdate, WebhookBody};
 

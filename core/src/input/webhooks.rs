@@ -35,6 +35,13 @@ impl WebhookBody {
         T::from_json(&self.0)
     }
 }
+
+impl From<Map<String, Value>> for WebhookBody {
+    /// A body made by hookbell itself (a provider's payload mapped to ours).
+    fn from(map: Map<String, Value>) -> Self {
+        Self(map)
+    }
+}
 const MAX_TITLE: usize = 200;
 const MAX_MESSAGE: usize = 2000;
 const MAX_ACTION_TEXT: usize = 60;

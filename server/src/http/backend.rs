@@ -6,13 +6,13 @@ use app::{
     api::Backend,
     input::{
         AcceptInvitation, FromJson, ListEvents, ListNotifications, NewApiKey, NewInvitation, NotificationUpdate,
-        PasswordChange, PreferencesUpdate, RoleChange, RotateSecret, SettingsPatch,
+        PasswordChange, PreferencesUpdate, ProviderUpdate, RoleChange, RotateSecret, SettingsPatch,
     },
     models::{
         AccountView, ApiFailure, ApiKeyInfo, BellState, CreatedApiKey, CreatedInvitation, DashboardOverview,
         InvitationPreview, MembersView, NotificationPage, NotificationQuery, NotificationUpdatedEvent,
-        NotificationsMarkedReadEvent, Preferences, RotatedSecret, TestReport, WebhookEvent, WebhookSettingsPatch,
-        WebhookSettingsView,
+        NotificationsMarkedReadEvent, Preferences, ProviderConnectionView, RotatedSecret, TestReport, WebhookEvent,
+        WebhookSettingsPatch, WebhookSettingsView,
     },
 };
 use axum::http::request::Parts;
@@ -20,7 +20,7 @@ use axum::http::request::Parts;
 use crate::{
     error::ApiError,
     request,
-    service::{Ctx, Presented, Services, UserCtx},
+    service::{providers::provider_named, Ctx, Presented, Services, UserCtx},
 };
 
 type Failed = ApiFailure;
@@ -156,6 +156,29 @@ impl Backend for Services {
     async fn revoke_api_key(&self, req: &Parts, id: &str) -> Result<(), Failed> {
         let (ctx, _) = self.ctx_of(req).await?;
         self.revoke_api_key_for(&ctx, id).await.map_err(refused)
+    }
+
+    async fn providers(&self, req: &Parts) -> Result<Vec<ProviderConnectionView>, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let base = self.public_base(presented.host.as_deref());
+        self.provider_connections(&ctx, &base).await.map_err(refused)
+    }
+
+    async fn save_provider(
+        &self,
+        req: &Parts,
+        provider: &str,
+        change: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<ProviderConnectionView, Failed> {
+        let (ctx, presented) = self.ctx_of(req).await?;
+        let provider = provider_named(provider).map_err(refused)?;
+        let base = self.public_base(presented.host.as_deref());
+        self.update_provider(&ctx, provider, ProviderUpdate::parse(provider, change), &base).await.map_err(refused)
+    }
+
+    async fn disconnect_provider(&self, req: &Parts, provider: &str) -> Result<(), Failed> {
+        let (ctx, _) = self.ctx_of(req).await?;
+        self.delete_provider(&ctx, provider).await.map_err(refused)
     }
 
     async fn mark_all_read(&self, req: &Parts) -> Result<NotificationsMarkedReadEvent, Failed> {

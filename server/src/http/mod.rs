@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod backend;
+mod providers;
 pub mod security;
 pub mod server_fns;
 mod team;
@@ -77,6 +78,8 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/webhooks/orders", post(webhooks::orders))
         .route("/api/webhooks/notifications", post(webhooks::notifications))
         .route("/api/webhooks/payments", post(webhooks::payments))
+        .route("/api/webhooks/shopify/{tenant_id}", post(webhooks::shopify))
+        .route("/api/webhooks/stripe/{tenant_id}", post(webhooks::stripe))
         .route("/api/webhooks/health", get(webhooks::health))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
@@ -86,6 +89,8 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/webhooks/settings", get(api::get_settings).patch(api::patch_settings))
         .route("/api/webhooks/settings/generate-secret", post(api::generate_secret))
         .route("/api/webhooks/settings/test", post(api::test_webhook))
+        .route("/api/webhooks/providers", get(providers::list))
+        .route("/api/webhooks/providers/{provider}", axum::routing::put(providers::put).delete(providers::delete))
         .route("/api/webhooks/events", get(api::list_events))
         .route("/api/webhooks/events/{id}/replay", post(api::replay_event))
         .route("/api/dashboard", get(api::dashboard))

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use axum::{
     body::Bytes,
-    extract::{rejection::BytesRejection, ConnectInfo, State},
+    extract::{rejection::BytesRejection, ConnectInfo, Path, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     Json,
@@ -14,7 +14,8 @@ use serde_json::json;
 use super::AppState;
 use crate::{
     error::ApiError,
-    service::webhooks::Endpoint,
+    providers::shopify,
+    service::webhooks::{providers::ProviderDelivery, Endpoint},
     signature::{
         SignatureHeaders, SIGNATURE_HEADER, WEBHOOK_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER,
     },
@@ -95,6 +96,59 @@ pub async fn payments(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     ingest(state, Endpoint::Payments, peer, headers, body).await
+}
+
+/// Runs a provider's delivery through the pipeline.
+async fn ingest_provider(
+    state: AppState,
+    provider: app::models::Provider,
+    tenant_id: String,
+    peer: SocketAddr,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let services = &state.services;
+    let (body, refused) = json_body(&headers, body, services.config().max_body_bytes);
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let signature_header = match provider {
+        app::models::Provider::Shopify => shopify::HMAC_HEADER,
+        app::models::Provider::Stripe => crate::providers::stripe::SIGNATURE_HEADER,
+    };
+    let delivery = ProviderDelivery {
+        provider,
+        tenant_id,
+        body,
+        refused,
+        signature: get(signature_header),
+        topic: get(shopify::TOPIC_HEADER),
+        shop_domain: get(shopify::SHOP_DOMAIN_HEADER),
+        webhook_id: get(shopify::WEBHOOK_ID_HEADER),
+        source_ip: Some(peer.ip().to_string()),
+    };
+    let accepted = services.ingest_provider(delivery).await?;
+    Ok(super::accepted_response(&accepted))
+}
+
+/// `POST /api/webhooks/shopify/{tenantId}`: Shopify's own webhooks.
+pub async fn shopify(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    ingest_provider(state, app::models::Provider::Shopify, tenant_id, peer, headers, body).await
+}
+
+/// `POST /api/webhooks/stripe/{tenantId}`: Stripe's own webhooks.
+pub async fn stripe(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(tenant_id): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    ingest_provider(state, app::models::Provider::Stripe, tenant_id, peer, headers, body).await
 }
 
 /// `GET /api/webhooks/health`: the service and its store.

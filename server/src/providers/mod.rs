@@ -49,6 +49,8 @@ pub struct VariantStock {
     pub title: String,
     pub sku: Option<String>,
     pub inventory_quantity: i64,
+    /// What it was before this change, when Shopify says (`old_inventory_quantity`).
+    pub previous_quantity: Option<i64>,
 }
 
 /// Why a provider's payload could not be mapped (a 400 naming the field).

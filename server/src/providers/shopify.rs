@@ -45,22 +45,7 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// A shop's domain as Shopify names it (`acme.myshopify.com`), lower case:
-/// `None` unless it is a host name of letters, digits, `-` and dots.
-pub fn shop_domain(text: &str) -> Option<String> {
-    let domain = text.trim().trim_end_matches('/').to_ascii_lowercase();
-    let domain = domain.strip_prefix("https://").unwrap_or(&domain).to_owned();
-    let valid = !domain.is_empty()
-        && domain.len() <= 255
-        && domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
-    valid.then_some(domain)
-}
+pub use app::input::parse_shop_domain as shop_domain;
 
 /// What the `topic` Shopify names means, from its JSON `payload`.
 pub fn map(topic: &str, payload: &Value) -> Result<Mapped, MapError> {
@@ -208,6 +193,7 @@ fn stock(p: &Map<String, Value>) -> Result<ProductStock, MapError> {
                         title: clip(&text_of(v.get("title")).unwrap_or_default(), MAX_TEXT),
                         sku: text_of(v.get("sku")).map(|s| clip(&s, MAX_TEXT)),
                         inventory_quantity: v.get("inventory_quantity")?.as_i64()?,
+                        previous_quantity: v.get("old_inventory_quantity").and_then(Value::as_i64),
                     })
                 })
                 .collect()

@@ -6,7 +6,7 @@
 //!
 //! | event | becomes |
 //! | --- | --- |
-//! | `checkout.session.completed` | an order, paid when the session is: number from `client_reference_id`, else `metadata.orderNumber`, else the session's id; `amount_total` in `currency` |
+//! | `checkout.session.completed` | an order, paid when the session is: number from `client_reference_id`, else `metadata.orderNumber`, else the session's id; `amount_total` in `currency` (a session with no amount, such as setup mode, is ignored) |
 //! | `payment_intent.succeeded` | the order named in `metadata.orderNumber` (or `metadata.orderId`) is paid |
 //! | `payment_intent.payment_failed` | that order's payment failed, with Stripe's reason |
 //! | `charge.refunded` | the charge's order (its `metadata`) is refunded |
@@ -148,6 +148,10 @@ fn checkout(s: &Map<String, Value>) -> Result<Mapped, MapError> {
     let number = text_of(s.get("client_reference_id"))
         .or_else(|| metadata.and_then(|m| text_of(m.get("orderNumber"))))
         .unwrap_or_else(|| session.clone());
+    // A session that took no payment (setup mode, some subscriptions) has no amount: no order.
+    if s.get("amount_total").is_none_or(Value::is_null) {
+        return Ok(Mapped::Ignored);
+    }
     let currency = currency(s)?;
     let total = amount(s, "amount_total", &currency)?;
     let details = s.get("customer_details").and_then(Value::as_object);

@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod members;
 pub mod notifications;
 mod preferences;
+pub mod providers;
 pub mod push;
 pub mod rate_limit;
 pub mod settings;

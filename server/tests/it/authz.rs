@@ -87,6 +87,10 @@ fn routes() -> Vec<Route> {
         r(Method::POST, "/api/webhooks/settings/generate-secret", Some(json!({})), Role::Admin, 200),
         r(Method::POST, "/api/webhooks/settings/test", None, Role::Admin, 200),
         r(Method::GET, "/api/webhooks/events", None, Role::Member, 200),
+        r(Method::GET, "/api/webhooks/providers", None, Role::Member, 200),
+        // A first connection needs its secret: an allowed caller gets as far as the 400 naming it.
+        r(Method::PUT, "/api/webhooks/providers/stripe", Some(json!({"enabled": true})), Role::Admin, 400),
+        r(Method::DELETE, "/api/webhooks/providers/shopify", None, Role::Admin, 404),
         r(Method::POST, "/api/webhooks/events/507f1f77bcf86cd799439011/replay", None, Role::Admin, 404),
         r(Method::GET, "/api/dashboard", None, Role::Member, 200),
         r(Method::GET, "/api/keys", None, Role::Admin, 200),
@@ -173,6 +177,16 @@ fn routes() -> Vec<Route> {
         r(Method::POST, "/api/webhook-secret-rotate", Some(Value::String("grace_seconds=0".into())), Role::Admin, 200),
         r(Method::POST, "/api/webhook-test", Some(Value::String(String::new())), Role::Admin, 200),
         r(Method::POST, "/api/webhook-events", Some(Value::String(String::new())), Role::Member, 200),
+        // Settings → Integrations (server functions).
+        r(Method::POST, "/api/providers", Some(Value::String(String::new())), Role::Member, 200),
+        r(
+            Method::POST,
+            "/api/provider-save",
+            Some(Value::String("provider=stripe&change=%7B%22enabled%22%3Atrue%7D".into())),
+            Role::Admin,
+            400,
+        ),
+        r(Method::POST, "/api/provider-disconnect", Some(Value::String("provider=shopify".into())), Role::Admin, 404),
         // Settings → API keys (server functions).
         r(Method::POST, "/api/api-keys", Some(Value::String(String::new())), Role::Admin, 200),
         r(Method::POST, "/api/api-key-create", Some(Value::String("name=matrix2".into())), Role::Admin, 200),

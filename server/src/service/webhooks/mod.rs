@@ -8,6 +8,7 @@
 pub mod notifications;
 mod orders;
 mod payments;
+pub mod providers;
 mod replay;
 
 use std::time::Instant;
@@ -40,6 +41,9 @@ pub enum Outcome {
     Updated,
     /// The request repeated one already processed: nothing new was stored (200).
     Duplicate,
+    /// A provider's event hookbell does not act on, or cannot apply (200: the
+    /// provider would send it again and again otherwise).
+    Ignored,
 }
 
 /// A webhook the service accepted: what became of it and the answer's fields
@@ -60,8 +64,13 @@ impl Accepted {
         if let Value::Object(extra) = fields {
             answer.extend(extra);
         }
-        if outcome == Outcome::Duplicate {
-            answer.insert("duplicate".into(), Value::Bool(true));
+        let flag = match outcome {
+            Outcome::Duplicate => Some("duplicate"),
+            Outcome::Ignored => Some("ignored"),
+            Outcome::Created | Outcome::Updated => None,
+        };
+        if let Some(flag) = flag {
+            answer.insert(flag.into(), Value::Bool(true));
         }
         Self { outcome, answer }
     }
@@ -98,8 +107,10 @@ struct Delivery<'a> {
     body: WebhookBody,
     source_ip: Option<String>,
     now: Timestamp,
-    /// `webhook:<endpoint>`, the actor of audit entries.
+    /// `webhook:<endpoint>` (or `shopify:<topic>`, `stripe:<type>`), the actor of audit entries.
     actor: &'a str,
+    /// The id a new order takes (a provider's order has one made from its own), else a new one.
+    order_id: Option<app::models::OrderId>,
 }
 
 /// 403 naming the switch when the tenant's webhooks or this endpoint are off.
@@ -131,6 +142,10 @@ pub fn parse_body(body: &[u8]) -> Result<WebhookBody, ApiError> {
 
 /// How much of a body the webhook event log keeps.
 pub const EVENT_BODY_CAP: usize = 8 * 1024;
+
+/// How much of a provider's delivery the log keeps: Shopify's orders run to
+/// tens of kilobytes, and a delivery kept whole can be replayed.
+pub const PROVIDER_EVENT_BODY_CAP: usize = 64 * 1024;
 
 /// Why requests that never verified were refused, counted per process (they
 /// are kept nowhere else: no tenant's event log holds what a stranger sent).
@@ -201,20 +216,25 @@ impl Services {
             Some(refused) => Handled { tenant_id: None, result: Err(refused) },
         };
         match (&outcome.tenant_id, &outcome.result) {
-            (Some(tenant_id), result) => self.record_event(endpoint, tenant_id, body, result, started, source_ip).await,
-            (None, Err(e)) => {
-                self.unverified.add(e.code());
-                // Each refusal the sender caused costs the address a token: a flood is
-                // refused before any store access. Our own failures cost nothing.
-                let ours =
-                    matches!(e, ApiError::RateLimited(_) | ApiError::StoreUnavailable(_) | ApiError::Internal(_));
-                if !ours {
-                    let _ = self.unverified_limiter.check(&address_key(source_ip.as_deref()));
-                }
+            (Some(tenant_id), result) => {
+                let event = (endpoint.as_str(), None, tenant_id);
+                self.record_event(event, body, result, started, source_ip).await
             }
+            (None, Err(e)) => self.count_unverified(e, &address_key(source_ip.as_deref())),
             (None, Ok(_)) => {}
         }
         outcome.result
+    }
+
+    /// Counts a request refused before its signature verified: each refusal
+    /// the sender caused costs its limiter key (the address) a token, so a
+    /// flood is refused before any store access. Our own failures cost nothing.
+    fn count_unverified(&self, e: &ApiError, key: &str) {
+        self.unverified.add(e.code());
+        let ours = matches!(e, ApiError::RateLimited(_) | ApiError::StoreUnavailable(_) | ApiError::Internal(_));
+        if !ours {
+            let _ = self.unverified_limiter.check(key);
+        }
     }
 
     async fn ingest_inner(
@@ -279,25 +299,39 @@ impl Services {
         };
         let tenant_id = tenant.id.clone();
         let now = ids::now();
+        let actor = format!("webhook:{}", endpoint.as_str());
+        let delivery = Delivery { tenant, body, source_ip, now, actor: &actor, order_id: None };
+        self.once_per_id(&tenant_id, webhook_id, endpoint.as_str(), now, self.process(endpoint, delivery)).await
+    }
+
+    /// Runs `work` once per `webhook_id` of the tenant (claimed atomically
+    /// before anything is stored; a repeat gets the first answer, one under
+    /// way `409 in_progress`), or simply runs it without an id.
+    async fn once_per_id(
+        &self,
+        tenant_id: &TenantId,
+        webhook_id: Option<String>,
+        endpoint: &str,
+        now: Timestamp,
+        work: impl std::future::Future<Output = Result<Accepted, ApiError>>,
+    ) -> Result<Accepted, ApiError> {
+        let tenant_id = tenant_id.clone();
         if let Some(id) = &webhook_id {
-            // One processing per id: claimed atomically before anything is stored.
             let stale = now - self.config.request_timeout * 2;
-            match self.store.claim_webhook(&tenant_id, id, endpoint.as_str(), now, stale).await? {
+            match self.store.claim_webhook(&tenant_id, id, endpoint, now, stale).await? {
                 WebhookClaim::Claimed => {}
                 WebhookClaim::Done(done) => return Ok(Accepted::repeat(done.response)),
                 WebhookClaim::InProgress => return Err(ApiError::InProgress),
             }
         }
-        let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, body, source_ip, now, actor: &actor };
-        let processed = self.process(endpoint, delivery).await;
+        let processed = work.await;
         let Some(webhook_id) = webhook_id else { return processed };
         match &processed {
             Ok(accepted) => {
                 let answer = ProcessedWebhook {
                     tenant_id,
                     webhook_id,
-                    endpoint: endpoint.as_str().to_owned(),
+                    endpoint: endpoint.to_owned(),
                     status_code: accepted.status_code(),
                     response: accepted.body(),
                     received_at: now,
@@ -368,8 +402,7 @@ impl Services {
     /// accepted is stored).
     async fn record_event(
         &self,
-        endpoint: Endpoint,
-        tenant_id: &TenantId,
+        (endpoint, topic, tenant_id): (&str, Option<&str>, &TenantId),
         body: &[u8],
         result: &Result<Accepted, ApiError>,
         started: Instant,
@@ -377,21 +410,27 @@ impl Services {
     ) {
         let (outcome, status_code, reason) = match result {
             Ok(a) if a.outcome == Outcome::Duplicate => ("duplicate", 200, None),
+            Ok(a) if a.outcome == Outcome::Ignored => {
+                ("accepted", 200, a.answer.get("message").and_then(Value::as_str).map(str::to_owned))
+            }
             Ok(a) => ("accepted", a.status_code(), None),
             Err(e) => ("rejected", e.status().as_u16(), Some(e.public_message())),
         };
-        let capped = &body[..body.len().min(EVENT_BODY_CAP)];
+        let cap =
+            if app::models::Provider::parse(endpoint).is_some() { PROVIDER_EVENT_BODY_CAP } else { EVENT_BODY_CAP };
+        let capped = &body[..body.len().min(cap)];
         let event = WebhookEvent {
             id: ids::new_id(),
             tenant_id: Some(tenant_id.clone()),
-            endpoint: endpoint.as_str().to_owned(),
+            endpoint: endpoint.to_owned(),
+            topic: topic.map(str::to_owned),
             verified: true,
             outcome: outcome.to_owned(),
             status_code,
             reason,
             latency_ms: started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32,
             body: String::from_utf8_lossy(capped).into_owned(),
-            body_truncated: body.len() > EVENT_BODY_CAP,
+            body_truncated: body.len() > cap,
             source_ip,
             received_at: ids::now(),
             response: result.as_ref().ok().map(Accepted::body),

@@ -13,8 +13,11 @@ impl Services {
     /// with the first order's id and `"duplicate": true`, changing nothing.
     pub(super) async fn webhook_order(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let tenant_id = d.tenant.id.clone();
-        let order =
-            d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(ids::new_id(), &tenant_id, d.now);
+        let order = d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(
+            d.order_id.unwrap_or_else(ids::new_id),
+            &tenant_id,
+            d.now,
+        );
         let notification = order_notification(&order, d.now);
         let activity = ActivityEntry {
             id: ids::new_id(),

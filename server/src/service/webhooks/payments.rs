@@ -98,9 +98,9 @@ impl Services {
         };
         match self.store.apply_payment(&change).await? {
             PaymentApplied::AlreadyApplied => Ok(answer(Outcome::Duplicate, "Payment status already recorded")),
-            PaymentApplied::Conflict => Err(ApiError::Conflict(
-                "The order's payment status changed while this request was processed; retry".into(),
-            )),
+            PaymentApplied::Conflict => {
+                Err(ApiError::Raced("The order's payment status changed while this request was processed; retry"))
+            }
             PaymentApplied::Applied => {
                 if let Some(n) = notification {
                     self.announce_notification(n).await?;

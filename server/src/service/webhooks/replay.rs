@@ -41,9 +41,16 @@ impl Services {
         if event.body_truncated {
             return Err(ApiError::Conflict("The stored body was truncated, so it cannot be replayed".into()));
         }
-        let endpoint = Endpoint::parse(&event.endpoint)
-            .ok_or_else(|| ApiError::Internal("unknown endpoint in event log".into()))?;
         let tenant = self.store.get_tenant(&ctx.tenant_id).await?.ok_or(ApiError::NotFound("Tenant"))?;
+        let actor = format!("replay:{}", ctx.principal.actor());
+        if let Some(provider) = app::models::Provider::parse(&event.endpoint) {
+            let accepted = self.replay_provider(provider, tenant, &event, &actor, ctx.source_ip.clone()).await?;
+            let details = json!({"eventId": event.id, "endpoint": event.endpoint, "topic": event.topic, "duplicate": accepted.outcome == Outcome::Duplicate});
+            self.audit(ctx, "webhook.replayed", "webhook_event", &event.id, details).await?;
+            return Ok(accepted);
+        }
+        let endpoint = Endpoint::parse(&event.endpoint)
+            .ok_or_else(|| ApiError::Conflict(format!("Events of {} cannot be replayed", event.endpoint)))?;
         endpoint_enabled(&tenant, endpoint)?;
         // A notification has no natural key: the one the first delivery created is the answer.
         let created_notification = match event.response.as_ref().and_then(|r| r["notificationId"].as_str()) {
@@ -54,8 +61,14 @@ impl Services {
             Accepted::repeat(event.response.clone().unwrap_or(Value::Null))
         } else {
             let body = parse_body(event.body.as_bytes())?;
-            let actor = format!("replay:{}", ctx.principal.actor());
-            let delivery = Delivery { tenant, body, source_ip: ctx.source_ip.clone(), now: ids::now(), actor: &actor };
+            let delivery = Delivery {
+                tenant,
+                body,
+                source_ip: ctx.source_ip.clone(),
+                now: ids::now(),
+                actor: &actor,
+                order_id: None,
+            };
             self.process(endpoint, delivery).await?
         };
         let details = json!({"eventId": event.id, "endpoint": event.endpoint, "duplicate": accepted.outcome == Outcome::Duplicate});

@@ -89,6 +89,19 @@ async fn server_functions_refuse_what_the_caller_got_wrong_with_4xx_in_the_one_s
     let body: Value = resp.json().await.unwrap();
     assert_shape(&body, "validation_failed");
     assert_eq!(body["details"][0]["field"], "desktop", "{body}");
+    // A provider's change: not an object, a bad field named, a provider that does not exist.
+    let resp = form("/api/provider-save", "provider=stripe&change=%5B1%5D".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_shape(&resp.json().await.unwrap(), "invalid_arguments");
+    let resp = form("/api/provider-save", "provider=stripe&change=%7B%22signingSecret%22%3A1%7D".into()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let body: Value = resp.json().await.unwrap();
+    assert_shape(&body, "validation_failed");
+    assert_eq!(body["details"][0]["field"], "signingSecret", "{body}");
+    let resp = form("/api/provider-save", "provider=paypal&change=%7B%7D".into()).await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let resp = form("/api/provider-save", "provider=stripe".into()).await.unwrap();
+    assert_eq!(resp.status(), 400, "a missing argument");
     let resp = form("/api/notification-snooze", "id=x&until=soon".into()).await.unwrap();
     assert_eq!(resp.status(), 400);
     let body: Value = resp.json().await.unwrap();
