@@ -106,8 +106,9 @@ fn ProviderCard(connection: ProviderConnectionView, reload: RwSignal<u64>) -> im
         (false, _) => "Not connected".to_owned(),
         (true, on) => {
             let hint = connection.secret_hint.clone().unwrap_or_default();
-            let last = connection.last_delivery_at.map(when).unwrap_or_else(|| "none yet".into());
-            format!("{} · secret {hint} · last delivery {last}", if on { "Connected" } else { "Paused" })
+            let last = connection.last_delivery_at.map(|t| format!("last delivery {}", when(t)));
+            let last = last.unwrap_or_else(|| "no delivery yet".into());
+            format!("{} · secret {hint} · {last}", if on { "Connected" } else { "Paused" })
         }
     };
     let url = connection.url.clone();
