@@ -51,6 +51,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// `REDIS_URL`: Socket.IO fan-out across processes.
     pub redis_url: Option<String>,
+    /// `HOOKBELL_TRUSTED_PROXIES`: the reverse proxies (addresses or CIDRs)
+    /// whose `X-Forwarded-For` names the client; from anyone else it is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `HOOKBELL_MAX_BODY_BYTES`: largest webhook body accepted (default 1 MiB).
     pub max_body_bytes: usize,
     /// `HOOKBELL_MAX_API_BODY_BYTES`: largest body of the dashboard API and of
@@ -256,6 +259,8 @@ impl Config {
         let snooze_poll_ms = number("HOOKBELL_SNOOZE_POLL_MS", 1000, 50..=60_000, "milliseconds from 50 to 60000")?;
         let mongodb_write_concern = WriteConcernSetting::parse(get("MONGODB_WRITE_CONCERN").as_deref())
             .map_err(|message| ConfigError { var: "MONGODB_WRITE_CONCERN", message })?;
+        let trusted_proxies = parse_proxies(get("HOOKBELL_TRUSTED_PROXIES").as_deref().unwrap_or(""))
+            .map_err(|message| ConfigError { var: "HOOKBELL_TRUSTED_PROXIES", message })?;
         Ok(Config {
             mode,
             mode_reason,
@@ -275,6 +280,7 @@ impl Config {
             client_url: get("CLIENT_URL"),
             webhook_secret: get("WEBHOOK_SECRET"),
             redis_url: get("REDIS_URL"),
+            trusted_proxies,
             secret_key: get("HOOKBELL_SECRET_KEY"),
             max_body_bytes,
             webhook_rate_per_sec,
@@ -285,6 +291,21 @@ impl Config {
             public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),
         })
     }
+}
+
+/// `HOOKBELL_TRUSTED_PROXIES`: addresses and CIDRs, separated by commas or
+/// spaces (`10.0.0.0/8, 192.168.1.7, fd00::/8`); an address alone is itself.
+fn parse_proxies(text: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|s| !s.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(|net| net.trunc())
+                .map_err(|_| format!("{entry:?} is not an address or CIDR (like 10.0.0.0/8 or 192.168.1.7)"))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -307,6 +328,18 @@ mod tests {
         assert_eq!(c.mode_reason, ModeReason::UnsetOnLoopback);
         assert_eq!(c.max_body_bytes, 1024 * 1024);
         assert_eq!(c.max_api_body_bytes, 64 * 1024);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_and_cidrs_and_nothing_else() {
+        assert!(cfg(&[]).unwrap().trusted_proxies.is_empty(), "none unless named");
+        let c = cfg(&[("HOOKBELL_TRUSTED_PROXIES", "10.1.2.3/8, 192.168.1.7 fd00::/8")]).unwrap();
+        let names: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(names, ["10.0.0.0/8", "192.168.1.7/32", "fd00::/8"]);
+        let bad = cfg(&[("HOOKBELL_TRUSTED_PROXIES", "10.0.0.0/8,proxy.internal")]).err().unwrap();
+        assert_eq!(bad.var, "HOOKBELL_TRUSTED_PROXIES");
+        assert!(bad.message.contains("proxy.internal"), "{}", bad.message);
+        assert!(cfg(&[("HOOKBELL_TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
     }
 
     #[test]

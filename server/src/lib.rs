@@ -227,6 +227,7 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     http1.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
     let (stop, stopping) = tokio::sync::watch::channel(false);
     let router = built.router;
+    let trusted_proxies: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         let slot = tokio::select! {
@@ -246,8 +247,11 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
             _ = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let trusted = trusted_proxies.clone();
         let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            // The client, as a trusted reverse proxy names it (else the peer): limits, audit and logs see it.
+            let client = request::client_address(remote.ip(), req.headers(), &trusted);
+            req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(client, remote.port())));
             req
         });
         let (http1, mut stopping) = (http1.clone(), stopping.clone());

@@ -4,6 +4,8 @@
 //! read headers only here and hand the service layer a plain
 //! [`Presented`]; cookies are written here too.
 
+use std::net::IpAddr;
+
 use axum::http::{header, request::Parts, HeaderMap};
 
 use crate::{
@@ -93,7 +95,42 @@ pub fn presented(req: &Parts, development: bool) -> Presented {
     }
 }
 
-/// The client's address, as the server saw the connection.
+/// The client a request comes from: the connection's peer, unless that is one
+/// of the `trusted` proxies; then the nearest address in `X-Forwarded-For`
+/// (read from the right, as each proxy appends the address it saw) that is
+/// not itself a trusted proxy. Entries a client wrote further left are never
+/// believed; an entry that is no address stops the walk at the last proxy.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&ip.to_canonical()));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev().take(MAX_FORWARDED_HOPS) {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip.to_canonical();
+                if !is_trusted(&client) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// How many `X-Forwarded-For` entries are read at most: a chain of proxies is short.
+const MAX_FORWARDED_HOPS: usize = 16;
+
+/// The client's address, as the server saw the connection (see [`client_address`]).
 pub fn source_ip(req: &Parts) -> Option<String> {
     req.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
 }
@@ -136,6 +173,36 @@ pub fn tenant_set_cookie(mode: Mode, tenant_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_client_is_believed_only_from_a_trusted_proxy() {
+        let nets: Vec<ipnet::IpNet> = ["10.0.0.0/8".parse().unwrap(), "127.0.0.1/32".parse().unwrap()].into();
+        let with = |values: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            h
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let proxy = ip("10.0.0.5");
+        // A client that is no proxy says what it likes: ignored.
+        assert_eq!(client_address(ip("203.0.113.9"), &with(&["198.51.100.1"]), &nets), ip("203.0.113.9"));
+        // Through one proxy: the address it appended.
+        assert_eq!(client_address(proxy, &with(&["198.51.100.1"]), &nets), ip("198.51.100.1"));
+        // What the client wrote to the left of what the proxy appended is not believed.
+        assert_eq!(client_address(proxy, &with(&["1.2.3.4, 198.51.100.1"]), &nets), ip("198.51.100.1"));
+        // Through two proxies, and over two header lines.
+        assert_eq!(client_address(proxy, &with(&["1.2.3.4, 198.51.100.1, 10.9.9.9"]), &nets), ip("198.51.100.1"));
+        assert_eq!(client_address(proxy, &with(&["198.51.100.1", "10.9.9.9"]), &nets), ip("198.51.100.1"));
+        // Garbage stops at the last proxy; no header leaves the proxy itself; IPv4-mapped IPv6 is IPv4.
+        assert_eq!(client_address(proxy, &with(&["198.51.100.1, unknown"]), &nets), proxy);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &nets), proxy);
+        assert_eq!(client_address(proxy, &with(&["::ffff:198.51.100.1"]), &nets), ip("198.51.100.1"));
+        assert_eq!(client_address(ip("::ffff:127.0.0.1"), &with(&["198.51.100.2"]), &nets), ip("198.51.100.2"));
+        // Nobody trusted (the default): the peer, always.
+        assert_eq!(client_address(proxy, &with(&["198.51.100.1"]), &[]), proxy);
+    }
 
     #[test]
     fn the_session_cookie_is_found_among_others() {

@@ -123,3 +123,33 @@ async fn production_cookies_use_the_host_prefix_and_origins_the_configured_schem
     let resp = srv.http.get(srv.url("/api/auth/me")).header("cookie", plain).send().await.unwrap();
     assert_eq!(resp.status(), 401);
 }
+
+// 13. Behind a reverse proxy.
+
+/// Only a configured proxy's `X-Forwarded-For` names the client (in the event
+/// log, the limits and audit entries); anyone else's is ignored, and what a
+/// client wrote left of the proxy's own entry is never believed.
+#[tokio::test]
+async fn only_a_trusted_proxy_names_the_client() {
+    for (trusted, expected) in [(None, "127.0.0.1"), (Some("127.0.0.0/8"), "203.0.113.7")] {
+        let srv = match trusted {
+            Some(nets) => TestServer::start_with(&[("HOOKBELL_TRUSTED_PROXIES", nets)]).await,
+            None => TestServer::start().await,
+        };
+        let t = srv.tenant("Proxied").await;
+        let body = crate::harness::order(&t.tenant.id, "XFF-1").to_string();
+        let resp = srv
+            .http
+            .post(srv.url("/api/webhooks/orders"))
+            .header("content-type", "application/json")
+            .header("x-webhook-signature", server::signature::sign_seed(&t.webhook_secret, body.as_bytes()))
+            .header("x-forwarded-for", "198.51.100.1, 203.0.113.7")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 201);
+        let log = srv.services.store().list_webhook_events(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
+        assert_eq!(log[0].source_ip.as_deref(), Some(expected), "trusted: {trusted:?}");
+    }
+}
