@@ -53,6 +53,9 @@ test('a user of two tenants switches between them from the header', async ({ pag
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(`${server.url}/`);
   await expect(page.getByTestId('tenant-name')).toHaveText('Login Shop');
+  // The page is hydrated (its live channel is up) before the switcher is used: a change made to
+  // the server-rendered select before then has no handler to hear it.
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
 
   await page.getByTestId('tenant-switcher').selectOption({ label: 'Second Shop' });
   await expect(page.getByTestId('tenant-name')).toHaveText('Second Shop');

@@ -271,6 +271,8 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
             drop(slot);
         });
     }
+    // Readiness turns false first, so a balancer stops sending here while open requests finish.
+    services.begin_drain();
     drop(listener);
     let _ = stop.send(true);
     // Open requests get a while to finish (every slot back means every connection ended).

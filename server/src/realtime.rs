@@ -200,6 +200,8 @@ async fn own_request_head(mut req: Request) -> Request {
 #[derive(Clone)]
 pub struct Broadcaster {
     io: Io,
+    /// Redis, for readiness checks (multi-node only).
+    redis: Option<redis_client::Client>,
 }
 
 impl Broadcaster {
@@ -259,10 +261,10 @@ pub struct Unattached {
 /// Builds the Socket.IO layer and the broadcaster: across processes through
 /// Redis when `redis_url` is given, else in this process.
 pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
-    let (layer, io) = match redis_url {
+    let (layer, io, redis) = match redis_url {
         None => {
             let (layer, io) = builder().build_layer();
-            (SocketLayer::Local(layer), Io::Local(io))
+            (SocketLayer::Local(layer), Io::Local(io), None)
         }
         Some(url) => {
             // socketioxide-redis speaks RESP3.
@@ -274,10 +276,10 @@ pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, 
             let client = redis_client::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
             let adapter = RedisAdapterCtr::new_with_redis(&client).await.map_err(|e| format!("Redis: {e}"))?;
             let (layer, io) = builder().with_adapter::<Redis>(adapter).build_layer();
-            (SocketLayer::Redis(layer), Io::Redis(io))
+            (SocketLayer::Redis(layer), Io::Redis(io), Some(client))
         }
     };
-    let broadcaster = Broadcaster { io: io.clone() };
+    let broadcaster = Broadcaster { io: io.clone(), redis };
     Ok((layer, Unattached { io }, broadcaster))
 }
 
@@ -297,6 +299,17 @@ impl Push for Broadcaster {
 
     async fn disconnect(&self, whose: Sockets<'_>) {
         self.disconnect_room(sockets_room(whose)).await;
+    }
+
+    async fn reachable(&self) -> Option<bool> {
+        let client = self.redis.as_ref()?;
+        let ping = async {
+            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
+            redis_client::cmd("PING").query_async::<String>(&mut conn).await.ok()
+        };
+        // A probe answers in time whatever Redis does.
+        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), ping).await;
+        Some(matches!(answered, Ok(Some(pong)) if pong == "PONG"))
     }
 
     async fn count(&self, whose: Sockets<'_>) -> usize {
@@ -329,7 +342,7 @@ fn sockets_room(whose: Sockets<'_>) -> String {
 pub fn detached_broadcaster() -> Broadcaster {
     let (_, io) = SocketIo::builder().build_layer();
     io.ns("/", async |_socket: SocketRef<LocalAdapter>| {});
-    Broadcaster { io: Io::Local(io) }
+    Broadcaster { io: Io::Local(io), redis: None }
 }
 
 /// The tenant id of a `join-tenant`/`leave-tenant` payload: the seed's client

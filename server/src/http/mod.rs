@@ -81,6 +81,8 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/webhooks/shopify/{tenant_id}", post(webhooks::shopify))
         .route("/api/webhooks/stripe/{tenant_id}", post(webhooks::stripe))
         .route("/api/webhooks/health", get(webhooks::health))
+        .route("/livez", get(webhooks::livez))
+        .route("/readyz", get(webhooks::readyz))
         // The handlers read the body themselves and answer 413 in the JSON shape.
         .layer(DefaultBodyLimit::max(max_body))
         .method_not_allowed_fallback(method_not_allowed);

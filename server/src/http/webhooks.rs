@@ -151,6 +151,29 @@ pub async fn stripe(
     ingest_provider(state, app::models::Provider::Stripe, tenant_id, peer, headers, body).await
 }
 
+/// `GET /livez`: the process answers (for a liveness probe: restart it when not).
+pub async fn livez() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+/// `GET /readyz`: whether this process should get traffic: its store answers,
+/// Redis answers when configured, and it is not shutting down (503 otherwise).
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let r = state.services.readiness().await;
+    let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let redis = match r.redis {
+        None => json!({"configured": false}),
+        Some(reachable) => json!({"configured": true, "reachable": reachable}),
+    };
+    let body = json!({
+        "status": if r.ready { "ready" } else if r.draining { "draining" } else { "degraded" },
+        "store": {"kind": r.store_kind, "reachable": r.store},
+        "redis": redis,
+        "draining": r.draining,
+    });
+    (status, Json(body))
+}
+
 /// `GET /api/webhooks/health`: the service and its store.
 pub async fn health(State(state): State<AppState>) -> impl IntoResponse {
     let (kind, reachable) = state.services.store_health().await;

@@ -46,6 +46,17 @@ pub const UNVERIFIED_PER_SEC_PER_ADDRESS: u32 = 5;
 pub const UNVERIFIED_BURST_PER_ADDRESS: u32 = 50;
 
 /// Everything the service layer needs, shared by all handlers.
+/// What `/readyz` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Readiness {
+    pub ready: bool,
+    pub store_kind: &'static str,
+    pub store: bool,
+    /// `None`: no Redis configured.
+    pub redis: Option<bool>,
+    pub draining: bool,
+}
+
 pub struct Services {
     store: Arc<dyn Store>,
     broadcaster: push::Pusher,
@@ -70,6 +81,8 @@ pub struct Services {
     unverified_limiter: rate_limit::RateLimiter,
     /// Webhook requests refused before their signature verified, by reason.
     unverified: webhooks::UnverifiedCounts,
+    /// Set when the process begins to shut down: readiness turns false.
+    draining: std::sync::atomic::AtomicBool,
     /// `dashboard-refresh` coalescing per tenant.
     refresh: Arc<coalesce::Coalescer>,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
@@ -96,6 +109,7 @@ impl Services {
             ),
             session_key,
             unverified: Default::default(),
+            draining: Default::default(),
             store,
             broadcaster: push::Pusher::new(push),
             config,
@@ -128,6 +142,20 @@ impl Services {
     /// The store's kind, and whether it answers now.
     pub async fn store_health(&self) -> (&'static str, bool) {
         (self.store.kind(), self.store.ping().await.is_ok())
+    }
+
+    /// Whether this process should get traffic (`/readyz`): its store answers,
+    /// Redis answers when configured, and it is not shutting down.
+    pub async fn readiness(&self) -> Readiness {
+        let (store_kind, store) = self.store_health().await;
+        let redis = self.broadcaster.reachable().await;
+        let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);
+        Readiness { ready: store && redis != Some(false) && !draining, store_kind, store, redis, draining }
+    }
+
+    /// Marks the process as shutting down: `/readyz` answers 503 from now on.
+    pub fn begin_drain(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Records the address the server listens on (for deliveries to itself).

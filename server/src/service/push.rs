@@ -38,6 +38,11 @@ pub trait Push: Send + Sync + 'static {
     async fn disconnect(&self, whose: Sockets<'_>);
     /// How many sockets `whose` has open, on every node.
     async fn count(&self, whose: Sockets<'_>) -> usize;
+    /// Whether the channel to the other nodes (Redis) answers now; `None`
+    /// when there is none (one process).
+    async fn reachable(&self) -> Option<bool> {
+        None
+    }
 }
 
 /// The service layer's handle on [`Push`], taking any serialisable payload.
@@ -47,6 +52,11 @@ pub struct Pusher(Arc<dyn Push>);
 impl Pusher {
     pub fn new(push: Arc<dyn Push>) -> Self {
         Self(push)
+    }
+
+    /// Whether the channel to the other nodes answers (`None`: one process).
+    pub async fn reachable(&self) -> Option<bool> {
+        self.0.reachable().await
     }
 
     /// The implementation (to share it with another `Services`).

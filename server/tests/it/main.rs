@@ -13,6 +13,7 @@ mod mongo_server;
 mod multinode;
 mod notifications_api;
 mod pages;
+mod probes;
 mod providers;
 mod realtime;
 mod security_headers;
