@@ -12,10 +12,17 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    // `HOOKBELL_LOG_FORMAT=json`: one JSON object a line, the request's span (its id) in each.
+    match std::env::var("HOOKBELL_LOG_FORMAT").ok().as_deref().map(str::trim) {
+        None | Some("" | "text") => logs.with_env_filter(filter()).init(),
+        Some("json") => logs.json().with_current_span(true).with_span_list(false).with_env_filter(filter()).init(),
+        Some(other) => {
+            eprintln!("hookbell: HOOKBELL_LOG_FORMAT: {other:?} is not text or json");
+            return ExitCode::from(2);
+        }
+    }
 
     match Cli::parse().command {
         // The sender-side tools talk to a deployment: no server configuration.

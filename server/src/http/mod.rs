@@ -69,6 +69,31 @@ async fn request_timeout(
     }
 }
 
+/// The request id header: taken from the client when it is a sensible one, else made here.
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Gives every request an id (`x-request-id`: the client's if it sent a
+/// sensible one, 1 to 128 visible characters, else 16 random bytes in hex),
+/// which every log line of the request carries and the answer returns.
+async fn request_id(mut req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let given = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::trim);
+    let id = match given {
+        Some(id) if (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()) => id.to_owned(),
+        _ => hex::encode(rand::random::<[u8; 16]>()),
+    };
+    let value = axum::http::HeaderValue::from_str(&id).expect("visible ASCII is a header value");
+    req.headers_mut().insert(REQUEST_ID, value.clone());
+    let mut resp = next.run(req).await;
+    resp.headers_mut().insert(REQUEST_ID, value);
+    resp
+}
+
+/// The span of a request: its id, method and path, on every log line inside it.
+fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+    tracing::info_span!("request", id = %id, method = %req.method(), path = %req.uri().path())
+}
+
 /// Builds the whole router.
 pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Router {
     let max_body = state.services.config().max_body_bytes;
@@ -145,6 +170,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .layer(nosniff)
         .layer(referrer)
         .layer(frames)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
+        .layer(axum::middleware::from_fn(request_id))
         .with_state(state)
 }

@@ -9,6 +9,7 @@ mod dashboard_api;
 mod event_log_api;
 mod harness;
 mod hostile;
+mod logs;
 mod mongo_server;
 mod multinode;
 mod notifications_api;

@@ -196,8 +196,9 @@ impl Services {
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
         let services = self.clone();
-        let work =
-            tokio::spawn(async move { services.ingest_here(endpoint, &body, refused, &signature, source_ip).await });
+        let work = async move { services.ingest_here(endpoint, &body, refused, &signature, source_ip).await };
+        // The request's span (its id) goes with it: the task's log lines carry it too.
+        let work = tokio::spawn(tracing::Instrument::instrument(work, tracing::Span::current()));
         work.await.map_err(|e| ApiError::Internal(format!("webhook task: {e}")))?
     }
 

@@ -63,7 +63,8 @@ impl Services {
     /// only counted. Runs in a task of its own, as [`Services::ingest`] does.
     pub async fn ingest_provider(self: &std::sync::Arc<Self>, d: ProviderDelivery) -> Result<Accepted, ApiError> {
         let services = self.clone();
-        let work = tokio::spawn(async move { services.ingest_provider_here(d).await });
+        let work = async move { services.ingest_provider_here(d).await };
+        let work = tokio::spawn(tracing::Instrument::instrument(work, tracing::Span::current()));
         work.await.map_err(|e| ApiError::Internal(format!("provider webhook task: {e}")))?
     }
 
