@@ -101,9 +101,10 @@ if $want_test; then
     say "installing chromium (Debian package)"
     apt_install chromium
   fi
+  # redis-server: the readiness test starts (and stops) one of its own on a free port.
+  command -v redis-server >/dev/null 2>&1 || { say "installing redis-server (Debian package)"; apt_install redis-server; }
   # Redis 7 (RESP3) on 127.0.0.1:6379 for the multi-node test: started when nothing answers there.
   if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
-    command -v redis-server >/dev/null 2>&1 || { say "installing redis-server (Debian package)"; apt_install redis-server; }
     say "starting redis-server on 127.0.0.1:6379 (nothing kept on disk)"
     redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null
     for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.1; done
