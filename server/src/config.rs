@@ -92,6 +92,15 @@ pub struct Config {
     /// `HOOKBELL_PUBLIC_URL`: the server's address as senders reach it (shown as
     /// the webhook URLs); unset means `http://` + the request's Host.
     pub public_url: Option<String>,
+    /// `HOOKBELL_METRICS_TOKEN`: the bearer token `GET /metrics` asks for on
+    /// the main port (at least 16 characters); unset, the main port has no `/metrics`.
+    pub metrics_token: Option<String>,
+    /// `HOOKBELL_METRICS_ADDR`: an address of its own for `/metrics` (for a
+    /// private network; the token, when set, is asked there too).
+    pub metrics_addr: Option<SocketAddr>,
+    /// `HOOKBELL_SHUTDOWN_GRACE_SECS`: how long open requests get to finish
+    /// after SIGTERM or SIGINT before the process exits (default 20).
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Config {
@@ -136,6 +145,9 @@ impl std::fmt::Debug for Config {
             .field("request_timeout", &self.request_timeout)
             .field("socket_event_rate", &self.socket_event_rate)
             .field("max_sockets_per_principal", &self.max_sockets_per_principal)
+            .field("metrics_token", &self.metrics_token.as_ref().map(|_| "<set>"))
+            .field("metrics_addr", &self.metrics_addr)
+            .field("shutdown_grace", &self.shutdown_grace)
             .finish()
     }
 }
@@ -261,7 +273,28 @@ impl Config {
             .map_err(|message| ConfigError { var: "MONGODB_WRITE_CONCERN", message })?;
         let trusted_proxies = parse_proxies(get("HOOKBELL_TRUSTED_PROXIES").as_deref().unwrap_or(""))
             .map_err(|message| ConfigError { var: "HOOKBELL_TRUSTED_PROXIES", message })?;
+        let shutdown_grace = number("HOOKBELL_SHUTDOWN_GRACE_SECS", 20, 0..=3600, "seconds from 0 to 3600")?;
+        let metrics_token = get("HOOKBELL_METRICS_TOKEN").filter(|t| !t.is_empty());
+        if metrics_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 16 || t.len() > 1024 || !t.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(ConfigError {
+                var: "HOOKBELL_METRICS_TOKEN",
+                message: "must be 16 to 1024 visible ASCII characters".into(),
+            });
+        }
+        let metrics_addr = match get("HOOKBELL_METRICS_ADDR").filter(|a| !a.is_empty()) {
+            None => None,
+            Some(addr) => Some(addr.parse::<SocketAddr>().map_err(|_| ConfigError {
+                var: "HOOKBELL_METRICS_ADDR",
+                message: "must be an address and port, like 127.0.0.1:9464".into(),
+            })?),
+        };
         Ok(Config {
+            shutdown_grace: std::time::Duration::from_secs(shutdown_grace),
+            metrics_token,
+            metrics_addr,
             mode,
             mode_reason,
             max_api_body_bytes,
@@ -340,6 +373,21 @@ mod tests {
         assert_eq!(bad.var, "HOOKBELL_TRUSTED_PROXIES");
         assert!(bad.message.contains("proxy.internal"), "{}", bad.message);
         assert!(cfg(&[("HOOKBELL_TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+    }
+
+    #[test]
+    fn metrics_settings_are_checked() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!((c.metrics_token.as_deref(), c.metrics_addr), (None, None));
+        assert_eq!(c.shutdown_grace, std::time::Duration::from_secs(20));
+        assert_eq!(cfg(&[("HOOKBELL_METRICS_TOKEN", "short")]).err().map(|e| e.var), Some("HOOKBELL_METRICS_TOKEN"));
+        assert!(cfg(&[("HOOKBELL_METRICS_TOKEN", "sixteen chars ok")]).is_err(), "a space");
+        assert!(cfg(&[("HOOKBELL_METRICS_TOKEN", "0123456789abcdef")]).is_ok());
+        assert_eq!(cfg(&[("HOOKBELL_METRICS_ADDR", "metrics")]).err().map(|e| e.var), Some("HOOKBELL_METRICS_ADDR"));
+        let c = cfg(&[("HOOKBELL_METRICS_ADDR", "127.0.0.1:9464"), ("HOOKBELL_SHUTDOWN_GRACE_SECS", "0")]).unwrap();
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
+        assert!(c.shutdown_grace.is_zero());
+        assert!(cfg(&[("HOOKBELL_SHUTDOWN_GRACE_SECS", "-1")]).is_err());
     }
 
     #[test]

@@ -26,7 +26,9 @@ pub mod request;
 pub mod sealing;
 pub mod service;
 pub use hookbell_sdk::signature;
+pub mod shared;
 pub mod store;
+pub mod telemetry;
 pub mod tools;
 
 use std::sync::Arc;
@@ -128,14 +130,19 @@ pub async fn build_with_store(
     sealer: sealing::Sealer,
     leptos_options: LeptosOptions,
 ) -> Result<Built, StartError> {
-    let (socket_layer, io, broadcaster) =
-        realtime::layer(config.redis_url.as_deref()).await.map_err(StartError::Other)?;
-    let multi_node = config.redis_url.is_some();
-    let services = Arc::new(Services::new(store, Arc::new(broadcaster), config, sealer));
+    telemetry::install();
+    let link = match config.redis_url.as_deref() {
+        Some(url) => Some(shared::RedisLink::connect(url).await.map_err(StartError::Other)?),
+        None => None,
+    };
+    let shared = link.clone().map(|link| Arc::new(link) as Arc<dyn service::limits::SharedState>);
+    let (socket_layer, io, broadcaster) = realtime::layer(link).await.map_err(StartError::Other)?;
+    let multi_node = shared.is_some();
+    let services = Arc::new(Services::with_shared(store, Arc::new(broadcaster), config, sealer, shared));
     services.migrate_sealed_secrets().await.map_err(|e| StartError::Other(e.to_string()))?;
     realtime::attach(io, services.clone()).await.map_err(StartError::Other)?;
     if multi_node {
-        tracing::info!("Socket.IO broadcasts go through Redis to every server process");
+        tracing::info!("Socket.IO broadcasts, limits and refresh windows go through Redis to every server process");
     }
     let state = http::AppState { services: services.clone(), leptos_options };
     Ok(Built { router: http::router(state, socket_layer), services })
@@ -198,7 +205,7 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
     }
 }
 
-/// Serves until ctrl-c / SIGTERM.
+/// Serves until ctrl-c / SIGTERM, then drains.
 ///
 /// The accept loop is hyper's HTTP/1 server (axum::serve has neither of
 /// these): a client gets `HOOKBELL_HEADER_TIMEOUT_SECS` from the moment it
@@ -207,13 +214,18 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
 /// wait in the kernel's backlog; a WebSocket stops counting once upgraded, and
 /// sockets are capped per principal instead). HTTP/1 only: no protocol sniffing
 /// that a silent client could stall (browsers speak HTTP/2 to the TLS proxy in
-/// front). On shutdown, open connections finish their requests first.
+/// front).
+///
+/// The drain, on SIGTERM or SIGINT: `/readyz` turns 503; the connections the
+/// kernel had already taken (its backlog) are accepted and get one answer
+/// each instead of a reset; the listener closes; every Socket.IO transport is
+/// closed, which clients take as a cue to reconnect (to another node, through
+/// the balancer); requests in flight finish and are answered (a webhook is
+/// acknowledged only once stored), idle keep-alive connections close; after
+/// `HOOKBELL_SHUTDOWN_GRACE_SECS` whatever is left is cut and the function returns.
 pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
-    use hyper_util::{
-        rt::{TokioIo, TokioTimer},
-        service::TowerToHyperService,
-    };
-    use tower::ServiceExt;
+    use futures_util::FutureExt;
+    use hyper_util::rt::TokioTimer;
 
     let services = built.services;
     services.set_local_addr(listener.local_addr()?);
@@ -221,13 +233,33 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     let waker = tokio::spawn(service::snooze::snooze_loop(services.clone()));
     let _stop_waker = AbortOnDrop(waker);
     let config = services.config();
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let _metrics = match config.metrics_addr {
+        Some(addr) => {
+            let metrics_listener = TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics at /metrics on their own address");
+            let mut stopped = stopping.clone();
+            let task = http::ops::serve_metrics(metrics_listener, services.clone(), async move {
+                let _ = stopped.changed().await;
+            });
+            Some(AbortOnDrop(tokio::spawn(async move {
+                if let Err(e) = task.await {
+                    tracing::warn!(error = %e, "the metrics listener stopped");
+                }
+            })))
+        }
+        None => None,
+    };
     let max_connections = config.max_connections;
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
-    let (stop, stopping) = tokio::sync::watch::channel(false);
-    let router = built.router;
-    let trusted_proxies: Arc<[ipnet::IpNet]> = config.trusted_proxies.clone().into();
+    let conns = Connections {
+        router: built.router,
+        trusted_proxies: config.trusted_proxies.clone().into(),
+        http1,
+        stopping: stopping.clone(),
+    };
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
         let slot = tokio::select! {
@@ -246,24 +278,109 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
             },
             _ = &mut shutdown => break,
         };
+        conns.spawn(stream, remote, Some(slot), true);
+    }
+    let grace = config.shutdown_grace;
+    let deadline = tokio::time::Instant::now() + grace;
+    tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining");
+    // Readiness turns false first, so a balancer stops sending here while open requests finish.
+    services.begin_drain();
+    // Connections already in the kernel's backlog get their one request answered, not a reset.
+    let mut backlog = 0;
+    while let Some(Ok((stream, remote))) = listener.accept().now_or_never() {
+        conns.spawn(stream, remote, slots.clone().try_acquire_owned().ok(), false);
+        backlog += 1;
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    // Sockets are told to reconnect (their transport closes); long-polling requests end with them.
+    let closed = tokio::time::timeout_at(deadline, services.close_sockets()).await.is_ok();
+    // Open requests get the rest of the grace to finish (every slot back means every connection ended).
+    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
+    let finished = tokio::time::timeout_at(deadline, slots.acquire_many(all)).await.is_ok();
+    if closed && finished {
+        tracing::info!(backlog, "drained: every request answered");
+    } else {
+        tracing::warn!(
+            backlog,
+            sockets_closed = closed,
+            "connections still open when the shutdown grace ended; closing them"
+        );
+    }
+    Ok(())
+}
+
+/// How each accepted connection is served.
+struct Connections {
+    router: Router,
+    trusted_proxies: Arc<[ipnet::IpNet]>,
+    http1: hyper::server::conn::http1::Builder,
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Connections {
+    /// Serves `stream` in a task of its own, holding `slot` until it ends.
+    /// `until_stopped`: on shutdown its open requests finish and it closes;
+    /// otherwise (a connection accepted while draining) it serves one request, then closes.
+    fn spawn(
+        &self,
+        stream: tokio::net::TcpStream,
+        remote: std::net::SocketAddr,
+        slot: Option<tokio::sync::OwnedSemaphorePermit>,
+        until_stopped: bool,
+    ) {
+        use hyper_util::{rt::TokioIo, service::TowerToHyperService};
+        use tower::ServiceExt;
+
         let _ = stream.set_nodelay(true);
-        let trusted = trusted_proxies.clone();
-        let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+        let trusted = self.trusted_proxies.clone();
+        // Told when the connection's first request begins (a permit is kept if nobody waits yet).
+        let first_request = Arc::new(tokio::sync::Notify::new());
+        let began = first_request.clone();
+        let service = self.router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            began.notify_one();
             // The client, as a trusted reverse proxy names it (else the peer): limits, audit and logs see it.
             let client = request::client_address(remote.ip(), req.headers(), &trusted);
+            request::strip_untrusted_forwarding(remote.ip(), req.headers_mut(), &trusted);
             req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(client, remote.port())));
             req
         });
-        let (http1, mut stopping) = (http1.clone(), stopping.clone());
+        let mut http1 = self.http1.clone();
+        if !until_stopped {
+            http1.keep_alive(false);
+        }
+        let mut stopping = self.stopping.clone();
         tokio::spawn(async move {
             let conn = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).with_upgrades();
             let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
-                ended = conn.as_mut() => ended,
-                _ = stopping.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            let ended = if until_stopped {
+                let mut served = std::pin::pin!(first_request.notified());
+                tokio::select! {
+                    ended = conn.as_mut() => ended,
+                    _ = stopping.changed() => {
+                        // A client that connected just before the shutdown sends its request
+                        // next: it is answered (a connection closed under it would read as a
+                        // reset), then the connection closes. Idle keep-alive ones close now.
+                        let fresh = futures_util::poll!(served.as_mut()).is_pending();
+                        let ended = if fresh {
+                            tokio::select! {
+                                ended = conn.as_mut() => Some(ended),
+                                _ = served => None,
+                            }
+                        } else {
+                            None
+                        };
+                        match ended {
+                            Some(ended) => ended,
+                            None => {
+                                conn.as_mut().graceful_shutdown();
+                                conn.await
+                            }
+                        }
+                    }
                 }
+            } else {
+                conn.await
             };
             if let Err(e) = ended {
                 tracing::debug!(error = %e, %remote, "connection ended with an error");
@@ -271,16 +388,6 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
             drop(slot);
         });
     }
-    // Readiness turns false first, so a balancer stops sending here while open requests finish.
-    services.begin_drain();
-    drop(listener);
-    let _ = stop.send(true);
-    // Open requests get a while to finish (every slot back means every connection ended).
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
-    if tokio::time::timeout(std::time::Duration::from_secs(30), slots.acquire_many(all)).await.is_err() {
-        tracing::warn!("connections still open 30 s after shutdown began; closing them");
-    }
-    Ok(())
 }
 
 async fn shutdown_signal() {

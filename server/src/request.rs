@@ -82,6 +82,7 @@ pub fn presented_by(headers: &HeaderMap, auth: Option<&serde_json::Value>, devel
         session_token: session_cookie(headers, development),
         source_ip: None,
         user_agent: text(header::USER_AGENT),
+        forwarded_proto: forwarded_proto(headers),
     }
 }
 
@@ -125,6 +126,29 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[ipnet::IpNet
         }
     }
     client
+}
+
+/// `X-Forwarded-Proto`, the scheme a trusted proxy was reached by. The
+/// accept loop removes it from requests of anyone else ([`strip_untrusted_forwarding`]),
+/// so what is left here came from a trusted proxy. One value, `http` or
+/// `https`; a list or anything else is not believed.
+pub fn forwarded_proto(headers: &HeaderMap) -> Option<&'static str> {
+    let mut values = headers.get_all(FORWARDED_PROTO).iter();
+    let (Some(value), None) = (values.next(), values.next()) else { return None };
+    match value.to_str().ok()?.trim().to_ascii_lowercase().as_str() {
+        "https" => Some("https"),
+        "http" => Some("http"),
+        _ => None,
+    }
+}
+
+const FORWARDED_PROTO: &str = "x-forwarded-proto";
+
+/// Removes `X-Forwarded-Proto` unless `peer` is a trusted proxy: a client's own is never believed.
+pub fn strip_untrusted_forwarding(peer: IpAddr, headers: &mut HeaderMap, trusted: &[ipnet::IpNet]) {
+    if !trusted.iter().any(|net| net.contains(&peer.to_canonical())) {
+        headers.remove(FORWARDED_PROTO);
+    }
 }
 
 /// How many `X-Forwarded-For` entries are read at most: a chain of proxies is short.
@@ -173,6 +197,27 @@ pub fn tenant_set_cookie(mode: Mode, tenant_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_forwarded_scheme_is_one_value_and_only_a_trusted_proxys() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let headers = |values: &[&str]| {
+            let mut h = HeaderMap::new();
+            for v in values {
+                h.append("x-forwarded-proto", v.parse().unwrap());
+            }
+            h
+        };
+        let mut h = headers(&["HTTPS"]);
+        strip_untrusted_forwarding("10.1.2.3".parse().unwrap(), &mut h, &trusted);
+        assert_eq!(forwarded_proto(&h), Some("https"));
+        strip_untrusted_forwarding("192.0.2.1".parse().unwrap(), &mut h, &trusted);
+        assert_eq!(forwarded_proto(&h), None, "a client's own is removed");
+        assert_eq!(forwarded_proto(&headers(&["http"])), Some("http"));
+        for bad in [&["https", "http"][..], &["https, http"], &["ftp"], &[""]] {
+            assert_eq!(forwarded_proto(&headers(bad)), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_forwarded_client_is_believed_only_from_a_trusted_proxy() {

@@ -120,7 +120,7 @@ pub async fn get_settings(
     ctx: Ctx,
     presented: Presented,
 ) -> Result<Json<Value>, ApiError> {
-    let view = state.services.webhook_settings(&ctx, &state.services.public_base(presented.host.as_deref())).await?;
+    let view = state.services.webhook_settings(&ctx, &state.services.public_base(Some(&presented))).await?;
     Ok(Json(json!({"success": true, "settings": view})))
 }
 
@@ -131,7 +131,7 @@ pub async fn patch_settings(
     presented: Presented,
     Checked(patch): Checked<SettingsPatch>,
 ) -> Result<Json<Value>, ApiError> {
-    let base = state.services.public_base(presented.host.as_deref());
+    let base = state.services.public_base(Some(&presented));
     let view = state.services.update_webhook_settings(&ctx, patch, &base).await?;
     Ok(Json(json!({"success": true, "message": "Webhook settings updated", "settings": view})))
 }

@@ -113,7 +113,7 @@ impl Backend for Services {
 
     async fn webhook_settings(&self, req: &Parts) -> Result<WebhookSettingsView, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
-        let base = self.public_base(presented.host.as_deref());
+        let base = self.public_base(Some(&presented));
         Services::webhook_settings(self, &ctx, &base).await.map_err(refused)
     }
 
@@ -123,7 +123,7 @@ impl Backend for Services {
         patch: &WebhookSettingsPatch,
     ) -> Result<WebhookSettingsView, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
-        let base = self.public_base(presented.host.as_deref());
+        let base = self.public_base(Some(&presented));
         Services::update_webhook_settings(self, &ctx, SettingsPatch::try_from(patch), &base).await.map_err(refused)
     }
 
@@ -160,7 +160,7 @@ impl Backend for Services {
 
     async fn providers(&self, req: &Parts) -> Result<Vec<ProviderConnectionView>, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
-        let base = self.public_base(presented.host.as_deref());
+        let base = self.public_base(Some(&presented));
         self.provider_connections(&ctx, &base).await.map_err(refused)
     }
 
@@ -172,7 +172,7 @@ impl Backend for Services {
     ) -> Result<ProviderConnectionView, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
         let provider = provider_named(provider).map_err(refused)?;
-        let base = self.public_base(presented.host.as_deref());
+        let base = self.public_base(Some(&presented));
         self.update_provider(&ctx, provider, ProviderUpdate::parse(provider, change), &base).await.map_err(refused)
     }
 
@@ -193,7 +193,7 @@ impl Backend for Services {
 
     async fn invite_member(&self, req: &Parts, email: &str, role: Option<&str>) -> Result<CreatedInvitation, Failed> {
         let (ctx, presented) = self.ctx_of(req).await?;
-        let base = self.public_base(presented.host.as_deref());
+        let base = self.public_base(Some(&presented));
         self.invite(&ctx, NewInvitation::new(email, role), &base).await.map_err(refused)
     }
 

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod backend;
+pub mod ops;
 mod providers;
 pub mod security;
 pub mod server_fns;
@@ -105,7 +106,9 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
         .route("/api/webhooks/payments", post(webhooks::payments))
         .route("/api/webhooks/shopify/{tenant_id}", post(webhooks::shopify))
         .route("/api/webhooks/stripe/{tenant_id}", post(webhooks::stripe))
+        .route_layer(axum::middleware::from_fn(ops::webhook_metrics))
         .route("/api/webhooks/health", get(webhooks::health))
+        .route("/metrics", get(ops::metrics))
         .route("/livez", get(webhooks::livez))
         .route("/readyz", get(webhooks::readyz))
         // The handlers read the body themselves and answer 413 in the JSON shape.

@@ -17,7 +17,7 @@ use crate::{
 
 /// `GET /api/webhooks/providers`: every provider, connected or not (any member).
 pub async fn list(State(state): State<AppState>, ctx: Ctx, presented: Presented) -> Result<Json<Value>, ApiError> {
-    let base = state.services.public_base(presented.host.as_deref());
+    let base = state.services.public_base(Some(&presented));
     let providers = state.services.provider_connections(&ctx, &base).await?;
     Ok(Json(json!({"success": true, "providers": providers})))
 }
@@ -32,7 +32,7 @@ pub async fn put(
 ) -> Result<Json<Value>, ApiError> {
     let provider = provider_named(&provider)?;
     let update = ProviderUpdate::parse(provider, &body);
-    let base = state.services.public_base(presented.host.as_deref());
+    let base = state.services.public_base(Some(&presented));
     let connection = state.services.update_provider(&ctx, provider, update, &base).await?;
     Ok(Json(json!({"success": true, "provider": connection})))
 }

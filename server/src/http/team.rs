@@ -45,7 +45,7 @@ pub async fn invite(
     presented: Presented,
     Checked(input): Checked<NewInvitation>,
 ) -> Result<Response, ApiError> {
-    let base = state.services.public_base(presented.host.as_deref());
+    let base = state.services.public_base(Some(&presented));
     let created = state.services.invite(&ctx, input, &base).await?;
     let body = json!({
         "success": true,

@@ -156,8 +156,10 @@ pub async fn livez() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: whether this process should get traffic: its store answers,
-/// Redis answers when configured, and it is not shutting down (503 otherwise).
+/// `GET /readyz`: whether this process should get traffic: its store answers
+/// and it is not shutting down (503 otherwise). A configured Redis that does
+/// not answer makes it `degraded`, still 200: the node takes webhooks and
+/// serves its own sockets, and every node would be taken out at once otherwise.
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let r = state.services.readiness().await;
     let status = if r.ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
@@ -166,7 +168,12 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Some(reachable) => json!({"configured": true, "reachable": reachable}),
     };
     let body = json!({
-        "status": if r.ready { "ready" } else if r.draining { "draining" } else { "degraded" },
+        "status": match (r.ready, r.draining) {
+            (_, true) => "draining",
+            (true, _) if r.redis == Some(false) => "degraded",
+            (true, _) => "ready",
+            (false, _) => "unavailable",
+        },
         "store": {"kind": r.store_kind, "reachable": r.store},
         "redis": redis,
         "draining": r.draining,

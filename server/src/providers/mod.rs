@@ -77,7 +77,7 @@ fn text_of(v: Option<&Value>) -> Option<String> {
 }
 
 /// `s` cut to at most `max` characters: a provider's free text must fit hookbell's fields.
-fn clip(s: &str, max: usize) -> String {
+pub(crate) fn clip(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 

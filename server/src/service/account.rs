@@ -63,7 +63,7 @@ impl Services {
         }
         let user = self.store.get_user(user_id).await?.ok_or(ApiError::Unauthorized("The session has ended"))?;
         // Guessing the current password here costs what a login costs.
-        self.login_limiter_email.check(&user.email).map_err(ApiError::rate_limited)?;
+        self.login_limiter_email.check(&user.email).await.map_err(ApiError::rate_limited)?;
         if !self.verify_in_turn(&change.current_password, &user.password_hash).await? {
             return Err(ApiError::Validation(vec![FieldError::new("currentPassword", "is not your current password")]));
         }

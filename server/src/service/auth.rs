@@ -220,9 +220,17 @@ impl Services {
     /// The user whose email and password these are, checked as [`Services::login`]
     /// checks them (limits, one message), without opening a session.
     pub(super) async fn check_login(&self, email: &str, password: &str, ip: Option<&str>) -> Result<User, ApiError> {
+        let checked = self.check_login_once(email, password, ip).await;
+        if let Err(e) = &checked {
+            crate::telemetry::login_failure(e.code());
+        }
+        checked
+    }
+
+    async fn check_login_once(&self, email: &str, password: &str, ip: Option<&str>) -> Result<User, ApiError> {
         // The address's bucket first: a flood of made-up emails from one
         // address is refused before any per-email state exists.
-        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).map_err(ApiError::rate_limited)?;
+        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).await.map_err(ApiError::rate_limited)?;
         let email = email.trim().to_lowercase();
         let mut details = Vec::new();
         if email.is_empty() {
@@ -238,7 +246,7 @@ impl Services {
         if !details.is_empty() {
             return Err(ApiError::Validation(details));
         }
-        self.login_limiter_email.check(&email).map_err(ApiError::rate_limited)?;
+        self.login_limiter_email.check(&email).await.map_err(ApiError::rate_limited)?;
         let user = self.store.get_user_by_email(&email).await?;
         let phc = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| dummy_hash().to_owned());
         // Bounded: a burst of logins queues for a few cores instead of taking 19 MiB each at once.
@@ -251,9 +259,9 @@ impl Services {
 
     /// 429 when `ip`, then `email` (a valid, lower-case address), has used up
     /// its login attempts; else one attempt is spent from each, as a login spends it.
-    pub(super) fn spend_login_attempt(&self, email: &str, ip: Option<&str>) -> Result<(), ApiError> {
-        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).map_err(ApiError::rate_limited)?;
-        self.login_limiter_email.check(email).map_err(ApiError::rate_limited)
+    pub(super) async fn spend_login_attempt(&self, email: &str, ip: Option<&str>) -> Result<(), ApiError> {
+        self.login_limiter_ip.check(&super::rate_limit::address_key(ip)).await.map_err(ApiError::rate_limited)?;
+        self.login_limiter_email.check(email).await.map_err(ApiError::rate_limited)
     }
 
     /// A new session for `user` (who proved who they are with the password

@@ -10,11 +10,11 @@ use std::{
     time::Duration,
 };
 
-use app::models::{events, DashboardRefreshEvent};
+use app::models::{events, DashboardRefreshEvent, TenantId};
 /// Tokio's clock (the system's, except in tests that pause and advance it).
 use tokio::time::Instant;
 
-use super::push::Pusher;
+use super::{limits::Shared, push::Pusher};
 
 /// What to do with a refresh just offered.
 #[derive(Debug, PartialEq)]
@@ -99,6 +99,23 @@ impl Coalescer {
         }
     }
 
+    /// Holds `event` for the tenant's window (merged into a held one, if
+    /// any): true when nothing was held, so the caller schedules the send.
+    pub fn hold(&self, event: DashboardRefreshEvent) -> bool {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let slot = slots.map.entry(event.tenant_id.to_string()).or_default();
+        match &mut slot.held {
+            Some(held) => {
+                merge(held, event);
+                false
+            }
+            None => {
+                slot.held = Some(event);
+                true
+            }
+        }
+    }
+
     /// The held refresh of `tenant_id`, to send now.
     pub fn take(&self, tenant_id: &str, now: Instant) -> Option<DashboardRefreshEvent> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -119,24 +136,56 @@ fn merge(held: &mut DashboardRefreshEvent, event: DashboardRefreshEvent) {
 }
 
 /// Sends `event` to its tenant's dashboards now, or merges it into the
-/// refresh the window holds, sent by a task at the window's end.
-pub async fn announce(refresh: &Arc<Coalescer>, push: &Pusher, event: DashboardRefreshEvent) {
+/// refresh the window holds, sent by a task at the window's end. With
+/// `shared` state (Redis) a window is also one for every node: a refresh this
+/// node would send while another node's window is open is held until it closes.
+pub async fn announce(
+    refresh: &Arc<Coalescer>,
+    push: &Pusher,
+    shared: Option<&Arc<Shared>>,
+    event: DashboardRefreshEvent,
+) {
     let tenant_id = event.tenant_id.clone();
     let now = Instant::now();
     match refresh.offer(event, now) {
-        Offer::Now(event) => push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await,
-        Offer::Merged => {}
-        Offer::Later(delay) => {
-            let (refresh, push) = (refresh.clone(), push.clone());
-            let due = now + delay;
-            tokio::spawn(async move {
-                tokio::time::sleep_until(due).await;
-                if let Some(event) = refresh.take(&tenant_id, Instant::now()) {
-                    push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await;
+        Offer::Now(event) => match open_shared(refresh, shared, &tenant_id).await {
+            None => push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await,
+            Some(left) => {
+                if refresh.hold(event) {
+                    send_later(refresh.clone(), push.clone(), shared.cloned(), tenant_id, Instant::now() + left);
                 }
-            });
-        }
+            }
+        },
+        Offer::Merged => {}
+        Offer::Later(delay) => send_later(refresh.clone(), push.clone(), shared.cloned(), tenant_id, now + delay),
     }
+}
+
+/// Opens the tenant's window on every node: `None` when this node may send now.
+async fn open_shared(refresh: &Coalescer, shared: Option<&Arc<Shared>>, tenant_id: &TenantId) -> Option<Duration> {
+    match shared {
+        Some(shared) if !refresh.window.is_zero() => {
+            shared.open_window("refresh", tenant_id.as_str(), refresh.window).await
+        }
+        _ => None,
+    }
+}
+
+/// At `due`, sends what the tenant's window holds, once every node's window has closed.
+fn send_later(refresh: Arc<Coalescer>, push: Pusher, shared: Option<Arc<Shared>>, tenant_id: TenantId, due: Instant) {
+    tokio::spawn(async move {
+        let mut due = due;
+        loop {
+            tokio::time::sleep_until(due).await;
+            let Some(event) = refresh.take(&tenant_id, Instant::now()) else { return };
+            match open_shared(&refresh, shared.as_ref(), &tenant_id).await {
+                None => return push.to_tenant(&tenant_id, events::DASHBOARD_REFRESH, &event).await,
+                // Held again; if a newer refresh is held meanwhile, its own task sends both.
+                Some(left) if refresh.hold(event) => due = Instant::now() + left,
+                Some(_) => return,
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -229,7 +278,7 @@ mod tests {
             let last = i == 19;
             let event =
                 if last { ev("a", "payment-updated", &["payments"]) } else { ev("a", "order-created", &["orders"]) };
-            announce(&refresh, &push, event).await;
+            announce(&refresh, &push, None, event).await;
             tokio::time::advance(Duration::from_millis(10)).await;
         }
         assert_eq!(sent().len(), 1, "the first at once, the rest held");
@@ -241,6 +290,70 @@ mod tests {
         // Nothing more is held.
         tokio::time::sleep(Duration::from_secs(10)).await;
         assert_eq!(sent().len(), 2);
+    }
+
+    /// Windows as Redis keeps them (with `SET NX PX`), on tokio's clock.
+    #[derive(Default)]
+    struct Windows(Mutex<std::collections::HashMap<String, Instant>>);
+
+    #[async_trait::async_trait]
+    impl crate::service::limits::SharedState for Windows {
+        async fn take(
+            &self,
+            _: &str,
+            _: Duration,
+            _: u32,
+            _: bool,
+        ) -> Result<Result<(), Duration>, crate::service::limits::Unavailable> {
+            Ok(Ok(()))
+        }
+        async fn open_window(
+            &self,
+            key: &str,
+            window: Duration,
+        ) -> Result<Option<Duration>, crate::service::limits::Unavailable> {
+            let now = Instant::now();
+            let mut map = self.0.lock().unwrap();
+            match map.get(key) {
+                Some(closes) if *closes > now => Ok(Some(*closes - now)),
+                _ => {
+                    map.insert(key.to_owned(), now + window);
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn two_nodes_sharing_windows_send_one_refresh_per_window_between_them() {
+        let windows = Arc::new(Windows::default());
+        let shared = Arc::new(Shared::new(windows, b"k"));
+        let node = || {
+            let recorder = Arc::new(Recorder::default());
+            let push = Pusher::new(recorder.clone());
+            (recorder, push, Arc::new(Coalescer::new(Duration::from_millis(250))))
+        };
+        let (a_sent, a_push, a) = node();
+        let (b_sent, b_push, b) = node();
+        let count = |r: &Arc<Recorder>| r.0.lock().unwrap().len();
+        announce(&a, &a_push, Some(&shared), ev("t", "order-created", &["orders"])).await;
+        // B's first refresh of the tenant: its own window is closed, but A's shared one is open.
+        announce(&b, &b_push, Some(&shared), ev("t", "payment-updated", &["payments"])).await;
+        tokio::time::advance(Duration::from_millis(100)).await;
+        announce(&b, &b_push, Some(&shared), ev("t", "order-created", &["orders"])).await;
+        assert_eq!((count(&a_sent), count(&b_sent)), (1, 0), "A sent at once; B holds");
+        // A's window closes at 250 ms: B sends its merged refresh then, and opens the next window.
+        tokio::time::sleep(Duration::from_millis(151)).await;
+        assert_eq!(count(&b_sent), 1);
+        assert_eq!(b_sent.0.lock().unwrap()[0].1["entities"], serde_json::json!(["orders", "payments"]));
+        // A, whose own window has closed, now waits for B's.
+        announce(&a, &a_push, Some(&shared), ev("t", "order-created", &["orders"])).await;
+        assert_eq!(count(&a_sent), 1, "held while B's window is open");
+        tokio::time::sleep(Duration::from_millis(251)).await;
+        assert_eq!((count(&a_sent), count(&b_sent)), (2, 1));
+        // Another tenant is not held by this one's windows.
+        announce(&b, &b_push, Some(&shared), ev("u", "order-created", &["orders"])).await;
+        assert_eq!(count(&b_sent), 2);
     }
 
     #[test]

@@ -130,6 +130,8 @@ pub struct Presented {
     pub session_token: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The scheme the client reached a trusted reverse proxy by (`X-Forwarded-Proto`), if one said.
+    pub forwarded_proto: Option<&'static str>,
 }
 
 impl std::fmt::Debug for Presented {
@@ -259,10 +261,13 @@ impl Services {
         };
         let host = req.host.as_deref().unwrap_or("");
         // This server by its Host, with the scheme it is reached by: that of
-        // `HOOKBELL_PUBLIC_URL`, else https in production (either in development).
+        // `HOOKBELL_PUBLIC_URL`, else the one a trusted proxy names, else https
+        // in production (either in development).
+        let forwarded = req.forwarded_proto.as_ref().map(std::slice::from_ref);
         let schemes: &[&str] = match self.config.public_url.as_deref().and_then(|u| u.split_once("://")) {
             Some(("http", _)) => &["http"],
             Some(_) => &["https"],
+            None if forwarded.is_some() => forwarded.unwrap_or_default(),
             None if self.development() => &["http", "https"],
             None => &["https"],
         };

@@ -109,7 +109,7 @@ impl Services {
         if self.store.get_tenant(by.tenant_id).await?.is_none() {
             return Err(ApiError::NotFound("Tenant"));
         }
-        if let Err(wait) = self.invite_limiter.check(by.tenant_id.as_str()) {
+        if let Err(wait) = self.invite_limiter.check(by.tenant_id.as_str()).await {
             return Err(ApiError::rate_limited(wait));
         }
         let token = super::auth::random_token_with("hbi_");
@@ -232,7 +232,7 @@ impl Services {
                 // requests are limited as logins are (the inviter holds the link too).
                 super::auth::check_password_rules(&input.password)?;
                 super::auth::check_name(name)?;
-                self.spend_login_attempt(&invitation.email, ip.as_deref())?;
+                self.spend_login_attempt(&invitation.email, ip.as_deref()).await?;
                 if self.store.get_user_by_email(&invitation.email).await?.is_some() {
                     return Err(ApiError::Conflict(ACCOUNT_EXISTS.into()));
                 }

@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod dashboard;
 pub mod housekeeping;
 pub mod invitations;
+pub mod limits;
 pub mod members;
 pub mod notifications;
 mod preferences;
@@ -57,6 +58,15 @@ pub struct Readiness {
     pub draining: bool,
 }
 
+/// Where `/metrics` was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Where {
+    /// The main port, open to the world: only with `HOOKBELL_METRICS_TOKEN`.
+    MainPort,
+    /// `HOOKBELL_METRICS_ADDR`, meant for a private network.
+    OwnAddress,
+}
+
 pub struct Services {
     store: Arc<dyn Store>,
     broadcaster: push::Pusher,
@@ -67,46 +77,63 @@ pub struct Services {
     demo_tenant_id: std::sync::OnceLock<app::models::TenantId>,
     /// The address this process listens on, once bound.
     local_addr: std::sync::OnceLock<std::net::SocketAddr>,
-    /// Webhooks per tenant per second.
-    webhook_limiter: rate_limit::RateLimiter,
+    /// Webhooks per tenant per second (across nodes, as are the other limiters, with Redis).
+    webhook_limiter: limits::Limiter,
     /// Login attempts per email: 10 at once, then one every 6 seconds.
-    login_limiter_email: rate_limit::RateLimiter,
+    login_limiter_email: limits::Limiter,
     /// Login attempts per client address (an office shares one): 30 at once, then one a second.
-    login_limiter_ip: rate_limit::RateLimiter,
+    login_limiter_ip: limits::Limiter,
     /// Invitations made per tenant: 20 at once, then one a minute.
-    invite_limiter: rate_limit::RateLimiter,
+    invite_limiter: limits::Limiter,
     /// Password checks (argon2id, 19 MiB and tens of milliseconds each) running or waiting at once.
     password_gate: rate_limit::Gate,
     /// Unverified webhook requests per client address, before any store access.
-    unverified_limiter: rate_limit::RateLimiter,
+    unverified_limiter: limits::Limiter,
     /// Webhook requests refused before their signature verified, by reason.
     unverified: webhooks::UnverifiedCounts,
     /// Set when the process begins to shut down: readiness turns false.
     draining: std::sync::atomic::AtomicBool,
     /// `dashboard-refresh` coalescing per tenant.
     refresh: Arc<coalesce::Coalescer>,
+    /// State shared with the other nodes (Redis), when there is any.
+    shared: Option<Arc<limits::Shared>>,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
     session_key: Vec<u8>,
 }
 
 impl Services {
     pub fn new(store: Arc<dyn Store>, push: Arc<dyn Push>, config: Config, sealer: Sealer) -> Self {
-        let webhook_limiter = rate_limit::RateLimiter::new(config.webhook_rate_per_sec, config.webhook_rate_burst);
+        Self::with_shared(store, push, config, sealer, None)
+    }
+
+    /// [`Services::new`] whose limits and refresh windows hold across every
+    /// node that shares `shared` (Redis).
+    pub fn with_shared(
+        store: Arc<dyn Store>,
+        push: Arc<dyn Push>,
+        config: Config,
+        sealer: Sealer,
+        shared: Option<Arc<dyn limits::SharedState>>,
+    ) -> Self {
         let session_key = match &config.session_secret {
             Some(secret) => secret.as_bytes().to_vec(),
             None => sealer.derived_key().to_vec(),
         };
+        let shared = shared.map(|state| Arc::new(limits::Shared::new(state, &session_key)));
+        let limiter = |name, rate, burst| limits::Limiter::new(name, rate, burst, shared.clone());
         Self {
-            webhook_limiter,
+            webhook_limiter: limiter("webhooks", f64::from(config.webhook_rate_per_sec), config.webhook_rate_burst),
             refresh: Arc::new(coalesce::Coalescer::new(config.refresh_coalesce)),
-            login_limiter_email: rate_limit::RateLimiter::with_rate(1.0 / 6.0, 10),
-            login_limiter_ip: rate_limit::RateLimiter::with_rate(1.0, 30),
-            invite_limiter: rate_limit::RateLimiter::with_rate(1.0 / 60.0, 20),
+            login_limiter_email: limiter("login-email", 1.0 / 6.0, 10),
+            login_limiter_ip: limiter("login-address", 1.0, 30),
+            invite_limiter: limiter("invitations", 1.0 / 60.0, 20),
             password_gate: rate_limit::Gate::new(PASSWORD_CHECKS_RUNNING, PASSWORD_CHECKS_QUEUED),
-            unverified_limiter: rate_limit::RateLimiter::with_rate(
+            unverified_limiter: limiter(
+                "unverified-webhooks",
                 f64::from(UNVERIFIED_PER_SEC_PER_ADDRESS),
                 UNVERIFIED_BURST_PER_ADDRESS,
             ),
+            shared,
             session_key,
             unverified: Default::default(),
             draining: Default::default(),
@@ -144,13 +171,43 @@ impl Services {
         (self.store.kind(), self.store.ping().await.is_ok())
     }
 
-    /// Whether this process should get traffic (`/readyz`): its store answers,
-    /// Redis answers when configured, and it is not shutting down.
+    /// Whether this process should get traffic (`/readyz`): its store answers
+    /// and it is not shutting down; whether Redis answers is reported beside.
     pub async fn readiness(&self) -> Readiness {
         let (store_kind, store) = self.store_health().await;
         let redis = self.broadcaster.reachable().await;
         let draining = self.draining.load(std::sync::atomic::Ordering::SeqCst);
-        Readiness { ready: store && redis != Some(false) && !draining, store_kind, store, redis, draining }
+        // Redis away: degraded but still serving (webhooks are taken and this node's
+        // sockets served); were it not ready, a Redis outage would empty the balancer.
+        Readiness { ready: store && !draining, store_kind, store, redis, draining }
+    }
+
+    /// The metrics in Prometheus text (the socket gauges counted now), for
+    /// the holder of `HOOKBELL_METRICS_TOKEN` (compared in constant time).
+    /// On the main port there are none without that setting (404); on
+    /// `HOOKBELL_METRICS_ADDR` the token is asked only when it is set.
+    pub fn metrics(&self, token: Option<&str>, at: Where) -> Result<String, crate::error::ApiError> {
+        use subtle::ConstantTimeEq;
+        match (&self.config.metrics_token, at) {
+            (None, Where::MainPort) => return Err(crate::error::ApiError::NotFound("API route")),
+            (None, Where::OwnAddress) => {}
+            (Some(expected), _) => {
+                let given = token.unwrap_or("").as_bytes();
+                // Equal lengths are compared in constant time; the length alone is no secret worth hiding.
+                if !bool::from(given.ct_eq(expected.as_bytes())) {
+                    return Err(crate::error::ApiError::Unauthorized("A valid metrics token is required"));
+                }
+            }
+        }
+        let (sockets, rooms) = self.broadcaster.local_counts();
+        crate::telemetry::socket_counts(sockets, rooms);
+        Ok(crate::telemetry::render())
+    }
+
+    /// On shutdown: closes the transport of every socket on this node, so
+    /// that clients reconnect (to another node).
+    pub async fn close_sockets(&self) {
+        self.broadcaster.close_local().await;
     }
 
     /// Marks the process as shutting down: `/readyz` answers 503 from now on.

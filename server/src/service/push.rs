@@ -43,6 +43,13 @@ pub trait Push: Send + Sync + 'static {
     async fn reachable(&self) -> Option<bool> {
         None
     }
+    /// Sockets open on this node, and the rooms they joined.
+    fn local_counts(&self) -> (usize, usize) {
+        (0, 0)
+    }
+    /// Closes the transport of every socket on this node (on shutdown):
+    /// clients take it as a cue to reconnect, to another node.
+    async fn close_local(&self) {}
 }
 
 /// The service layer's handle on [`Push`], taking any serialisable payload.
@@ -57,6 +64,16 @@ impl Pusher {
     /// Whether the channel to the other nodes answers (`None`: one process).
     pub async fn reachable(&self) -> Option<bool> {
         self.0.reachable().await
+    }
+
+    /// Closes every socket's transport on this node (clients reconnect elsewhere).
+    pub async fn close_local(&self) {
+        self.0.close_local().await
+    }
+
+    /// Sockets open on this node, and the rooms they joined.
+    pub fn local_counts(&self) -> (usize, usize) {
+        self.0.local_counts()
     }
 
     /// The implementation (to share it with another `Services`).

@@ -278,8 +278,62 @@ pub fn order(tenant_id: &str, number: &str) -> Value {
 
 /// A `server` process, killed when dropped.
 pub struct Node {
-    child: Child,
+    pub child: Child,
     pub addr: SocketAddr,
+}
+
+/// A `redis-server` of the test's own on a port of its own (scripts/setup.sh
+/// installs the binary), nothing kept on disk; killed when dropped.
+pub struct OwnRedis {
+    child: Option<Child>,
+    pub port: u16,
+}
+
+impl OwnRedis {
+    /// Starts one on a free port.
+    pub async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut redis = OwnRedis { child: None, port };
+        redis.restart().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) on its port, and waits until it takes connections.
+    pub async fn restart(&mut self) {
+        self.stop();
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("redis-server (scripts/setup.sh installs it)");
+        self.child = Some(child);
+        // Each try is a connect: an event, not a sleep.
+        for _ in 0..500 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("redis-server did not start on {}", self.port);
+    }
+
+    /// Kills it (everything it held is gone).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
 }
 
 impl Drop for Node {
@@ -300,12 +354,17 @@ pub fn command(env: &[(&str, String)]) -> Command {
 
 impl Node {
     pub async fn start(env: &[(&str, String)]) -> Node {
+        Self::start_logging(env, Stdio::inherit()).await
+    }
+
+    /// [`Node::start`] with the process's stderr (its log) sent to `stderr`.
+    pub async fn start_logging(env: &[(&str, String)], stderr: impl Into<Stdio>) -> Node {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         let child = command(env)
             .env("LEPTOS_SITE_ADDR", addr.to_string())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start a server process");
         let node = Node { child, addr };

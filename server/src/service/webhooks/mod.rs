@@ -156,6 +156,7 @@ pub struct UnverifiedCounts {
 
 impl UnverifiedCounts {
     fn add(&self, code: &'static str) {
+        crate::telemetry::signature_failure(code);
         *self.counts.lock().unwrap_or_else(|p| p.into_inner()).entry(code).or_default() += 1;
     }
 
@@ -221,7 +222,7 @@ impl Services {
                 let event = (endpoint.as_str(), None, tenant_id);
                 self.record_event(event, body, result, started, source_ip).await
             }
-            (None, Err(e)) => self.count_unverified(e, &address_key(source_ip.as_deref())),
+            (None, Err(e)) => self.count_unverified(e, &address_key(source_ip.as_deref())).await,
             (None, Ok(_)) => {}
         }
         outcome.result
@@ -230,11 +231,11 @@ impl Services {
     /// Counts a request refused before its signature verified: each refusal
     /// the sender caused costs its limiter key (the address) a token, so a
     /// flood is refused before any store access. Our own failures cost nothing.
-    fn count_unverified(&self, e: &ApiError, key: &str) {
+    async fn count_unverified(&self, e: &ApiError, key: &str) {
         self.unverified.add(e.code());
         let ours = matches!(e, ApiError::RateLimited(_) | ApiError::StoreUnavailable(_) | ApiError::Internal(_));
         if !ours {
-            let _ = self.unverified_limiter.check(key);
+            let _ = self.unverified_limiter.check(key).await;
         }
     }
 
@@ -255,7 +256,7 @@ impl Services {
             None => return unverified(ApiError::Validation(vec![FieldError::new("tenantId", "is required")])),
         };
         // An address whose requests keep failing verification waits, before any store access.
-        if let Err(wait) = self.unverified_limiter.peek(&address_key(source_ip.as_deref())) {
+        if let Err(wait) = self.unverified_limiter.peek(&address_key(source_ip.as_deref())).await {
             return unverified(ApiError::rate_limited(wait));
         }
         let verified = match self.verify_webhook(&tenant_id, body, signature).await {
@@ -282,7 +283,7 @@ impl Services {
         if !standard && !tenant.webhook_settings.accept_seed_signatures {
             return Err(ApiError::SchemeRefused);
         }
-        if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
+        if let Err(wait) = self.webhook_limiter.check(tenant.id.as_str()).await {
             return Err(ApiError::rate_limited(wait));
         }
         // Redeliveries are recognised by `webhook-id` only where the signature
@@ -468,6 +469,6 @@ impl Services {
             reason: reason.to_owned(),
             entities: entities.iter().map(|e| (*e).to_owned()).collect(),
         };
-        super::coalesce::announce(&self.refresh, &self.broadcaster, event).await;
+        super::coalesce::announce(&self.refresh, &self.broadcaster, self.shared.as_ref(), event).await;
     }
 }

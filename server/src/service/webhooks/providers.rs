@@ -77,7 +77,7 @@ impl Services {
         let connection = match verified {
             Ok(connection) => connection,
             Err(e) => {
-                self.count_unverified(&e, &unverified_key(&d));
+                self.count_unverified(&e, &unverified_key(&d)).await;
                 return Err(e);
             }
         };
@@ -100,7 +100,7 @@ impl Services {
     /// that is good but too old is a replay (`401 stale_timestamp`).
     async fn verify_provider(&self, d: &ProviderDelivery) -> Result<ProviderConnection, ApiError> {
         // A sender whose requests to this URL keep failing verification waits, before any store access.
-        if let Err(wait) = self.unverified_limiter.peek(&unverified_key(d)) {
+        if let Err(wait) = self.unverified_limiter.peek(&unverified_key(d)).await {
             return Err(ApiError::rate_limited(wait));
         }
         let header = d.signature.as_deref().ok_or(ApiError::InvalidSignature)?;
@@ -165,7 +165,7 @@ impl Services {
         }
         let tenant = self.store.get_tenant(&connection.tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
         mapped_enabled(&tenant, &mapped)?;
-        if let Err(wait) = self.webhook_limiter.check(&tenant.id) {
+        if let Err(wait) = self.webhook_limiter.check(tenant.id.as_str()).await {
             return Err(ApiError::rate_limited(wait));
         }
         let now = ids::now();
@@ -178,7 +178,7 @@ impl Services {
             .map(|id| format!("{}:{id}", d.provider.as_str()));
         let actor = format!("{}:{}", d.provider.as_str(), topic.unwrap_or("event"));
         let tenant_id = tenant.id.clone();
-        let work = self.apply_mapped(d.provider, tenant, mapped, &actor, d.source_ip.clone(), now);
+        let work = self.apply_mapped(connection, tenant, mapped, &actor, d.source_ip.clone(), now);
         self.once_per_id(&tenant_id, webhook_id, d.provider.as_str(), now, work).await
     }
 
@@ -194,13 +194,13 @@ impl Services {
         actor: &str,
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
-        let connection = self.store.get_connection(&tenant.id, provider).await?;
-        if !connection.is_some_and(|c| c.enabled) {
+        let connection = self.store.get_connection(&tenant.id, provider).await?.filter(|c| c.enabled);
+        let Some(connection) = connection else {
             return Err(ApiError::Disabled(format!(
                 "The {} connection is disconnected or disabled, so its events are not replayed",
                 provider.title()
             )));
-        }
+        };
         if let Some(first) = event.response.as_ref().filter(|r| r.get("notificationIds").is_some()) {
             return Ok(Accepted::repeat(first.clone()));
         }
@@ -211,20 +211,20 @@ impl Services {
         }
         .map_err(map_error)?;
         mapped_enabled(&tenant, &mapped)?;
-        self.apply_mapped(provider, tenant, mapped, actor, source_ip, ids::now()).await
+        self.apply_mapped(&connection, tenant, mapped, actor, source_ip, ids::now()).await
     }
 
-    /// Runs a mapped event through hookbell's own endpoint for it.
+    /// Runs a mapped event of `connection`'s provider through hookbell's own endpoint for it.
     async fn apply_mapped(
         &self,
-        provider: Provider,
+        connection: &ProviderConnection,
         tenant: crate::store::Tenant,
         mapped: Mapped,
         actor: &str,
         source_ip: Option<String>,
         now: Timestamp,
     ) -> Result<Accepted, ApiError> {
-        let tenant_id = tenant.id.clone();
+        let (provider, tenant_id) = (connection.provider, tenant.id.clone());
         let external_order = |body: &Map<String, Value>, key: &str| {
             body.get("metadata").and_then(|m| m.get(key)).and_then(Value::as_str).map(str::to_owned)
         };
@@ -264,7 +264,10 @@ impl Services {
             Mapped::Unmatched { reason } => {
                 self.tell_admins_unmatched(&tenant_id, provider, &reason, actor, source_ip, now).await
             }
-            Mapped::Stock(stock) => self.low_stock(&tenant_id, &stock, actor, source_ip, now).await,
+            Mapped::Stock(stock) => {
+                let threshold = i64::from(connection.low_stock_threshold);
+                self.low_stock(&tenant_id, &stock, threshold, actor, source_ip, now).await
+            }
             Mapped::Ignored => Ok(ignored("Recorded; hookbell does not act on this topic")),
         }
     }
@@ -298,20 +301,16 @@ impl Services {
     }
 
     /// A low-stock notification for each variant of `stock` that fell below
-    /// the connection's threshold with this change (once per crossing).
+    /// `threshold` with this change (once per crossing).
     async fn low_stock(
         &self,
         tenant_id: &TenantId,
         stock: &ProductStock,
+        threshold: i64,
         actor: &str,
         source_ip: Option<String>,
         now: Timestamp,
     ) -> Result<Accepted, ApiError> {
-        let threshold = self
-            .store
-            .get_connection(tenant_id, Provider::Shopify)
-            .await?
-            .map_or(i64::from(app::models::DEFAULT_LOW_STOCK_THRESHOLD), |c| i64::from(c.low_stock_threshold));
         let mut raised = Vec::new();
         for v in &stock.variants {
             let crossed = v.inventory_quantity < threshold && v.previous_quantity.is_some_and(|p| p >= threshold);
@@ -325,7 +324,7 @@ impl Services {
             };
             let note = NewNotification {
                 user_id: None,
-                title: format!("Low stock: {}", providers_title(&name)),
+                title: format!("Low stock: {}", providers::clip(&name, 180)),
                 message: format!("{name} has {} left (below {threshold})", v.inventory_quantity),
                 kind: NotificationType::Warning,
                 priority: Priority::High,
@@ -368,11 +367,6 @@ fn mapped_enabled(tenant: &crate::store::Tenant, mapped: &Mapped) -> Result<(), 
         }
         Mapped::Ignored => Ok(()),
     }
-}
-
-/// A title fits hookbell's notification titles (200 characters).
-fn providers_title(name: &str) -> String {
-    name.chars().take(180).collect()
 }
 
 /// 200: recorded, not acted on, and why.

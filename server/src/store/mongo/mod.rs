@@ -109,6 +109,15 @@ impl MongoStore {
         options.app_name = Some("hookbell".into());
         options.server_selection_timeout.get_or_insert(Duration::from_secs(5));
         options.connect_timeout.get_or_insert(Duration::from_secs(5));
+        // Every command's time, by name (`hookbell_store_operation_seconds`).
+        options.command_event_handler = Some(mongodb::event::EventHandler::callback(|event| {
+            use mongodb::event::command::CommandEvent;
+            match event {
+                CommandEvent::Succeeded(e) => crate::telemetry::store_operation("mongodb", e.command_name, e.duration),
+                CommandEvent::Failed(e) => crate::telemetry::store_operation("mongodb", e.command_name, e.duration),
+                _ => {}
+            }
+        }));
         let db_name = options.default_database.clone().unwrap_or_else(|| "hookbell".into());
         let client = Client::with_options(options).map_err(map_err)?;
         Self::open(client.database(&db_name), write_concern, event_retention).await

@@ -86,6 +86,8 @@ pub struct WriterStats {
     pub groups: AtomicU64,
     /// Writes run.
     pub writes: AtomicU64,
+    /// Writes sent and not yet taken by the writer.
+    pub queued: AtomicU64,
 }
 
 impl Writer {
@@ -112,9 +114,13 @@ impl Writer {
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
         let (tx, rx) = oneshot::channel();
-        self.jobs
-            .send(Box::new(Task { f, tx }))
-            .map_err(|_| StoreError::Unavailable("the SQLite writer has stopped".into()))?;
+        // Counted before it is sent, so the writer never takes more than were counted.
+        let queued = self.stats.queued.fetch_add(1, Ordering::Relaxed) + 1;
+        crate::telemetry::sqlite_queue_depth(queued as usize);
+        if self.jobs.send(Box::new(Task { f, tx })).is_err() {
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::Unavailable("the SQLite writer has stopped".into()));
+        }
         rx.await.map_err(|_| StoreError::Internal("a write was rolled back after a panic".into()))?
     }
 }
@@ -131,7 +137,13 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, stats: &WriterSta
         }
         stats.groups.fetch_add(1, Ordering::Relaxed);
         stats.writes.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let taken = batch.len() as u64;
+        let left = stats.queued.fetch_sub(taken, Ordering::Relaxed).saturating_sub(taken);
+        crate::telemetry::sqlite_queue_depth(left as usize);
+        crate::telemetry::sqlite_commit_group(batch.len());
+        let started = std::time::Instant::now();
         commit_group(&mut conn, batch);
+        crate::telemetry::store_operation("sqlite", "commit", started.elapsed());
     }
 }
 

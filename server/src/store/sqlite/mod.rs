@@ -106,7 +106,10 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.writer.write(f).await
+        let started = std::time::Instant::now();
+        let written = self.writer.write(f).await;
+        crate::telemetry::store_operation("sqlite", "write", started.elapsed());
+        written
     }
 
     /// Runs the read `f` on a read-only connection.
@@ -114,7 +117,10 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.readers.read(f).await
+        let started = std::time::Instant::now();
+        let read = self.readers.read(f).await;
+        crate::telemetry::store_operation("sqlite", "read", started.elapsed());
+        read
     }
 }
 

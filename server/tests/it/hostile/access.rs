@@ -128,7 +128,8 @@ async fn production_cookies_use_the_host_prefix_and_origins_the_configured_schem
 
 /// Only a configured proxy's `X-Forwarded-For` names the client (in the event
 /// log, the limits and audit entries); anyone else's is ignored, and what a
-/// client wrote left of the proxy's own entry is never believed.
+/// client wrote left of the proxy's own entry is never believed; nor is its
+/// `X-Forwarded-Proto`.
 #[tokio::test]
 async fn only_a_trusted_proxy_names_the_client() {
     for (trusted, expected) in [(None, "127.0.0.1"), (Some("127.0.0.0/8"), "203.0.113.7")] {
@@ -151,5 +152,23 @@ async fn only_a_trusted_proxy_names_the_client() {
         assert_eq!(resp.status().as_u16(), 201);
         let log = srv.services.store().list_webhook_events(&t.tenant.id, &Default::default(), None, 5).await.unwrap();
         assert_eq!(log[0].source_ip.as_deref(), Some(expected), "trusted: {trusted:?}");
+
+        // The scheme the proxy was reached by names the webhook URLs; anyone else's header is ignored
+        // (a development server says http by itself).
+        let key = srv.services.create_api_key(&t.tenant.id, "k", app::models::Role::Member, None).await.unwrap().key;
+        let settings: serde_json::Value = srv
+            .http
+            .get(srv.url("/api/webhooks/settings"))
+            .bearer_auth(&key)
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let scheme = if trusted.is_some() { "https" } else { "http" };
+        let want = format!("{scheme}://{}/api/webhooks/orders", srv.addr);
+        assert_eq!(settings["settings"]["webhookUrls"]["orders"], want.as_str(), "trusted: {trusted:?}");
     }
 }

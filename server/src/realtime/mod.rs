@@ -13,7 +13,12 @@
 //! through Redis (socketioxide-redis, RESP3): a webhook taken by one node
 //! reaches the dashboards connected to every node. Without it, one process.
 
+mod broadcast;
+
 use std::sync::Arc;
+
+use broadcast::sockets_room;
+pub use broadcast::Broadcaster;
 
 use app::models::{events, JoinAck, TenantId, UserId};
 use axum::{
@@ -21,7 +26,6 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Uri},
     Router,
 };
-use serde::Serialize;
 use serde_json::Value;
 use socketioxide::{
     adapter::{Adapter, Emitter, LocalAdapter},
@@ -30,13 +34,14 @@ use socketioxide::{
     layer::SocketIoLayer,
     SocketIo,
 };
-use socketioxide_redis::{drivers::redis::redis_client, RedisAdapter, RedisAdapterCtr};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
 use crate::{
     config::Mode,
     error::ApiError,
     request,
-    service::{ctx::Credential, Push, Services, Sockets},
+    service::{ctx::Credential, Services},
+    shared::RedisLink,
 };
 
 /// What a socket authenticated with at its handshake.
@@ -99,7 +104,7 @@ pub fn session_room(token_hash: &str) -> String {
 }
 
 /// The room of the development demo user's sockets.
-const DEMO_ROOM: &str = "principal:demo";
+pub(crate) const DEMO_ROOM: &str = "principal:demo";
 
 /// The Socket.IO room of a tenant.
 pub fn tenant_room(tenant_id: &str) -> String {
@@ -120,7 +125,7 @@ pub fn reader_room(tenant_id: &str, reader: Option<&str>) -> String {
     }
 }
 
-type Redis = RedisAdapter<Emitter>;
+type Redis = CustomRedisAdapter<Emitter, RedisLink>;
 
 /// The Socket.IO server, on one process or across processes through Redis.
 #[derive(Clone)]
@@ -196,56 +201,6 @@ async fn own_request_head(mut req: Request) -> Request {
     req
 }
 
-/// Sends events to tenant rooms.
-#[derive(Clone)]
-pub struct Broadcaster {
-    io: Io,
-    /// Redis, for readiness checks (multi-node only).
-    redis: Option<redis_client::Client>,
-}
-
-impl Broadcaster {
-    /// Emits `event` to every socket in the tenant's room. Failure is logged,
-    /// not returned: the data is already stored and clients catch up on rejoin.
-    pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &str, event: &str, payload: &T) {
-        self.to_room(tenant_room(tenant_id), event, payload).await;
-    }
-
-    /// Emits `event` to one reader's sockets in a tenant (see [`reader_room`]).
-    pub async fn to_reader<T: Serialize + ?Sized>(
-        &self,
-        tenant_id: &str,
-        reader: Option<&str>,
-        event: &str,
-        payload: &T,
-    ) {
-        self.to_room(reader_room(tenant_id, reader), event, payload).await;
-    }
-
-    /// Disconnects every socket in `room`, on every node (the Redis adapter
-    /// carries it to the others): a revoked key, an ended session, a removed member.
-    pub async fn disconnect_room(&self, room: String) {
-        let done = match &self.io {
-            Io::Local(io) => io.to(room.clone()).disconnect().await.map_err(|e| e.to_string()),
-            Io::Redis(io) => io.to(room.clone()).disconnect().await.map_err(|e| e.to_string()),
-        };
-        match done {
-            Ok(()) => tracing::debug!(%room, "disconnected the room's sockets"),
-            Err(e) => tracing::warn!(%room, error = %e, "could not disconnect the room's sockets"),
-        }
-    }
-
-    async fn to_room<T: Serialize + ?Sized>(&self, room: String, event: &str, payload: &T) {
-        let sent = match &self.io {
-            Io::Local(io) => io.to(room).emit(event, payload).await.map_err(|e| e.to_string()),
-            Io::Redis(io) => io.to(room).emit(event, payload).await.map_err(|e| e.to_string()),
-        };
-        if let Err(e) = sent {
-            tracing::warn!(%event, error = %e, "broadcast failed");
-        }
-    }
-}
-
 /// The Socket.IO settings: a small WebSocket read buffer (dashboards send
 /// little: joins, acks, pongs), so that idle connections cost little memory.
 fn builder() -> socketioxide::SocketIoBuilder {
@@ -260,81 +215,20 @@ pub struct Unattached {
 
 /// Builds the Socket.IO layer and the broadcaster: across processes through
 /// Redis when `redis_url` is given, else in this process.
-pub async fn layer(redis_url: Option<&str>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
-    let (layer, io, redis) = match redis_url {
+pub async fn layer(redis: Option<RedisLink>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
+    let (layer, io) = match &redis {
         None => {
             let (layer, io) = builder().build_layer();
-            (SocketLayer::Local(layer), Io::Local(io), None)
+            (SocketLayer::Local(layer), Io::Local(io))
         }
-        Some(url) => {
-            // socketioxide-redis speaks RESP3.
-            let url = if url.contains("protocol=") {
-                url.to_owned()
-            } else {
-                format!("{url}{}protocol=resp3", if url.contains('?') { '&' } else { '?' })
-            };
-            let client = redis_client::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
-            let adapter = RedisAdapterCtr::new_with_redis(&client).await.map_err(|e| format!("Redis: {e}"))?;
+        Some(link) => {
+            let adapter = RedisAdapterCtr::new_with_driver(link.clone(), RedisAdapterConfig::default());
             let (layer, io) = builder().with_adapter::<Redis>(adapter).build_layer();
-            (SocketLayer::Redis(layer), Io::Redis(io), Some(client))
+            (SocketLayer::Redis(layer), Io::Redis(io))
         }
     };
     let broadcaster = Broadcaster { io: io.clone(), redis };
     Ok((layer, Unattached { io }, broadcaster))
-}
-
-#[async_trait::async_trait]
-impl Push for Broadcaster {
-    async fn to_tenant(&self, tenant_id: &TenantId, event: &str, payload: &Value) {
-        Broadcaster::to_tenant(self, tenant_id, event, payload).await;
-    }
-
-    async fn to_reader(&self, tenant_id: &TenantId, reader: Option<&UserId>, event: &str, payload: &Value) {
-        Broadcaster::to_reader(self, tenant_id, reader.map(UserId::as_str), event, payload).await;
-    }
-
-    async fn to_sockets(&self, whose: Sockets<'_>, event: &str, payload: &Value) {
-        self.to_room(sockets_room(whose), event, payload).await;
-    }
-
-    async fn disconnect(&self, whose: Sockets<'_>) {
-        self.disconnect_room(sockets_room(whose)).await;
-    }
-
-    async fn reachable(&self) -> Option<bool> {
-        let client = self.redis.as_ref()?;
-        let ping = async {
-            let mut conn = client.get_multiplexed_async_connection().await.ok()?;
-            redis_client::cmd("PING").query_async::<String>(&mut conn).await.ok()
-        };
-        // A probe answers in time whatever Redis does.
-        let answered = tokio::time::timeout(std::time::Duration::from_secs(2), ping).await;
-        Some(matches!(answered, Ok(Some(pong)) if pong == "PONG"))
-    }
-
-    async fn count(&self, whose: Sockets<'_>) -> usize {
-        let room = sockets_room(whose);
-        match &self.io {
-            Io::Local(io) => io.within(room).sockets().len(),
-            Io::Redis(io) => match io.within(room.clone()).fetch_sockets().await {
-                Ok(sockets) => sockets.len(),
-                Err(e) => {
-                    tracing::warn!(%room, error = %e, "could not count the room's sockets");
-                    0
-                }
-            },
-        }
-    }
-}
-
-/// The room every socket of `whose` is in.
-fn sockets_room(whose: Sockets<'_>) -> String {
-    match whose {
-        Sockets::User(user_id) => principal_user_room(user_id),
-        Sockets::Session(token_hash) => session_room(token_hash),
-        Sockets::ApiKey(key_id) => key_room(key_id),
-        Sockets::Demo => DEMO_ROOM.to_owned(),
-    }
 }
 
 /// A broadcaster for a process that serves no sockets (administration commands).

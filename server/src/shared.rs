@@ -1,0 +1,209 @@
+//! The one Redis link every node shares ([`RedisLink`]):
+//!
+//! - the Socket.IO adapter's pub/sub (it implements socketioxide-redis's
+//!   `Driver`), so a webhook taken by one node reaches dashboards on all;
+//! - the limits and refresh windows of
+//!   [`service::limits`](crate::service::limits) (it implements `SharedState`):
+//!   GCRA buckets and windows, each one atomic Lua script on Redis's own
+//!   clock, so nodes whose clocks differ still agree.
+//!
+//! The connection is redis-rs's `ConnectionManager` with automatic
+//! resubscription: when Redis goes away and comes back, the link reconnects
+//! and subscribes to its channels again by itself (socketioxide-redis's own
+//! driver keeps one connection for good, so a node never heard the others
+//! again after a Redis restart). A keeper task pings every
+//! [`KEEPER_EVERY`], so a node that only listens reconnects too.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, LazyLock, RwLock},
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    FromRedisValue, PushInfo, PushKind, Script,
+};
+use socketioxide_redis::drivers::{ChanItem, Driver, MessageStream};
+use tokio::sync::mpsc;
+
+use crate::service::limits::{SharedState, Unavailable};
+
+/// How often the keeper pings Redis.
+pub const KEEPER_EVERY: Duration = Duration::from_secs(1);
+
+/// GCRA: the bucket keeps its "theoretical arrival time" in microseconds of
+/// Redis's clock. Returns 0 when allowed, else the microseconds to wait.
+/// ARGV: microseconds per unit, burst, 1 to spend (0 to look only).
+static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local per = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then tat = now end
+local new_tat = tat + per
+local allow_at = new_tat - burst * per
+if allow_at > now then return math.max(1, math.ceil(allow_at - now)) end
+if ARGV[3] == '1' then
+  redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+end
+return 0
+",
+    )
+});
+
+/// Opens a window of ARGV[1] milliseconds: 0 when opened, else the milliseconds left of the open one.
+static OPEN_WINDOW: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return 0 end
+local left = redis.call('PTTL', KEYS[1])
+if left < 1 then return 1 end
+return left
+",
+    )
+});
+
+type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
+
+/// The shared Redis connection (cheap to clone: clones share it).
+#[derive(Clone)]
+pub struct RedisLink {
+    conn: ConnectionManager,
+    handlers: Handlers,
+}
+
+/// A Redis failure, as the Socket.IO adapter sees it.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct LinkError(#[from] redis::RedisError);
+
+impl RedisLink {
+    /// Connects to `url` (`REDIS_URL`; RESP3 is asked for, as pub/sub on a
+    /// shared connection needs it) and starts the keeper.
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let url = if url.contains("protocol=") {
+            url.to_owned()
+        } else {
+            format!("{url}{}protocol=resp3", if url.contains('?') { '&' } else { '?' })
+        };
+        let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
+        let handlers: Handlers = Arc::default();
+        let deliver = handlers.clone();
+        let config = ConnectionManagerConfig::new()
+            .set_push_sender(move |msg: PushInfo| {
+                deliver_message(msg, &deliver);
+                Ok::<(), std::convert::Infallible>(())
+            })
+            .set_automatic_resubscription()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_max_delay(Duration::from_secs(1));
+        let conn = client.get_connection_manager_with_config(config).await.map_err(|e| format!("Redis: {e}"))?;
+        let link = Self { conn, handlers };
+        tokio::spawn(link.clone().keep());
+        Ok(link)
+    }
+
+    /// Whether Redis answers a PING now (at most 2 s).
+    pub async fn ping(&self) -> bool {
+        let mut conn = self.conn.clone();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(pong)) if pong == "PONG")
+    }
+
+    /// Pings every [`KEEPER_EVERY`]: a failed call is what makes the manager
+    /// reconnect (and resubscribe) once Redis is back.
+    async fn keep(self) {
+        let mut tick = tokio::time::interval(KEEPER_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let _ = self.ping().await;
+        }
+    }
+}
+
+/// Hands a pub/sub message to the adapter's stream for its channel.
+fn deliver_message(msg: PushInfo, handlers: &Handlers) {
+    if !matches!(msg.kind, PushKind::Message | PushKind::SMessage) || msg.data.len() < 2 {
+        return;
+    }
+    let mut data = msg.data.into_iter();
+    let (Some(chan), Some(payload)) = (data.next(), data.next()) else { return };
+    let (Ok(chan), Ok(payload)) = (String::from_redis_value(chan), Vec::<u8>::from_redis_value(payload)) else {
+        return;
+    };
+    if let Some(tx) = handlers.read().unwrap_or_else(|p| p.into_inner()).get(&chan) {
+        if tx.try_send((chan, payload)).is_err() {
+            tracing::warn!("Redis pub/sub stream full: a cross-node message was dropped");
+        }
+    }
+}
+
+impl Driver for RedisLink {
+    type Error = LinkError;
+
+    async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
+        redis::cmd("PUBLISH").arg(chan).arg(val).query_async::<redis::Value>(&mut self.conn.clone()).await?;
+        Ok(())
+    }
+
+    async fn subscribe(&self, chan: String, size: usize) -> Result<MessageStream<ChanItem>, Self::Error> {
+        self.conn.clone().subscribe(chan.as_str()).await?;
+        let (tx, rx) = mpsc::channel(size);
+        self.handlers.write().unwrap_or_else(|p| p.into_inner()).insert(chan, tx);
+        Ok(MessageStream::new(rx))
+    }
+
+    async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
+        self.handlers.write().unwrap_or_else(|p| p.into_inner()).remove(&chan);
+        self.conn.clone().unsubscribe(chan.as_str()).await?;
+        Ok(())
+    }
+
+    async fn num_serv(&self, chan: &str) -> Result<u16, Self::Error> {
+        let (_, count): (String, u16) =
+            redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).query_async(&mut self.conn.clone()).await?;
+        Ok(count)
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> Unavailable {
+    Unavailable(e.to_string())
+}
+
+#[async_trait]
+impl SharedState for RedisLink {
+    async fn take(
+        &self,
+        key: &str,
+        per_unit: Duration,
+        burst: u32,
+        peek: bool,
+    ) -> Result<Result<(), Duration>, Unavailable> {
+        let per = u64::try_from(per_unit.as_micros()).unwrap_or(u64::MAX).max(1);
+        let mut conn = self.conn.clone();
+        let wait: u64 = TAKE
+            .key(key)
+            .arg(per)
+            .arg(burst)
+            .arg(if peek { 0 } else { 1 })
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(if wait == 0 { Ok(()) } else { Err(Duration::from_micros(wait)) })
+    }
+
+    async fn open_window(&self, key: &str, window: Duration) -> Result<Option<Duration>, Unavailable> {
+        let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
+        let mut conn = self.conn.clone();
+        let left: u64 = OPEN_WINDOW.key(key).arg(ms).invoke_async(&mut conn).await.map_err(unavailable)?;
+        Ok((left > 0).then(|| Duration::from_millis(left)))
+    }
+}
