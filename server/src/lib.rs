@@ -61,6 +61,8 @@ pub enum StartError {
 pub struct Built {
     pub router: Router,
     pub services: Arc<Services>,
+    /// Its requests in flight (Socket.IO's transport aside), for the drain.
+    pub in_flight: http::ops::InFlight,
 }
 
 /// Leptos options for the configured address: cargo-leptos passes them in the
@@ -145,7 +147,8 @@ pub async fn build_with_store(
         tracing::info!("Socket.IO broadcasts, limits and refresh windows go through Redis to every server process");
     }
     let state = http::AppState { services: services.clone(), leptos_options };
-    Ok(Built { router: http::router(state, socket_layer), services })
+    let in_flight = http::ops::InFlight::default();
+    Ok(Built { router: http::router(state, socket_layer, in_flight.clone()), services, in_flight })
 }
 
 /// The service layer on the configured store, without serving (for the
@@ -218,13 +221,13 @@ fn print_demo_tenant(tenant_id: &str, secret: Option<&str>) {
 ///
 /// The drain, on SIGTERM or SIGINT: `/readyz` turns 503; the connections the
 /// kernel had already taken (its backlog) are accepted and get one answer
-/// each instead of a reset; the listener closes; every Socket.IO transport is
-/// closed, which clients take as a cue to reconnect (to another node, through
-/// the balancer); requests in flight finish and are answered (a webhook is
-/// acknowledged only once stored), idle keep-alive connections close; after
+/// each instead of a reset; the listener closes; requests in flight finish
+/// and are answered (a webhook is acknowledged only once stored), their
+/// events still reaching every dashboard, and idle keep-alive connections
+/// close; then every Socket.IO transport is closed, which clients take as a
+/// cue to reconnect (to another node, through the balancer). After
 /// `HOOKBELL_SHUTDOWN_GRACE_SECS` whatever is left is cut and the function returns.
 pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
-    use futures_util::FutureExt;
     use hyper_util::rt::TokioTimer;
 
     let services = built.services;
@@ -238,10 +241,8 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
         Some(addr) => {
             let metrics_listener = TcpListener::bind(addr).await?;
             tracing::info!(%addr, "metrics at /metrics on their own address");
-            let mut stopped = stopping.clone();
-            let task = http::ops::serve_metrics(metrics_listener, services.clone(), async move {
-                let _ = stopped.changed().await;
-            });
+            // Scraped through the drain too: it ends when this function returns.
+            let task = http::ops::serve_metrics(metrics_listener, services.clone(), std::future::pending());
             Some(AbortOnDrop(tokio::spawn(async move {
                 if let Err(e) = task.await {
                     tracing::warn!(error = %e, "the metrics listener stopped");
@@ -259,6 +260,7 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
         trusted_proxies: config.trusted_proxies.clone().into(),
         http1,
         stopping: stopping.clone(),
+        tasks: tokio_util::task::TaskTracker::new(),
     };
     let mut shutdown = std::pin::pin!(shutdown_signal());
     loop {
@@ -285,24 +287,32 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     tracing::info!(grace_secs = grace.as_secs(), "shutting down: draining");
     // Readiness turns false first, so a balancer stops sending here while open requests finish.
     services.begin_drain();
-    // Connections already in the kernel's backlog get their one request answered, not a reset.
+    // Connections already in the kernel's backlog get their one request answered, not a reset:
+    // accepted without waiting until the kernel has none left.
+    let listener = listener.into_std()?;
     let mut backlog = 0;
-    while let Some(Ok((stream, remote))) = listener.accept().now_or_never() {
+    while let Ok((stream, remote)) = listener.accept() {
+        let Ok(stream) = stream.set_nonblocking(true).and_then(|()| tokio::net::TcpStream::from_std(stream)) else {
+            continue;
+        };
         conns.spawn(stream, remote, slots.clone().try_acquire_owned().ok(), false);
         backlog += 1;
     }
     drop(listener);
     let _ = stop.send(true);
-    // Sockets are told to reconnect (their transport closes); long-polling requests end with them.
+    // Requests in flight finish first, so their events still reach every dashboard…
+    let answered = tokio::time::timeout_at(deadline, built.in_flight.idle()).await.is_ok();
+    // …then sockets are told to reconnect (their transport closes; long-polling requests end with them)…
     let closed = tokio::time::timeout_at(deadline, services.close_sockets()).await.is_ok();
-    // Open requests get the rest of the grace to finish (every slot back means every connection ended).
-    let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
-    let finished = tokio::time::timeout_at(deadline, slots.acquire_many(all)).await.is_ok();
-    if closed && finished {
+    // …and every connection gets the rest of the grace to end.
+    conns.tasks.close();
+    let ended = tokio::time::timeout_at(deadline, conns.tasks.wait()).await.is_ok();
+    if answered && closed && ended {
         tracing::info!(backlog, "drained: every request answered");
     } else {
         tracing::warn!(
             backlog,
+            answered,
             sockets_closed = closed,
             "connections still open when the shutdown grace ended; closing them"
         );
@@ -316,6 +326,8 @@ struct Connections {
     trusted_proxies: Arc<[ipnet::IpNet]>,
     http1: hyper::server::conn::http1::Builder,
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// Every connection's task, for the drain to wait on.
+    tasks: tokio_util::task::TaskTracker,
 }
 
 impl Connections {
@@ -350,7 +362,7 @@ impl Connections {
             http1.keep_alive(false);
         }
         let mut stopping = self.stopping.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let conn = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).with_upgrades();
             let mut conn = std::pin::pin!(conn);
             let ended = if until_stopped {

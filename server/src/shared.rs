@@ -11,8 +11,14 @@
 //! resubscription: when Redis goes away and comes back, the link reconnects
 //! and subscribes to its channels again by itself (socketioxide-redis's own
 //! driver keeps one connection for good, so a node never heard the others
-//! again after a Redis restart). A keeper task pings every
-//! [`KEEPER_EVERY`], so a node that only listens reconnects too.
+//! again after a Redis restart). A keeper task pings every [`KEEPER_EVERY`]
+//! (at most [`PING_TIMEOUT`]): its verdict is the link's health, which
+//! readiness reports and which sends broadcasts and limit checks straight to
+//! this node alone while Redis is down, instead of each waiting on it. A
+//! failed ping makes the manager reconnect, so a node that only listens
+//! comes back too; after [`REBUILD_AFTER`] failures in a row the connection
+//! is replaced outright and its channels subscribed again (a connection that
+//! died without being closed is never reported as dropped).
 
 use std::{
     collections::HashMap,
@@ -32,6 +38,10 @@ use crate::service::limits::{SharedState, Unavailable};
 
 /// How often the keeper pings Redis.
 pub const KEEPER_EVERY: Duration = Duration::from_secs(1);
+/// The longest the keeper's ping may take.
+pub const PING_TIMEOUT: Duration = Duration::from_millis(500);
+/// Failed pings in a row after which the connection is replaced.
+pub const REBUILD_AFTER: u32 = 5;
 
 /// GCRA: the bucket keeps its "theoretical arrival time" in microseconds of
 /// Redis's clock. Returns 0 when allowed, else the microseconds to wait.
@@ -73,8 +83,15 @@ type Handlers = Arc<RwLock<HashMap<String, mpsc::Sender<ChanItem>>>>;
 /// The shared Redis connection (cheap to clone: clones share it).
 #[derive(Clone)]
 pub struct RedisLink {
-    conn: ConnectionManager,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    client: redis::Client,
+    conn: RwLock<ConnectionManager>,
     handlers: Handlers,
+    /// The keeper's last verdict.
+    up: std::sync::atomic::AtomicBool,
 }
 
 /// A Redis failure, as the Socket.IO adapter sees it.
@@ -93,41 +110,95 @@ impl RedisLink {
         };
         let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
         let handlers: Handlers = Arc::default();
-        let deliver = handlers.clone();
-        let config = ConnectionManagerConfig::new()
-            .set_push_sender(move |msg: PushInfo| {
-                deliver_message(msg, &deliver);
-                Ok::<(), std::convert::Infallible>(())
-            })
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(Duration::from_secs(1)))
-            .set_response_timeout(Some(Duration::from_secs(2)))
-            .set_max_delay(Duration::from_secs(1));
-        let conn = client.get_connection_manager_with_config(config).await.map_err(|e| format!("Redis: {e}"))?;
-        let link = Self { conn, handlers };
+        let conn = manager(&client, &handlers).await.map_err(|e| format!("Redis: {e}"))?;
+        let inner = Inner { client, conn: RwLock::new(conn), handlers, up: true.into() };
+        let link = Self { inner: Arc::new(inner) };
         tokio::spawn(link.clone().keep());
         Ok(link)
     }
 
-    /// Whether Redis answers a PING now (at most 2 s).
-    pub async fn ping(&self) -> bool {
-        let mut conn = self.conn.clone();
-        let cmd = redis::cmd("PING");
-        let ping = cmd.query_async::<String>(&mut conn);
-        matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(pong)) if pong == "PONG")
+    /// The connection now (a clone shares it).
+    fn conn(&self) -> ConnectionManager {
+        self.inner.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Pings every [`KEEPER_EVERY`]: a failed call is what makes the manager
-    /// reconnect (and resubscribe) once Redis is back.
+    /// Whether Redis answered the keeper's last ping (at most [`KEEPER_EVERY`] ago).
+    pub fn is_up(&self) -> bool {
+        self.inner.up.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Whether Redis answers a PING now (at most [`PING_TIMEOUT`]).
+    async fn ping(&self) -> bool {
+        let mut conn = self.conn();
+        let cmd = redis::cmd("PING");
+        let ping = cmd.query_async::<String>(&mut conn);
+        matches!(tokio::time::timeout(PING_TIMEOUT, ping).await, Ok(Ok(pong)) if pong == "PONG")
+    }
+
+    /// Pings every [`KEEPER_EVERY`] and keeps the verdict; replaces the
+    /// connection after [`REBUILD_AFTER`] failures in a row.
     async fn keep(self) {
         let mut tick = tokio::time::interval(KEEPER_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut failures = 0u32;
         loop {
             tick.tick().await;
-            let _ = self.ping().await;
+            let up = self.ping().await;
+            let was_up = self.inner.up.swap(up, std::sync::atomic::Ordering::Relaxed);
+            if up {
+                if !was_up {
+                    tracing::info!("Redis answers again: broadcasts and limits are shared across nodes again");
+                }
+                failures = 0;
+                continue;
+            }
+            if was_up {
+                tracing::warn!("Redis does not answer: this node works alone until it does");
+            }
+            failures += 1;
+            if failures >= REBUILD_AFTER {
+                failures = 0;
+                self.rebuild().await;
+            }
         }
     }
+
+    /// A new connection in place of the current one, subscribed to every channel of the adapter.
+    async fn rebuild(&self) {
+        let Ok(Ok(mut fresh)) =
+            tokio::time::timeout(Duration::from_secs(2), manager(&self.inner.client, &self.inner.handlers)).await
+        else {
+            return;
+        };
+        let channels: Vec<String> =
+            self.inner.handlers.read().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+        for chan in &channels {
+            if fresh.subscribe(chan.as_str()).await.is_err() {
+                return;
+            }
+        }
+        *self.inner.conn.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        tracing::info!(channels = channels.len(), "Redis connection replaced");
+    }
 }
+
+/// A connection manager on `client` delivering pub/sub messages to `handlers`.
+async fn manager(client: &redis::Client, handlers: &Handlers) -> redis::RedisResult<ConnectionManager> {
+    let deliver = handlers.clone();
+    let config = ConnectionManagerConfig::new()
+        .set_push_sender(move |msg: PushInfo| {
+            deliver_message(msg, &deliver);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .set_automatic_resubscription()
+        .set_connection_timeout(Some(Duration::from_secs(1)))
+        .set_response_timeout(Some(Duration::from_secs(2)))
+        .set_max_delay(Duration::from_secs(1));
+    client.get_connection_manager_with_config(config).await
+}
+
+/// Pub/sub messages dropped because the adapter's stream was full, logged at most once a minute.
+static STREAM_FULL: crate::telemetry::Throttle = crate::telemetry::Throttle::new(Duration::from_secs(60));
 
 /// Hands a pub/sub message to the adapter's stream for its channel.
 fn deliver_message(msg: PushInfo, handlers: &Handlers) {
@@ -141,7 +212,9 @@ fn deliver_message(msg: PushInfo, handlers: &Handlers) {
     };
     if let Some(tx) = handlers.read().unwrap_or_else(|p| p.into_inner()).get(&chan) {
         if tx.try_send((chan, payload)).is_err() {
-            tracing::warn!("Redis pub/sub stream full: a cross-node message was dropped");
+            if let Some(unlogged) = STREAM_FULL.note() {
+                tracing::warn!(unlogged, "Redis pub/sub stream full: a cross-node message was dropped");
+            }
         }
     }
 }
@@ -150,26 +223,26 @@ impl Driver for RedisLink {
     type Error = LinkError;
 
     async fn publish(&self, chan: String, val: Vec<u8>) -> Result<(), Self::Error> {
-        redis::cmd("PUBLISH").arg(chan).arg(val).query_async::<redis::Value>(&mut self.conn.clone()).await?;
+        redis::cmd("PUBLISH").arg(chan).arg(val).query_async::<redis::Value>(&mut self.conn()).await?;
         Ok(())
     }
 
     async fn subscribe(&self, chan: String, size: usize) -> Result<MessageStream<ChanItem>, Self::Error> {
-        self.conn.clone().subscribe(chan.as_str()).await?;
+        self.conn().subscribe(chan.as_str()).await?;
         let (tx, rx) = mpsc::channel(size);
-        self.handlers.write().unwrap_or_else(|p| p.into_inner()).insert(chan, tx);
+        self.inner.handlers.write().unwrap_or_else(|p| p.into_inner()).insert(chan, tx);
         Ok(MessageStream::new(rx))
     }
 
     async fn unsubscribe(&self, chan: String) -> Result<(), Self::Error> {
-        self.handlers.write().unwrap_or_else(|p| p.into_inner()).remove(&chan);
-        self.conn.clone().unsubscribe(chan.as_str()).await?;
+        self.inner.handlers.write().unwrap_or_else(|p| p.into_inner()).remove(&chan);
+        self.conn().unsubscribe(chan.as_str()).await?;
         Ok(())
     }
 
     async fn num_serv(&self, chan: &str) -> Result<u16, Self::Error> {
         let (_, count): (String, u16) =
-            redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).query_async(&mut self.conn.clone()).await?;
+            redis::cmd("PUBSUB").arg("NUMSUB").arg(chan).query_async(&mut self.conn()).await?;
         Ok(count)
     }
 }
@@ -180,6 +253,10 @@ fn unavailable(e: redis::RedisError) -> Unavailable {
 
 #[async_trait]
 impl SharedState for RedisLink {
+    fn healthy(&self) -> bool {
+        self.is_up()
+    }
+
     async fn take(
         &self,
         key: &str,
@@ -187,8 +264,9 @@ impl SharedState for RedisLink {
         burst: u32,
         peek: bool,
     ) -> Result<Result<(), Duration>, Unavailable> {
-        let per = u64::try_from(per_unit.as_micros()).unwrap_or(u64::MAX).max(1);
-        let mut conn = self.conn.clone();
+        // Microseconds with their fraction: a rate above a million a second is not rounded to one.
+        let per = format!("{:.3}", (per_unit.as_secs_f64() * 1e6).max(0.001));
+        let mut conn = self.conn();
         let wait: u64 = TAKE
             .key(key)
             .arg(per)
@@ -202,7 +280,7 @@ impl SharedState for RedisLink {
 
     async fn open_window(&self, key: &str, window: Duration) -> Result<Option<Duration>, Unavailable> {
         let ms = u64::try_from(window.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut conn = self.conn.clone();
+        let mut conn = self.conn();
         let left: u64 = OPEN_WINDOW.key(key).arg(ms).invoke_async(&mut conn).await.map_err(unavailable)?;
         Ok((left > 0).then(|| Duration::from_millis(left)))
     }

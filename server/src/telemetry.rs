@@ -97,17 +97,6 @@ pub fn limit_fallback(limit: &'static str) {
     counter!("hookbell_limit_fallbacks_total", "limit" => limit).increment(1);
 }
 
-/// A socket connected (+1) or disconnected (-1), with the rooms it joined or left.
-pub fn socket(delta: f64, rooms: usize) {
-    gauge!("hookbell_socket_connections").increment(delta);
-    gauge!("hookbell_socket_rooms_joined").increment(delta * rooms as f64);
-}
-
-/// Rooms joined (+) or left (-) by an open socket.
-pub fn rooms(delta: f64) {
-    gauge!("hookbell_socket_rooms_joined").increment(delta);
-}
-
 /// An event emitted to dashboards.
 pub fn emitted(event: &str) {
     counter!("hookbell_events_emitted_total", "event" => event.to_owned()).increment(1);

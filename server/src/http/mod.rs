@@ -96,7 +96,7 @@ fn request_span(req: &axum::http::Request<axum::body::Body>) -> tracing::Span {
 }
 
 /// Builds the whole router.
-pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Router {
+pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer, in_flight: ops::InFlight) -> Router {
     let max_body = state.services.config().max_body_bytes;
     let max_api_body = state.services.config().max_api_body_bytes;
     // Called by senders' servers: no CORS.
@@ -170,6 +170,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer) -> Ro
     socket_layer
         .apply(router)
         .layer(axum::middleware::from_fn_with_state(timeout, request_timeout))
+        .layer(axum::middleware::from_fn_with_state(in_flight, ops::in_flight))
         .layer(nosniff)
         .layer(referrer)
         .layer(frames)

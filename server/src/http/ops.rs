@@ -46,6 +46,48 @@ pub async fn webhook_metrics(req: Request, next: Next) -> Response {
     resp
 }
 
+/// Requests in flight other than Socket.IO's transport: the drain lets them
+/// finish (and their events go out) before it closes the sockets.
+#[derive(Clone, Default)]
+pub struct InFlight(Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>);
+
+impl InFlight {
+    /// Waits until none is in flight.
+    pub async fn idle(&self) {
+        use std::sync::atomic::Ordering;
+        loop {
+            let notified = self.0 .1.notified();
+            if self.0 .0.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+/// Counts the request in [`InFlight`] while it runs (Socket.IO's transport aside).
+pub async fn in_flight(
+    axum::extract::State(counter): axum::extract::State<InFlight>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use std::sync::atomic::Ordering;
+    if req.uri().path().starts_with(crate::realtime::SOCKET_PATH) {
+        return next.run(req).await;
+    }
+    struct Done(InFlight);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            if self.0 .0 .0.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.0 .0 .1.notify_waiters();
+            }
+        }
+    }
+    counter.0 .0.fetch_add(1, Ordering::SeqCst);
+    let _done = Done(counter);
+    next.run(req).await
+}
+
 /// Serves `/metrics` alone on `listener` (`HOOKBELL_METRICS_ADDR`) until `stop` resolves.
 pub async fn serve_metrics(
     listener: tokio::net::TcpListener,

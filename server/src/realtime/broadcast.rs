@@ -54,10 +54,14 @@ impl Broadcaster {
             },
             Io::Redis(io) => match io.of("/") {
                 Some(ns) => {
-                    let everywhere =
-                        tokio::time::timeout(REDIS_EMIT_TIMEOUT, ns.clone().to(room.clone()).disconnect()).await;
+                    let everywhere = match self.redis_up() {
+                        true => tokio::time::timeout(REDIS_EMIT_TIMEOUT, ns.clone().to(room.clone()).disconnect())
+                            .await
+                            .ok(),
+                        false => None,
+                    };
                     match everywhere {
-                        Ok(Ok(())) => Ok(()),
+                        Some(Ok(())) => Ok(()),
                         // Redis away: this node's sockets at least (the others re-check at every join).
                         _ => {
                             crate::telemetry::redis_error("socket-adapter");
@@ -85,6 +89,10 @@ impl Broadcaster {
             Io::Redis(io) => {
                 use socketioxide::BroadcastError;
                 let Some(ns) = io.of("/") else { return };
+                if !self.redis_up() {
+                    let down = "Redis did not answer the last ping".to_owned();
+                    return self.finish(event, self.redis_away(ns, room, event, payload, down).await);
+                }
                 // The adapter publishes to Redis first and only then emits here: while Redis is
                 // away (an error, or no answer in time) this node's own sockets still get the event.
                 let everywhere =
@@ -97,15 +105,24 @@ impl Broadcaster {
                 }
             }
         };
+        self.finish(event, sent);
+    }
+
+    /// Counts a broadcast done, or logs its failure (at most once a minute, with the count).
+    fn finish(&self, event: &str, sent: Result<(), String>) {
         match sent {
             Ok(()) => crate::telemetry::emitted(event),
             Err(e) => {
-                // While something is wrong every event fails: one line per interval, with the count.
                 if let Some(unlogged) = BROADCAST_FAILURES.note() {
                     tracing::warn!(%event, error = %e, unlogged, "broadcast failed (logged at most once a minute)");
                 }
             }
         }
+    }
+
+    /// Whether broadcasts should go through Redis now (the keeper's last ping answered).
+    fn redis_up(&self) -> bool {
+        self.redis.as_ref().is_none_or(RedisLink::is_up)
     }
 
     /// Emits to this node's sockets alone after Redis failed; the failure is counted and logged (throttled).
@@ -151,8 +168,8 @@ impl Push for Broadcaster {
     }
 
     async fn reachable(&self) -> Option<bool> {
-        // A probe answers in time whatever Redis does (at most 2 s).
-        Some(self.redis.as_ref()?.ping().await)
+        // The keeper's last ping (at most a second old): a probe never waits on Redis.
+        Some(self.redis.as_ref()?.is_up())
     }
 
     async fn close_local(&self) {
@@ -177,12 +194,18 @@ impl Push for Broadcaster {
             Io::Local(io) => io.of("/").map(|ns| ns.within(room).sockets().len()).unwrap_or(0),
             Io::Redis(io) => {
                 let Some(ns) = io.of("/") else { return 0 };
-                match ns.clone().within(room.clone()).fetch_sockets().await {
-                    Ok(sockets) => sockets.len(),
-                    Err(e) => {
+                let everywhere = match self.redis_up() {
+                    true => tokio::time::timeout(REDIS_EMIT_TIMEOUT, ns.clone().within(room.clone()).fetch_sockets())
+                        .await
+                        .ok()
+                        .and_then(Result::ok),
+                    false => None,
+                };
+                match everywhere {
+                    Some(sockets) => sockets.len(),
+                    None => {
                         // Redis away: this node's count, the best known now.
                         crate::telemetry::redis_error("socket-adapter");
-                        tracing::debug!(%room, error = %e, "could not count the room's sockets on every node");
                         ns.local().within(room).sockets().len()
                     }
                 }

@@ -261,13 +261,11 @@ impl Services {
         };
         let host = req.host.as_deref().unwrap_or("");
         // This server by its Host, with the scheme it is reached by: that of
-        // `HOOKBELL_PUBLIC_URL`, else the one a trusted proxy names, else https
-        // in production (either in development).
-        let forwarded = req.forwarded_proto.as_ref().map(std::slice::from_ref);
+        // `HOOKBELL_PUBLIC_URL`, else https in production (either in development;
+        // a forwarded scheme never lowers production's).
         let schemes: &[&str] = match self.config.public_url.as_deref().and_then(|u| u.split_once("://")) {
             Some(("http", _)) => &["http"],
             Some(_) => &["https"],
-            None if forwarded.is_some() => forwarded.unwrap_or_default(),
             None if self.development() => &["http", "https"],
             None => &["https"],
         };

@@ -36,6 +36,10 @@ pub struct Unavailable(pub String);
 /// State every node sees (Redis). Implemented outside the service layer.
 #[async_trait]
 pub trait SharedState: Send + Sync + 'static {
+    /// Whether the state answered lately; while it is not, checks are decided locally at once.
+    fn healthy(&self) -> bool {
+        true
+    }
     /// A GCRA bucket `key`: one unit per `per_unit`, at most `burst` at
     /// once. `Ok(Ok(()))`: allowed (and, unless `peek`, spent); `Ok(Err(wait))`: limited.
     async fn take(
@@ -86,7 +90,7 @@ impl Shared {
         F: std::future::Future<Output = Result<T, Unavailable>>,
     {
         let now = Instant::now();
-        let skipping = self.lock().skip_until.is_some_and(|until| now < until);
+        let skipping = !self.state.healthy() || self.lock().skip_until.is_some_and(|until| now < until);
         let outcome = if skipping {
             None
         } else {

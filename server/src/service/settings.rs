@@ -50,16 +50,19 @@ impl Services {
 
     /// The server's address as senders and browsers reach it: `HOOKBELL_PUBLIC_URL`,
     /// else the `Host` the request named (else the address listened on), with
-    /// the scheme a trusted proxy named (`X-Forwarded-Proto`), else `https://`
-    /// in production and `http://` in development, as
+    /// `https://` in production (a forwarded `http` never lowers it: TLS may end
+    /// at an outer balancer) and in development the scheme a trusted proxy
+    /// named (`X-Forwarded-Proto`), else `http://`, as
     /// [`Services::origin_allowed`] takes it.
     pub fn public_base(&self, req: Option<&super::Presented>) -> String {
         match &self.config.public_url {
             Some(url) => url.clone(),
             None => {
                 let host = req.and_then(|r| r.host.as_deref());
-                let default = if self.development() { "http" } else { "https" };
-                let scheme = req.and_then(|r| r.forwarded_proto).unwrap_or(default);
+                let scheme = match self.development() {
+                    true => req.and_then(|r| r.forwarded_proto).unwrap_or("http"),
+                    false => "https",
+                };
                 let host = host.map(str::to_owned).unwrap_or_else(|| self.config.site_addr.to_string());
                 format!("{scheme}://{host}")
             }

@@ -172,3 +172,31 @@ async fn only_a_trusted_proxy_names_the_client() {
         assert_eq!(settings["settings"]["webhookUrls"]["orders"], want.as_str(), "trusted: {trusted:?}");
     }
 }
+
+/// In production a forwarded `http` (TLS ended at an outer balancer) never lowers the
+/// scheme of the URLs the server shows: they stay `https://`.
+#[tokio::test]
+async fn a_forwarded_http_does_not_lower_production_to_http() {
+    let key = server::sealing::Sealer::generate_key();
+    let srv = TestServer::start_with(&[
+        ("HOOKBELL_ENV", "production"),
+        ("HOOKBELL_SECRET_KEY", &key),
+        ("HOOKBELL_TRUSTED_PROXIES", "127.0.0.0/8"),
+    ])
+    .await;
+    let t = srv.tenant("Behind TLS").await;
+    let api_key = srv.services.create_api_key(&t.tenant.id, "k", app::models::Role::Member, None).await.unwrap().key;
+    let settings: serde_json::Value = srv
+        .http
+        .get(srv.url("/api/webhooks/settings"))
+        .bearer_auth(&api_key)
+        .header("x-forwarded-proto", "http")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let want = format!("https://{}/api/webhooks/orders", srv.addr);
+    assert_eq!(settings["settings"]["webhookUrls"]["orders"], want.as_str(), "{settings}");
+}
