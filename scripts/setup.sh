@@ -2,10 +2,11 @@
 # Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
 # cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, OpenSSL headers
 # and pkg-config, and, with --test, the end2end npm packages, SecantusDB (a
-# MongoDB wire-protocol server, for the MongoDB store's tests), curl, openssl,
-# Python and Node.js (the README's signing examples are run), Debian's chromium
-# and a running Redis (started here when none answers on 127.0.0.1:6379); with
-# --release, binaryen's wasm-opt. Each step is skipped when already satisfied.
+# MongoDB wire-protocol server, for the MongoDB store's tests), schemathesis
+# (the OpenAPI test), curl, openssl, Python and Node.js (the README's signing
+# examples are run), Debian's chromium and a running Redis (started here when
+# none answers on 127.0.0.1:6379); with --release, binaryen's wasm-opt. Each
+# step is skipped when already satisfied.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +25,7 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 CARGO_LEPTOS_VERSION=0.3.11
 SECANTUSDB_VERSION=0.7.0b3
+SCHEMATHESIS_VERSION=4.32.5
 TOOLCHAIN=$(sed -n 's/^channel *= *"\(.*\)"/\1/p' rust-toolchain.toml)
 
 apt_install() {
@@ -92,6 +94,11 @@ if $want_test; then
     say "installing SecantusDB into .venv"
     python3 -m venv .venv 2>/dev/null || { apt_install python3-venv && python3 -m venv .venv; }
     .venv/bin/pip install --quiet --disable-pip-version-check --pre "secantusdb==${SECANTUSDB_VERSION}"
+  fi
+  # schemathesis (PyPI): tests the live server against its OpenAPI document.
+  if [ "$(.venv/bin/schemathesis --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS_VERSION" ]; then
+    say "installing schemathesis ${SCHEMATHESIS_VERSION} into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check "schemathesis==${SCHEMATHESIS_VERSION}"
   fi
   # curl and openssl run the README's shell signing example (sdk/signing-examples/).
   for tool in curl openssl; do

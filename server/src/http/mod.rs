@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod backend;
+pub mod openapi;
 pub mod ops;
 mod providers;
 pub mod security;
@@ -109,6 +110,8 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer, in_fl
         .route_layer(axum::middleware::from_fn(ops::webhook_metrics))
         .route("/api/webhooks/health", get(webhooks::health))
         .route("/metrics", get(ops::metrics))
+        .route("/api/openapi.json", get(openapi::document))
+        .route("/api/docs", get(openapi::page))
         .route("/livez", get(webhooks::livez))
         .route("/readyz", get(webhooks::readyz))
         // The handlers read the body themselves and answer 413 in the JSON shape.

@@ -14,6 +14,7 @@ mod logs;
 mod mongo_server;
 mod multinode;
 mod notifications_api;
+mod openapi;
 mod operations;
 mod pages;
 mod probes;
