@@ -177,21 +177,27 @@ fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
 }
 
 /// A `Set-Cookie` value of ours: HttpOnly, SameSite=Lax, Secure in
-/// production, as long as a session lasts; an empty value clears it.
-fn set_cookie(name: &str, value: &str, mode: Mode) -> String {
+/// production (and in development when a trusted proxy says the browser came
+/// over https), as long as a session lasts; an empty value clears it.
+fn set_cookie(name: &str, value: &str, mode: Mode, over_https: bool) -> String {
     let max_age = if value.is_empty() { 0 } else { SESSION_MAX.as_secs() };
-    let secure = if mode == Mode::Production { "; Secure" } else { "" };
+    let secure = if mode == Mode::Production || over_https { "; Secure" } else { "" };
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
+/// Whether the browser reached a trusted proxy over https (`X-Forwarded-Proto`).
+pub fn over_https(presented: &Presented) -> bool {
+    presented.forwarded_proto == Some("https")
+}
+
 /// The `Set-Cookie` value for a session token (an empty token clears the cookie).
-pub fn session_set_cookie(mode: Mode, token: &str) -> String {
-    set_cookie(session_cookie_name(mode == Mode::Development), token, mode)
+pub fn session_set_cookie(mode: Mode, presented: &Presented, token: &str) -> String {
+    set_cookie(session_cookie_name(mode == Mode::Development), token, mode, over_https(presented))
 }
 
 /// The `Set-Cookie` value that remembers the tenant a browser switched to.
-pub fn tenant_set_cookie(mode: Mode, tenant_id: &str) -> String {
-    set_cookie(tenant_cookie_name(mode == Mode::Development), tenant_id, mode)
+pub fn tenant_set_cookie(mode: Mode, presented: &Presented, tenant_id: &str) -> String {
+    set_cookie(tenant_cookie_name(mode == Mode::Development), tenant_id, mode, over_https(presented))
 }
 
 #[cfg(test)]
@@ -263,9 +269,13 @@ mod tests {
 
     #[test]
     fn cookies_are_http_only_and_secure_in_production() {
-        let c = session_set_cookie(Mode::Production, "hbs_x");
+        let plain = Presented::default();
+        let c = session_set_cookie(Mode::Production, &plain, "hbs_x");
         assert!(c.starts_with("__Host-hookbell_session=hbs_x; Path=/; HttpOnly; SameSite=Lax"), "{c}");
         assert!(c.ends_with("; Secure"), "{c}");
-        assert!(session_set_cookie(Mode::Development, "").contains("Max-Age=0"));
+        assert!(session_set_cookie(Mode::Development, &plain, "").contains("Max-Age=0"));
+        assert!(!session_set_cookie(Mode::Development, &plain, "t").contains("Secure"));
+        let forwarded = Presented { forwarded_proto: Some("https"), ..Default::default() };
+        assert!(session_set_cookie(Mode::Development, &forwarded, "t").ends_with("; Secure"), "behind https");
     }
 }

@@ -29,7 +29,7 @@ pub async fn login(
 ) -> Result<Response, ApiError> {
     let services = &state.services;
     let signed_in = services.sign_in(&presented, &login.email, &login.password).await?;
-    let cookie = session_set_cookie(services.config().mode, &signed_in.token);
+    let cookie = session_set_cookie(services.config().mode, &presented, &signed_in.token);
     let tenants = services.tenants_of(&signed_in.memberships).await?;
     let body = json!({
         "success": true,
@@ -45,18 +45,23 @@ pub async fn login(
 /// `POST /api/auth/logout`: ends the session and clears the cookie.
 pub async fn logout(State(state): State<AppState>, presented: Presented) -> Result<Response, ApiError> {
     state.services.sign_out(&presented).await?;
-    let cookie = session_set_cookie(state.services.config().mode, "");
+    let cookie = session_set_cookie(state.services.config().mode, &presented, "");
     let mut resp = Json(json!({"success": true, "message": "Signed out"})).into_response();
     resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&cookie)?);
     Ok(resp)
 }
 
 /// `POST /api/auth/logout-all`: ends every session of the signed-in user, this one included.
-pub async fn logout_all(State(state): State<AppState>, me: UserCtx) -> Result<Response, ApiError> {
+pub async fn logout_all(
+    State(state): State<AppState>,
+    presented: Presented,
+    me: UserCtx,
+) -> Result<Response, ApiError> {
     let ended = state.services.sign_out_everywhere(&me).await?;
     let mut resp =
         Json(json!({"success": true, "message": "Signed out everywhere", "sessionsEnded": ended})).into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, set_cookie(&session_set_cookie(state.services.config().mode, ""))?);
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, set_cookie(&session_set_cookie(state.services.config().mode, &presented, ""))?);
     Ok(resp)
 }
 

@@ -79,13 +79,15 @@ impl Backend for Services {
     }
 
     async fn login(&self, req: &Parts, email: &str, password: &str) -> Result<String, Failed> {
-        let signed_in = self.sign_in(&self.presented_of(req), email, password).await.map_err(refused)?;
-        Ok(request::session_set_cookie(self.config().mode, &signed_in.token))
+        let presented = self.presented_of(req);
+        let signed_in = self.sign_in(&presented, email, password).await.map_err(refused)?;
+        Ok(request::session_set_cookie(self.config().mode, &presented, &signed_in.token))
     }
 
     async fn logout(&self, req: &Parts) -> Result<String, Failed> {
-        self.sign_out(&self.presented_of(req)).await.map_err(refused)?;
-        Ok(request::session_set_cookie(self.config().mode, ""))
+        let presented = self.presented_of(req);
+        self.sign_out(&presented).await.map_err(refused)?;
+        Ok(request::session_set_cookie(self.config().mode, &presented, ""))
     }
 
     async fn update_notification(
@@ -107,8 +109,9 @@ impl Backend for Services {
     }
 
     async fn switch_tenant(&self, req: &Parts, tenant_id: &str) -> Result<String, Failed> {
-        let chosen = self.choose_tenant(&self.presented_of(req), tenant_id).await.map_err(refused)?;
-        Ok(request::tenant_set_cookie(self.config().mode, &chosen))
+        let presented = self.presented_of(req);
+        let chosen = self.choose_tenant(&presented, tenant_id).await.map_err(refused)?;
+        Ok(request::tenant_set_cookie(self.config().mode, &presented, &chosen))
     }
 
     async fn webhook_settings(&self, req: &Parts) -> Result<WebhookSettingsView, Failed> {
@@ -223,8 +226,9 @@ impl Backend for Services {
         change: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<Vec<String>, Failed> {
         let input = AcceptInvitation::from_json(change).map_err(invalid)?;
-        let accepted = Services::accept_invitation(self, &self.presented_of(req), &input).await.map_err(refused)?;
-        Ok(super::team::accepted_cookies(self.config().mode, &accepted))
+        let presented = self.presented_of(req);
+        let accepted = Services::accept_invitation(self, &presented, &input).await.map_err(refused)?;
+        Ok(super::team::accepted_cookies(self.config().mode, &presented, &accepted))
     }
 
     async fn account(&self, req: &Parts) -> Result<AccountView, Failed> {
@@ -253,6 +257,6 @@ impl Backend for Services {
     async fn logout_everywhere(&self, req: &Parts) -> Result<String, Failed> {
         let (me, _) = self.user_ctx_of(req).await?;
         self.sign_out_everywhere(&me).await.map_err(refused)?;
-        Ok(request::session_set_cookie(self.config().mode, ""))
+        Ok(request::session_set_cookie(self.config().mode, &self.presented_of(req), ""))
     }
 }

@@ -24,10 +24,10 @@ use crate::{
 
 /// The `Set-Cookie` values of an accepted invitation: the new session (if
 /// one was made) and the tenant joined, as the one this browser acts on.
-pub(super) fn accepted_cookies(mode: Mode, accepted: &Accepted) -> Vec<String> {
+pub(super) fn accepted_cookies(mode: Mode, presented: &Presented, accepted: &Accepted) -> Vec<String> {
     let mut cookies: Vec<String> =
-        accepted.signed_in.iter().map(|s| request::session_set_cookie(mode, &s.token)).collect();
-    cookies.push(request::tenant_set_cookie(mode, &accepted.tenant_id));
+        accepted.signed_in.iter().map(|s| request::session_set_cookie(mode, presented, &s.token)).collect();
+    cookies.push(request::tenant_set_cookie(mode, presented, &accepted.tenant_id));
     cookies
 }
 
@@ -118,7 +118,7 @@ pub async fn accept_invitation(
         "user": accepted.signed_in.as_ref().map(|s| json!({"id": s.user.id, "email": s.user.email, "name": s.user.name})),
     });
     let mut resp = Json(body).into_response();
-    for cookie in accepted_cookies(state.services.config().mode, &accepted) {
+    for cookie in accepted_cookies(state.services.config().mode, &presented, &accepted) {
         let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(format!("cookie header: {e}")))?;
         resp.headers_mut().append(header::SET_COOKIE, value);
     }

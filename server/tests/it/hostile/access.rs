@@ -170,6 +170,23 @@ async fn only_a_trusted_proxy_names_the_client() {
         let scheme = if trusted.is_some() { "https" } else { "http" };
         let want = format!("{scheme}://{}/api/webhooks/orders", srv.addr);
         assert_eq!(settings["settings"]["webhookUrls"]["orders"], want.as_str(), "trusted: {trusted:?}");
+
+        // And the session cookie of a browser that came over https is Secure.
+        srv.services
+            .add_user_to_tenant(&t.tenant.id, "ada@example.com", "Ada", "correct horse", Role::Member)
+            .await
+            .unwrap();
+        let login = srv
+            .http
+            .post(srv.url("/api/auth/login"))
+            .header("x-forwarded-proto", "https")
+            .json(&json!({"email": "ada@example.com", "password": "correct horse"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 200);
+        let cookie = login.headers().get(header::SET_COOKIE).unwrap().to_str().unwrap().to_owned();
+        assert_eq!(cookie.ends_with("; Secure"), trusted.is_some(), "trusted: {trusted:?}: {cookie}");
     }
 }
 
