@@ -15,12 +15,11 @@ use std::{
 };
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::Value;
 use server::store::OrderStore;
 use tokio::io::AsyncWriteExt;
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::harness::{command, order, Node};
+use crate::harness::{cli_tenant, order, Node};
 
 fn sigterm(node: &Node) {
     let status = Command::new("kill").args(["-TERM", &node.child.id().to_string()]).status().unwrap();
@@ -68,9 +67,7 @@ async fn raw_socket(
 async fn sigterm_under_load_loses_no_acknowledged_webhook_and_resets_no_request() {
     let dir = tempfile::tempdir().unwrap();
     let env = settings(&dir, &[]);
-    let out = command(&env).args(["tenant", "create", "--name", "Drain"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let tenant: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let tenant = cli_tenant(&env, "Drain");
     let (tid, secret) = (tenant["tenantId"].as_str().unwrap().to_owned(), tenant["webhookSecret"].as_str().unwrap());
     let mut node = Node::start(&env).await;
     let mut ws = raw_socket(&node).await;

@@ -343,6 +343,29 @@ impl Drop for Node {
     }
 }
 
+/// A tenant made with the administration command (`server tenant create`):
+/// its JSON (`tenantId`, `webhookSecret`, `apiKey`, …).
+pub fn cli_tenant(env: &[(&str, String)], name: &str) -> Value {
+    let out = command(env).args(["tenant", "create", "--name", name]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// POSTs order `number` of `tenant_id`, signed with `secret` the seed's way, to
+/// the server at `base` (`http://host:port`): the status.
+pub async fn post_signed_order(http: &reqwest::Client, base: &str, tenant_id: &str, secret: &str, number: &str) -> u16 {
+    let body = order(tenant_id, number).to_string();
+    let resp = http
+        .post(format!("{base}/api/webhooks/orders"))
+        .header("content-type", "application/json")
+        .header("x-webhook-signature", sign_seed(secret, body.as_bytes()))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    resp.status().as_u16()
+}
+
 pub fn command(env: &[(&str, String)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_server"));
     cmd.env_remove("DATABASE_PATH").env("RUST_LOG", "warn");

@@ -6,19 +6,12 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
-    harness::{command, connect_socket, order, Node},
+    harness::{cli_tenant, connect_socket, post_signed_order, Node},
     mongo_server::fresh_mongo_uri,
 };
 
 fn redis_url() -> String {
     std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A tenant made with the administration command (`server tenant create`): its JSON.
-fn create_tenant(env: &[(&str, String)], name: &str) -> Value {
-    let out = command(env).args(["tenant", "create", "--name", name]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Creates a tenant-wide notification on `node` as the program `key` and snoozes it
@@ -65,7 +58,7 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
         ("HOOKBELL_ENV", "production".to_owned()),
         ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
     ];
-    let tenant = create_tenant(&env, "Multi Node");
+    let tenant = cli_tenant(&env, "Multi Node");
     let (tid, secret, key) = (
         tenant["tenantId"].as_str().unwrap(),
         tenant["webhookSecret"].as_str().unwrap(),
@@ -80,16 +73,7 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
     let mut on_a = connect_socket(&a.url("/"), &events, Some(json!({"apiKey": key})), &[]).await.unwrap();
     assert_eq!(on_a.join(tid).await["ok"], true);
 
-    let body = order(tid, "MULTI-1").to_string();
-    let resp = reqwest::Client::new()
-        .post(a.url("/api/webhooks/orders"))
-        .header("content-type", "application/json")
-        .header("x-webhook-signature", server::signature::sign_seed(secret, body.as_bytes()))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 201);
+    assert_eq!(post_signed_order(&reqwest::Client::new(), &a.url(""), tid, secret, "MULTI-1").await, 201);
 
     // Both nodes' dashboards hear it: B's through Redis.
     let on_b_event = on_b.next_named("new-notification").await;
@@ -112,7 +96,7 @@ async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
 #[tokio::test]
 async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
     let env = snoozing(vec![("MONGODB_URI", fresh_mongo_uri()), ("REDIS_URL", redis_url())]);
-    let tenant = create_tenant(&env, "Snoozers");
+    let tenant = cli_tenant(&env, "Snoozers");
     let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
     let a = Node::start(&env).await;
     let b = Node::start(&env).await;
@@ -145,7 +129,7 @@ async fn a_snooze_wakes_once_with_two_nodes_on_one_store() {
 async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
     let dir = tempfile::tempdir().unwrap();
     let env = snoozing(vec![("DATABASE_PATH", dir.path().join("hookbell.sqlite3").to_string_lossy().into_owned())]);
-    let tenant = create_tenant(&env, "Restarted");
+    let tenant = cli_tenant(&env, "Restarted");
     let (tid, key) = (tenant["tenantId"].as_str().unwrap(), tenant["apiKey"].as_str().unwrap());
     // Snoozed, then the server stops, before the snooze comes due.
     let (id, until) = snoozed_notification(&Node::start(&env).await, key).await;

@@ -8,7 +8,9 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::{
-    harness::{call, command, connect_socket, order, Node, OwnRedis, SocketProbe, TestServer, NO_KEY},
+    harness::{
+        call, cli_tenant, connect_socket, order, post_signed_order, Node, OwnRedis, SocketProbe, TestServer, NO_KEY,
+    },
     mongo_server::fresh_mongo_uri,
 };
 
@@ -16,25 +18,14 @@ const TOKEN: &str = "metrics-token-0123456789";
 
 /// A tenant made with the administration command: id, webhook secret, API key.
 fn create_tenant(env: &[(&str, String)], name: &str) -> (String, String, String) {
-    let out = command(env).args(["tenant", "create", "--name", name]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let t: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let t = cli_tenant(env, name);
     let field = |k: &str| t[k].as_str().unwrap().to_owned();
     (field("tenantId"), field("webhookSecret"), field("apiKey"))
 }
 
 /// POSTs order `number` of `tenant` signed with `secret` to `node`: the status.
 async fn post_order(http: &reqwest::Client, node: &Node, tenant: &str, secret: &str, number: &str) -> u16 {
-    let body = order(tenant, number).to_string();
-    let resp = http
-        .post(node.url("/api/webhooks/orders"))
-        .header("content-type", "application/json")
-        .header("x-webhook-signature", server::signature::sign_seed(secret, body.as_bytes()))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    resp.status().as_u16()
+    post_signed_order(http, &node.url(""), tenant, secret, number).await
 }
 
 async fn metrics_text(srv: &TestServer, token: Option<&str>) -> (u16, String) {
