@@ -58,9 +58,17 @@ async fn raw_socket(
     assert!(open.to_text().unwrap().starts_with('0'), "engine.io open: {open:?}");
     // Development: the demo user, with no credentials.
     ws.send(Message::Text("40".into())).await.unwrap();
-    let connected = ws.next().await.unwrap().unwrap();
-    assert!(connected.to_text().unwrap().starts_with("40"), "Socket.IO connect: {connected:?}");
-    ws
+    // The server may ping first (engine.io "2"): answered ("3") and passed over.
+    loop {
+        let frame = ws.next().await.unwrap().unwrap();
+        match frame.to_text().unwrap() {
+            "2" => ws.send(Message::Text("3".into())).await.unwrap(),
+            text => {
+                assert!(text.starts_with("40"), "Socket.IO connect: {frame:?}");
+                return ws;
+            }
+        }
+    }
 }
 
 #[tokio::test]
