@@ -138,7 +138,7 @@ pub async fn build_with_store(
         None => None,
     };
     let shared = link.clone().map(|link| Arc::new(link) as Arc<dyn service::limits::SharedState>);
-    let (socket_layer, io, broadcaster) = realtime::layer(link).await.map_err(StartError::Other)?;
+    let (socket_layer, io, broadcaster) = realtime::layer(link);
     let multi_node = shared.is_some();
     let services = Arc::new(Services::with_shared(store, Arc::new(broadcaster), config, sealer, shared));
     services.migrate_sealed_secrets().await.map_err(|e| StartError::Other(e.to_string()))?;

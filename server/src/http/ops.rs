@@ -49,15 +49,22 @@ pub async fn webhook_metrics(req: Request, next: Next) -> Response {
 /// Requests in flight other than Socket.IO's transport: the drain lets them
 /// finish (and their events go out) before it closes the sockets.
 #[derive(Clone, Default)]
-pub struct InFlight(Arc<(std::sync::atomic::AtomicUsize, tokio::sync::Notify)>);
+pub struct InFlight(Arc<Counter>);
+
+#[derive(Default)]
+struct Counter {
+    running: std::sync::atomic::AtomicUsize,
+    /// Told when `running` falls to zero.
+    idle: tokio::sync::Notify,
+}
 
 impl InFlight {
     /// Waits until none is in flight.
     pub async fn idle(&self) {
         use std::sync::atomic::Ordering;
         loop {
-            let notified = self.0 .1.notified();
-            if self.0 .0.load(Ordering::SeqCst) == 0 {
+            let notified = self.0.idle.notified();
+            if self.0.running.load(Ordering::SeqCst) == 0 {
                 return;
             }
             notified.await;
@@ -78,12 +85,13 @@ pub async fn in_flight(
     struct Done(InFlight);
     impl Drop for Done {
         fn drop(&mut self) {
-            if self.0 .0 .0.fetch_sub(1, Ordering::SeqCst) == 1 {
-                self.0 .0 .1.notify_waiters();
+            let counter = &self.0 .0;
+            if counter.running.fetch_sub(1, Ordering::SeqCst) == 1 {
+                counter.idle.notify_waiters();
             }
         }
     }
-    counter.0 .0.fetch_add(1, Ordering::SeqCst);
+    counter.0.running.fetch_add(1, Ordering::SeqCst);
     let _done = Done(counter);
     next.run(req).await
 }

@@ -10,8 +10,9 @@
 //! a revoked key or ended session joins nothing more) and with what count.
 //!
 //! With `REDIS_URL` set, room broadcasts travel between server processes
-//! through Redis (socketioxide-redis, RESP3): a webhook taken by one node
-//! reaches the dashboards connected to every node. Without it, one process.
+//! through Redis (socketioxide-redis's adapter on our [`RedisLink`], RESP3): a
+//! webhook taken by one node reaches the dashboards connected to every node.
+//! Without it, one process.
 
 mod broadcast;
 
@@ -214,8 +215,8 @@ pub struct Unattached {
 }
 
 /// Builds the Socket.IO layer and the broadcaster: across processes through
-/// Redis when `redis_url` is given, else in this process.
-pub async fn layer(redis: Option<RedisLink>) -> Result<(SocketLayer, Unattached, Broadcaster), String> {
+/// Redis when a link to it is given, else in this process.
+pub fn layer(redis: Option<RedisLink>) -> (SocketLayer, Unattached, Broadcaster) {
     let (layer, io) = match &redis {
         None => {
             let (layer, io) = builder().build_layer();
@@ -228,7 +229,7 @@ pub async fn layer(redis: Option<RedisLink>) -> Result<(SocketLayer, Unattached,
         }
     };
     let broadcaster = Broadcaster { io: io.clone(), redis };
-    Ok((layer, Unattached { io }, broadcaster))
+    (layer, Unattached { io }, broadcaster)
 }
 
 /// A broadcaster for a process that serves no sockets (administration commands).

@@ -58,20 +58,20 @@ pub trait SharedState: Send + Sync + 'static {
 pub struct Shared {
     state: Arc<dyn SharedState>,
     hash_key: Vec<u8>,
-    health: Mutex<Health>,
-}
-
-#[derive(Default)]
-struct Health {
-    /// Local limits only until then.
-    skip_until: Option<Instant>,
-    last_warning: Option<Instant>,
-    fell_back: u64,
+    /// Local limits only until then (after a failure).
+    skip_until: Mutex<Option<Instant>>,
+    /// Fallbacks, logged at most once per [`WARN_EVERY`] with how many went unlogged.
+    warnings: telemetry::Throttle,
 }
 
 impl Shared {
     pub fn new(state: Arc<dyn SharedState>, hash_key: &[u8]) -> Self {
-        Self { state, hash_key: hash_key.to_vec(), health: Mutex::new(Health::default()) }
+        Self {
+            state,
+            hash_key: hash_key.to_vec(),
+            skip_until: Mutex::new(None),
+            warnings: telemetry::Throttle::new(WARN_EVERY),
+        }
     }
 
     /// `hookbell:{kind}:{name}:` and 128 bits of HMAC-SHA256 of `key`.
@@ -90,40 +90,35 @@ impl Shared {
         F: std::future::Future<Output = Result<T, Unavailable>>,
     {
         let now = Instant::now();
-        let skipping = !self.state.healthy() || self.lock().skip_until.is_some_and(|until| now < until);
-        let outcome = if skipping {
-            None
+        let skipping = !self.state.healthy() || self.skip_until().is_some_and(|until| now < until);
+        let cause = if skipping {
+            "Redis failed within the last second".to_owned()
         } else {
-            match tokio::time::timeout(CALL_TIMEOUT, call).await {
+            let cause = match tokio::time::timeout(CALL_TIMEOUT, call).await {
                 Ok(Ok(value)) => {
-                    self.lock().skip_until = None;
+                    *self.skip_until_mut() = None;
                     return Some(value);
                 }
-                Ok(Err(e)) => Some(e.0),
-                Err(_) => Some(format!("no answer within {} ms", CALL_TIMEOUT.as_millis())),
-            }
+                Ok(Err(e)) => e.0,
+                Err(_) => format!("no answer within {} ms", CALL_TIMEOUT.as_millis()),
+            };
+            telemetry::redis_error("shared-limits");
+            *self.skip_until_mut() = Some(now + RETRY_AFTER);
+            cause
         };
         telemetry::limit_fallback(what);
-        let mut health = self.lock();
-        health.fell_back += 1;
-        if let Some(cause) = outcome {
-            telemetry::redis_error("shared-limits");
-            health.skip_until = Some(now + RETRY_AFTER);
-            if health.last_warning.is_none_or(|t| now.saturating_duration_since(t) >= WARN_EVERY) {
-                health.last_warning = Some(now);
-                let fell_back = std::mem::take(&mut health.fell_back);
-                tracing::warn!(
-                    %cause,
-                    fell_back,
-                    "limits shared across nodes unavailable: this node limits on its own meanwhile"
-                );
-            }
+        if let Some(unlogged) = self.warnings.note() {
+            tracing::warn!(%cause, unlogged, "limits shared across nodes unavailable: this node limits on its own meanwhile");
         }
         None
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Health> {
-        self.health.lock().unwrap_or_else(|p| p.into_inner())
+    fn skip_until(&self) -> Option<Instant> {
+        *self.skip_until_mut()
+    }
+
+    fn skip_until_mut(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
+        self.skip_until.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Opens window `name`/`key` for `window` on every node: `None` when this
