@@ -83,6 +83,10 @@ pub struct Config {
     /// `HOOKBELL_REFRESH_COALESCE_MS`: at most one `dashboard-refresh` per
     /// tenant in this window (default 250 ms; 0 = every one is sent).
     pub refresh_coalesce: std::time::Duration,
+    /// `HOOKBELL_TENANT_CACHE_SECONDS`: how long a tenant and its opened
+    /// secrets are kept in memory for verifying webhooks (default 10; 0 = off).
+    /// Changes made through hookbell drop it at once (on every node, with Redis).
+    pub tenant_cache_ttl: std::time::Duration,
     /// `HOOKBELL_MIN_SNOOZE_SECS`: the shortest snooze (default and in
     /// production 60; shorter only in development, for tests).
     pub min_snooze: std::time::Duration,
@@ -138,6 +142,7 @@ impl std::fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("webhook_rate_per_sec", &self.webhook_rate_per_sec)
             .field("webhook_rate_burst", &self.webhook_rate_burst)
+            .field("tenant_cache_ttl", &self.tenant_cache_ttl)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("max_api_body_bytes", &self.max_api_body_bytes)
             .field("max_connections", &self.max_connections)
@@ -261,6 +266,7 @@ impl Config {
             number("HOOKBELL_WEBHOOK_BURST", 200, 1..=1_000_000, "a whole number from 1 to 1000000")? as u32;
         let refresh_coalesce_ms =
             number("HOOKBELL_REFRESH_COALESCE_MS", 250, 0..=60_000, "milliseconds from 0 (off) to 60000")?;
+        let tenant_cache_secs = number("HOOKBELL_TENANT_CACHE_SECONDS", 10, 0..=3600, "seconds from 0 (off) to 3600")?;
         let min_snooze_secs = number("HOOKBELL_MIN_SNOOZE_SECS", 60, 1..=60, "seconds from 1 to 60")?;
         if min_snooze_secs < 60 && mode == Mode::Production {
             return Err(ConfigError {
@@ -319,6 +325,7 @@ impl Config {
             webhook_rate_per_sec,
             webhook_rate_burst,
             refresh_coalesce: std::time::Duration::from_millis(refresh_coalesce_ms),
+            tenant_cache_ttl: std::time::Duration::from_secs(tenant_cache_secs),
             min_snooze: std::time::Duration::from_secs(min_snooze_secs),
             snooze_poll: std::time::Duration::from_millis(snooze_poll_ms),
             public_url: get("HOOKBELL_PUBLIC_URL").map(|u| u.trim_end_matches('/').to_owned()),

@@ -138,9 +138,16 @@ pub async fn build_with_store(
         None => None,
     };
     let shared = link.clone().map(|link| Arc::new(link) as Arc<dyn service::limits::SharedState>);
+    let changes = match &link {
+        Some(link) => Some(link.tenant_changes().await.map_err(|e| StartError::Other(format!("Redis: {e}")))?),
+        None => None,
+    };
     let (socket_layer, io, broadcaster) = realtime::layer(link);
     let multi_node = shared.is_some();
     let services = Arc::new(Services::with_shared(store, Arc::new(broadcaster), config, sealer, shared));
+    if let Some(changes) = changes {
+        tokio::spawn(shared::forget_changed_tenants(changes, services.clone()));
+    }
     services.migrate_sealed_secrets().await.map_err(|e| StartError::Other(e.to_string()))?;
     realtime::attach(io, services.clone()).await.map_err(StartError::Other)?;
     if multi_node {

@@ -36,6 +36,10 @@ use tokio::sync::mpsc;
 
 use crate::service::limits::{SharedState, Unavailable};
 
+/// The channel on which nodes tell each other that a tenant changed
+/// (the message is its id; see [`crate::service::tenant_cache`]).
+pub const TENANT_CHANGES: &str = "hookbell:tenant-changed";
+
 /// How often the keeper pings Redis.
 pub const KEEPER_EVERY: Duration = Duration::from_secs(1);
 /// The longest the keeper's ping may take.
@@ -92,6 +96,8 @@ struct Inner {
     handlers: Handlers,
     /// The keeper's last verdict.
     up: std::sync::atomic::AtomicBool,
+    /// Times Redis answered again after it did not.
+    epoch: std::sync::atomic::AtomicU64,
 }
 
 /// A Redis failure, as the Socket.IO adapter sees it.
@@ -111,7 +117,7 @@ impl RedisLink {
         let client = redis::Client::open(url).map_err(|e| format!("REDIS_URL: {e}"))?;
         let handlers: Handlers = Arc::default();
         let conn = manager(&client, &handlers).await.map_err(|e| format!("Redis: {e}"))?;
-        let inner = Inner { client, conn: RwLock::new(conn), handlers, up: true.into() };
+        let inner = Inner { client, conn: RwLock::new(conn), handlers, up: true.into(), epoch: 0.into() };
         let link = Self { inner: Arc::new(inner) };
         tokio::spawn(link.clone().keep());
         Ok(link)
@@ -147,6 +153,7 @@ impl RedisLink {
             let was_up = self.inner.up.swap(up, std::sync::atomic::Ordering::Relaxed);
             if up {
                 if !was_up {
+                    self.inner.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     tracing::info!("Redis answers again: broadcasts and limits are shared across nodes again");
                 }
                 failures = 0;
@@ -179,6 +186,24 @@ impl RedisLink {
         }
         *self.inner.conn.write().unwrap_or_else(|p| p.into_inner()) = fresh;
         tracing::info!(channels = channels.len(), "Redis connection replaced");
+    }
+}
+
+impl RedisLink {
+    /// The ids of tenants other nodes changed ([`TENANT_CHANGES`]).
+    pub async fn tenant_changes(&self) -> Result<MessageStream<ChanItem>, LinkError> {
+        Driver::subscribe(self, TENANT_CHANGES.to_owned(), 1024).await
+    }
+}
+
+/// Drops from `services`' tenant cache each tenant another node changed.
+pub async fn forget_changed_tenants(mut changes: MessageStream<ChanItem>, services: Arc<crate::service::Services>) {
+    use futures_util::StreamExt;
+    while let Some((_, id)) = changes.next().await {
+        match std::str::from_utf8(&id).ok().and_then(app::models::TenantId::parse) {
+            Some(id) => services.forget_tenant(&id),
+            None => services.forget_all_tenants(),
+        }
     }
 }
 
@@ -255,6 +280,17 @@ fn unavailable(e: redis::RedisError) -> Unavailable {
 impl SharedState for RedisLink {
     fn healthy(&self) -> bool {
         self.is_up()
+    }
+
+    fn epoch(&self) -> u64 {
+        self.inner.epoch.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn announce_tenant_change(&self, tenant_id: &str) -> Result<(), Unavailable> {
+        let mut conn = self.conn();
+        let mut publish = redis::cmd("PUBLISH");
+        publish.arg(TENANT_CHANGES).arg(tenant_id);
+        publish.query_async::<redis::Value>(&mut conn).await.map(|_| ()).map_err(unavailable)
     }
 
     async fn take(

@@ -52,6 +52,16 @@ pub trait SharedState: Send + Sync + 'static {
     /// Opens the window `key` for `window` unless one is open: `Ok(None)`
     /// opened it; `Ok(Some(left))` one is open for `left` more.
     async fn open_window(&self, key: &str, window: Duration) -> Result<Option<Duration>, Unavailable>;
+    /// Tells every node that tenant `tenant_id` changed (their caches drop it).
+    /// (A state that serves one node has no one to tell.)
+    async fn announce_tenant_change(&self, _tenant_id: &str) -> Result<(), Unavailable> {
+        Ok(())
+    }
+    /// Moves each time the state answers again after it did not: messages
+    /// sent meanwhile may not have arrived.
+    fn epoch(&self) -> u64 {
+        0
+    }
 }
 
 /// The shared state, its health as this process sees it, and the key that hashes names.
@@ -119,6 +129,24 @@ impl Shared {
 
     fn skip_until_mut(&self) -> std::sync::MutexGuard<'_, Option<Instant>> {
         self.skip_until.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether the shared state answered lately, and its [`SharedState::epoch`].
+    pub fn health(&self) -> (bool, u64) {
+        (self.state.healthy(), self.state.epoch())
+    }
+
+    /// Tells every node that the tenant changed; a failure is logged (their
+    /// caches drop it within `HOOKBELL_TENANT_CACHE_SECONDS`, or when Redis answers again).
+    pub async fn announce_tenant_change(&self, tenant_id: &str) {
+        let sent = match self.state.healthy() {
+            true => tokio::time::timeout(CALL_TIMEOUT, self.state.announce_tenant_change(tenant_id)).await.ok(),
+            false => None,
+        };
+        if !matches!(sent, Some(Ok(()))) {
+            telemetry::redis_error("tenant-change");
+            tracing::warn!(tenant = tenant_id, "could not tell the other nodes that a tenant changed");
+        }
     }
 
     /// Opens window `name`/`key` for `window` on every node: `None` when this

@@ -23,6 +23,7 @@ pub mod push;
 pub mod rate_limit;
 pub mod settings;
 pub mod snooze;
+pub mod tenant_cache;
 mod tenants;
 pub mod test_delivery;
 pub mod webhooks;
@@ -97,6 +98,8 @@ pub struct Services {
     refresh: Arc<coalesce::Coalescer>,
     /// State shared with the other nodes (Redis), when there is any.
     shared: Option<Arc<limits::Shared>>,
+    /// Tenants and their opened secrets, for verifying webhooks.
+    tenants: tenant_cache::TenantCache,
     /// Keys the store's hashes of session tokens: `SESSION_SECRET`, else derived from the sealing key.
     session_key: Vec<u8>,
 }
@@ -134,6 +137,7 @@ impl Services {
                 UNVERIFIED_BURST_PER_ADDRESS,
             ),
             shared,
+            tenants: tenant_cache::TenantCache::new(config.tenant_cache_ttl),
             session_key,
             unverified: Default::default(),
             draining: Default::default(),

@@ -91,6 +91,7 @@ impl Services {
             if !self.store.update_webhook_settings(&tenant.id, &tenant.webhook_settings).await? {
                 return Err(ApiError::NotFound("Tenant"));
             }
+            self.tenant_changed(&tenant.id).await;
             let details = json!({"before": before, "after": tenant.webhook_settings});
             self.audit(ctx, "settings.updated", "tenant", &tenant.id, details).await?;
             self.announce_refresh(&tenant.id, "settings-updated", &["settings"]).await;
@@ -118,6 +119,7 @@ impl Services {
         if !self.store.rotate_webhook_secret(&tenant.id, &self.seal(&secret, &tenant.id), previous.as_ref()).await? {
             return Err(ApiError::NotFound("Tenant"));
         }
+        self.tenant_changed(&tenant.id).await;
         let valid_until = previous.map(|p| p.valid_until);
         let details = json!({"graceSeconds": grace, "previousSecretValidUntil": valid_until});
         self.audit(ctx, "secret.rotated", "tenant", &tenant.id, details).await?;
@@ -130,16 +132,6 @@ impl Services {
     /// secret of its own (imported from the seed's database) falls back to the
     /// global `WEBHOOK_SECRET`, as in the seed; with neither, nothing verifies.
     pub fn accepted_secrets(&self, tenant: &Tenant) -> Result<Vec<Secret>, ApiError> {
-        if tenant.webhook_secret_sealed.is_empty() {
-            return Ok(self.config.webhook_secret.iter().map(|s| Secret::new(s.clone())).collect());
-        }
-        let mut secrets = vec![self.tenant_secret(tenant)?];
-        // (An empty previous secret was stored by an older version rotating away from the fallback: none.)
-        if let Some(previous) =
-            tenant.previous_secret.as_ref().filter(|p| !p.sealed.is_empty() && p.valid_until > ids::now())
-        {
-            secrets.push(self.open_secret(&previous.sealed, &tenant.id)?);
-        }
-        Ok(secrets)
+        Ok(self.open_tenant(tenant.clone())?.accepted_at(ids::now()))
     }
 }

@@ -139,6 +139,7 @@ impl Services {
                 .reseal_webhook_secrets(&tenant.id, &tenant.webhook_secret_sealed, &current, previous.as_ref())
                 .await?
             {
+                self.tenants.forget(&tenant.id);
                 migrated += 1;
             }
         }

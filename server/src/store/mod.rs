@@ -25,7 +25,8 @@ pub use model::{
 };
 pub use traits::{
     ActivityStore, CreateOrder, DueSnooze, IdentityStore, InvitationStore, MembershipChange, NotificationStore,
-    OrderStore, PaymentApplied, PaymentChange, ProviderStore, TenantStore, WebhookClaim, WebhookLogStore,
+    OrderStore, OrderWritten, PaymentApplied, PaymentChange, ProviderStore, Receipt, TenantStore, WebhookClaim,
+    WebhookLogStore,
 };
 
 /// Why a store operation failed.

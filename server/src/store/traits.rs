@@ -31,6 +31,23 @@ pub enum CreateOrder {
     Duplicate { existing_order_id: OrderId },
 }
 
+/// A webhook's own records, stored in the same unit as its work when the
+/// work is new: its entry in the webhook event log and, for a delivery with a
+/// `webhook-id`, the answer remembered for redeliveries (completing its claim).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Receipt {
+    pub event: WebhookEvent,
+    pub processed: Option<ProcessedWebhook>,
+}
+
+/// Result of [`OrderStore::create_order_with`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderWritten {
+    pub outcome: CreateOrder,
+    /// For a new order: the tenant reader's unread count with its notification.
+    pub unread_count: Option<u64>,
+}
+
 /// A change of an order's payment status, with the records that go with it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PaymentChange {
@@ -133,7 +150,21 @@ pub trait OrderStore: Send + Sync {
         order: &Order,
         notification: &Notification,
         activity: &ActivityEntry,
-    ) -> StoreResult<CreateOrder>;
+    ) -> StoreResult<CreateOrder> {
+        Ok(self.create_order_with(order, notification, activity, None).await?.outcome)
+    }
+
+    /// [`OrderStore::create_order`], storing with a new order its webhook's
+    /// `receipt` and answering the tenant reader's unread count after it, so
+    /// that a webhook costs one write (SQLite: one unit of one group commit).
+    /// A repeated order writes no receipt (its answer differs: the caller records it).
+    async fn create_order_with(
+        &self,
+        order: &Order,
+        notification: &Notification,
+        activity: &ActivityEntry,
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<OrderWritten>;
 
     /// Moves an order's payment status from `change.from` to `change.to`,
     /// storing the notification and activity entry with it, idempotently.
@@ -176,7 +207,19 @@ pub struct DueSnooze {
 #[async_trait]
 pub trait NotificationStore: Send + Sync {
     /// Stores one new notification and its audit entry, as one unit.
-    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()>;
+    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
+        self.create_notification_with(notification, activity, None).await.map(|_| ())
+    }
+
+    /// [`NotificationStore::create_notification`] with its webhook's
+    /// `receipt` in the same unit; answers the unread count of the
+    /// notification's audience reader (its user, else the tenant) after it.
+    async fn create_notification_with(
+        &self,
+        notification: &Notification,
+        activity: &ActivityEntry,
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<u64>;
 
     /// Stores notifications in bulk (imports, seeding); ids must be new. Their
     /// read and dismissed flags hold for every reader.

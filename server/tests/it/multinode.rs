@@ -159,3 +159,56 @@ async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
     assert_eq!(listed["unreadCount"], 1, "{listed}");
     assert!(listed["notifications"][0].get("snoozedUntil").is_none(), "{listed}");
 }
+
+/// Each node keeps the tenants it verifies webhooks for in memory; a secret
+/// rotated on one node is refused on the other as soon as Redis has told it,
+/// long before the cache would forget (here an hour), and so is a tenant whose
+/// webhooks were turned off.
+#[tokio::test]
+async fn a_secret_rotated_on_one_node_is_refused_on_the_other() {
+    let mut env = vec![
+        ("MONGODB_URI", fresh_mongo_uri()),
+        ("REDIS_URL", redis_url()),
+        ("HOOKBELL_ENV", "production".to_owned()),
+        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
+    ];
+    let tenant = cli_tenant(&env, "Rotators");
+    let (tid, old, key) = (
+        tenant["tenantId"].as_str().unwrap(),
+        tenant["webhookSecret"].as_str().unwrap(),
+        tenant["apiKey"].as_str().unwrap(),
+    );
+    env.push(("HOOKBELL_TENANT_CACHE_SECONDS", "3600".to_owned()));
+    let a = Node::start(&env).await;
+    let b = Node::start(&env).await;
+    let http = reqwest::Client::new();
+    // B knows the tenant and its secret now.
+    assert_eq!(post_signed_order(&http, &b.url(""), tid, old, "ROT-0").await, 201);
+
+    let rotated = http.post(a.url("/api/webhooks/settings/generate-secret")).bearer_auth(key).json(&json!({}));
+    let rotated: Value = rotated.send().await.unwrap().json().await.unwrap();
+    let new = rotated["webhookSecret"].as_str().unwrap().to_owned();
+    // The message travels through Redis: B refuses the old secret once it arrives.
+    let mut refused = false;
+    for n in 0..200 {
+        if post_signed_order(&http, &b.url(""), tid, old, &format!("ROT-OLD-{n}")).await == 401 {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused, "node B still takes the rotated-out secret");
+    assert_eq!(post_signed_order(&http, &b.url(""), tid, &new, "ROT-1").await, 201);
+
+    let off = http.patch(a.url("/api/webhooks/settings")).bearer_auth(key).json(&json!({"webhookEnabled": false}));
+    assert_eq!(off.send().await.unwrap().status(), 200);
+    let mut disabled = false;
+    for n in 0..200 {
+        if post_signed_order(&http, &b.url(""), tid, &new, &format!("ROT-OFF-{n}")).await == 403 {
+            disabled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(disabled, "node B still takes webhooks the tenant turned off");
+}

@@ -153,6 +153,8 @@ async fn switched_off_webhooks_are_refused_with_403_naming_the_switch() {
     let mut settings = app::models::WebhookSettings::default();
     settings.webhook_endpoints.payments = false;
     srv.services.store().update_webhook_settings(&tid.into(), &settings).await.unwrap();
+    // (Written around the services, which would drop the tenant they keep for verifying webhooks.)
+    srv.services.forget_tenant(&tid.into());
     let (status, body) = pay(&srv, secret, json!({"tenantId": tid, "orderNumber": "X", "status": "paid"})).await;
     assert_eq!((status, body["code"].as_str()), (403, Some("disabled")));
     assert!(body["error"].as_str().unwrap().contains("webhookEndpoints.payments"), "{body}");
@@ -161,6 +163,8 @@ async fn switched_off_webhooks_are_refused_with_403_naming_the_switch() {
 
     settings.webhook_enabled = false;
     srv.services.store().update_webhook_settings(&tid.into(), &settings).await.unwrap();
+    // (Written around the services, which would drop the tenant they keep for verifying webhooks.)
+    srv.services.forget_tenant(&tid.into());
     let (status, body) = srv.post_signed("/api/webhooks/notifications", &notification(tid), secret).await;
     assert_eq!(status, 403);
     assert!(body["error"].as_str().unwrap().contains("webhookEnabled"), "{body}");

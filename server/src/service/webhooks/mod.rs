@@ -22,7 +22,7 @@ use crate::{
     error::{ApiError, FieldError},
     ids,
     signature::{timestamp_fresh, verify_seed, verify_standard, SignatureHeaders},
-    store::{ProcessedWebhook, Tenant, WebhookClaim},
+    store::{ProcessedWebhook, Receipt, Tenant, WebhookClaim},
 };
 use app::input::WebhookBody;
 pub use app::input::{is_email, is_safe_action_url, parse_money};
@@ -55,6 +55,9 @@ pub enum Outcome {
 pub struct Accepted {
     pub outcome: Outcome,
     pub answer: Map<String, Value>,
+    /// The webhook's receipt (event-log entry, remembered answer) was stored
+    /// with the work, in the same unit: nothing is left to record.
+    recorded: bool,
 }
 
 impl Accepted {
@@ -72,7 +75,7 @@ impl Accepted {
         if let Some(flag) = flag {
             answer.insert(flag.into(), Value::Bool(true));
         }
-        Self { outcome, answer }
+        Self { outcome, answer, recorded: false }
     }
 
     /// A repeat of a delivery answered with `first` (as remembered).
@@ -83,7 +86,7 @@ impl Accepted {
         };
         // (A remembered answer carries the envelope; `body` makes it anew.)
         answer.insert("duplicate".into(), Value::Bool(true));
-        Self { outcome: Outcome::Duplicate, answer }
+        Self { outcome: Outcome::Duplicate, answer, recorded: false }
     }
 
     /// The answer as sent and remembered: `{"success": true, …}`.
@@ -111,6 +114,18 @@ struct Delivery<'a> {
     actor: &'a str,
     /// The id a new order takes (a provider's order has one made from its own), else a new one.
     order_id: Option<app::models::OrderId>,
+    /// What the delivery's receipt is made of, for work that stores it in its
+    /// own unit ([`Services::receipt`]); none: the pipeline records it after.
+    receipt: Option<ReceiptDraft<'a>>,
+}
+
+/// A delivery as received: the parts of its receipt known before its work.
+struct ReceiptDraft<'a> {
+    endpoint: Endpoint,
+    body: &'a [u8],
+    started: Instant,
+    /// The verified `webhook-id`, whose answer is remembered.
+    webhook_id: Option<String>,
 }
 
 /// 403 naming the switch when the tenant's webhooks or this endpoint are off.
@@ -214,10 +229,11 @@ impl Services {
     ) -> Result<Accepted, ApiError> {
         let started = Instant::now();
         let outcome = match refused {
-            None => self.ingest_inner(endpoint, body, signature, source_ip.clone()).await,
+            None => self.ingest_inner(endpoint, body, signature, source_ip.clone(), started).await,
             Some(refused) => Handled { tenant_id: None, result: Err(refused) },
         };
         match (&outcome.tenant_id, &outcome.result) {
+            (Some(_), Ok(accepted)) if accepted.recorded => {}
             (Some(tenant_id), result) => {
                 let event = (endpoint.as_str(), None, tenant_id);
                 self.record_event(event, body, result, started, source_ip).await
@@ -245,6 +261,7 @@ impl Services {
         body: &[u8],
         signature: &SignatureHeaders,
         source_ip: Option<String>,
+        started: Instant,
     ) -> Handled {
         let unverified = |e: ApiError| Handled { tenant_id: None, result: Err(e) };
         let parsed = match parse_body(body) {
@@ -264,20 +281,22 @@ impl Services {
             Err(e) => return unverified(e),
         };
         let tenant_id = verified.tenant.id.clone();
-        let result = self.process_verified(endpoint, verified, parsed, signature, source_ip).await;
+        let received = ReceiptDraft { endpoint, body, started, webhook_id: None };
+        let result = self.process_verified(received, verified, parsed, signature, source_ip).await;
         Handled { tenant_id: Some(tenant_id), result }
     }
 
     /// What happens to a webhook after its signature verified.
     async fn process_verified(
         &self,
-        endpoint: Endpoint,
+        received: ReceiptDraft<'_>,
         verified: Verified,
         body: WebhookBody,
         signature: &SignatureHeaders,
         source_ip: Option<String>,
     ) -> Result<Accepted, ApiError> {
         let Verified { tenant, standard } = verified;
+        let endpoint = received.endpoint;
         // Only a verified sender learns about the switches.
         endpoint_enabled(&tenant, endpoint)?;
         if !standard && !tenant.webhook_settings.accept_seed_signatures {
@@ -302,7 +321,8 @@ impl Services {
         let tenant_id = tenant.id.clone();
         let now = ids::now();
         let actor = format!("webhook:{}", endpoint.as_str());
-        let delivery = Delivery { tenant, body, source_ip, now, actor: &actor, order_id: None };
+        let receipt = Some(ReceiptDraft { webhook_id: webhook_id.clone(), ..received });
+        let delivery = Delivery { tenant, body, source_ip, now, actor: &actor, order_id: None, receipt };
         self.once_per_id(&tenant_id, webhook_id, endpoint.as_str(), now, self.process(endpoint, delivery)).await
     }
 
@@ -329,6 +349,7 @@ impl Services {
         let processed = work.await;
         let Some(webhook_id) = webhook_id else { return processed };
         match &processed {
+            Ok(accepted) if accepted.recorded => {}
             Ok(accepted) => {
                 let answer = ProcessedWebhook {
                     tenant_id,
@@ -385,15 +406,15 @@ impl Services {
         let Some(tenant_id) = TenantId::parse(&tenant_id.to_ascii_lowercase()) else {
             return Err(ApiError::InvalidSignature);
         };
-        let tenant = self.store.get_tenant(&tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
+        let known = self.known_tenant(&tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
         // The current secret, and the previous one during its grace period.
-        let valid = self.accepted_secrets(&tenant)?.iter().any(|secret| match (standard, &sig.seed) {
+        let valid = known.accepted_at(ids::now()).iter().any(|secret| match (standard, &sig.seed) {
             (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
             (None, Some(seed)) => verify_seed(secret.expose(), body, seed),
             (None, None) => false,
         });
         if valid {
-            Ok(Verified { tenant, standard: standard.is_some() })
+            Ok(Verified { tenant: known.tenant.clone(), standard: standard.is_some() })
         } else {
             Err(ApiError::InvalidSignature)
         }
@@ -404,43 +425,42 @@ impl Services {
     /// accepted is stored).
     async fn record_event(
         &self,
-        (endpoint, topic, tenant_id): (&str, Option<&str>, &TenantId),
+        event: (&str, Option<&str>, &TenantId),
         body: &[u8],
         result: &Result<Accepted, ApiError>,
         started: Instant,
         source_ip: Option<String>,
     ) {
-        let (outcome, status_code, reason) = match result {
-            Ok(a) if a.outcome == Outcome::Duplicate => ("duplicate", 200, None),
-            Ok(a) if a.outcome == Outcome::Ignored => {
-                ("accepted", 200, a.answer.get("message").and_then(Value::as_str).map(str::to_owned))
-            }
-            Ok(a) => ("accepted", a.status_code(), None),
-            Err(e) => ("rejected", e.status().as_u16(), Some(e.public_message())),
-        };
-        let cap =
-            if app::models::Provider::parse(endpoint).is_some() { PROVIDER_EVENT_BODY_CAP } else { EVENT_BODY_CAP };
-        let capped = &body[..body.len().min(cap)];
-        let event = WebhookEvent {
-            id: ids::new_id(),
-            tenant_id: Some(tenant_id.clone()),
-            endpoint: endpoint.to_owned(),
-            topic: topic.map(str::to_owned),
-            verified: true,
-            outcome: outcome.to_owned(),
-            status_code,
-            reason,
-            latency_ms: started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32,
-            body: String::from_utf8_lossy(capped).into_owned(),
-            body_truncated: body.len() > cap,
-            source_ip,
-            received_at: ids::now(),
-            response: result.as_ref().ok().map(Accepted::body),
-            withheld: false,
-        };
+        let event = event_entry(event, body, result.as_ref(), started, source_ip);
         if let Err(e) = self.store.record_webhook_event(&event).await {
             tracing::warn!(error = %e, "could not record webhook event");
         }
+    }
+
+    /// The receipt of a delivery whose work is `accepted` now, for the work to
+    /// store in its own unit (`accepted` is then marked recorded), if the
+    /// delivery has a draft of one.
+    fn receipt(d: &Delivery<'_>, accepted: &mut Accepted) -> Option<Receipt> {
+        let draft = d.receipt.as_ref()?;
+        let tenant_id = &d.tenant.id;
+        let event = (draft.endpoint.as_str(), None, tenant_id);
+        let entry = event_entry(event, draft.body, Ok(&*accepted), draft.started, d.source_ip.clone());
+        let processed = draft.webhook_id.clone().map(|webhook_id| ProcessedWebhook {
+            tenant_id: tenant_id.clone(),
+            webhook_id,
+            endpoint: draft.endpoint.as_str().to_owned(),
+            status_code: accepted.status_code(),
+            response: entry.response.clone().unwrap_or(Value::Null),
+            received_at: d.now,
+        });
+        accepted.recorded = true;
+        Some(Receipt { event: entry, processed })
+    }
+
+    /// Pushes a stored notification with the unread count its audience has with it.
+    pub async fn announce_counted(&self, notification: Notification, unread_count: u64) {
+        let event = NewNotificationEvent { notification, unread_count };
+        self.announce_to_audience(&event.notification, events::NEW_NOTIFICATION, &event).await;
     }
 
     /// Pushes a stored notification, with the unread count its audience now has.
@@ -470,5 +490,42 @@ impl Services {
             entities: entities.iter().map(|e| (*e).to_owned()).collect(),
         };
         super::coalesce::announce(&self.refresh, &self.broadcaster, self.shared.as_ref(), event).await;
+    }
+}
+
+/// A verified request's entry in its tenant's webhook event log.
+fn event_entry(
+    (endpoint, topic, tenant_id): (&str, Option<&str>, &TenantId),
+    body: &[u8],
+    result: Result<&Accepted, &ApiError>,
+    started: Instant,
+    source_ip: Option<String>,
+) -> WebhookEvent {
+    let (outcome, status_code, reason) = match result {
+        Ok(a) if a.outcome == Outcome::Duplicate => ("duplicate", 200, None),
+        Ok(a) if a.outcome == Outcome::Ignored => {
+            ("accepted", 200, a.answer.get("message").and_then(Value::as_str).map(str::to_owned))
+        }
+        Ok(a) => ("accepted", a.status_code(), None),
+        Err(e) => ("rejected", e.status().as_u16(), Some(e.public_message())),
+    };
+    let cap = if app::models::Provider::parse(endpoint).is_some() { PROVIDER_EVENT_BODY_CAP } else { EVENT_BODY_CAP };
+    let capped = &body[..body.len().min(cap)];
+    WebhookEvent {
+        id: ids::new_id(),
+        tenant_id: Some(tenant_id.clone()),
+        endpoint: endpoint.to_owned(),
+        topic: topic.map(str::to_owned),
+        verified: true,
+        outcome: outcome.to_owned(),
+        status_code,
+        reason,
+        latency_ms: started.elapsed().as_millis().min(u128::from(u32::MAX)) as u32,
+        body: String::from_utf8_lossy(capped).into_owned(),
+        body_truncated: body.len() > cap,
+        source_ip,
+        received_at: ids::now(),
+        response: result.ok().map(Accepted::body),
+        withheld: false,
     }
 }

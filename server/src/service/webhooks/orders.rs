@@ -14,7 +14,7 @@ impl Services {
     pub(super) async fn webhook_order(&self, d: Delivery<'_>) -> Result<Accepted, ApiError> {
         let tenant_id = d.tenant.id.clone();
         let order = d.body.input::<NewOrder>().map_err(ApiError::Validation)?.into_order(
-            d.order_id.unwrap_or_else(ids::new_id),
+            d.order_id.clone().unwrap_or_else(ids::new_id),
             &tenant_id,
             d.now,
         );
@@ -32,23 +32,29 @@ impl Services {
                 "currency": order.currency,
                 "status": order.status.as_str(),
             }),
-            source_ip: d.source_ip,
+            source_ip: d.source_ip.clone(),
             created_at: d.now,
         };
-        match self.store.create_order(&order, &notification, &activity).await? {
+        let mut accepted = Accepted::new(
+            Outcome::Created,
+            "Order created successfully",
+            json!({"orderId": order.id, "orderNumber": order.order_number}),
+        );
+        let receipt = Self::receipt(&d, &mut accepted);
+        let written = self.store.create_order_with(&order, &notification, &activity, receipt.as_ref()).await?;
+        match written.outcome {
             CreateOrder::Duplicate { existing_order_id } => Ok(Accepted::new(
                 Outcome::Duplicate,
                 "Order already received",
                 json!({"orderId": existing_order_id, "orderNumber": order.order_number}),
             )),
             CreateOrder::Created => {
-                self.announce_notification(notification).await?;
+                match written.unread_count {
+                    Some(unread_count) => self.announce_counted(notification, unread_count).await,
+                    None => self.announce_notification(notification).await?,
+                }
                 self.announce_refresh(&tenant_id, "order-created", &["orders", "notifications"]).await;
-                Ok(Accepted::new(
-                    Outcome::Created,
-                    "Order created successfully",
-                    json!({"orderId": order.id, "orderNumber": order.order_number}),
-                ))
+                Ok(accepted)
             }
         }
     }

@@ -232,7 +232,7 @@ impl Services {
             Mapped::Order(body) => {
                 let order_id = external_order(&body, "shopifyOrderId")
                     .map(|external| provider_order_id(&tenant_id, provider, &external));
-                let d = Delivery { tenant, body: body.into(), source_ip, now, actor, order_id };
+                let d = Delivery { tenant, body: body.into(), source_ip, now, actor, order_id, receipt: None };
                 self.webhook_order(d).await
             }
             Mapped::Payment(mut body) => {
@@ -247,8 +247,15 @@ impl Services {
                     .iter()
                     .find_map(|k| body.get(*k).and_then(Value::as_str).map(str::to_owned))
                     .unwrap_or_default();
-                let d =
-                    Delivery { tenant, body: body.into(), source_ip: source_ip.clone(), now, actor, order_id: None };
+                let d = Delivery {
+                    tenant,
+                    body: body.into(),
+                    source_ip: source_ip.clone(),
+                    now,
+                    actor,
+                    order_id: None,
+                    receipt: None,
+                };
                 match self.webhook_payment(d).await {
                     Err(ApiError::NotFound(_)) => {
                         let reason = format!(

@@ -68,6 +68,7 @@ impl Services {
                 now: ids::now(),
                 actor: &actor,
                 order_id: None,
+                receipt: None,
             };
             self.process(endpoint, delivery).await?
         };

@@ -27,8 +27,8 @@ use super::{
 };
 use crate::store::{
     reader_state::{Mark, ReaderState},
-    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreError,
-    StoreResult,
+    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, Receipt,
+    StoreError, StoreResult,
 };
 
 /// How often a reader's change is retried when another change of the same state came first.
@@ -230,12 +230,20 @@ impl MongoStore {
 
 #[async_trait]
 impl NotificationStore for MongoStore {
-    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
+    async fn create_notification_with(
+        &self,
+        notification: &Notification,
+        activity: &ActivityEntry,
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<u64> {
         // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
         let key = format!("notification:{}", notification.id);
         self.insert_notification_once(notification, &key).await?;
         insert_once(&self.activity, activity_doc(activity, &key)?).await?;
-        Ok(())
+        if let Some(receipt) = receipt {
+            self.record_receipt(receipt).await;
+        }
+        self.unread_count(&notification.tenant_id, notification.user_id.as_ref()).await
     }
 
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {

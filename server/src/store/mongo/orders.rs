@@ -14,7 +14,10 @@ use super::{
     query::{all, insert_once, latest, one, run},
     MongoStore,
 };
-use crate::store::{ActivityEntry, CreateOrder, OrderStore, PaymentApplied, PaymentChange, StoreError, StoreResult};
+use crate::store::{
+    ActivityEntry, CreateOrder, NotificationStore, OrderStore, OrderWritten, PaymentApplied, PaymentChange, Receipt,
+    StoreError, StoreResult,
+};
 
 /// The notification announcing order `order_id`.
 fn order_source_key(order_id: &OrderId) -> String {
@@ -23,18 +26,25 @@ fn order_source_key(order_id: &OrderId) -> String {
 
 #[async_trait]
 impl OrderStore for MongoStore {
-    async fn create_order(
+    async fn create_order_with(
         &self,
         order: &Order,
         notification: &Notification,
         activity: &ActivityEntry,
-    ) -> StoreResult<CreateOrder> {
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<OrderWritten> {
         match self.orders.insert_one(order_doc(order)?).await {
             Ok(_) => {
                 let key = order_source_key(&order.id);
                 self.insert_notification_once(notification, &key).await?;
                 insert_once(&self.activity, activity_doc(activity, &key)?).await?;
-                Ok(CreateOrder::Created)
+                // (No transactions: each record is one write of its own. The order
+                // is stored: a receipt that fails is logged, as the pipeline does.)
+                if let Some(receipt) = receipt {
+                    self.record_receipt(receipt).await;
+                }
+                let unread_count = self.unread_count(&order.tenant_id, notification.user_id.as_ref()).await?;
+                Ok(OrderWritten { outcome: CreateOrder::Created, unread_count: Some(unread_count) })
             }
             Err(e) if is_duplicate(&e) => {
                 let existing = run(self
@@ -54,7 +64,7 @@ impl OrderStore for MongoStore {
                 activity.entity_id = existing_order_id.to_string();
                 self.insert_notification_once(&notification, &key).await?;
                 insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
-                Ok(CreateOrder::Duplicate { existing_order_id })
+                Ok(OrderWritten { outcome: CreateOrder::Duplicate { existing_order_id }, unread_count: None })
             }
             Err(e) => Err(map_err(e)),
         }

@@ -13,7 +13,7 @@ use super::{
     query::{all, one, run},
     MongoStore,
 };
-use crate::store::{PageCursor, ProcessedWebhook, StoreResult, WebhookClaim, WebhookLogStore};
+use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreResult, WebhookClaim, WebhookLogStore};
 
 impl MongoStore {
     /// The answered delivery of `webhook_id`, if any (a pending claim is none).
@@ -161,5 +161,21 @@ impl WebhookLogStore for MongoStore {
     async fn purge_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64> {
         let purged = run(self.processed_webhooks.delete_many(doc! {"receivedAt": {"$lt": to_date(&before)}})).await?;
         Ok(purged.deleted_count)
+    }
+}
+
+impl MongoStore {
+    /// Writes a webhook's receipt after its work (no transactions: one write
+    /// each). The work is stored by then: a failure is logged, as the
+    /// pipeline logs its own, and changes no answer.
+    pub(super) async fn record_receipt(&self, receipt: &Receipt) {
+        if let Err(e) = self.record_webhook_event(&receipt.event).await {
+            tracing::warn!(error = %e, "could not record webhook event");
+        }
+        if let Some(processed) = &receipt.processed {
+            if let Err(e) = self.save_processed_webhook(processed).await {
+                tracing::warn!(error = %e, "could not record the answer of a processed webhook-id");
+            }
+        }
     }
 }

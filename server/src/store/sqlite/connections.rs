@@ -147,6 +147,12 @@ fn run(mut conn: Connection, rx: mpsc::Receiver<Box<dyn Job>>, stats: &WriterSta
     }
 }
 
+/// Runs one statement without parameters from the statement cache (the
+/// savepoint of every write, parsed once rather than per write).
+fn run_cached(conn: &Connection, sql: &str) -> StoreResult<()> {
+    conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(|_| ()).map_err(map_err)
+}
+
 fn rolled_back() -> StoreError {
     StoreError::Unavailable("the database rolled back a group of writes".into())
 }
@@ -163,7 +169,7 @@ fn commit_group(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
                 continue;
             }
         }
-        if let Err(e) = conn.execute_batch("SAVEPOINT job").map_err(map_err) {
+        if let Err(e) = run_cached(conn, "SAVEPOINT job") {
             job.fail(e);
             continue;
         }
@@ -180,8 +186,11 @@ fn commit_group(conn: &mut Connection, batch: Vec<Box<dyn Job>>) {
             continue;
         }
         let ok = matches!(&done, Ok((true, _)));
-        let settle = if ok { "RELEASE job" } else { "ROLLBACK TO job; RELEASE job" };
-        if let Err(e) = conn.execute_batch(settle).map_err(map_err) {
+        let settle = match ok {
+            true => run_cached(conn, "RELEASE job"),
+            false => run_cached(conn, "ROLLBACK TO job").and_then(|()| run_cached(conn, "RELEASE job")),
+        };
+        if let Err(e) = settle {
             tracing::error!(error = %e, "cannot settle a write's savepoint");
         }
         match done {
@@ -231,6 +240,7 @@ impl Readers {
         .map_err(map_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(super::STATEMENT_CACHE);
+        super::tune(&conn)?;
         Ok(conn)
     }
 

@@ -15,24 +15,31 @@ use async_trait::async_trait;
 use rusqlite::{Connection, Row};
 
 use super::{
-    activity::insert_activity,
+    activity::insert_activity_row,
     map_err,
     query::{all_on, exec_on, one_on, vals, Conditions},
-    rows::{cell, notification_from_row, notification_values, NOTIFICATION_COLUMNS},
+    rows::{activity_values, cell, notification_from_row, notification_values, NOTIFICATION_COLUMNS},
+    webhook_log::ReceiptRows,
     SqliteStore,
 };
 use crate::store::{
     reader_state::{Mark, ReaderState},
-    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, StoreResult,
+    ActivityEntry, DueSnooze, NotificationFilter, NotificationPatch, NotificationStore, PageCursor, Receipt,
+    StoreResult,
 };
 
 /// A reader as stored: the user id, or '' for the tenant itself.
-fn reader_key(reader: Option<&UserId>) -> String {
+pub(super) fn reader_key(reader: Option<&UserId>) -> String {
     reader.map(|u| u.to_string()).unwrap_or_default()
 }
 
 /// Inserts one notification on a connection a write holds, next in store order.
 pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
+    insert_notification_row(conn, notification_values(n)?)
+}
+
+/// [`insert_notification`] of values made before the write.
+pub(super) fn insert_notification_row(conn: &Connection, values: Vec<rusqlite::types::Value>) -> StoreResult<()> {
     exec_on(
         conn,
         &format!(
@@ -40,7 +47,7 @@ pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreR
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
                      (SELECT value + 1 FROM notification_seq))"
         ),
-        notification_values(n)?,
+        values,
     )?;
     Ok(())
 }
@@ -101,7 +108,7 @@ fn view_on(
 }
 
 /// The reader's unread count (see the module's comment).
-fn unread_on(c: &Connection, tenant_id: &TenantId, reader: &str) -> StoreResult<u64> {
+pub(super) fn unread_on(c: &Connection, tenant_id: &TenantId, reader: &str) -> StoreResult<u64> {
     let count = one_on(
         c,
         "SELECT \
@@ -185,13 +192,24 @@ fn list_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> C
 
 #[async_trait]
 impl NotificationStore for SqliteStore {
-    async fn create_notification(&self, notification: &Notification, activity: &ActivityEntry) -> StoreResult<()> {
-        let (n, a) = (notification.clone(), activity.clone());
+    async fn create_notification_with(
+        &self,
+        notification: &Notification,
+        activity: &ActivityEntry,
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<u64> {
+        // The rows' values are made here, not on the writer thread.
+        let (n, a) = (notification_values(notification)?, activity_values(activity)?);
+        let receipt = receipt.map(ReceiptRows::new).transpose()?;
+        let (tenant_id, reader) = (notification.tenant_id.clone(), reader_key(notification.user_id.as_ref()));
+        // (The writer runs every write in a savepoint of its own: one that fails leaves nothing.)
         self.write(move |c| {
-            let tx = c.savepoint().map_err(map_err)?;
-            insert_notification(&tx, &n)?;
-            insert_activity(&tx, &a)?;
-            tx.commit().map_err(map_err)
+            insert_notification_row(c, n)?;
+            insert_activity_row(c, a)?;
+            if let Some(receipt) = receipt {
+                receipt.insert(c)?;
+            }
+            unread_on(c, &tenant_id, &reader)
         })
         .await
     }

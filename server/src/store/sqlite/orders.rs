@@ -7,31 +7,39 @@ use app::models::{OrderId, TenantId, Timestamp};
 use async_trait::async_trait;
 
 use super::{
-    activity::insert_activity,
+    activity::{insert_activity, insert_activity_row},
     map_err,
-    notifications::insert_notification,
+    notifications::{insert_notification, insert_notification_row, reader_key, unread_on},
     query::{exec_on, one_on, vals},
-    rows::{bad_enum, order_from_row, order_values, ORDER_COLUMNS},
+    rows::{activity_values, bad_enum, notification_values, order_from_row, order_values, ORDER_COLUMNS},
+    webhook_log::ReceiptRows,
     SqliteStore,
 };
-use crate::store::{ActivityEntry, CreateOrder, OrderStore, PaymentApplied, PaymentChange, StoreResult};
+use crate::store::{
+    ActivityEntry, CreateOrder, OrderStore, OrderWritten, PaymentApplied, PaymentChange, Receipt, StoreResult,
+};
 
 #[async_trait]
 impl OrderStore for SqliteStore {
-    async fn create_order(
+    async fn create_order_with(
         &self,
         order: &Order,
         notification: &Notification,
         activity: &ActivityEntry,
-    ) -> StoreResult<CreateOrder> {
+        receipt: Option<&Receipt>,
+    ) -> StoreResult<OrderWritten> {
         let o = order_values(order)?;
+        let tenant = order.tenant_id.clone();
         let (tenant_id, order_number) = (order.tenant_id.to_string(), order.order_number.clone());
-        let n = notification.clone();
-        let a = activity.clone();
+        // The rows' values are made here, not on the writer thread.
+        let (n, a) = (notification_values(notification)?, activity_values(activity)?);
+        let receipt = receipt.map(ReceiptRows::new).transpose()?;
+        let reader = reader_key(notification.user_id.as_ref());
         self.write(move |c| {
-            let tx = c.savepoint().map_err(map_err)?;
+            // (The writer runs every write in a savepoint of its own: one that fails leaves nothing.)
+            let tx = &*c;
             let inserted = exec_on(
-                &tx,
+                tx,
                 &format!(
                     "INSERT INTO orders ({ORDER_COLUMNS}) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
@@ -47,12 +55,15 @@ impl OrderStore for SqliteStore {
                         |r| r.get::<_, String>(0).map(OrderId::from),
                     )
                     .map_err(map_err)?;
-                return Ok(CreateOrder::Duplicate { existing_order_id });
+                return Ok(OrderWritten { outcome: CreateOrder::Duplicate { existing_order_id }, unread_count: None });
             }
-            insert_notification(&tx, &n)?;
-            insert_activity(&tx, &a)?;
-            tx.commit().map_err(map_err)?;
-            Ok(CreateOrder::Created)
+            insert_notification_row(tx, n)?;
+            insert_activity_row(tx, a)?;
+            if let Some(receipt) = receipt {
+                receipt.insert(tx)?;
+            }
+            let unread = unread_on(tx, &tenant, &reader)?;
+            Ok(OrderWritten { outcome: CreateOrder::Created, unread_count: Some(unread) })
         })
         .await
     }

@@ -14,7 +14,7 @@ use super::{
     },
     SqliteStore,
 };
-use crate::store::{PageCursor, ProcessedWebhook, StoreResult, WebhookClaim, WebhookLogStore};
+use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreResult, WebhookClaim, WebhookLogStore};
 
 /// The answered delivery of `webhook_id`, if any (a pending claim is none).
 fn processed_webhook(c: &Connection, tenant_id: &TenantId, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
@@ -26,6 +26,47 @@ fn answered_sql() -> String {
         "SELECT {PROCESSED_WEBHOOK_COLUMNS} FROM processed_webhooks \
          WHERE tenant_id = ?1 AND webhook_id = ?2 AND status_code <> 0"
     )
+}
+
+fn insert_event_sql() -> String {
+    format!(
+        "INSERT INTO webhook_events ({EVENT_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    )
+}
+
+/// Completes the claim of a `webhook-id` with its answer, or remembers the answer anew.
+const SAVE_PROCESSED: &str =
+    "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+     SET status_code = excluded.status_code, response = excluded.response, endpoint = excluded.endpoint \
+     WHERE processed_webhooks.status_code = 0";
+
+fn processed_values(p: &ProcessedWebhook) -> StoreResult<Vec<rusqlite::types::Value>> {
+    Ok(vals![&p.tenant_id, &p.webhook_id, &p.endpoint, p.status_code, json_text(&p.response)?, &p.received_at])
+}
+
+/// A webhook's receipt (its event-log entry and remembered answer) as the
+/// values of its rows, made before the write (off the writer thread).
+pub(super) struct ReceiptRows {
+    event: Vec<rusqlite::types::Value>,
+    processed: Option<Vec<rusqlite::types::Value>>,
+}
+
+impl ReceiptRows {
+    pub(super) fn new(receipt: &Receipt) -> StoreResult<Self> {
+        let processed = receipt.processed.as_ref().map(processed_values).transpose()?;
+        Ok(Self { event: event_values(&receipt.event)?, processed })
+    }
+
+    /// Writes the rows on a connection a write holds, in that write's unit.
+    pub(super) fn insert(self, c: &Connection) -> StoreResult<()> {
+        exec_on(c, &insert_event_sql(), self.event)?;
+        if let Some(processed) = self.processed {
+            exec_on(c, SAVE_PROCESSED, processed)?;
+        }
+        Ok(())
+    }
 }
 
 fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
@@ -43,11 +84,8 @@ fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> 
 #[async_trait]
 impl WebhookLogStore for SqliteStore {
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
-        let sql = format!(
-            "INSERT INTO webhook_events ({EVENT_COLUMNS}) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-        );
-        self.exec(sql, event_values(event)?).await.map(|_| ())
+        let values = event_values(event)?;
+        self.write(move |c| exec_on(c, &insert_event_sql(), values).map(|_| ())).await
     }
 
     async fn list_webhook_events(
@@ -124,15 +162,8 @@ impl WebhookLogStore for SqliteStore {
     }
 
     async fn save_processed_webhook(&self, p: &ProcessedWebhook) -> StoreResult<()> {
-        self.exec(
-            "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
-             SET status_code = excluded.status_code, response = excluded.response, endpoint = excluded.endpoint \
-             WHERE processed_webhooks.status_code = 0",
-            vals![&p.tenant_id, &p.webhook_id, &p.endpoint, p.status_code, json_text(&p.response)?, &p.received_at],
-        )
-        .await
-        .map(|_| ())
+        let values = processed_values(p)?;
+        self.write(move |c| exec_on(c, SAVE_PROCESSED, values).map(|_| ())).await
     }
 
     async fn purge_processed_webhooks(&self, before: Timestamp) -> StoreResult<u64> {

@@ -184,6 +184,7 @@ conformance!(
     a_provider_connection_is_saved_over_the_version_it_read,
     memberships_added_once_keep_an_existing_role,
     sessions_are_listed_and_all_but_one_end,
+    a_new_order_is_stored_with_its_receipt_and_count,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its

@@ -262,3 +262,66 @@ async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
         1
     );
 }
+
+/// A webhook's order is written with its receipt in one call: the event-log
+/// entry and the remembered answer are there with a new order (completing a
+/// claim), not with a repeat; the unread count answered is the stored one.
+pub async fn a_new_order_is_stored_with_its_receipt_and_count(s: Subject) {
+    use server::store::{ProcessedWebhook, Receipt, WebhookClaim};
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    let now = ids::now();
+    let claim = s.store.claim_webhook(&t.id, "msg_r1", "orders", now, now - DAY).await.unwrap();
+    assert_eq!(claim, WebhookClaim::Claimed);
+    let receipt = |o: &app::models::Order, webhook_id: Option<&str>| Receipt {
+        event: app::models::WebhookEvent {
+            id: ids::new_id(),
+            tenant_id: Some(t.id.clone()),
+            endpoint: "orders".into(),
+            topic: None,
+            verified: true,
+            outcome: "accepted".into(),
+            status_code: 201,
+            reason: None,
+            latency_ms: 1,
+            body: format!(r#"{{"orderNumber":"{}"}}"#, o.order_number),
+            body_truncated: false,
+            source_ip: None,
+            received_at: now,
+            response: Some(serde_json::json!({"success": true, "orderId": o.id})),
+            withheld: false,
+        },
+        processed: webhook_id.map(|id| ProcessedWebhook {
+            tenant_id: t.id.clone(),
+            webhook_id: id.into(),
+            endpoint: "orders".into(),
+            status_code: 201,
+            response: serde_json::json!({"success": true, "orderId": o.id}),
+            received_at: now,
+        }),
+    };
+    let o = order(&t.id, "ORD-R1");
+    let r = receipt(&o, Some("msg_r1"));
+    let written = s.store.create_order_with(&o, &notification(&o), &activity(&o), Some(&r)).await.unwrap();
+    assert_eq!(written.outcome, CreateOrder::Created);
+    assert_eq!(written.unread_count, Some(1));
+    assert_eq!(written.unread_count, Some(s.store.unread_count(&t.id, None).await.unwrap()));
+    assert_eq!(s.store.get_webhook_event(&t.id, &r.event.id).await.unwrap(), Some(r.event.clone()));
+    let remembered = s.store.get_processed_webhook(&t.id, "msg_r1").await.unwrap().expect("the claim is answered");
+    assert_eq!((remembered.status_code, remembered.response), (201, r.processed.unwrap().response));
+    let again = s.store.claim_webhook(&t.id, "msg_r1", "orders", now, now - DAY).await.unwrap();
+    assert!(matches!(again, WebhookClaim::Done(_)), "{again:?}");
+
+    // A second order counts on; a repeat writes no receipt and has no count.
+    let o2 = order(&t.id, "ORD-R2");
+    let written = s.store.create_order_with(&o2, &notification(&o2), &activity(&o2), None).await.unwrap();
+    assert_eq!(written.unread_count, Some(2));
+    let repeat = order(&t.id, "ORD-R1");
+    let r = receipt(&repeat, Some("msg_r9"));
+    let written = s.store.create_order_with(&repeat, &notification(&repeat), &activity(&repeat), Some(&r)).await;
+    let written = written.unwrap();
+    assert_eq!(written.outcome, CreateOrder::Duplicate { existing_order_id: o.id.clone() });
+    assert_eq!(written.unread_count, None);
+    assert_eq!(s.store.get_webhook_event(&t.id, &r.event.id).await.unwrap(), None);
+    assert_eq!(s.store.get_processed_webhook(&t.id, "msg_r9").await.unwrap(), None);
+}
