@@ -179,6 +179,15 @@ impl Push for Broadcaster {
         }
     }
 
+    fn may_hear(&self, tenant_id: &TenantId) -> bool {
+        match &self.io {
+            // Another node's sockets may be in the room.
+            Io::Redis(_) => true,
+            // (A socket in any of the tenant's rooms is in its tenant room.)
+            Io::Local(io) => io.of("/").is_some_and(|ns| !ns.within(tenant_room(tenant_id)).sockets().is_empty()),
+        }
+    }
+
     fn local_counts(&self) -> (usize, usize) {
         let sockets = match &self.io {
             Io::Local(io) => io.of("/").map(|ns| ns.sockets().iter().map(|s| s.rooms().len()).collect::<Vec<_>>()),

@@ -47,6 +47,12 @@ pub trait Push: Send + Sync + 'static {
     fn local_counts(&self) -> (usize, usize) {
         (0, 0)
     }
+    /// Whether any socket, on any node, may be in the tenant's rooms: false
+    /// only when that is certain (one process, none of whose sockets joined
+    /// the tenant), so that an event no one can hear is not even encoded.
+    fn may_hear(&self, _tenant_id: &TenantId) -> bool {
+        true
+    }
     /// Closes the transport of every socket on this node (on shutdown):
     /// clients take it as a cue to reconnect, to another node.
     async fn close_local(&self) {}
@@ -85,7 +91,20 @@ impl Pusher {
         serde_json::to_value(payload).map_err(|e| tracing::error!(%event, error = %e, "event not serialisable")).ok()
     }
 
+    /// Whether no socket can hear an event of the tenant: it is counted as
+    /// emitted (as a broadcast to an empty room always was) and not encoded.
+    fn unheard(&self, tenant_id: &TenantId, event: &str) -> bool {
+        let unheard = !self.0.may_hear(tenant_id);
+        if unheard {
+            crate::telemetry::emitted(event);
+        }
+        unheard
+    }
+
     pub async fn to_tenant<T: Serialize + ?Sized>(&self, tenant_id: &TenantId, event: &str, payload: &T) {
+        if self.unheard(tenant_id, event) {
+            return;
+        }
         if let Some(v) = Self::value(event, payload) {
             self.0.to_tenant(tenant_id, event, &v).await;
         }
@@ -98,6 +117,9 @@ impl Pusher {
         event: &str,
         payload: &T,
     ) {
+        if self.unheard(tenant_id, event) {
+            return;
+        }
         if let Some(v) = Self::value(event, payload) {
             self.0.to_reader(tenant_id, reader, event, &v).await;
         }

@@ -13,17 +13,17 @@ use super::{
 use crate::store::{ActivityEntry, ActivityStore, StoreResult};
 
 /// Appends one entry on a connection a write holds.
+static INSERT_ACTIVITY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("INSERT INTO activity_log ({ACTIVITY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")
+});
+
 pub(super) fn insert_activity(conn: &Connection, a: &ActivityEntry) -> StoreResult<()> {
     insert_activity_row(conn, activity_values(a)?)
 }
 
 /// [`insert_activity`] of values made before the write.
 pub(super) fn insert_activity_row(conn: &Connection, values: Vec<rusqlite::types::Value>) -> StoreResult<()> {
-    exec_on(
-        conn,
-        &format!("INSERT INTO activity_log ({ACTIVITY_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
-        values,
-    )?;
+    exec_on(conn, &INSERT_ACTIVITY, values)?;
     Ok(())
 }
 

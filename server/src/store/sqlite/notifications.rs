@@ -33,6 +33,15 @@ pub(super) fn reader_key(reader: Option<&UserId>) -> String {
     reader.map(|u| u.to_string()).unwrap_or_default()
 }
 
+/// Inserts a notification, next in store order (made once, not per write).
+static INSERT_NOTIFICATION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO notifications ({NOTIFICATION_COLUMNS}, seq) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
+                 (SELECT value + 1 FROM notification_seq))"
+    )
+});
+
 /// Inserts one notification on a connection a write holds, next in store order.
 pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreResult<()> {
     insert_notification_row(conn, notification_values(n)?)
@@ -40,15 +49,7 @@ pub(super) fn insert_notification(conn: &Connection, n: &Notification) -> StoreR
 
 /// [`insert_notification`] of values made before the write.
 pub(super) fn insert_notification_row(conn: &Connection, values: Vec<rusqlite::types::Value>) -> StoreResult<()> {
-    exec_on(
-        conn,
-        &format!(
-            "INSERT INTO notifications ({NOTIFICATION_COLUMNS}, seq) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, \
-                     (SELECT value + 1 FROM notification_seq))"
-        ),
-        values,
-    )?;
+    exec_on(conn, &INSERT_NOTIFICATION, values)?;
     Ok(())
 }
 

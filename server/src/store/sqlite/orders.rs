@@ -19,6 +19,14 @@ use crate::store::{
     ActivityEntry, CreateOrder, OrderStore, OrderWritten, PaymentApplied, PaymentChange, Receipt, StoreResult,
 };
 
+/// Inserts an order unless its number is taken (made once, not per write).
+static INSERT_ORDER: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
+         ON CONFLICT (tenant_id, order_number) DO NOTHING"
+    )
+});
+
 #[async_trait]
 impl OrderStore for SqliteStore {
     async fn create_order_with(
@@ -38,15 +46,7 @@ impl OrderStore for SqliteStore {
         self.write(move |c| {
             // (The writer runs every write in a savepoint of its own: one that fails leaves nothing.)
             let tx = &*c;
-            let inserted = exec_on(
-                tx,
-                &format!(
-                    "INSERT INTO orders ({ORDER_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) \
-                     ON CONFLICT (tenant_id, order_number) DO NOTHING"
-                ),
-                o,
-            )?;
+            let inserted = exec_on(tx, &INSERT_ORDER, o)?;
             if inserted == 0 {
                 let existing_order_id: OrderId = tx
                     .query_row(

@@ -28,12 +28,13 @@ fn answered_sql() -> String {
     )
 }
 
-fn insert_event_sql() -> String {
+/// Inserts one received webhook (made once, not per write).
+static INSERT_EVENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "INSERT INTO webhook_events ({EVENT_COLUMNS}) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     )
-}
+});
 
 /// Completes the claim of a `webhook-id` with its answer, or remembers the answer anew.
 const SAVE_PROCESSED: &str =
@@ -61,7 +62,7 @@ impl ReceiptRows {
 
     /// Writes the rows on a connection a write holds, in that write's unit.
     pub(super) fn insert(self, c: &Connection) -> StoreResult<()> {
-        exec_on(c, &insert_event_sql(), self.event)?;
+        exec_on(c, &INSERT_EVENT, self.event)?;
         if let Some(processed) = self.processed {
             exec_on(c, SAVE_PROCESSED, processed)?;
         }
@@ -85,7 +86,7 @@ fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> 
 impl WebhookLogStore for SqliteStore {
     async fn record_webhook_event(&self, event: &WebhookEvent) -> StoreResult<()> {
         let values = event_values(event)?;
-        self.write(move |c| exec_on(c, &insert_event_sql(), values).map(|_| ())).await
+        self.write(move |c| exec_on(c, &INSERT_EVENT, values).map(|_| ())).await
     }
 
     async fn list_webhook_events(
