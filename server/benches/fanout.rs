@@ -9,9 +9,15 @@
 //! it was sent (`sentAtUs`); a client measures receipt against it (one
 //! machine, one clock). Missed = deliveries expected minus received.
 //!
-//! Run with `scripts/bench-fanout.sh`. Settings (environment):
+//! With `HOOKBELL_BENCH_TARGET=node` the same clients, the same payload and
+//! the same runs go to the minimal Node.js socket.io 4 server of
+//! `server/benches/node/` instead (`npm ci` there first), the point of comparison.
+//!
+//! Run with `scripts/bench-fanout.sh`, which pins this process to one core
+//! and the server to the other (`taskset`, through `HOOKBELL_BENCH_WRAPPER`),
+//! so that the figures are the server's. Settings (environment):
 //! `HOOKBELL_BENCH_FANOUT` (runs, `clients@events_per_second`, default
-//! `1000@100,5000@20`), `HOOKBELL_BENCH_SECONDS` (10), `HOOKBELL_BENCH_IDLE`
+//! `1000@100,10000@10`), `HOOKBELL_BENCH_SECONDS` (10), `HOOKBELL_BENCH_IDLE`
 //! (10000 idle connections for the memory figure).
 
 mod common;
@@ -127,6 +133,24 @@ async fn open_clients(
     (stop_tx, tasks, started.elapsed())
 }
 
+/// Starts the Node.js server of `server/benches/node/` (under
+/// `HOOKBELL_BENCH_WRAPPER`) and reads the port it prints.
+fn start_node() -> (common::ServerProcess, SocketAddr) {
+    use std::io::BufRead;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/node/server.js");
+    let mut child = common::wrapped("node")
+        .arg(script)
+        .env("PORT", common::free_port().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start node (run `npm ci` in server/benches/node first)");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).expect("the port");
+    let port: u16 = line.trim().parse().expect("node printed its port");
+    (common::ServerProcess(child), format!("127.0.0.1:{port}").parse().unwrap())
+}
+
 fn percentile(sorted: &[u32], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -136,17 +160,24 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let runs = std::env::var("HOOKBELL_BENCH_FANOUT").unwrap_or_else(|_| "1000@100,5000@20".into());
+    let runs = std::env::var("HOOKBELL_BENCH_FANOUT").unwrap_or_else(|_| "1000@100,10000@10".into());
     let seconds = env_usize("HOOKBELL_BENCH_SECONDS", 10);
     let idle = env_usize("HOOKBELL_BENCH_IDLE", 10_000);
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let db = dir.path().join("fanout.sqlite3");
-    let created = common::create_tenant(&db, "Fanout");
-    let tenant = created["tenantId"].as_str().unwrap().to_owned();
-    let secret = created["webhookSecret"].as_str().unwrap().to_owned();
-    let key = created["apiKey"].as_str().unwrap().to_owned();
-    let (server, addr) = common::start_server(&db, "warn", Stdio::inherit());
+    let node = std::env::var("HOOKBELL_BENCH_TARGET").is_ok_and(|t| t == "node");
+    let (server, addr, tenant, secret, key) = if node {
+        let (server, addr) = start_node();
+        (server, addr, "507f1f77bcf86cd799439011".to_owned(), "unused".to_owned(), "unused".to_owned())
+    } else {
+        let db = dir.path().join("fanout.sqlite3");
+        let created = common::create_tenant(&db, "Fanout");
+        let tenant = created["tenantId"].as_str().unwrap().to_owned();
+        let secret = created["webhookSecret"].as_str().unwrap().to_owned();
+        let key = created["apiKey"].as_str().unwrap().to_owned();
+        let (server, addr) = common::start_server(&db, "warn", Stdio::inherit());
+        (server, addr, tenant, secret, key)
+    };
     let http = reqwest::Client::new();
     for _ in 0..300 {
         if http.get(format!("http://{addr}/api/webhooks/health")).send().await.is_ok() {
@@ -155,8 +186,13 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let pid = server.0.id();
+    let what = if node {
+        "Node.js socket.io 4 (minimal: no signature, no store)"
+    } else {
+        "hookbell, SQLite (WAL, synchronous=FULL)"
+    };
     println!(
-        "fan-out: {seconds} s of notification webhooks per run, SQLite (WAL, synchronous=FULL), {} cores",
+        "fan-out: {what}; {seconds} s of notification webhooks per run; this process on {} core(s)",
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     println!();
@@ -215,15 +251,20 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 
-    // Memory per idle connection: the server's RSS before and after `idle` joined clients.
+    // Memory per idle connection: the server's RSS before and after `idle` joined clients
+    // (on a fresh server only when no run came first: `HOOKBELL_BENCH_FANOUT=""`).
+    if idle == 0 {
+        return;
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = common::status_kib(pid, "VmRSS:");
     let (stop, tasks, connect_time) = open_clients(idle, addr, &key, &tenant, None).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = common::status_kib(pid, "VmRSS:");
     println!();
+    let fresh = if runs.trim().is_empty() { "fresh server" } else { "after the runs above" };
     println!(
-        "idle: {idle} joined connections in {:.1} s; server RSS {:.1} MiB -> {:.1} MiB: {:.2} KiB per connection",
+        "idle ({fresh}): {idle} joined connections in {:.1} s; server RSS {:.1} MiB -> {:.1} MiB: {:.2} KiB per connection",
         connect_time.as_secs_f64(),
         before as f64 / 1024.0,
         after as f64 / 1024.0,

@@ -13,7 +13,10 @@
 //! Every answer must be 201 (orders) or 200 (health); anything else counts as
 //! an error. Run with `scripts/bench-ingest.sh`. Settings (environment):
 //! `HOOKBELL_BENCH_REQUESTS` (default 50,000), `HOOKBELL_BENCH_CONNECTIONS`
-//! (64), `HOOKBELL_BENCH_SCHEMES` (`hex,standard`). Prints a Markdown table.
+//! (64), `HOOKBELL_BENCH_SCHEMES` (`hex,standard`), `HOOKBELL_BENCH_MONGODB_URI`
+//! (run on MongoDB instead of SQLite). Prints a Markdown table, and the store
+//! operations per webhook of each orders phase (from the server's `/metrics`:
+//! on MongoDB each is one command, that is one round trip).
 
 mod common;
 
@@ -193,6 +196,45 @@ fn memory_mib(pid: u32) -> (f64, f64) {
     (mib("VmHWM:"), mib("VmRSS:"))
 }
 
+/// `hookbell_store_operation_seconds_count` by (store, operation), from `/metrics`.
+async fn store_operations(addr: SocketAddr) -> std::collections::BTreeMap<String, f64> {
+    let request =
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\r\n", common::METRICS_TOKEN);
+    let mut conn = BufReader::new(TcpStream::connect(addr).await.expect("connect"));
+    let mut body = Vec::new();
+    assert_eq!(exchange(&mut conn, request.as_bytes(), &mut body).await.expect("/metrics"), 200);
+    let text = String::from_utf8_lossy(&body);
+    text.lines()
+        .filter(|l| l.starts_with("hookbell_store_operation_seconds_count{"))
+        .filter_map(|l| {
+            let (labels, value) = l.rsplit_once(' ')?;
+            let label = |name: &str| labels.split(&format!("{name}=\"")).nth(1)?.split('"').next().map(str::to_owned);
+            Some((format!("{}:{}", label("store")?, label("operation")?), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// The operations of the store between two readings, per webhook: `insert 4.00, find 1.00, …`.
+fn operations_per(
+    before: &std::collections::BTreeMap<String, f64>,
+    after: &std::collections::BTreeMap<String, f64>,
+    webhooks: usize,
+) -> String {
+    let mut parts = Vec::new();
+    let mut total = 0.0;
+    for (name, count) in after {
+        let n = (count - before.get(name).copied().unwrap_or(0.0)) / webhooks as f64;
+        if n >= 0.005 {
+            // (SQLite's group commits are shared by the writes counted beside them.)
+            if !name.ends_with(":commit") {
+                total += n;
+            }
+            parts.push(format!("{name} {n:.2}"));
+        }
+    }
+    format!("{total:.2} ({})", parts.join(", "))
+}
+
 async fn wait_ready(addr: SocketAddr) {
     let health = get(addr, "/api/webhooks/health");
     for _ in 0..300 {
@@ -223,16 +265,17 @@ async fn main() {
     wait_ready(addr).await;
 
     println!(
-        "ingest: {total} requests per phase, {connections} connections, SQLite (WAL, synchronous=FULL), \
-         {} cores",
+        "ingest: {total} requests per phase, {connections} connections, {}, {} cores",
+        if common::mongodb_uri().is_some() { "MongoDB" } else { "SQLite (WAL, synchronous=FULL)" },
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     );
     // Warm-up: connections, caches, the database's first pages.
     let warm: Vec<Request> =
-        (0..2_000).map(|i| signed_order(addr, &tenant, &secret, "hex", &format!("WARM-{i}"))).collect();
+        (0..total.min(2_000)).map(|i| signed_order(addr, &tenant, &secret, "hex", &format!("WARM-{i}"))).collect();
     drive("warm-up", addr, Arc::new(warm), connections).await;
 
     let mut phases = Vec::new();
+    let mut per_webhook = Vec::new();
     let health: Vec<Request> = (0..total).map(|_| get(addr, "/api/webhooks/health")).collect();
     phases.push(drive("GET /api/webhooks/health", addr, Arc::new(health), connections).await);
     for scheme in schemes.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -243,7 +286,10 @@ async fn main() {
             "hex" => "POST /api/webhooks/orders (X-Webhook-Signature)",
             _ => "POST /api/webhooks/orders (Standard Webhooks, webhook-id)",
         };
+        let before = store_operations(addr).await;
         phases.push(drive(label, addr, Arc::new(orders), connections).await);
+        let after = store_operations(addr).await;
+        per_webhook.push((label, operations_per(&before, &after, total)));
     }
     let (peak, now) = memory_mib(server.0.id());
 
@@ -252,6 +298,10 @@ async fn main() {
     println!("|---|---|---|---|---|---|---|---|");
     for phase in &phases {
         println!("{}", phase.row());
+    }
+    println!();
+    for (label, operations) in &per_webhook {
+        println!("store operations per webhook, {label}: {operations}");
     }
     println!();
     println!("server memory: peak RSS {peak:.1} MiB, RSS at the end {now:.1} MiB");

@@ -25,8 +25,21 @@ pub fn server_command(db: &Path, log: &str) -> Command {
     configure(Command::new(env!("CARGO_BIN_EXE_server")), db, log)
 }
 
+/// `HOOKBELL_BENCH_MONGODB_URI`: run on MongoDB (SecantusDB) instead of a SQLite file.
+pub fn mongodb_uri() -> Option<String> {
+    std::env::var("HOOKBELL_BENCH_MONGODB_URI").ok().filter(|u| !u.is_empty())
+}
+
+/// The token the benchmarks read `/metrics` with.
+pub const METRICS_TOKEN: &str = "bench-metrics-token-0123456789";
+
 fn configure(mut cmd: Command, db: &Path, log: &str) -> Command {
-    cmd.env("DATABASE_PATH", db).env("RUST_LOG", log).env_remove("MONGODB_URI").env_remove("HOOKBELL_ENV");
+    cmd.env("DATABASE_PATH", db).env("RUST_LOG", log).env_remove("HOOKBELL_ENV");
+    cmd.env("HOOKBELL_METRICS_TOKEN", METRICS_TOKEN);
+    match mongodb_uri() {
+        Some(uri) => cmd.env("MONGODB_URI", uri),
+        None => cmd.env_remove("MONGODB_URI"),
+    };
     cmd
 }
 
@@ -37,24 +50,35 @@ pub fn create_tenant(db: &Path, name: &str) -> Value {
     serde_json::from_slice(&out.stdout).expect("tenant JSON")
 }
 
-/// Starts the server on a free loopback port with the per-tenant rate limit off.
-/// `HOOKBELL_BENCH_WRAPPER` (e.g. `heaptrack -o /tmp/hookbell`) runs it under
-/// a profiler; the memory figures then include the profiler's own.
-pub fn start_server(db: &Path, log: &str, stderr: Stdio) -> (ServerProcess, SocketAddr) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let mut command = match std::env::var("HOOKBELL_BENCH_WRAPPER") {
+/// `program` run under `HOOKBELL_BENCH_WRAPPER` when it is set (e.g.
+/// `heaptrack -o /tmp/hookbell` for a profile, `taskset -c 1` to pin it to a
+/// core); memory figures then include the wrapper's own.
+pub fn wrapped(program: &str) -> Command {
+    match std::env::var("HOOKBELL_BENCH_WRAPPER") {
         Ok(wrapper) if !wrapper.trim().is_empty() => {
             let mut words = wrapper.split_whitespace();
             let mut cmd = Command::new(words.next().unwrap_or_default());
-            cmd.args(words).arg(env!("CARGO_BIN_EXE_server"));
-            configure(cmd, db, log)
+            cmd.args(words).arg(program);
+            cmd
         }
-        _ => server_command(db, log),
-    };
-    let child = command
+        _ => Command::new(program),
+    }
+}
+
+/// A free loopback port.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Starts the server on a free loopback port with the per-tenant rate limit
+/// off and no cap on one caller's sockets (every benchmark client uses the
+/// tenant's one API key), under `HOOKBELL_BENCH_WRAPPER` (see [`wrapped`]).
+pub fn start_server(db: &Path, log: &str, stderr: Stdio) -> (ServerProcess, SocketAddr) {
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let child = configure(wrapped(env!("CARGO_BIN_EXE_server")), db, log)
         .env("LEPTOS_SITE_ADDR", addr.to_string())
         .env("HOOKBELL_WEBHOOK_RATE", "0")
+        .env("HOOKBELL_MAX_SOCKETS_PER_PRINCIPAL", "1000000")
         .stdout(Stdio::null())
         .stderr(stderr)
         .spawn()
