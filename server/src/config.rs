@@ -398,6 +398,16 @@ mod tests {
     }
 
     #[test]
+    fn the_tenant_cache_lasts_ten_seconds_unless_set_and_can_be_turned_off() {
+        assert_eq!(cfg(&[]).unwrap().tenant_cache_ttl, std::time::Duration::from_secs(10));
+        assert!(cfg(&[("HOOKBELL_TENANT_CACHE_SECONDS", "0")]).unwrap().tenant_cache_ttl.is_zero());
+        for bad in ["-1", "ten", "3601", "1.5"] {
+            let refused = cfg(&[("HOOKBELL_TENANT_CACHE_SECONDS", bad)]).err().map(|e| e.var);
+            assert_eq!(refused, Some("HOOKBELL_TENANT_CACHE_SECONDS"), "{bad}");
+        }
+    }
+
+    #[test]
     fn a_short_snooze_is_for_development_only() {
         assert_eq!(cfg(&[]).unwrap().min_snooze, std::time::Duration::from_secs(60));
         let dev = cfg(&[("HOOKBELL_MIN_SNOOZE_SECS", "2")]).unwrap();
