@@ -132,6 +132,6 @@ impl Services {
     /// secret of its own (imported from the seed's database) falls back to the
     /// global `WEBHOOK_SECRET`, as in the seed; with neither, nothing verifies.
     pub fn accepted_secrets(&self, tenant: &Tenant) -> Result<Vec<Secret>, ApiError> {
-        Ok(self.open_tenant(tenant.clone())?.accepted_at(ids::now()))
+        Ok(self.open_tenant(tenant.clone())?.accepted_at(ids::now()).cloned().collect())
     }
 }

@@ -47,9 +47,9 @@ impl KnownTenant {
 
     /// The secrets a webhook may be signed with at `now`: the current one,
     /// and the previous one until its grace period ends.
-    pub fn accepted_at(&self, now: Timestamp) -> Vec<Secret> {
-        let previous = self.previous.as_ref().filter(|(_, until)| *until > now).map(|(s, _)| s.clone());
-        self.current.iter().cloned().chain(previous).collect()
+    pub fn accepted_at(&self, now: Timestamp) -> impl Iterator<Item = &Secret> {
+        let previous = self.previous.as_ref().filter(move |(_, until)| *until > now).map(|(s, _)| s);
+        self.current.iter().chain(previous)
     }
 }
 
@@ -197,7 +197,7 @@ mod tests {
         assert!(cache.get(&id, 0).is_none());
         let seen = cache.begin();
         cache.put(seen, known(ID, "new"));
-        assert_eq!(cache.get(&id, 0).unwrap().accepted_at(Timestamp::now())[0].expose(), "new");
+        assert_eq!(cache.get(&id, 0).unwrap().accepted_at(Timestamp::now()).next().unwrap().expose(), "new");
     }
 
     #[test]
@@ -217,7 +217,7 @@ mod tests {
         let now = Timestamp::now();
         let mut k = Arc::try_unwrap(known(ID, "new")).ok().unwrap();
         k.previous = Some((Secret::new("old".into()), now + Duration::from_secs(5)));
-        assert_eq!(k.accepted_at(now).len(), 2);
-        assert_eq!(k.accepted_at(now + Duration::from_secs(6)).len(), 1);
+        assert_eq!(k.accepted_at(now).count(), 2);
+        assert_eq!(k.accepted_at(now + Duration::from_secs(6)).count(), 1);
     }
 }

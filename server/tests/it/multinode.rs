@@ -14,6 +14,29 @@ fn redis_url() -> String {
     std::env::var("HOOKBELL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
 }
 
+/// The settings of production nodes sharing a fresh database and Redis.
+fn production_nodes() -> Vec<(&'static str, String)> {
+    vec![
+        ("MONGODB_URI", fresh_mongo_uri()),
+        ("REDIS_URL", redis_url()),
+        ("HOOKBELL_ENV", "production".to_owned()),
+        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
+    ]
+}
+
+/// Posts orders of `prefix` to `base` until one gets `status` (at most 200
+/// tries, 10 ms apart, while a message travels between nodes): whether one did.
+async fn until_status(base: &str, (tid, secret): (&str, &str), prefix: &str, status: u16) -> bool {
+    let http = reqwest::Client::new();
+    for n in 0..200 {
+        if post_signed_order(&http, base, tid, secret, &format!("{prefix}-{n}")).await == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
 /// Creates a tenant-wide notification on `node` as the program `key` and snoozes it
 /// for 1.5 s (the nodes allow one that short): its id and when it comes due.
 async fn snoozed_notification(node: &Node, key: &str) -> (String, app::models::Timestamp) {
@@ -52,12 +75,7 @@ fn snoozing(mut env: Vec<(&'static str, String)>) -> Vec<(&'static str, String)>
 
 #[tokio::test]
 async fn a_webhook_taken_by_one_node_reaches_a_dashboard_on_another() {
-    let env = [
-        ("MONGODB_URI", fresh_mongo_uri()),
-        ("REDIS_URL", redis_url()),
-        ("HOOKBELL_ENV", "production".to_owned()),
-        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
-    ];
+    let env = production_nodes();
     let tenant = cli_tenant(&env, "Multi Node");
     let (tid, secret, key) = (
         tenant["tenantId"].as_str().unwrap(),
@@ -166,12 +184,7 @@ async fn a_snooze_due_while_the_server_was_down_wakes_when_it_is_back() {
 /// webhooks were turned off.
 #[tokio::test]
 async fn a_secret_rotated_on_one_node_is_refused_on_the_other() {
-    let mut env = vec![
-        ("MONGODB_URI", fresh_mongo_uri()),
-        ("REDIS_URL", redis_url()),
-        ("HOOKBELL_ENV", "production".to_owned()),
-        ("HOOKBELL_SECRET_KEY", server::sealing::Sealer::generate_key()),
-    ];
+    let mut env = production_nodes();
     let tenant = cli_tenant(&env, "Rotators");
     let (tid, old, key) = (
         tenant["tenantId"].as_str().unwrap(),
@@ -189,26 +202,12 @@ async fn a_secret_rotated_on_one_node_is_refused_on_the_other() {
     let rotated: Value = rotated.send().await.unwrap().json().await.unwrap();
     let new = rotated["webhookSecret"].as_str().unwrap().to_owned();
     // The message travels through Redis: B refuses the old secret once it arrives.
-    let mut refused = false;
-    for n in 0..200 {
-        if post_signed_order(&http, &b.url(""), tid, old, &format!("ROT-OLD-{n}")).await == 401 {
-            refused = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let refused = until_status(&b.url(""), (tid, old), "ROT-OLD", 401).await;
     assert!(refused, "node B still takes the rotated-out secret");
     assert_eq!(post_signed_order(&http, &b.url(""), tid, &new, "ROT-1").await, 201);
 
     let off = http.patch(a.url("/api/webhooks/settings")).bearer_auth(key).json(&json!({"webhookEnabled": false}));
     assert_eq!(off.send().await.unwrap().status(), 200);
-    let mut disabled = false;
-    for n in 0..200 {
-        if post_signed_order(&http, &b.url(""), tid, &new, &format!("ROT-OFF-{n}")).await == 403 {
-            disabled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let disabled = until_status(&b.url(""), (tid, &new), "ROT-OFF", 403).await;
     assert!(disabled, "node B still takes webhooks the tenant turned off");
 }

@@ -408,7 +408,7 @@ impl Services {
         };
         let known = self.known_tenant(&tenant_id).await?.ok_or(ApiError::InvalidSignature)?;
         // The current secret, and the previous one during its grace period.
-        let valid = known.accepted_at(ids::now()).iter().any(|secret| match (standard, &sig.seed) {
+        let valid = known.accepted_at(ids::now()).any(|secret| match (standard, &sig.seed) {
             (Some((signature, id, ts)), _) => verify_standard(secret.expose(), id, ts, body, signature),
             (None, Some(seed)) => verify_seed(secret.expose(), body, seed),
             (None, None) => false,
