@@ -65,6 +65,9 @@ test('an admin connects Stripe on Settings → Integrations, and a payment Strip
   });
   expect(placed.status).toBe(201);
   await page.goto(server.url);
+  // The live channel is up before the payment arrives (as in the other specs): a refresh sent
+  // before the page's socket joined would not reach it.
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
   const row = page.getByTestId('recent-orders').locator('tbody tr', { hasText: 'STRIPE-UI-1' });
   await expect(row.locator('.pill')).toHaveText('pending');
 
