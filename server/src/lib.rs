@@ -8,6 +8,7 @@
 //! - [`request`]: what a request presented, read from its headers; cookies written.
 //! - [`realtime`]: Socket.IO rooms and broadcasting (implements [`service::Push`]).
 //! - [`http`]: the router, HTTP handlers and the server functions' backend.
+//! - `connection`: one accepted connection served by hyper.
 //!
 //! Dependencies go one way: `http` and `realtime` → `request` → `service` →
 //! `store`; nothing below imports what is above it (`scripts/check-layers.py`).
@@ -17,6 +18,7 @@
 
 pub mod cli;
 pub mod config;
+mod connection;
 pub mod error;
 pub mod http;
 pub mod ids;
@@ -262,7 +264,7 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     let slots = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let mut http1 = hyper::server::conn::http1::Builder::new();
     http1.timer(TokioTimer::new()).header_read_timeout(config.header_timeout);
-    let conns = Connections {
+    let conns = connection::Connections {
         router: built.router,
         trusted_proxies: config.trusted_proxies.clone().into(),
         http1,
@@ -297,6 +299,10 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     // Connections already in the kernel's backlog get their one request answered, not a reset:
     // accepted without waiting until the kernel has none left.
     let listener = listener.into_std()?;
+    // From here the kernel takes no new connection (a client's SYN goes unanswered, then is
+    // refused once the listener closes), so none completes its handshake after the last
+    // accept below only to be reset when the listener closes.
+    refuse_new_connections(&listener);
     let mut backlog = 0;
     while let Ok((stream, remote)) = listener.accept() {
         let Ok(stream) = stream.set_nonblocking(true).and_then(|()| tokio::net::TcpStream::from_std(stream)) else {
@@ -327,86 +333,21 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     Ok(())
 }
 
-/// How each accepted connection is served.
-struct Connections {
-    router: Router,
-    trusted_proxies: Arc<[ipnet::IpNet]>,
-    http1: hyper::server::conn::http1::Builder,
-    stopping: tokio::sync::watch::Receiver<bool>,
-    /// Every connection's task, for the drain to wait on.
-    tasks: tokio_util::task::TaskTracker,
-}
-
-impl Connections {
-    /// Serves `stream` in a task of its own, holding `slot` until it ends.
-    /// `until_stopped`: on shutdown its open requests finish and it closes;
-    /// otherwise (a connection accepted while draining) it serves one request, then closes.
-    fn spawn(
-        &self,
-        stream: tokio::net::TcpStream,
-        remote: std::net::SocketAddr,
-        slot: Option<tokio::sync::OwnedSemaphorePermit>,
-        until_stopped: bool,
-    ) {
-        use hyper_util::{rt::TokioIo, service::TowerToHyperService};
-        use tower::ServiceExt;
-
-        let _ = stream.set_nodelay(true);
-        let trusted = self.trusted_proxies.clone();
-        // Told when the connection's first request begins (a permit is kept if nobody waits yet).
-        let first_request = Arc::new(tokio::sync::Notify::new());
-        let began = first_request.clone();
-        let service = self.router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-            began.notify_one();
-            // The client, as a trusted reverse proxy names it (else the peer): limits, audit and logs see it.
-            let client = request::client_address(remote.ip(), req.headers(), &trusted);
-            request::strip_untrusted_forwarding(remote.ip(), req.headers_mut(), &trusted);
-            req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(client, remote.port())));
-            req
-        });
-        let mut http1 = self.http1.clone();
-        if !until_stopped {
-            http1.keep_alive(false);
+/// Attaches a socket filter that drops every packet to `listener`: SYNs and
+/// the last ACKs of handshakes. Connections already made are sockets of
+/// their own, untouched. Where this is not possible the drain still works,
+/// with a small window in which a new connection can be reset.
+fn refuse_new_connections(listener: &std::net::TcpListener) {
+    #[cfg(target_os = "linux")]
+    {
+        // BPF_RET | BPF_K with k = 0: keep 0 bytes of the packet, i.e. drop it.
+        const DROP_ALL: [socket2::SockFilter; 1] = [socket2::SockFilter::new(0x06, 0, 0, 0)];
+        if let Err(e) = socket2::SockRef::from(listener).attach_filter(&DROP_ALL) {
+            tracing::debug!(error = %e, "could not stop new connections before the drain");
         }
-        let mut stopping = self.stopping.clone();
-        self.tasks.spawn(async move {
-            let conn = http1.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service)).with_upgrades();
-            let mut conn = std::pin::pin!(conn);
-            let ended = if until_stopped {
-                let mut served = std::pin::pin!(first_request.notified());
-                tokio::select! {
-                    ended = conn.as_mut() => ended,
-                    _ = stopping.changed() => {
-                        // A client that connected just before the shutdown sends its request
-                        // next: it is answered (a connection closed under it would read as a
-                        // reset), then the connection closes. Idle keep-alive ones close now.
-                        let fresh = futures_util::poll!(served.as_mut()).is_pending();
-                        let ended = if fresh {
-                            tokio::select! {
-                                ended = conn.as_mut() => Some(ended),
-                                _ = served => None,
-                            }
-                        } else {
-                            None
-                        };
-                        match ended {
-                            Some(ended) => ended,
-                            None => {
-                                conn.as_mut().graceful_shutdown();
-                                conn.await
-                            }
-                        }
-                    }
-                }
-            } else {
-                conn.await
-            };
-            if let Err(e) = ended {
-                tracing::debug!(error = %e, %remote, "connection ended with an error");
-            }
-            drop(slot);
-        });
     }
+    #[cfg(not(target_os = "linux"))]
+    let _ = listener;
 }
 
 async fn shutdown_signal() {

@@ -318,3 +318,58 @@ async fn connections_past_the_limit_wait_until_one_closes() {
     let n = tokio::time::timeout(Duration::from_secs(20), third.read(&mut buf)).await.unwrap().unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
 }
+
+// 4. An answer given before its request's body was read.
+
+/// Refused before its body is read (too large, or no valid credential), a
+/// request is answered with `connection: close`: hyper closes such a
+/// connection, and a client that reused it would see it cut. What the client
+/// still sends is read away before the close, so the answer is never lost to a
+/// reset. A body that was read keeps the connection open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answer() {
+    let srv = TestServer::start().await;
+    let tenant = srv.tenant("Early").await.tenant.id.to_string();
+    let key = srv.services.create_api_key(&tenant, "a", Role::Admin, None).await.unwrap().key;
+    let close = |resp: &reqwest::Response| resp.headers().get(header::CONNECTION).map(|v| v.as_bytes().to_vec());
+    let huge = json!({"pad": "x".repeat(2 * MIB)});
+    for _ in 0..10 {
+        let resp =
+            srv.http.patch(srv.url("/api/webhooks/settings")).bearer_auth(&key).json(&huge).send().await.unwrap();
+        assert_eq!((resp.status().as_u16(), close(&resp)), (413, Some(b"close".to_vec())));
+        assert_shape(&resp.json().await.unwrap(), "payload_too_large");
+        // The same client at once: on a new connection, answered.
+        let resp = srv.http.get(srv.url("/api/webhooks/settings")).bearer_auth(&key).send().await.unwrap();
+        assert_eq!((resp.status().as_u16(), close(&resp)), (200, None));
+    }
+    let small = json!({"webhookEnabled": true});
+    let patch = |key: &str| srv.http.patch(srv.url("/api/webhooks/settings")).bearer_auth(key).json(&small).send();
+    let resp = patch("hb_live_not_a_key").await.unwrap();
+    assert_eq!((resp.status().as_u16(), close(&resp)), (401, Some(b"close".to_vec())));
+    let resp = patch(&key).await.unwrap();
+    assert_eq!((resp.status().as_u16(), close(&resp)), (200, None));
+
+    // A client still sending its too-large body after the answer came: the rest is read away
+    // (a socket closed with unread data would be reset under the client), then the end.
+    for _ in 0..5 {
+        let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+        let head = format!(
+            "PATCH /api/webhooks/settings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            3 * MIB
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&vec![b'x'; MIB]).await.unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the answer: {}", String::from_utf8_lossy(&answer));
+            answer.extend_from_slice(&buf[..n]);
+        }
+        stream.write_all(&vec![b'x'; 2 * MIB]).await.expect("the rest is read away, not refused with a reset");
+        stream.read_to_end(&mut answer).await.expect("the answer, then the end of the connection");
+        let text = String::from_utf8_lossy(&answer);
+        assert!(text.starts_with("HTTP/1.1 413") && text.contains("payload_too_large"), "{text}");
+    }
+}
