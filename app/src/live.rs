@@ -55,6 +55,9 @@ pub struct LiveState {
     /// The reader's preferences: which new notifications interrupt them.
     pub prefs: RwSignal<Preferences>,
     next_toast: StoredValue<u64>,
+    /// Whether this page has been live before: a join answered, or (in a tab
+    /// that listens to another's connection) that connection up.
+    been_live: StoredValue<bool>,
 }
 
 /// Creates the live state and provides it to the component tree.
@@ -70,6 +73,7 @@ pub fn provide_live_state() -> LiveState {
         toasts_enabled: RwSignal::new(true),
         prefs: RwSignal::new(Preferences::default()),
         next_toast: StoredValue::new(0),
+        been_live: StoredValue::new(false),
     };
     provide_context(state);
     state
@@ -176,6 +180,19 @@ impl LiveState {
         }
     }
 
+    /// Notes that a join was answered: whether it was a rejoin (the page had
+    /// been live before, and may have missed changes of the data it shows).
+    pub fn rejoined(&self) -> bool {
+        let before = self.been_live.get_value();
+        self.been_live.set_value(true);
+        before
+    }
+
+    /// Notes that the connection this tab listens to is up.
+    pub fn went_live(&self) {
+        self.been_live.set_value(true);
+    }
+
     /// The newest notification this page has, for a rejoin to say what it saw.
     pub fn newest_id(&self) -> Option<String> {
         self.latest.with_untracked(|l| l.as_ref().and_then(|l| l.first()).map(|n| n.id.to_string()))
@@ -249,7 +266,10 @@ fn apply_relayed(
                 on_ack(state, ack);
             }
         }
-        Relayed::Connected => on_connected(state),
+        Relayed::Connected => {
+            on_connected(state);
+            state.went_live();
+        }
         Relayed::Disconnected { retry_at_ms } => on_disconnected(state, retry_at_ms),
         Relayed::Hello => {}
     }
@@ -340,7 +360,8 @@ fn on_disconnected(state: LiveState, retry_at_ms: f64) {
     state.connection.set(ConnectionState::Disconnected { retry_at_ms });
 }
 
-/// The answer to a join: the reader's count, what was missed, or "refetch".
+/// The answer to a join: the reader's count, what was missed, or "refetch";
+/// after a rejoin, the page's data fetched again (its changes are not replayed).
 #[cfg(feature = "hydrate")]
 fn on_ack(state: LiveState, ack: crate::models::JoinAck) {
     let crate::models::JoinAck { ok: true, unread_count, missed, refetch, .. } = ack else {
@@ -355,6 +376,10 @@ fn on_ack(state: LiveState, ack: crate::models::JoinAck) {
     if refetch == Some(true) {
         // Too much was missed for the ack: take a fresh snapshot.
         refresh_snapshot(state);
+    }
+    // Only notifications are replayed: a `dashboard-refresh` sent while this page was away was
+    // not heard, so after a rejoin the pages showing data fetch it again.
+    if state.rejoined() {
         state.refresh_tick.update(|t| *t += 1);
     }
 }
@@ -442,6 +467,18 @@ mod tests {
             created_at: Timestamp::from_unix_millis(1_767_225_600_000),
             snoozed_until: None,
         }
+    }
+
+    #[test]
+    fn only_a_rejoin_asks_for_the_pages_data_again() {
+        let owner = Owner::new();
+        owner.set();
+        let state = provide_live_state();
+        assert!(!state.rejoined(), "the first join: the data is as the server rendered it");
+        assert!(state.rejoined(), "after a gap, changes may have been missed");
+        let listener = provide_live_state();
+        listener.went_live();
+        assert!(listener.rejoined(), "a tab that listened through another's connection takes over after a gap");
     }
 
     #[test]

@@ -83,3 +83,36 @@ test('an empty dashboard says what to do, then fills in live as orders and payme
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: testInfo.outputPath('dashboard-360.png'), fullPage: true });
 });
+
+test('a payment made while the tab was away shows once it is back: the rejoin fetches the figures again', async ({ page }) => {
+  await order('AWAY-1', 40, 'pending');
+  // Every socket of the page passes through here; `held` keeps a new one from reaching the server.
+  let release: () => void = () => {};
+  let held = Promise.resolve();
+  const sockets: { close: () => Promise<void> }[] = [];
+  await page.routeWebSocket(/\/socket\.io\//, async (ws) => {
+    sockets.push(ws);
+    await held;
+    ws.connectToServer();
+  });
+  await open(page);
+  const row = page.getByTestId('recent-orders').locator('tbody tr', { hasText: 'AWAY-1' });
+  await expect(row.locator('.pill')).toHaveText('pending');
+
+  // The socket drops; its reconnection waits while the payment arrives, which no socket hears.
+  held = new Promise((resolve) => (release = resolve));
+  await sockets[sockets.length - 1].close();
+  await expect(page.getByTestId('connection-status')).not.toHaveAttribute('data-state', 'connected');
+  const paid = await postSigned(server, '/api/webhooks/payments', {
+    tenantId: server.tenantId,
+    orderNumber: 'AWAY-1',
+    status: 'paid',
+    paymentId: 'pay_away_1',
+  });
+  expect(paid.status).toBe(200);
+  await expect.poll(() => sockets.length, { timeout: 40_000 }).toBeGreaterThan(1);
+  release();
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: 40_000 });
+  // A paid order sends no notification to replay: the figures come from the fetch after the rejoin.
+  await expect(row.locator('.pill')).toHaveText('paid');
+});
