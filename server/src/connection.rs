@@ -1,7 +1,8 @@
 //! One accepted TCP connection, served by hyper with the router: the client's
 //! address as a trusted proxy names it, the drain's rules (see [`crate::serve`]),
 //! and a connection closed on purpose when a request is answered before its
-//! body was read, so that no client reuses a connection hyper is closing.
+//! (larger than small) body was read, so that no client reuses a connection
+//! hyper is closing, and none loses its answer to a reset.
 
 use std::{
     convert::Infallible,
@@ -15,7 +16,7 @@ use std::{
 
 use axum::{
     extract::Request,
-    http::{header, HeaderValue},
+    http::{header, HeaderValue, StatusCode},
     Router,
 };
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -65,7 +66,8 @@ impl Connections {
             let linger = wanted.clone();
             async move {
                 let mut response = answer.await?;
-                if body.is_some_and(|body| !body.read.load(Ordering::Acquire)) {
+                let unread = body.is_some_and(|body| !body.read.load(Ordering::Acquire));
+                if unread && response.status() != StatusCode::SWITCHING_PROTOCOLS {
                     // Answered before its body was read (too large, refused first): hyper closes
                     // such a connection, so the client is told not to reuse it, and what it
                     // still sends is read away before the close (see `Linger`).
@@ -129,8 +131,14 @@ impl Connections {
 
 /// At most this much of what a client still sends is read away before its connection closes…
 const LINGER_BYTES: usize = 4 * 1024 * 1024;
-/// …and for at most this long.
-const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(1);
+/// …for at most this long in all (less than a request's header timeout)…
+const LINGER_TIME: std::time::Duration = std::time::Duration::from_secs(5);
+/// …and no longer than this after the client last sent something.
+const LINGER_IDLE: std::time::Duration = std::time::Duration::from_secs(2);
+/// A body of at most this many declared bytes is left to hyper, which reads it
+/// away itself after the answer when it has arrived (as it has when sent with
+/// its head): the connection stays open for the next request.
+const SMALL_BODY: u64 = 8 * 1024;
 
 /// A connection closed with unread data in its socket is reset by the kernel,
 /// and a client still sending a body may then lose the answer it was sent
@@ -145,19 +153,19 @@ struct Linger {
     stream: std::sync::Mutex<Option<tokio::net::TcpStream>>,
 }
 
-/// Reads and discards what the client still sends, within [`LINGER_BYTES`] and
-/// [`LINGER_TIME`], until it closes its side; then the socket closes.
+/// Reads and discards what the client still sends, within [`LINGER_BYTES`],
+/// [`LINGER_TIME`] and [`LINGER_IDLE`], until it closes its side; then the socket closes.
 async fn read_away(mut stream: tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // Our side is done: the client reads the answer to its end.
-    let _ = stream.shutdown().await;
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut left = LINGER_BYTES;
     let _ = tokio::time::timeout(LINGER_TIME, async {
+        // Our side is done: the client reads the answer to its end.
+        let _ = stream.shutdown().await;
+        let mut buf = vec![0u8; 8 * 1024];
+        let mut left = LINGER_BYTES;
         while left > 0 {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => left = left.saturating_sub(n),
+            match tokio::time::timeout(LINGER_IDLE, stream.read(&mut buf)).await {
+                Ok(Ok(n)) if n > 0 => left = left.saturating_sub(n),
+                _ => break,
             }
         }
     })
@@ -248,9 +256,10 @@ struct Watched {
     state: Arc<BodyState>,
 }
 
-/// The request with its body watched, unless it has none.
+/// The request with its body watched, unless it has none or a small one (see [`SMALL_BODY`]).
 fn watch_body(req: Request<Incoming>) -> (Request, Option<Arc<BodyState>>) {
-    if req.body().is_end_stream() {
+    let body = req.body();
+    if body.is_end_stream() || body.size_hint().exact().is_some_and(|n| n <= SMALL_BODY) {
         return (req.map(axum::body::Body::new), None);
     }
     let state = Arc::new(BodyState { read: AtomicBool::new(false) });

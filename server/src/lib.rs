@@ -299,10 +299,11 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     // Connections already in the kernel's backlog get their one request answered, not a reset:
     // accepted without waiting until the kernel has none left.
     let listener = listener.into_std()?;
-    // From here the kernel takes no new connection (a client's SYN goes unanswered, then is
-    // refused once the listener closes), so none completes its handshake after the last
-    // accept below only to be reset when the listener closes.
-    refuse_new_connections(&listener);
+    // From here the kernel starts no new connection (a client's SYN goes unanswered, then is
+    // refused once the listener closes), so none is made after the last accept below only to
+    // be reset when the listener closes; only a handshake already half done (about one round
+    // trip) can still meet that.
+    refuse_new_connections(&listener, true);
     let mut backlog = 0;
     while let Ok((stream, remote)) = listener.accept() {
         let Ok(stream) = stream.set_nonblocking(true).and_then(|()| tokio::net::TcpStream::from_std(stream)) else {
@@ -311,6 +312,8 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
         conns.spawn(stream, remote, slots.clone().try_acquire_owned().ok(), false);
         backlog += 1;
     }
+    // The filter belongs to the socket: lifted, in case another process holds the listener too.
+    refuse_new_connections(&listener, false);
     drop(listener);
     let _ = stop.send(true);
     // Requests in flight finish first, so their events still reach every dashboard…
@@ -333,21 +336,23 @@ pub async fn serve(listener: TcpListener, built: Built) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Attaches a socket filter that drops every packet to `listener`: SYNs and
-/// the last ACKs of handshakes. Connections already made are sockets of
-/// their own, untouched. Where this is not possible the drain still works,
-/// with a small window in which a new connection can be reset.
-fn refuse_new_connections(listener: &std::net::TcpListener) {
+/// Attaches (`refuse`) or detaches a socket filter that drops every packet to
+/// `listener`: SYNs and the last ACKs of handshakes. Connections already made
+/// are sockets of their own, untouched. Where this is not possible the drain
+/// still works, with a small window in which a new connection can be reset.
+fn refuse_new_connections(listener: &std::net::TcpListener, refuse: bool) {
     #[cfg(target_os = "linux")]
     {
         // BPF_RET | BPF_K with k = 0: keep 0 bytes of the packet, i.e. drop it.
         const DROP_ALL: [socket2::SockFilter; 1] = [socket2::SockFilter::new(0x06, 0, 0, 0)];
-        if let Err(e) = socket2::SockRef::from(listener).attach_filter(&DROP_ALL) {
-            tracing::debug!(error = %e, "could not stop new connections before the drain");
+        let socket = socket2::SockRef::from(listener);
+        let done = if refuse { socket.attach_filter(&DROP_ALL) } else { socket.detach_filter() };
+        if let Err(e) = done {
+            tracing::debug!(error = %e, refuse, "could not change the listener's filter for the drain");
         }
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = listener;
+    let _ = (listener, refuse);
 }
 
 async fn shutdown_signal() {

@@ -324,8 +324,9 @@ async fn connections_past_the_limit_wait_until_one_closes() {
 /// Refused before its body is read (too large, or no valid credential), a
 /// request is answered with `connection: close`: hyper closes such a
 /// connection, and a client that reused it would see it cut. What the client
-/// still sends is read away before the close, so the answer is never lost to a
-/// reset. A body that was read keeps the connection open.
+/// still sends is read away before the close (up to 4 MiB), so the answer is
+/// never lost to a reset. A body that was read, or a small one (which hyper
+/// reads away itself), keeps the connection open.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answer() {
     let srv = TestServer::start().await;
@@ -342,11 +343,13 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
         let resp = srv.http.get(srv.url("/api/webhooks/settings")).bearer_auth(&key).send().await.unwrap();
         assert_eq!((resp.status().as_u16(), close(&resp)), (200, None));
     }
-    let small = json!({"webhookEnabled": true});
-    let patch = |key: &str| srv.http.patch(srv.url("/api/webhooks/settings")).bearer_auth(key).json(&small).send();
-    let resp = patch("hb_live_not_a_key").await.unwrap();
+    let patch =
+        |key: &str, body: Value| srv.http.patch(srv.url("/api/webhooks/settings")).bearer_auth(key).json(&body).send();
+    let resp = patch("hb_live_not_a_key", json!({"webhookEnabled": true})).await.unwrap();
+    assert_eq!((resp.status().as_u16(), close(&resp)), (401, None), "a small body is left to hyper");
+    let resp = patch("hb_live_not_a_key", json!({"pad": "x".repeat(32 * 1024)})).await.unwrap();
     assert_eq!((resp.status().as_u16(), close(&resp)), (401, Some(b"close".to_vec())));
-    let resp = patch(&key).await.unwrap();
+    let resp = patch(&key, json!({"webhookEnabled": true})).await.unwrap();
     assert_eq!((resp.status().as_u16(), close(&resp)), (200, None));
 
     // A client still sending its too-large body after the answer came: the rest is read away
@@ -360,16 +363,45 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         stream.write_all(&vec![b'x'; MIB]).await.unwrap();
-        let mut answer = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-            let n = stream.read(&mut buf).await.unwrap();
-            assert!(n > 0, "closed before the answer: {}", String::from_utf8_lossy(&answer));
-            answer.extend_from_slice(&buf[..n]);
-        }
+        let mut answer = head_of_answer(&mut stream).await;
         stream.write_all(&vec![b'x'; 2 * MIB]).await.expect("the rest is read away, not refused with a reset");
-        stream.read_to_end(&mut answer).await.expect("the answer, then the end of the connection");
+        let end = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut answer)).await;
+        end.expect("the end comes").expect("the answer, then the end of the connection");
         let text = String::from_utf8_lossy(&answer);
         assert!(text.starts_with("HTTP/1.1 413") && text.contains("payload_too_large"), "{text}");
     }
+
+    // A client that goes on sending after the answer is not read for ever: the connection ends.
+    let mut stream = TcpStream::connect(srv.addr).await.unwrap();
+    let head = format!(
+        "PATCH /api/webhooks/settings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        1024 * MIB
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // (Refused once the body passes the limit, not on its declared length.)
+    stream.write_all(&vec![b'x'; MIB]).await.unwrap();
+    head_of_answer(&mut stream).await;
+    let piece = vec![b'x'; 64 * 1024];
+    let flood = async {
+        let mut sent = 0;
+        while sent < 256 * MIB && stream.write_all(&piece).await.is_ok() {
+            sent += piece.len();
+        }
+        sent
+    };
+    let sent = tokio::time::timeout(Duration::from_secs(60), flood).await.expect("the server ends the connection");
+    assert!(sent < 256 * MIB, "the server stopped reading (after {sent} bytes)");
+}
+
+/// Reads from `stream` up to the end of an answer's head (bounded: a failure does not hang).
+async fn head_of_answer(stream: &mut TcpStream) -> Vec<u8> {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut buf)).await.expect("an answer").unwrap();
+        assert!(n > 0, "closed before the answer: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    answer
 }
