@@ -23,6 +23,22 @@ pub struct Broadcaster {
     pub(super) io: Io,
     /// Redis, for readiness checks (multi-node only).
     pub(super) redis: Option<RedisLink>,
+    /// Tenants whose room had a socket a moment ago (see [`Push::may_hear`]).
+    pub(super) heard: Heard,
+}
+
+/// Tenants whose room was found with a socket in it, for [`HEARD_FOR`]: a busy
+/// room is not counted again on every event (collecting its sockets is O(room)).
+/// Only "someone listens" is kept: a room found empty is looked at again on the
+/// next event, so a socket that has just joined never misses one.
+pub(super) type Heard = moka::sync::Cache<TenantId, ()>;
+
+/// How long a room found with a socket in it is taken to still have one.
+const HEARD_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// An empty [`Heard`], bounded in entries as well as in time.
+pub(super) fn heard() -> Heard {
+    moka::sync::Cache::builder().max_capacity(100_000).time_to_live(HEARD_FOR).build()
 }
 
 impl Broadcaster {
@@ -183,8 +199,16 @@ impl Push for Broadcaster {
         match &self.io {
             // Another node's sockets may be in the room.
             Io::Redis(_) => true,
-            // (A socket in any of the tenant's rooms is in its tenant room.)
-            Io::Local(io) => io.of("/").is_some_and(|ns| !ns.within(tenant_room(tenant_id)).sockets().is_empty()),
+            // (A socket in any of the tenant's rooms is in its tenant room.) A stale "yes" only
+            // costs encoding an event nobody hears.
+            Io::Local(_) if self.heard.contains_key(tenant_id) => true,
+            Io::Local(io) => {
+                let heard = io.of("/").is_some_and(|ns| !ns.within(tenant_room(tenant_id)).sockets().is_empty());
+                if heard {
+                    self.heard.insert(tenant_id.clone(), ());
+                }
+                heard
+            }
         }
     }
 

@@ -228,7 +228,7 @@ pub fn layer(redis: Option<RedisLink>) -> (SocketLayer, Unattached, Broadcaster)
             (SocketLayer::Redis(layer), Io::Redis(io))
         }
     };
-    let broadcaster = Broadcaster { io: io.clone(), redis };
+    let broadcaster = Broadcaster { io: io.clone(), redis, heard: broadcast::heard() };
     (layer, Unattached { io }, broadcaster)
 }
 
@@ -237,7 +237,7 @@ pub fn layer(redis: Option<RedisLink>) -> (SocketLayer, Unattached, Broadcaster)
 pub fn detached_broadcaster() -> Broadcaster {
     let (_, io) = SocketIo::builder().build_layer();
     io.ns("/", async |_socket: SocketRef<LocalAdapter>| {});
-    Broadcaster { io: Io::Local(io), redis: None }
+    Broadcaster { io: Io::Local(io), redis: None, heard: broadcast::heard() }
 }
 
 /// The tenant id of a `join-tenant`/`leave-tenant` payload: the seed's client
