@@ -71,6 +71,21 @@ async fn request_timeout(
     }
 }
 
+/// Refuses a request whose declared `Content-Length` is over the route
+/// family's `limit` before a byte of its body is read (413 in the one shape);
+/// a body without a declared length is bounded as it is read.
+async fn declared_length_limit(
+    axum::extract::State(limit): axum::extract::State<usize>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if server_fns::declared_length(&req).is_some_and(|n| n > limit as u64) {
+        return ApiError::PayloadTooLarge(limit).into_response();
+    }
+    next.run(req).await
+}
+
 /// The request id header: taken from the client when it is a sensible one, else made here.
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -107,6 +122,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer, in_fl
         .route("/api/webhooks/payments", post(webhooks::payments))
         .route("/api/webhooks/shopify/{tenant_id}", post(webhooks::shopify))
         .route("/api/webhooks/stripe/{tenant_id}", post(webhooks::stripe))
+        .route_layer(axum::middleware::from_fn_with_state(max_body, declared_length_limit))
         .route_layer(axum::middleware::from_fn(ops::webhook_metrics))
         .route("/api/webhooks/health", get(webhooks::health))
         .route("/metrics", get(ops::metrics))
@@ -148,6 +164,7 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer, in_fl
         .route("/api/me/password", post(team::change_password))
         .route("/api/me/sessions/{id}", axum::routing::delete(team::end_session))
         .route("/api/me/tenants/{tenant_id}/leave", post(team::leave_tenant))
+        .route_layer(axum::middleware::from_fn_with_state(max_api_body, declared_length_limit))
         .layer(DefaultBodyLimit::max(max_api_body))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(security::api_cors(state.services.config()));
