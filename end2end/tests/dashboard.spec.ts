@@ -12,6 +12,12 @@ async function open(page: Page) {
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
 }
 
+/** Posts a signed payment change for one of the tenant's orders; it is applied (200). */
+async function payment(orderNumber: string, status: string, paymentId: string) {
+  const res = await postSigned(server, '/api/webhooks/payments', { tenantId: server.tenantId, orderNumber, status, paymentId });
+  expect(res.status).toBe(200);
+}
+
 async function order(orderNumber: string, amount: number, status: string, customerName = 'Grace Hopper') {
   const res = await postSigned(server, '/api/webhooks/orders', {
     tenantId: server.tenantId,
@@ -51,13 +57,7 @@ test('an empty dashboard says what to do, then fills in live as orders and payme
   await expect(newest.locator('.pill')).toHaveText('pending');
   await expect(page.getByTestId('kpi-revenue').locator('.kpi-value')).toHaveText('120.00 EUR');
 
-  const paid = await postSigned(server, '/api/webhooks/payments', {
-    tenantId: server.tenantId,
-    orderNumber: 'DASH-2',
-    status: 'paid',
-    paymentId: 'pay_dash_2',
-  });
-  expect(paid.status).toBe(200);
+  await payment('DASH-2', 'paid', 'pay_dash_2');
   await expect(page.getByTestId('kpi-payments')).toContainText('2 paid · 0 pending');
   await expect(page.getByTestId('kpi-revenue').locator('.kpi-value')).toHaveText('150.50 EUR');
   await expect(newest.locator('.pill')).toHaveText('paid');
@@ -103,13 +103,7 @@ test('a payment made while the tab was away shows once it is back: the rejoin fe
   held = new Promise((resolve) => (release = resolve));
   await sockets[sockets.length - 1].close();
   await expect(page.getByTestId('connection-status')).not.toHaveAttribute('data-state', 'connected');
-  const paid = await postSigned(server, '/api/webhooks/payments', {
-    tenantId: server.tenantId,
-    orderNumber: 'AWAY-1',
-    status: 'paid',
-    paymentId: 'pay_away_1',
-  });
-  expect(paid.status).toBe(200);
+  await payment('AWAY-1', 'paid', 'pay_away_1');
   await expect.poll(() => sockets.length, { timeout: 40_000 }).toBeGreaterThan(1);
   release();
   await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected', { timeout: 40_000 });

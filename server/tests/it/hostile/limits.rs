@@ -356,11 +356,7 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
     // (a socket closed with unread data would be reset under the client), then the end.
     for _ in 0..5 {
         let mut stream = TcpStream::connect(srv.addr).await.unwrap();
-        let head = format!(
-            "PATCH /api/webhooks/settings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            3 * MIB
-        );
+        let head = head_declaring("PATCH", "/api/webhooks/settings", &key, 3 * MIB);
         stream.write_all(head.as_bytes()).await.unwrap();
         stream.write_all(&vec![b'x'; MIB]).await.unwrap();
         let mut answer = head_of_answer(&mut stream).await;
@@ -374,11 +370,7 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
     // A declared length over the limit is refused before a byte of the body comes.
     for (method, path) in [("PATCH", "/api/webhooks/settings"), ("POST", "/api/webhooks/orders")] {
         let mut stream = TcpStream::connect(srv.addr).await.unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            1024 * MIB
-        );
+        let head = head_declaring(method, path, &key, 1024 * MIB);
         stream.write_all(head.as_bytes()).await.unwrap();
         let answer = String::from_utf8_lossy(&head_of_answer(&mut stream).await).into_owned();
         assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
@@ -386,11 +378,7 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
 
     // A client that goes on sending after the answer is not read for ever: the connection ends.
     let mut stream = TcpStream::connect(srv.addr).await.unwrap();
-    let head = format!(
-        "PATCH /api/webhooks/settings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-        1024 * MIB
-    );
+    let head = head_declaring("PATCH", "/api/webhooks/settings", &key, 1024 * MIB);
     stream.write_all(head.as_bytes()).await.unwrap();
     head_of_answer(&mut stream).await;
     let piece = vec![b'x'; 64 * 1024];
@@ -403,6 +391,14 @@ async fn an_answer_before_the_body_closes_the_connection_without_losing_the_answ
     };
     let sent = tokio::time::timeout(Duration::from_secs(60), flood).await.expect("the server ends the connection");
     assert!(sent < 256 * MIB, "the server stopped reading (after {sent} bytes)");
+}
+
+/// A request head with a bearer `key`, declaring a JSON body of `length` bytes.
+fn head_declaring(method: &str, path: &str, key: &str, length: usize) -> String {
+    format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\n\
+         Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+    )
 }
 
 /// Reads from `stream` up to the end of an answer's head (bounded: a failure does not hang).
