@@ -443,10 +443,10 @@ async fn join<A: Adapter>(
     tenant_id: &str,
     last_seen: Option<&str>,
 ) -> Result<crate::service::dashboard::Joined, ApiError> {
-    // The socket enters the tenant's and the reader's rooms once allowed, before its count is taken.
+    // The socket enters the tenant's and the reader's rooms once allowed, before its count is
+    // taken; both in one call, so that no event finds it in one and not yet in the other.
     let enter = |tenant: &TenantId, reader: Option<&UserId>| {
-        socket.join(tenant_room(tenant));
-        socket.join(reader_room(tenant, reader.map(UserId::as_str)));
+        socket.join([tenant_room(tenant), reader_room(tenant, reader.map(UserId::as_str))]);
     };
     services.join_tenant(&credential_of(socket)?, tenant_id, last_seen, enter).await
 }
