@@ -53,9 +53,14 @@ pub async fn read_bounded(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     Ok(buf.into())
 }
 
-/// The declared `Content-Length`, if any.
+/// The declared `Content-Length`, if any: digits only (hyper already refuses
+/// anything else over HTTP/1; a `+` that `u64::from_str` would take is not one).
 pub fn declared_length(req: &Request) -> Option<u64> {
-    req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
+    let value = req.headers().get(header::CONTENT_LENGTH)?.as_bytes();
+    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(value).ok()?.parse().ok()
 }
 
 /// The middleware: bounds server functions' bodies and gives the framework's
