@@ -97,6 +97,32 @@ pub struct Notification {
     pub snoozed_until: Option<Timestamp>,
 }
 
+impl Notification {
+    /// A new tenant-wide notification as every producer starts one: unread,
+    /// not dismissed, delivered to nobody, snoozed by nobody, with no action or
+    /// metadata; the producer sets its content with struct update syntax.
+    pub fn fresh(id: NotificationId, tenant_id: TenantId, created_at: Timestamp) -> Self {
+        Notification {
+            id,
+            tenant_id,
+            user_id: None,
+            title: String::new(),
+            message: String::new(),
+            kind: NotificationType::Info,
+            priority: Priority::Medium,
+            action_url: None,
+            action_text: None,
+            metadata: serde_json::Value::Null,
+            is_read: false,
+            is_dismissed: false,
+            read_at: None,
+            delivered_at: None,
+            created_at,
+            snoozed_until: None,
+        }
+    }
+}
+
 /// Which of a reader's notifications a list shows (the notifications page's tabs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

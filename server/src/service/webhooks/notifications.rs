@@ -65,8 +65,6 @@ fn custom_notification(
     now: Timestamp,
 ) -> (Notification, ActivityEntry) {
     let notification = Notification {
-        id: ids::new_id(),
-        tenant_id: tenant_id.clone(),
         user_id: input.user_id.as_deref().map(UserId::named),
         title: input.title,
         message: input.message,
@@ -75,12 +73,7 @@ fn custom_notification(
         action_url: input.action_url,
         action_text: input.action_text,
         metadata: input.metadata,
-        is_read: false,
-        is_dismissed: false,
-        read_at: None,
-        delivered_at: None,
-        created_at: now,
-        snoozed_until: None,
+        ..Notification::fresh(ids::new_id(), tenant_id.clone(), now)
     };
     let activity = ActivityEntry {
         id: ids::new_id(),

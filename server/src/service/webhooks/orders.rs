@@ -64,9 +64,6 @@ impl Services {
 pub(super) fn order_notification(order: &Order, now: Timestamp) -> Notification {
     let who = order.customer_name.clone().unwrap_or_else(|| "A customer".into());
     Notification {
-        id: ids::new_id(),
-        tenant_id: order.tenant_id.clone(),
-        user_id: None,
         title: format!("New order {}", order.order_number),
         message: format!(
             "{who} placed an order of {} {}",
@@ -75,20 +72,13 @@ pub(super) fn order_notification(order: &Order, now: Timestamp) -> Notification 
         ),
         kind: NotificationType::Success,
         priority: Priority::Medium,
-        action_url: None,
-        action_text: None,
         metadata: serde_json::json!({
             "orderId": order.id,
             "orderNumber": order.order_number,
             "amountMinor": order.amount_minor,
             "currency": order.currency,
         }),
-        is_read: false,
-        is_dismissed: false,
-        read_at: None,
-        delivered_at: None,
-        created_at: now,
-        snoozed_until: None,
+        ..Notification::fresh(ids::new_id(), order.tenant_id.clone(), now)
     }
 }
 

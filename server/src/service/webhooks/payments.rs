@@ -120,9 +120,6 @@ fn payment_notification(order: &Order, to: PaymentStatus, now: Timestamp) -> Opt
         PaymentStatus::Pending | PaymentStatus::Paid => return None,
     };
     Some(Notification {
-        id: ids::new_id(),
-        tenant_id: order.tenant_id.clone(),
-        user_id: None,
         title: format!("{title}: {}", order.order_number),
         message: format!(
             "The payment of {} {} for order {} is {}",
@@ -133,15 +130,8 @@ fn payment_notification(order: &Order, to: PaymentStatus, now: Timestamp) -> Opt
         ),
         kind,
         priority,
-        action_url: None,
-        action_text: None,
         metadata: json!({"orderId": order.id, "orderNumber": order.order_number, "paymentStatus": to.as_str()}),
-        is_read: false,
-        is_dismissed: false,
-        read_at: None,
-        delivered_at: None,
-        created_at: now,
-        snoozed_until: None,
+        ..Notification::fresh(ids::new_id(), order.tenant_id.clone(), now)
     })
 }
 
