@@ -446,26 +446,15 @@ fn on_event(state: LiveState, personal: bool, name: &str, args: Vec<serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{NotificationId, NotificationType, Priority, Timestamp};
+    use crate::models::{NotificationId, Priority, Timestamp};
 
     fn note(id: &str, user: Option<&str>) -> Notification {
         Notification {
-            id: id.into(),
-            tenant_id: "t".into(),
             user_id: user.map(Into::into),
             title: id.into(),
             message: "m".into(),
-            kind: NotificationType::Info,
             priority: Priority::Low,
-            action_url: None,
-            action_text: None,
-            metadata: serde_json::Value::Null,
-            is_read: false,
-            is_dismissed: false,
-            read_at: None,
-            delivered_at: None,
-            created_at: Timestamp::from_unix_millis(1_767_225_600_000),
-            snoozed_until: None,
+            ..Notification::fresh(id.into(), "t".into(), Timestamp::from_unix_millis(1_767_225_600_000))
         }
     }
 
