@@ -15,7 +15,7 @@ COPY rust-toolchain.toml Cargo.lock ./
 COPY scripts/setup.sh scripts/
 RUN scripts/setup.sh --release
 COPY . .
-RUN PATH="$PWD/.tools/node_modules/.bin:$PATH" cargo leptos build --release --precompress
+RUN PATH="$PWD/.tools/node_modules/.bin:$PATH" cargo leptos build --release --split --precompress
 
 # Run: the server binary and the site, as a user of its own.
 FROM debian:bookworm-slim

@@ -67,8 +67,8 @@ def main(out):
     wasm = read("wasm.txt")
     total = rows(wasm, "total")
     if total:
-        br = int(total[0][3])
-        table.append(("browser download (WASM + JS + CSS, Brotli)", "≤ 200 KB", f"{br / 1000:.1f} KB", br <= 200_000))
+        br = int(total[0][5])
+        table.append(("browser download, heaviest first page (WASM + JS + CSS, Brotli)", "≤ 200 KB", f"{br / 1000:.1f} KB", br <= 200_000))
 
     print("| measure | target | figure | met |")
     print("|---|---|---|---|")

@@ -8,4 +8,5 @@ setup_args=()
 if [ "${1:-}" = "--release" ]; then release=(--release); setup_args=(--release); fi
 scripts/setup.sh "${setup_args[@]}"
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
-exec cargo leptos serve "${release[@]}"
+# --split: every page is a lazily loaded WASM chunk (app/src/pages/routes.rs).
+exec cargo leptos serve --split "${release[@]}"

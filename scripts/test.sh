@@ -29,8 +29,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests (also builds target/debug/server for Playwright)"
 cargo test
 
-step "cargo leptos build --release --frontend-only --precompress (the bundle users get, with its .br and .gz)"
-cargo leptos build --release --frontend-only --precompress
+step "cargo leptos build --release --frontend-only --split --precompress (the bundle users get: one WASM chunk per page, with .br and .gz)"
+cargo leptos build --release --frontend-only --split --precompress
 
 step "Playwright (end2end/)"
 (cd end2end && npx playwright test)

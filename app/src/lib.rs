@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
-    path,
+    path, Lazy,
 };
 
 use crate::{
@@ -27,10 +27,7 @@ use crate::{
     components::{ConnectionIndicator, NotificationBell, Toaster},
     live::provide_live_state,
     models::BellState,
-    pages::{
-        AccountPage, ApiKeysPage, DashboardPage, IntegrationsPage, InvitePage, LoginPage, MembersPage, NotFound,
-        NotificationSettingsPage, NotificationsPage, WebhookSettingsPage,
-    },
+    pages::{routes, NotFound},
 };
 
 /// The HTML document around the app (server side).
@@ -131,16 +128,16 @@ pub fn App() -> impl IntoView {
             <Toaster/>
             <main class="content">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=DashboardPage/>
-                    <Route path=path!("/login") view=LoginPage/>
-                    <Route path=path!("/notifications") view=NotificationsPage/>
-                    <Route path=path!("/settings/api-keys") view=ApiKeysPage/>
-                    <Route path=path!("/settings/webhooks") view=WebhookSettingsPage/>
-                    <Route path=path!("/settings/integrations") view=IntegrationsPage/>
-                    <Route path=path!("/settings/notifications") view=NotificationSettingsPage/>
-                    <Route path=path!("/settings/members") view=MembersPage/>
-                    <Route path=path!("/account") view=AccountPage/>
-                    <Route path=path!("/invite") view=InvitePage/>
+                    <Route path=path!("/") view={Lazy::<routes::Dashboard>::new()}/>
+                    <Route path=path!("/login") view={Lazy::<routes::Login>::new()}/>
+                    <Route path=path!("/notifications") view={Lazy::<routes::Notifications>::new()}/>
+                    <Route path=path!("/settings/api-keys") view={Lazy::<routes::ApiKeys>::new()}/>
+                    <Route path=path!("/settings/webhooks") view={Lazy::<routes::WebhookSettings>::new()}/>
+                    <Route path=path!("/settings/integrations") view={Lazy::<routes::Integrations>::new()}/>
+                    <Route path=path!("/settings/notifications") view={Lazy::<routes::NotificationSettings>::new()}/>
+                    <Route path=path!("/settings/members") view={Lazy::<routes::Members>::new()}/>
+                    <Route path=path!("/account") view={Lazy::<routes::Account>::new()}/>
+                    <Route path=path!("/invite") view={Lazy::<routes::Invite>::new()}/>
                 </Routes>
             </main>
         </Router>

@@ -110,3 +110,30 @@ test('a payment made while the tab was away shows once it is back: the rejoin fe
   // A paid order sends no notification to replay: the figures come from the fetch after the rejoin.
   await expect(row.locator('.pill')).toHaveText('paid');
 });
+
+// The release bundle is split per page (`cargo leptos build --split`, app/src/pages/routes.rs):
+// a first visit fetches the code of its own page and no other's, and a navigation fetches the
+// next page's code before showing it.
+test("a first visit loads its own page's code only; a navigation loads the next page's", async ({ page }) => {
+  const pages: string[] = [];
+  page.on('request', (r) => {
+    const m = /\/pkg\/split___([a-z_]+?)_view_\d+\.wasm$/.exec(new URL(r.url()).pathname);
+    if (m) pages.push(m[1]);
+  });
+  await open(page);
+  await expect(page.getByTestId('kpi-orders')).toBeVisible();
+  expect(pages).toEqual(['dashboard']);
+
+  await page.getByTestId('nav-webhooks').click();
+  await page.waitForURL(`${server.url}/settings/webhooks`);
+  await expect(page.getByRole('heading', { name: 'Webhooks' })).toBeVisible();
+  await expect(page.getByTestId('url-orders')).toHaveText(`${server.url}/api/webhooks/orders`);
+  expect(pages).toEqual(['dashboard', 'webhook_settings']);
+
+  // Back to the dashboard: its code is already here, and the page is live again.
+  await page.getByRole('link', { name: 'Dashboard', exact: true }).click();
+  await page.waitForURL(`${server.url}/`);
+  await order('SPLIT-1', 10, 'paid');
+  await expect(page.getByTestId('recent-orders').locator('tbody tr').first()).toContainText('SPLIT-1');
+  expect(pages).toEqual(['dashboard', 'webhook_settings']);
+});

@@ -10,6 +10,7 @@ mod members;
 mod not_found;
 mod notification_settings;
 mod notifications;
+pub mod routes;
 mod webhook_settings;
 
 pub use account::AccountPage;
