@@ -155,6 +155,7 @@ pub async fn build_with_store(
     if multi_node {
         tracing::info!("Socket.IO broadcasts, limits and refresh windows go through Redis to every server process");
     }
+    http::bundle::check(&leptos_options);
     let state = http::AppState { services: services.clone(), leptos_options };
     let in_flight = http::ops::InFlight::default();
     Ok(Built { router: http::router(state, socket_layer, in_flight.clone()), services, in_flight })

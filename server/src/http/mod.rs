@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod backend;
+pub mod bundle;
 pub mod openapi;
 pub mod ops;
 mod providers;
