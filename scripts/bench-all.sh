@@ -29,6 +29,7 @@ scripts/bench-fanout.sh | tee "$out/fanout.txt"
 
 echo "== browser download"
 scripts/bench-wasm.sh | tee "$out/wasm.txt"
+scripts/bench-wasm-floor.sh | tee "$out/wasm-floor.txt"
 
 echo
 python3 scripts/bench_summary.py "$out"

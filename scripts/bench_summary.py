@@ -70,6 +70,12 @@ def main(out):
         br = int(total[0][5])
         table.append(("browser download, heaviest first page (WASM + JS + CSS, Brotli)", "≤ 200 KB", f"{br / 1000:.1f} KB", br <= 200_000))
 
+    floor = read("wasm-floor.txt")
+    for cells in rows(floor, "hydrate"):
+        way = "islands" if "islands" in cells[0] else "hydrated app"
+        table.append((f"browser download floor, {way} (server/benches/wasm-floor)", "figure",
+                      f"{int(cells[4]) / 1000:.1f} KB", None))
+
     print("| measure | target | figure | met |")
     print("|---|---|---|---|")
     for name, target, figure, ok in table:
