@@ -176,13 +176,14 @@ mod backend {
         /// The caller's account, as `GET /api/me/account`.
         async fn account(&self, req: &http::request::Parts) -> Result<AccountView, ApiFailure>;
 
-        /// A new password, as `POST /api/me/password`; `Ok` is how many other sessions ended.
+        /// A new password, as `POST /api/me/password`; `Ok` is how many other sessions ended,
+        /// and the `Set-Cookie` of the browser's new session.
         async fn change_password(
             &self,
             req: &http::request::Parts,
             current: &str,
             new: &str,
-        ) -> Result<u64, ApiFailure>;
+        ) -> Result<(u64, Option<String>), ApiFailure>;
 
         /// Ends one of the caller's sessions, as `DELETE /api/me/sessions/{id}`.
         async fn end_session(&self, req: &http::request::Parts, id: &str) -> Result<(), ApiFailure>;
@@ -456,11 +457,16 @@ pub async fn get_account() -> Result<AccountView, FnError> {
     backend.0.account(&parts).await.map_err(refused)
 }
 
-/// Changes the caller's password; every other session ends. The number of those.
+/// Changes the caller's password; every other session ends, and this browser
+/// goes on with a new session cookie. The number of the other sessions ended.
 #[server(endpoint = "password-change")]
 pub async fn change_password(current_password: String, new_password: String) -> Result<u64, FnError> {
     let (backend, parts) = backend_and_request().await?;
-    backend.0.change_password(&parts, &current_password, &new_password).await.map_err(refused)
+    let (ended, cookie) = backend.0.change_password(&parts, &current_password, &new_password).await.map_err(refused)?;
+    if let Some(cookie) = cookie {
+        set_cookie(&cookie);
+    }
+    Ok(ended)
 }
 
 /// Signs out one of the caller's sessions.

@@ -92,10 +92,27 @@ test('a password changed on the Account page ends the session of the other brows
   await page.getByTestId('new-password').fill('a brand new password');
   await page.getByTestId('change-password').click();
   await expect(page.getByTestId('account-error')).toContainText('currentPassword');
+  const sessionCookie = async () => (await page.context().cookies()).find((c) => c.name.endsWith('hookbell_session'))?.value;
+  const oldToken = await sessionCookie();
+  // Every state the live channel goes through from here.
+  await page.evaluate(() => {
+    const states: string[] = ((window as any).__states = []);
+    new MutationObserver(() => {
+      const state = document.querySelector('[data-testid="connection-status"]')?.getAttribute('data-state') ?? '';
+      if (state !== 'connected' || states.length > 0) if (states[states.length - 1] !== state) states.push(state);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-state'] });
+  });
   await page.getByTestId('current-password').fill(PASSWORD);
   await page.getByTestId('change-password').click();
   await expect(page.getByTestId('account-notice')).toContainText('1 other session');
   await expect(page.getByTestId('session-row')).toHaveCount(1);
+  // This browser goes on with a new session token (its old one ended with the others): its live
+  // channel, opened with the old one, closes and comes back with the new cookie.
+  expect(await sessionCookie()).not.toEqual(oldToken);
+  await expect
+    .poll(() => page.evaluate(() => (window as any).__states as string[]))
+    .toEqual(expect.arrayContaining(['disconnected', 'connected']));
+  await expect(page.getByTestId('connection-status')).toHaveAttribute('data-state', 'connected');
   await page.screenshot({ path: testInfo.outputPath('account.png'), fullPage: true });
 
   // The other browser's live channel closes at once, and its next page load is signed out.

@@ -236,12 +236,16 @@ impl Backend for Services {
         Services::account(self, &me, &presented).await.map_err(refused)
     }
 
-    async fn change_password(&self, req: &Parts, current: &str, new: &str) -> Result<u64, Failed> {
+    async fn change_password(&self, req: &Parts, current: &str, new: &str) -> Result<(u64, Option<String>), Failed> {
         let (me, presented) = self.user_ctx_of(req).await?;
         let mut change = serde_json::Map::new();
         change.insert("currentPassword".into(), current.into());
         change.insert("newPassword".into(), new.into());
-        Services::change_password(self, &me, &presented, PasswordChange::from_json(&change)).await.map_err(refused)
+        let changed = Services::change_password(self, &me, &presented, PasswordChange::from_json(&change))
+            .await
+            .map_err(refused)?;
+        let cookie = super::team::password_changed_cookie(self.config().mode, &presented, &changed);
+        Ok((changed.other_sessions_ended, cookie))
     }
 
     async fn end_session(&self, req: &Parts, id: &str) -> Result<(), Failed> {

@@ -19,7 +19,7 @@ use crate::{
     config::Mode,
     error::ApiError,
     request,
-    service::{invitations::Accepted, Ctx, Presented, UserCtx},
+    service::{invitations::Accepted, Ctx, PasswordChanged, Presented, UserCtx},
 };
 
 /// The `Set-Cookie` values of an accepted invitation: the new session (if
@@ -135,15 +135,27 @@ pub async fn account(
     Ok(Json(app::models::success(account)))
 }
 
-/// `POST /api/me/password` with `{currentPassword, newPassword}`.
+/// `POST /api/me/password` with `{currentPassword, newPassword}`: the
+/// browser's new session cookie comes with the answer.
 pub async fn change_password(
     State(state): State<AppState>,
     me: UserCtx,
     presented: Presented,
     Checked(change): Checked<PasswordChange>,
-) -> Result<Json<Value>, ApiError> {
-    let ended = state.services.change_password(&me, &presented, change).await?;
-    Ok(Json(json!({"success": true, "message": "Password changed", "sessionsEnded": ended})))
+) -> Result<Response, ApiError> {
+    let changed = state.services.change_password(&me, &presented, change).await?;
+    let body = json!({"success": true, "message": "Password changed", "sessionsEnded": changed.other_sessions_ended});
+    let mut resp = Json(body).into_response();
+    if let Some(cookie) = password_changed_cookie(state.services.config().mode, &presented, &changed) {
+        let value = HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(format!("cookie header: {e}")))?;
+        resp.headers_mut().append(header::SET_COOKIE, value);
+    }
+    Ok(resp)
+}
+
+/// The `Set-Cookie` of a password change: the browser's new session token.
+pub(super) fn password_changed_cookie(mode: Mode, presented: &Presented, changed: &PasswordChanged) -> Option<String> {
+    changed.token.as_deref().map(|token| request::session_set_cookie(mode, presented, token))
 }
 
 /// `DELETE /api/me/sessions/{id}`.

@@ -12,8 +12,16 @@ use super::{push::Sockets, Presented, Services, UserCtx};
 use crate::{
     error::{ApiError, FieldError},
     ids,
-    store::{MembershipChange, Session},
+    store::{MembershipChange, Session, User},
 };
+
+/// What a password change did.
+pub struct PasswordChanged {
+    /// How many of the user's other sessions ended.
+    pub other_sessions_ended: u64,
+    /// This browser's new session token (its old one ended), when it came with one.
+    pub token: Option<String>,
+}
 
 /// How many hex digits of a session's token hash name it to its user.
 const SESSION_ID_LEN: usize = 32;
@@ -48,14 +56,15 @@ impl Services {
     }
 
     /// `POST /api/me/password` with `{currentPassword, newPassword}`: every
-    /// other session of the user ends, and the sockets opened with them close
-    /// (this browser's stay).
+    /// other session of the user ends, and the sockets opened with them close.
+    /// This browser goes on with a new session token: its old one ends too, so
+    /// whoever holds a copy of it (often the reason for the change) is out.
     pub async fn change_password(
         &self,
         me: &UserCtx,
         req: &Presented,
         change: Parsed<PasswordChange>,
-    ) -> Result<u64, ApiError> {
+    ) -> Result<PasswordChanged, ApiError> {
         let user_id = &me.user_id;
         let change = change.map_err(ApiError::Validation)?;
         if change.current_password.len() > 1024 {
@@ -74,12 +83,22 @@ impl Services {
         if !self.store.update_password(user_id, &user.password_hash, &hash).await? {
             return Err(ApiError::Conflict("The password was changed at the same time; sign in again".into()));
         }
-        let keep = req.session_token.as_deref().map(|t| self.session_token_hash(t)).unwrap_or_default();
+        let old = req.session_token.as_deref().map(|t| self.session_token_hash(t));
+        let fresh = match old {
+            Some(_) => {
+                let user = User { password_hash: hash, ..user };
+                Some(self.open_session(user, req.source_ip.clone(), req.user_agent.clone()).await?)
+            }
+            None => None,
+        };
+        let keep = fresh.as_ref().map(|s| self.session_token_hash(&s.token)).unwrap_or_default();
         let ended = self.store.revoke_other_sessions(user_id, &keep, ids::now()).await?;
         for hash in &ended {
+            // This browser's sockets too: they reconnect with the new token.
             self.broadcaster.disconnect(Sockets::Session(hash)).await;
         }
-        Ok(ended.len() as u64)
+        let others = ended.iter().filter(|h| Some(h.as_str()) != old.as_deref()).count() as u64;
+        Ok(PasswordChanged { other_sessions_ended: others, token: fresh.map(|s| s.token) })
     }
 
     /// `DELETE /api/me/sessions/{id}`: ends one of the user's sessions (this

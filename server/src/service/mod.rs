@@ -30,6 +30,7 @@ pub mod webhooks;
 
 use std::sync::Arc;
 
+pub use account::PasswordChanged;
 pub use app::models::CreatedApiKey;
 pub use ctx::{Ctx, Presented, Principal, UserCtx};
 pub use tenants::{slugify, CreatedTenant};

@@ -106,14 +106,23 @@ async fn account_changes_close_the_sockets_they_end() {
         srv.http.post(srv.url(path)).header("cookie", cookie).header("origin", &own).json(&body).send()
     };
 
-    // A new password: the other session's socket closes.
+    // A new password: the other session's socket closes, and so does this browser's, opened with
+    // the token the change replaced (a copy of it may be why the password changed).
     let (here, there) = (sign_in(&srv, "pat@example.com").await, sign_in(&srv, "pat@example.com").await);
     let mut other_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&there)).await;
-    let mut this_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&here)).await;
+    let mut old_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&here)).await;
     let change = json!({"currentPassword": "correct horse", "newPassword": "a brand new one"});
-    assert_eq!(post("/api/me/password", &here, change).await.unwrap().status(), 200);
+    let resp = post("/api/me/password", &here, change).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let set = resp.headers().get("set-cookie").expect("a new session cookie").to_str().unwrap();
+    let (old, here) = (here, set.split(';').next().unwrap().to_owned());
+    assert_ne!(old, here);
     other_socket.next_named(DISCONNECT).await;
-    // This browser's socket stays, and hears the next notification.
+    old_socket.next_named(DISCONNECT).await;
+    let me = |cookie: &str| srv.http.get(srv.url("/api/auth/me")).header("cookie", cookie.to_owned()).send();
+    assert_eq!(me(&old).await.unwrap().status(), 401, "the replaced token is signed out");
+    // This browser reconnects with its new cookie, and hears the next notification.
+    let mut this_socket = joined_socket(&srv.url("/"), &tid, None, &with_cookie(&here)).await;
     let note = json!({"tenantId": tid, "title": "Still here", "message": "?"});
     assert_eq!(srv.post_signed("/api/webhooks/notifications", &note, &t.webhook_secret).await.0, 201);
     assert_eq!(this_socket.next_named("new-notification").await["notification"]["title"], "Still here");

@@ -30,9 +30,10 @@ async fn a_user_leaves_a_tenant_but_not_as_its_last_owner(srv: TestServer) {
     let (status, account, _) = t.member.send(&srv, Method::GET, "/api/me/account", None).await;
     assert_eq!((status, account["tenants"].as_array().map(Vec::len)), (200, Some(0)), "{account}");
     let change = json!({"currentPassword": PASSWORD, "newPassword": "another password"});
-    assert_eq!(t.member.send(&srv, Method::POST, "/api/me/password", Some(change)).await.0, 200);
-    assert_eq!(t.member.send(&srv, Method::POST, "/api/auth/logout-all", None).await.0, 200);
-    assert_eq!(t.member.send(&srv, Method::GET, "/api/me/account", None).await.0, 401);
+    let (status, _, member) = t.member.send(&srv, Method::POST, "/api/me/password", Some(change)).await;
+    assert_eq!(status, 200);
+    assert_eq!(member.send(&srv, Method::POST, "/api/auth/logout-all", None).await.0, 200);
+    assert_eq!(member.send(&srv, Method::GET, "/api/me/account", None).await.0, 401);
     assert_eq!(t.admin.send(&srv, Method::POST, "/api/me/tenants/zzz/leave", None).await.0, 404);
     let other = srv.tenant("Other").await.tenant.id;
     let not_mine = format!("/api/me/tenants/{other}/leave");
@@ -63,11 +64,18 @@ async fn a_new_password_ends_every_other_session(srv: TestServer) {
     let (status, body, _) = laptop.send(&srv, Method::POST, "/api/me/password", Some(change(PASSWORD, "short"))).await;
     assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("newPassword")), "{body}");
     assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "nothing changed yet");
-    let (status, body, _) =
+    let stolen = laptop.clone();
+    let (status, body, laptop) =
         laptop.send(&srv, Method::POST, "/api/me/password", Some(change(PASSWORD, "a new password"))).await;
     assert_eq!((status, body["sessionsEnded"].as_u64()), (200, Some(1)), "{body}");
     assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 401, "the other session ended");
-    assert_eq!(laptop.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "this one stays");
+    assert_ne!(laptop.cookie(), stolen.cookie(), "this browser got a new session cookie");
+    assert_eq!(laptop.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "this browser stays signed in");
+    assert_eq!(
+        stolen.send(&srv, Method::GET, "/api/auth/me", None).await.0,
+        401,
+        "a copy of this browser's old token is signed out with the rest"
+    );
     assert!(srv.services.login(&email, PASSWORD, None, None).await.is_err());
     assert!(srv.services.login(&email, "a new password", None, None).await.is_ok());
 
@@ -96,6 +104,8 @@ async fn a_login_racing_a_password_change_does_not_outlive_it(srv: TestServer) {
     let email = me["user"]["email"].as_str().unwrap().to_owned();
     let srv = Arc::new(srv);
     let mut password = PASSWORD.to_owned();
+    // Each change gives the browser a new session cookie.
+    let mut admin = t.admin.clone();
     for round in 0..4 {
         let new = format!("new password {round}");
         let barrier = Arc::new(tokio::sync::Barrier::new(2));
@@ -107,15 +117,17 @@ async fn a_login_racing_a_password_change_does_not_outlive_it(srv: TestServer) {
             })
         };
         let change = {
-            let (srv, barrier, admin) = (srv.clone(), barrier.clone(), t.admin.clone());
+            let (srv, barrier, admin) = (srv.clone(), barrier.clone(), admin.clone());
             let body = json!({"currentPassword": password, "newPassword": new});
             tokio::spawn(async move {
                 barrier.wait().await;
-                admin.send(&srv, Method::POST, "/api/me/password", Some(body)).await.0
+                let (status, _, after) = admin.send(&srv, Method::POST, "/api/me/password", Some(body)).await;
+                (status, after)
             })
         };
-        let (token, status) = (login.await.unwrap(), change.await.unwrap());
+        let (token, (status, after)) = (login.await.unwrap(), change.await.unwrap());
         assert_eq!(status, 200, "round {round}");
+        admin = after;
         if let Some(token) = token {
             let live = srv.services.authenticate_session(&token).await.unwrap();
             assert!(live.is_none(), "round {round}: a session made with the old password survived the change");
