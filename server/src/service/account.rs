@@ -83,22 +83,33 @@ impl Services {
         if !self.store.update_password(user_id, &user.password_hash, &hash).await? {
             return Err(ApiError::Conflict("The password was changed at the same time; sign in again".into()));
         }
-        let old = req.session_token.as_deref().map(|t| self.session_token_hash(t));
-        let fresh = match old {
-            Some(_) => {
-                let user = User { password_hash: hash, ..user };
-                Some(self.open_session(user, req.source_ip.clone(), req.user_agent.clone()).await?)
-            }
-            None => None,
-        };
-        let keep = fresh.as_ref().map(|s| self.session_token_hash(&s.token)).unwrap_or_default();
-        let ended = self.store.revoke_other_sessions(user_id, &keep, ids::now()).await?;
+        // Every session ends first, this browser's too, before anything else can fail: a
+        // password that changed never leaves a session of the old one behind.
+        let ended = self.store.revoke_other_sessions(user_id, "", ids::now()).await?;
         for hash in &ended {
             // This browser's sockets too: they reconnect with the new token.
             self.broadcaster.disconnect(Sockets::Session(hash)).await;
         }
+        let old = req.session_token.as_deref().map(|t| self.session_token_hash(t));
         let others = ended.iter().filter(|h| Some(h.as_str()) != old.as_deref()).count() as u64;
-        Ok(PasswordChanged { other_sessions_ended: others, token: fresh.map(|s| s.token) })
+        // Then this browser goes on with a new session (it came with one: a user's session).
+        let token = match old {
+            Some(_) => {
+                let user = User { password_hash: hash, ..user };
+                let fresh = self.open_session(user, req.source_ip.clone(), req.user_agent.clone()).await.map_err(
+                    |e| match e {
+                        // A later change won meanwhile and ended every session, this new one too.
+                        ApiError::Unauthorized(_) => {
+                            ApiError::Conflict("The password was changed again at the same time; sign in again".into())
+                        }
+                        e => e,
+                    },
+                )?;
+                Some(fresh.token)
+            }
+            None => None,
+        };
+        Ok(PasswordChanged { other_sessions_ended: others, token })
     }
 
     /// `DELETE /api/me/sessions/{id}`: ends one of the user's sessions (this
