@@ -15,7 +15,8 @@ COPY rust-toolchain.toml Cargo.lock ./
 COPY scripts/setup.sh scripts/
 RUN scripts/setup.sh --release
 COPY . .
-RUN PATH="$PWD/.tools/node_modules/.bin:$PATH" cargo leptos build --release --split --precompress
+# The server and the bundle, its chunks in a directory named after their content.
+RUN scripts/build-bundle.sh
 
 # Run: the server binary and the site, as a user of its own.
 FROM debian:bookworm-slim

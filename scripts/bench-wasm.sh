@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --release
 export PATH="$HOME/.cargo/bin:$PWD/.tools/node_modules/.bin:$PATH"
-cargo leptos build --release --frontend-only --split --precompress >/dev/null
+scripts/build-bundle.sh --frontend-only >/dev/null
 python3 - target/site/pkg <<'PY'
 import gzip, json, sys
 from pathlib import Path

@@ -29,8 +29,8 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "Rust tests (also builds target/debug/server for Playwright)"
 cargo test
 
-step "cargo leptos build --release --frontend-only --split --precompress (the bundle users get: one WASM chunk per page, with .br and .gz)"
-cargo leptos build --release --frontend-only --split --precompress
+step "scripts/build-bundle.sh --frontend-only (the bundle users get: one WASM chunk per page in a versioned directory, with .br and .gz)"
+scripts/build-bundle.sh --frontend-only
 
 step "Playwright (end2end/)"
 (cd end2end && npx playwright test)

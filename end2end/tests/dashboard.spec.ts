@@ -117,7 +117,7 @@ test('a payment made while the tab was away shows once it is back: the rejoin fe
 test("a first visit loads its own page's code only; a navigation loads the next page's", async ({ page }) => {
   const pages: string[] = [];
   page.on('request', (r) => {
-    const m = /\/pkg\/split___([a-z_]+?)_view_\d+\.wasm$/.exec(new URL(r.url()).pathname);
+    const m = /\/pkg\/[0-9a-f]{16}\/split___([a-z_]+?)_view_\d+\.wasm$/.exec(new URL(r.url()).pathname);
     if (m) pages.push(m[1]);
   });
   await open(page);
