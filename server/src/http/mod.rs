@@ -17,6 +17,7 @@ use std::sync::Arc;
 use app::{api::BackendHandle, shell, App};
 use axum::{
     extract::{DefaultBodyLimit, FromRef},
+    handler::Handler,
     routing::{any, get, post},
     Router,
 };
@@ -184,7 +185,9 @@ pub fn router(state: AppState, socket_layer: crate::realtime::SocketLayer, in_fl
         .merge(api_routes)
         .route("/api/{*rest}", any(api_not_found))
         .leptos_routes_with_context(&state, routes, context.clone(), move || shell(leptos_options.clone()))
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell).layer(
+            axum::middleware::from_fn_with_state(bundle::pkg_prefix(&state.leptos_options), bundle::with_cache_control),
+        ))
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(server_fns::Guard::new(max_api_body), server_fns::guard));
     let timeout = state.services.config().request_timeout;

@@ -79,6 +79,34 @@ async fn the_bundle_is_served_precompressed_to_browsers_that_accept_it() {
     }
 }
 
+/// A build's chunks (`pkg/<version>/`, named after their content) are kept by
+/// browsers for a year; the files that keep their name across builds are
+/// revalidated at each use, so a deploy reaches a new tab at once.
+#[tokio::test]
+async fn versioned_chunks_are_cached_for_good_and_the_rest_revalidated() {
+    let site = tempfile::tempdir().unwrap();
+    let chunks = site.path().join("pkg").join("0123456789abcdef");
+    std::fs::create_dir_all(&chunks).unwrap();
+    std::fs::write(chunks.join("chunk_1.wasm"), b"\0asm chunk").unwrap();
+    std::fs::write(site.path().join("pkg").join("hookbell.js"), b"export {}").unwrap();
+    let root = site.path().to_string_lossy().into_owned();
+    let srv = TestServer::start_with(&[(crate::harness::SITE_ROOT, &root)]).await;
+    let cache_control = |path: &'static str| {
+        let srv = &srv;
+        async move {
+            let resp = srv.http.get(srv.url(path)).send().await.unwrap();
+            let value = resp.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+            (resp.status().as_u16(), value)
+        }
+    };
+    let year = Some("public, max-age=31536000, immutable".to_owned());
+    assert_eq!(cache_control("/pkg/0123456789abcdef/chunk_1.wasm").await, (200, year));
+    assert_eq!(cache_control("/pkg/hookbell.js").await, (200, Some("no-cache".to_owned())));
+    let (status, value) = cache_control("/pkg/0123456789abcdef/chunk_2.wasm").await;
+    assert_eq!(status, 404);
+    assert_ne!(value.as_deref(), Some("public, max-age=31536000, immutable"), "a miss is not kept");
+}
+
 /// The team's pages render on the server: Members (the demo owns its tenant,
 /// so the invitation form is there), the invitation page (which reads its
 /// token in the browser) and Account (the demo has none: it says why).
