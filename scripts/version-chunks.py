@@ -39,35 +39,33 @@ def recompress(path: Path) -> None:
 
 def main(pkg: Path) -> int:
     manifest = pkg / "__wasm_split_manifest.json"
-    chunks = sorted(p for p in pkg.iterdir() if p.is_file() and CHUNK.fullmatch(p.name))
-    if not manifest.exists() or not chunks:
-        print(f"version-chunks: no fresh chunks in {pkg}; nothing to do")
+    loaders = sorted(pkg.glob("__wasm_split.*.js"))
+    fetches = re.compile(r'new URL\("\./(' + CHUNK.pattern + r')"')
+    # The chunks of this build: those its loader fetches from beside itself (a
+    # loader already versioned fetches none; files of an earlier build that
+    # this one did not write again are left where they are).
+    names = sorted({m.group(1) for loader in loaders for m in fetches.finditer(loader.read_text())})
+    if not manifest.exists() or not names:
+        print(f"version-chunks: no unversioned chunks in {pkg}; nothing to do")
         return 0
+    missing = [name for name in names if not (pkg / name).is_file()]
+    if missing:
+        raise SystemExit(f"version-chunks: the loader fetches {', '.join(missing)}, which {pkg} does not have")
     digest = hashlib.sha256((pkg / "hookbell.wasm").read_bytes())
-    for chunk in chunks:
-        digest.update(chunk.name.encode())
-        digest.update(chunk.read_bytes())
+    for name in names:
+        digest.update(name.encode())
+        digest.update((pkg / name).read_bytes())
     version = digest.hexdigest()[:16]
     dest = pkg / version
     dest.mkdir(exist_ok=True)
-    for chunk in chunks:
+    for name in names:
         for suffix in ("", ".br", ".gz"):
-            source = chunk.with_name(chunk.name + suffix)
+            source = pkg / (name + suffix)
             if source.exists():
                 source.replace(dest / source.name)
 
-    names = {c.name for c in chunks}
-    for loader in pkg.glob("__wasm_split.*.js"):
-        text = loader.read_text()
-
-        def versioned(m: re.Match) -> str:
-            if m.group(1) not in names:
-                raise SystemExit(f"version-chunks: {loader.name} fetches {m.group(1)}, which this build did not make")
-            return f'new URL("./{version}/{m.group(1)}"'
-
-        text, count = re.subn(r'new URL\("\./((?:chunk_\d+|split_[A-Za-z0-9_]+)\.wasm)"', versioned, text)
-        if count != len(chunks):
-            raise SystemExit(f"version-chunks: {loader.name} fetches {count} chunks, the build made {len(chunks)}")
+    for loader in loaders:
+        text = fetches.sub(lambda m: f'new URL("./{version}/{m.group(1)}"', loader.read_text())
         loader.write_text(text)
         recompress(loader)
 
@@ -75,7 +73,7 @@ def main(pkg: Path) -> int:
     entries = {split: [f"{version}/{chunk}" for chunk in deps] for split, deps in entries.items()}
     manifest.write_text(json.dumps(entries, indent=2))
     recompress(manifest)
-    print(f"version-chunks: {len(chunks)} chunks in {dest}")
+    print(f"version-chunks: {len(names)} chunks in {dest}")
     return 0
 
 
