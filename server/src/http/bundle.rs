@@ -78,7 +78,7 @@ pub fn check(options: &LeptosOptions) {
         tracing::error!(
             bundle = %js.display(),
             "the browser bundle was built without --split: its pages will not hydrate (no bell, no live updates, \
-             no forms); build it with `cargo leptos build --release --split --precompress`"
+             no forms); build it with `scripts/build-bundle.sh`"
         );
     }
 }
