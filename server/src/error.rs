@@ -81,6 +81,8 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(m) => ApiError::StoreUnavailable(m),
+            // Another delivery of the same `webhook-id` holds it (409 in_progress).
+            StoreError::Taken => ApiError::InProgress,
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -38,6 +38,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The `webhook-id` a write was to claim ([`Receipt::claim_stale_before`])
+    /// is answered or claimed by another request: the write stored nothing.
+    #[error("the webhook-id is answered or claimed")]
+    Taken,
     /// Anything else: a bug or corrupt data (HTTP 500).
     #[error("store error: {0}")]
     Internal(String),

@@ -38,6 +38,13 @@ pub enum CreateOrder {
 pub struct Receipt {
     pub event: WebhookEvent,
     pub processed: Option<ProcessedWebhook>,
+    /// Set when the write claims `processed`'s `webhook-id` itself, before
+    /// anything else (no [`WebhookLogStore::claim_webhook`] was made for it): a
+    /// claim made before this time is stale and taken over. An id answered, or
+    /// claimed since, fails the write with [`StoreError::Taken`], nothing stored.
+    /// (SQLite makes the claim in the write's own unit; MongoDB, without
+    /// transactions, as the write's first command.)
+    pub claim_stale_before: Option<Timestamp>,
 }
 
 /// Result of [`OrderStore::create_order_with`].

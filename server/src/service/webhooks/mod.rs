@@ -126,6 +126,9 @@ struct ReceiptDraft<'a> {
     started: Instant,
     /// The verified `webhook-id`, whose answer is remembered.
     webhook_id: Option<String>,
+    /// The work's write claims `webhook_id` itself, first (claims made before
+    /// this are stale): the pipeline made no claim of its own.
+    claim_stale_before: Option<Timestamp>,
 }
 
 /// 403 naming the switch when the tenant's webhooks or this endpoint are off.
@@ -179,6 +182,15 @@ impl UnverifiedCounts {
     pub fn snapshot(&self) -> std::collections::BTreeMap<&'static str, u64> {
         self.counts.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
+}
+
+/// Who claims a delivery's `webhook-id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// The pipeline, before the work (a write of its own).
+    First,
+    /// The work's first write, in its own unit ([`Receipt::claim_stale_before`]).
+    InWrite,
 }
 
 /// A webhook whose signature verified.
@@ -281,7 +293,7 @@ impl Services {
             Err(e) => return unverified(e),
         };
         let tenant_id = verified.tenant.id.clone();
-        let received = ReceiptDraft { endpoint, body, started, webhook_id: None };
+        let received = ReceiptDraft { endpoint, body, started, webhook_id: None, claim_stale_before: None };
         let result = self.process_verified(received, verified, parsed, signature, source_ip).await;
         Handled { tenant_id: Some(tenant_id), result }
     }
@@ -321,25 +333,40 @@ impl Services {
         let tenant_id = tenant.id.clone();
         let now = ids::now();
         let actor = format!("webhook:{}", endpoint.as_str());
-        let receipt = Some(ReceiptDraft { webhook_id: webhook_id.clone(), ..received });
+        // An order's or a notification's write claims the id in its own unit
+        // (SQLite: one write per delivery, not two); a payment's is claimed first.
+        let claim = match endpoint {
+            Endpoint::Orders | Endpoint::Notifications => Claim::InWrite,
+            Endpoint::Payments => Claim::First,
+        };
+        let claim_stale_before = (claim == Claim::InWrite).then(|| self.claim_stale_before(now));
+        let receipt = Some(ReceiptDraft { webhook_id: webhook_id.clone(), claim_stale_before, ..received });
         let delivery = Delivery { tenant, body, source_ip, now, actor: &actor, order_id: None, receipt };
-        self.once_per_id(&tenant_id, webhook_id, endpoint.as_str(), now, self.process(endpoint, delivery)).await
+        let work = self.process(endpoint, delivery);
+        self.once_per_id(&tenant_id, webhook_id, endpoint.as_str(), now, claim, work).await
+    }
+
+    /// Claims of a `webhook-id` made before this are stale: their process died.
+    fn claim_stale_before(&self, now: Timestamp) -> Timestamp {
+        now - self.config.request_timeout * 2
     }
 
     /// Runs `work` once per `webhook_id` of the tenant (claimed atomically
-    /// before anything is stored; a repeat gets the first answer, one under
-    /// way `409 in_progress`), or simply runs it without an id.
+    /// before anything is stored, by the pipeline or by the work's write as
+    /// `claim` says; a repeat gets the first answer, one under way `409
+    /// in_progress`), or simply runs it without an id.
     async fn once_per_id(
         &self,
         tenant_id: &TenantId,
         webhook_id: Option<String>,
         endpoint: &str,
         now: Timestamp,
+        claim: Claim,
         work: impl std::future::Future<Output = Result<Accepted, ApiError>>,
     ) -> Result<Accepted, ApiError> {
         let tenant_id = tenant_id.clone();
-        if let Some(id) = &webhook_id {
-            let stale = now - self.config.request_timeout * 2;
+        if let (Some(id), Claim::First) = (&webhook_id, claim) {
+            let stale = self.claim_stale_before(now);
             match self.store.claim_webhook(&tenant_id, id, endpoint, now, stale).await? {
                 WebhookClaim::Claimed => {}
                 WebhookClaim::Done(done) => return Ok(Accepted::repeat(done.response)),
@@ -350,6 +377,13 @@ impl Services {
         let Some(webhook_id) = webhook_id else { return processed };
         match &processed {
             Ok(accepted) if accepted.recorded => {}
+            // The write found the id taken and stored nothing: the first
+            // delivery's answer once it is committed, else 409 in_progress.
+            Err(ApiError::InProgress) if claim == Claim::InWrite => {
+                if let Some(done) = self.store.get_processed_webhook(&tenant_id, &webhook_id).await? {
+                    return Ok(Accepted::repeat(done.response));
+                }
+            }
             Ok(accepted) => {
                 let answer = ProcessedWebhook {
                     tenant_id,
@@ -366,6 +400,10 @@ impl Services {
                     tracing::warn!(error = %e, "could not record the answer of a processed webhook-id");
                 }
             }
+            // Refused before its write: the write made no claim to release
+            // (one of another request's, made the same millisecond, would go).
+            Err(e)
+                if claim == Claim::InWrite && !matches!(e, ApiError::StoreUnavailable(_) | ApiError::Internal(_)) => {}
             // Refused: the sender may fix and retry under the same id.
             Err(_) => {
                 if let Err(e) = self.store.release_webhook_claim(&tenant_id, &webhook_id, now).await {
@@ -454,7 +492,8 @@ impl Services {
             received_at: d.now,
         });
         accepted.recorded = true;
-        Some(Receipt { event: entry, processed })
+        let claim_stale_before = draft.claim_stale_before;
+        Some(Receipt { event: entry, processed, claim_stale_before })
     }
 
     /// Pushes a stored notification with the unread count its audience has with it.

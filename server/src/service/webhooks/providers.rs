@@ -179,7 +179,7 @@ impl Services {
         let actor = format!("{}:{}", d.provider.as_str(), topic.unwrap_or("event"));
         let tenant_id = tenant.id.clone();
         let work = self.apply_mapped(connection, tenant, mapped, &actor, d.source_ip.clone(), now);
-        self.once_per_id(&tenant_id, webhook_id, d.provider.as_str(), now, work).await
+        self.once_per_id(&tenant_id, webhook_id, d.provider.as_str(), now, super::Claim::First, work).await
     }
 
     /// Processes a recorded delivery of `provider` again (an admin's replay:

@@ -236,6 +236,7 @@ impl NotificationStore for MongoStore {
         activity: &ActivityEntry,
         receipt: Option<&Receipt>,
     ) -> StoreResult<u64> {
+        self.claim_for(receipt).await?;
         // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
         let key = format!("notification:{}", notification.id);
         self.insert_notification_once(notification, &key).await?;

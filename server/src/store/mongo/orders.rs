@@ -33,6 +33,7 @@ impl OrderStore for MongoStore {
         activity: &ActivityEntry,
         receipt: Option<&Receipt>,
     ) -> StoreResult<OrderWritten> {
+        self.claim_for(receipt).await?;
         match self.orders.insert_one(order_doc(order)?).await {
             Ok(_) => {
                 let key = order_source_key(&order.id);

@@ -13,7 +13,7 @@ use super::{
     query::{all, one, run},
     MongoStore,
 };
-use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreResult, WebhookClaim, WebhookLogStore};
+use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreError, StoreResult, WebhookClaim, WebhookLogStore};
 
 impl MongoStore {
     /// The answered delivery of `webhook_id`, if any (a pending claim is none).
@@ -165,6 +165,19 @@ impl WebhookLogStore for MongoStore {
 }
 
 impl MongoStore {
+    /// Claims a receipt's `webhook-id` when it says to
+    /// ([`Receipt::claim_stale_before`]), as a write's first command:
+    /// [`StoreError::Taken`] when it is answered or claimed.
+    pub(super) async fn claim_for(&self, receipt: Option<&Receipt>) -> StoreResult<()> {
+        let Some((p, stale)) = receipt.and_then(|r| Some((r.processed.as_ref()?, r.claim_stale_before?))) else {
+            return Ok(());
+        };
+        match self.claim_webhook(&p.tenant_id, &p.webhook_id, &p.endpoint, p.received_at, stale).await? {
+            WebhookClaim::Claimed => Ok(()),
+            WebhookClaim::Done(_) | WebhookClaim::InProgress => Err(StoreError::Taken),
+        }
+    }
+
     /// Writes a webhook's receipt after its work (no transactions: one write
     /// each). The work is stored by then: a failure is logged, as the
     /// pipeline logs its own, and changes no answer.

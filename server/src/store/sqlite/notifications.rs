@@ -201,10 +201,13 @@ impl NotificationStore for SqliteStore {
     ) -> StoreResult<u64> {
         // The rows' values are made here, not on the writer thread.
         let (n, a) = (notification_values(notification)?, activity_values(activity)?);
-        let receipt = receipt.map(ReceiptRows::new).transpose()?;
+        let mut receipt = receipt.map(ReceiptRows::new).transpose()?;
         let (tenant_id, reader) = (notification.tenant_id.clone(), reader_key(notification.user_id.as_ref()));
         // (The writer runs every write in a savepoint of its own: one that fails leaves nothing.)
         self.write(move |c| {
+            if let Some(receipt) = &mut receipt {
+                receipt.claim(c)?;
+            }
             insert_notification_row(c, n)?;
             insert_activity_row(c, a)?;
             if let Some(receipt) = receipt {

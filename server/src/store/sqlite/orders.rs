@@ -41,11 +41,14 @@ impl OrderStore for SqliteStore {
         let (tenant_id, order_number) = (order.tenant_id.to_string(), order.order_number.clone());
         // The rows' values are made here, not on the writer thread.
         let (n, a) = (notification_values(notification)?, activity_values(activity)?);
-        let receipt = receipt.map(ReceiptRows::new).transpose()?;
+        let mut receipt = receipt.map(ReceiptRows::new).transpose()?;
         let reader = reader_key(notification.user_id.as_ref());
         self.write(move |c| {
             // (The writer runs every write in a savepoint of its own: one that fails leaves nothing.)
             let tx = &*c;
+            if let Some(receipt) = &mut receipt {
+                receipt.claim(tx)?;
+            }
             let inserted = exec_on(tx, &INSERT_ORDER, o)?;
             if inserted == 0 {
                 let existing_order_id: OrderId = tx

@@ -14,7 +14,7 @@ use super::{
     },
     SqliteStore,
 };
-use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreResult, WebhookClaim, WebhookLogStore};
+use crate::store::{PageCursor, ProcessedWebhook, Receipt, StoreError, StoreResult, WebhookClaim, WebhookLogStore};
 
 /// The answered delivery of `webhook_id`, if any (a pending claim is none).
 fn processed_webhook(c: &Connection, tenant_id: &TenantId, webhook_id: &str) -> StoreResult<Option<ProcessedWebhook>> {
@@ -36,6 +36,15 @@ static INSERT_EVENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
+/// Claims a `webhook-id` (tenant, id, endpoint, now, stale before): a claim
+/// is a row without an answer (status 0); one left by a dead process is taken
+/// over once stale. One row changed: claimed.
+const CLAIM: &str =
+    "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
+     VALUES (?1, ?2, ?3, 0, 'null', ?4) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
+     SET received_at = excluded.received_at, endpoint = excluded.endpoint \
+     WHERE processed_webhooks.status_code = 0 AND processed_webhooks.received_at < ?5";
+
 /// Completes the claim of a `webhook-id` with its answer, or remembers the answer anew.
 const SAVE_PROCESSED: &str =
     "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
@@ -52,12 +61,29 @@ fn processed_values(p: &ProcessedWebhook) -> StoreResult<Vec<rusqlite::types::Va
 pub(super) struct ReceiptRows {
     event: Vec<rusqlite::types::Value>,
     processed: Option<Vec<rusqlite::types::Value>>,
+    /// The claim the write makes first ([`Receipt::claim_stale_before`]).
+    claim: Option<Vec<rusqlite::types::Value>>,
 }
 
 impl ReceiptRows {
     pub(super) fn new(receipt: &Receipt) -> StoreResult<Self> {
         let processed = receipt.processed.as_ref().map(processed_values).transpose()?;
-        Ok(Self { event: event_values(&receipt.event)?, processed })
+        let claim = match (&receipt.processed, receipt.claim_stale_before) {
+            (Some(p), Some(stale)) => Some(vals![&p.tenant_id, &p.webhook_id, &p.endpoint, &p.received_at, stale]),
+            _ => None,
+        };
+        Ok(Self { event: event_values(&receipt.event)?, processed, claim })
+    }
+
+    /// Claims the `webhook-id`, if the receipt says to, as the first
+    /// statement of a write: [`StoreError::Taken`] when it is answered or
+    /// claimed (the writer then rolls the write's unit back).
+    pub(super) fn claim(&mut self, c: &Connection) -> StoreResult<()> {
+        let Some(params) = self.claim.take() else { return Ok(()) };
+        match exec_on(c, CLAIM, params)? {
+            1 => Ok(()),
+            _ => Err(StoreError::Taken),
+        }
     }
 
     /// Writes the rows on a connection a write holds, in that write's unit.
@@ -131,14 +157,7 @@ impl WebhookLogStore for SqliteStore {
         self.write(move |c| {
             // A claim is a row without an answer (status 0); one left by a dead
             // process is taken over once stale. One statement, on the one writer.
-            let claimed = exec_on(
-                c,
-                "INSERT INTO processed_webhooks (tenant_id, webhook_id, endpoint, status_code, response, received_at) \
-                 VALUES (?1, ?2, ?3, 0, 'null', ?4) ON CONFLICT (tenant_id, webhook_id) DO UPDATE \
-                 SET received_at = excluded.received_at, endpoint = excluded.endpoint \
-                 WHERE processed_webhooks.status_code = 0 AND processed_webhooks.received_at < ?5",
-                params,
-            )?;
+            let claimed = exec_on(c, CLAIM, params)?;
             if claimed == 1 {
                 return Ok(WebhookClaim::Claimed);
             }

@@ -57,48 +57,71 @@ async fn five_hundred_forged_requests_leave_the_tenants_log_and_the_store_untouc
 
 // 6. One webhook-id, one processing.
 
-async fn eight_redeliveries_store_one_notification(srv: &TestServer) {
+/// Eight deliveries of one `webhook-id` at the same instant to `endpoint`:
+/// one is stored (201), the others get its answer or `409 in_progress`.
+async fn eight_redeliveries_store_once(srv: &TestServer, endpoint: &str) {
     let t = srv.tenant("Acme").await;
     let tid = t.tenant.id.clone();
-    let body = json!({"tenantId": tid, "title": "Once", "message": "only once"});
+    let path = format!("/api/webhooks/{endpoint}");
+    let body = match endpoint {
+        "orders" => json!({"tenantId": tid, "orderNumber": "ORD-ONCE", "amount": 12.5}),
+        _ => json!({"tenantId": tid, "title": "Once", "message": "only once"}),
+    };
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let posts = (0..8).map(|_| {
-        let barrier = barrier.clone();
-        let body = body.clone();
+        let (barrier, body, path) = (barrier.clone(), body.clone(), path.clone());
         let secret = t.webhook_secret.clone();
         async move {
             barrier.wait().await;
-            srv.post_standard("/api/webhooks/notifications", &body, &secret, "msg_once", ts).await
+            srv.post_standard(&path, &body, &secret, "msg_once", ts).await
         }
     });
     let answers = futures_util::future::join_all(posts).await;
-    let created = answers.iter().filter(|(s, _)| *s == 201).count();
-    assert_eq!(created, 1, "{answers:?}");
+    let first: Vec<_> = answers.iter().filter(|(s, _)| *s == 201).map(|(_, b)| b).collect();
+    assert_eq!(first.len(), 1, "{answers:?}");
+    let id_field = if endpoint == "orders" { "orderId" } else { "notificationId" };
     for (status, body) in &answers {
         match status {
             201 => {}
-            200 => assert_eq!(body["duplicate"], true, "{body}"),
+            200 => {
+                assert_eq!(body["duplicate"], true, "{body}");
+                assert_eq!(body[id_field], first[0][id_field], "the first delivery's answer: {body}");
+            }
             409 => assert_shape(body, "in_progress"),
             other => panic!("unexpected {other}: {body}"),
         }
     }
-    assert_eq!(srv.services.store().unread_count(&tid, None).await.unwrap(), 1, "one notification stored");
+    let store = srv.services.store();
+    assert_eq!(store.unread_count(&tid, None).await.unwrap(), 1, "one notification stored");
+    if endpoint == "orders" {
+        assert_eq!(store.list_orders(&tid, 10).await.unwrap().len(), 1, "one order stored");
+    }
     // A redelivery after the first answer gets it again.
-    let (status, again) =
-        srv.post_standard("/api/webhooks/notifications", &body, &t.webhook_secret, "msg_once", ts).await;
+    let (status, again) = srv.post_standard(&path, &body, &t.webhook_secret, "msg_once", ts).await;
     assert_eq!((status, again["duplicate"].as_bool()), (200, Some(true)), "{again}");
-    assert_eq!(srv.services.store().unread_count(&tid, None).await.unwrap(), 1);
+    assert_eq!(again[id_field], first[0][id_field]);
+    assert_eq!(store.unread_count(&tid, None).await.unwrap(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_simultaneous_redeliveries_store_one_notification_on_sqlite() {
-    eight_redeliveries_store_one_notification(&TestServer::start().await).await;
+    eight_redeliveries_store_once(&TestServer::start().await, "notifications").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_simultaneous_redeliveries_store_one_notification_on_mongodb() {
-    eight_redeliveries_store_one_notification(&start(&[("MONGODB_URI", fresh_mongo_uri())]).await).await;
+    eight_redeliveries_store_once(&start(&[("MONGODB_URI", fresh_mongo_uri())]).await, "notifications").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_simultaneous_redeliveries_store_one_order_on_sqlite() {
+    eight_redeliveries_store_once(&TestServer::start().await, "orders").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_simultaneous_redeliveries_store_one_order_on_mongodb() {
+    eight_redeliveries_store_once(&start(&[("MONGODB_URI", fresh_mongo_uri())]).await, "orders").await;
 }
 
 #[tokio::test]

@@ -185,6 +185,7 @@ conformance!(
     memberships_added_once_keep_an_existing_role,
     sessions_are_listed_and_all_but_one_end,
     a_new_order_is_stored_with_its_receipt_and_count,
+    a_write_claims_its_webhook_id_before_storing,
 );
 
 /// Every index the MongoDB store relies on exists after start-up, with its

@@ -267,39 +267,13 @@ async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
 /// entry and the remembered answer are there with a new order (completing a
 /// claim), not with a repeat; the unread count answered is the stored one.
 pub async fn a_new_order_is_stored_with_its_receipt_and_count(s: Subject) {
-    use server::store::{ProcessedWebhook, Receipt, WebhookClaim};
+    use server::store::WebhookClaim;
     let t = tenant("acme");
     s.store.insert_tenant(&t).await.unwrap();
     let now = ids::now();
     let claim = s.store.claim_webhook(&t.id, "msg_r1", "orders", now, now - DAY).await.unwrap();
     assert_eq!(claim, WebhookClaim::Claimed);
-    let receipt = |o: &app::models::Order, webhook_id: Option<&str>| Receipt {
-        event: app::models::WebhookEvent {
-            id: ids::new_id(),
-            tenant_id: Some(t.id.clone()),
-            endpoint: "orders".into(),
-            topic: None,
-            verified: true,
-            outcome: "accepted".into(),
-            status_code: 201,
-            reason: None,
-            latency_ms: 1,
-            body: format!(r#"{{"orderNumber":"{}"}}"#, o.order_number),
-            body_truncated: false,
-            source_ip: None,
-            received_at: now,
-            response: Some(serde_json::json!({"success": true, "orderId": o.id})),
-            withheld: false,
-        },
-        processed: webhook_id.map(|id| ProcessedWebhook {
-            tenant_id: t.id.clone(),
-            webhook_id: id.into(),
-            endpoint: "orders".into(),
-            status_code: 201,
-            response: serde_json::json!({"success": true, "orderId": o.id}),
-            received_at: now,
-        }),
-    };
+    let receipt = |o: &app::models::Order, webhook_id: Option<&str>| order_receipt(&t.id, o, webhook_id, now, None);
     let o = order(&t.id, "ORD-R1");
     let r = receipt(&o, Some("msg_r1"));
     let written = s.store.create_order_with(&o, &notification(&o), &activity(&o), Some(&r)).await.unwrap();
@@ -324,4 +298,110 @@ pub async fn a_new_order_is_stored_with_its_receipt_and_count(s: Subject) {
     assert_eq!(written.unread_count, None);
     assert_eq!(s.store.get_webhook_event(&t.id, &r.event.id).await.unwrap(), None);
     assert_eq!(s.store.get_processed_webhook(&t.id, "msg_r9").await.unwrap(), None);
+}
+
+/// The receipt of a webhook that made order `o`: its event-log entry and,
+/// with a `webhook-id`, its answer (claimed by the write itself when
+/// `claim_stale_before` is set).
+fn order_receipt(
+    tenant_id: &app::models::TenantId,
+    o: &app::models::Order,
+    webhook_id: Option<&str>,
+    now: Timestamp,
+    claim_stale_before: Option<Timestamp>,
+) -> server::store::Receipt {
+    server::store::Receipt {
+        event: app::models::WebhookEvent {
+            id: ids::new_id(),
+            tenant_id: Some(tenant_id.clone()),
+            endpoint: "orders".into(),
+            topic: None,
+            verified: true,
+            outcome: "accepted".into(),
+            status_code: 201,
+            reason: None,
+            latency_ms: 1,
+            body: format!(r#"{{"orderNumber":"{}"}}"#, o.order_number),
+            body_truncated: false,
+            source_ip: None,
+            received_at: now,
+            response: Some(serde_json::json!({"success": true, "orderId": o.id})),
+            withheld: false,
+        },
+        processed: webhook_id.map(|id| server::store::ProcessedWebhook {
+            tenant_id: tenant_id.clone(),
+            webhook_id: id.into(),
+            endpoint: "orders".into(),
+            status_code: 201,
+            response: serde_json::json!({"success": true, "orderId": o.id}),
+            received_at: now,
+        }),
+        claim_stale_before,
+    }
+}
+
+/// A write that claims its `webhook-id` itself stores nothing when the id is
+/// answered or freshly claimed, takes a stale claim over, and of eight such
+/// writes at the same instant exactly one is stored.
+pub async fn a_write_claims_its_webhook_id_before_storing(s: Subject) {
+    use server::store::{StoreError, WebhookClaim};
+    let t = tenant("acme");
+    s.store.insert_tenant(&t).await.unwrap();
+    let now = ids::now();
+    let long_ago = ts("2000-01-01T00:00:00.000Z");
+    let write = |number: &str, webhook_id: &str, stale: Timestamp| {
+        let (store, tid, number, webhook_id) =
+            (s.store.clone(), t.id.clone(), number.to_owned(), webhook_id.to_owned());
+        async move {
+            let o = order(&tid, &number);
+            let r = order_receipt(&tid, &o, Some(&webhook_id), now, Some(stale));
+            store.create_order_with(&o, &notification(&o), &activity(&o), Some(&r)).await.map(|w| (w, r))
+        }
+    };
+    let (written, r) = write("ORD-C1", "msg_c1", long_ago).await.unwrap();
+    assert_eq!((written.outcome, written.unread_count), (CreateOrder::Created, Some(1)));
+    let answer = s.store.get_processed_webhook(&t.id, "msg_c1").await.unwrap().expect("claimed and answered");
+    assert_eq!(answer.response, r.processed.unwrap().response);
+    assert_eq!(s.store.get_webhook_event(&t.id, &r.event.id).await.unwrap(), Some(r.event));
+
+    // Answered: a second write under the id stores nothing, not even its new order number.
+    let taken = write("ORD-C2", "msg_c1", now).await;
+    assert!(matches!(taken, Err(StoreError::Taken)), "{taken:?}");
+    assert_eq!(s.store.get_order_by_number(&t.id, "ORD-C2").await.unwrap(), None);
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
+
+    // Claimed by another request, fresh: taken; stale: taken over.
+    let claimed_at = ts("2026-03-01T00:00:00.000Z");
+    let claim = s.store.claim_webhook(&t.id, "msg_c3", "orders", claimed_at, long_ago).await.unwrap();
+    assert_eq!(claim, WebhookClaim::Claimed);
+    assert!(matches!(write("ORD-C3", "msg_c3", long_ago).await, Err(StoreError::Taken)));
+    assert_eq!(s.store.get_order_by_number(&t.id, "ORD-C3").await.unwrap(), None);
+    let (written, _) = write("ORD-C3", "msg_c3", now).await.unwrap();
+    assert_eq!(written.outcome, CreateOrder::Created, "a claim older than stale_before is taken over");
+    assert!(s.store.get_processed_webhook(&t.id, "msg_c3").await.unwrap().is_some());
+
+    // Eight writes of one id at the same instant, each with its own order number: one is stored.
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let handles: Vec<_> = (0..8)
+        .map(|i| {
+            let (barrier, attempt) = (barrier.clone(), write(&format!("ORD-RACE-{i}"), "msg_race", long_ago));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                attempt.await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for h in handles {
+        match h.await.unwrap() {
+            Ok((w, _)) => {
+                assert_eq!(w.outcome, CreateOrder::Created);
+                stored += 1;
+            }
+            Err(StoreError::Taken) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 3, "ORD-C1, ORD-C3 and one of the eight");
 }
