@@ -400,10 +400,10 @@ impl Services {
                     tracing::warn!(error = %e, "could not record the answer of a processed webhook-id");
                 }
             }
-            // Refused before its write: the write made no claim to release
-            // (one of another request's, made the same millisecond, would go).
-            Err(e)
-                if claim == Claim::InWrite && !matches!(e, ApiError::StoreUnavailable(_) | ApiError::Internal(_)) => {}
+            // A write that claims gives its claim back itself when it fails
+            // (SQLite: rolled back with it); one refused before its write made
+            // none. Releasing here could only take another request's.
+            Err(_) if claim == Claim::InWrite => {}
             // Refused: the sender may fix and retry under the same id.
             Err(_) => {
                 if let Err(e) = self.store.release_webhook_claim(&tenant_id, &webhook_id, now).await {

@@ -236,15 +236,17 @@ impl NotificationStore for MongoStore {
         activity: &ActivityEntry,
         receipt: Option<&Receipt>,
     ) -> StoreResult<u64> {
-        self.claim_for(receipt).await?;
-        // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
-        let key = format!("notification:{}", notification.id);
-        self.insert_notification_once(notification, &key).await?;
-        insert_once(&self.activity, activity_doc(activity, &key)?).await?;
-        if let Some(receipt) = receipt {
-            self.record_receipt(receipt).await;
-        }
-        self.unread_count(&notification.tenant_id, notification.user_id.as_ref()).await
+        let write = async {
+            // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
+            let key = format!("notification:{}", notification.id);
+            self.insert_notification_once(notification, &key).await?;
+            insert_once(&self.activity, activity_doc(activity, &key)?).await?;
+            if let Some(receipt) = receipt {
+                self.record_receipt(receipt).await;
+            }
+            self.unread_count(&notification.tenant_id, notification.user_id.as_ref()).await
+        };
+        self.claiming(receipt, write).await
     }
 
     async fn insert_notifications(&self, notifications: &[Notification]) -> StoreResult<()> {

@@ -33,42 +33,44 @@ impl OrderStore for MongoStore {
         activity: &ActivityEntry,
         receipt: Option<&Receipt>,
     ) -> StoreResult<OrderWritten> {
-        self.claim_for(receipt).await?;
-        match self.orders.insert_one(order_doc(order)?).await {
-            Ok(_) => {
-                let key = order_source_key(&order.id);
-                self.insert_notification_once(notification, &key).await?;
-                insert_once(&self.activity, activity_doc(activity, &key)?).await?;
-                // (No transactions: each record is one write of its own. The order
-                // is stored: a receipt that fails is logged, as the pipeline does.)
-                if let Some(receipt) = receipt {
-                    self.record_receipt(receipt).await;
+        let write = async {
+            match self.orders.insert_one(order_doc(order)?).await {
+                Ok(_) => {
+                    let key = order_source_key(&order.id);
+                    self.insert_notification_once(notification, &key).await?;
+                    insert_once(&self.activity, activity_doc(activity, &key)?).await?;
+                    // (No transactions: each record is one write of its own. The order
+                    // is stored: a receipt that fails is logged, as the pipeline does.)
+                    if let Some(receipt) = receipt {
+                        self.record_receipt(receipt).await;
+                    }
+                    let unread_count = self.unread_count(&order.tenant_id, notification.user_id.as_ref()).await?;
+                    Ok(OrderWritten { outcome: CreateOrder::Created, unread_count: Some(unread_count) })
                 }
-                let unread_count = self.unread_count(&order.tenant_id, notification.user_id.as_ref()).await?;
-                Ok(OrderWritten { outcome: CreateOrder::Created, unread_count: Some(unread_count) })
-            }
-            Err(e) if is_duplicate(&e) => {
-                let existing = run(self
-                    .orders
-                    .find_one(doc! {"tenantId": oid(&order.tenant_id)?, "orderNumber": &order.order_number}))
-                .await?
-                .ok_or_else(|| StoreError::Internal("duplicate order vanished".into()))?;
-                let existing_order_id: OrderId =
-                    existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex().into();
-                // Complete what a crash may have left unwritten, for the stored order.
-                let key = order_source_key(&existing_order_id);
-                let mut notification = notification.clone();
-                if let Some(meta) = notification.metadata.as_object_mut() {
-                    meta.insert("orderId".into(), existing_order_id.to_string().into());
+                Err(e) if is_duplicate(&e) => {
+                    let existing = run(self
+                        .orders
+                        .find_one(doc! {"tenantId": oid(&order.tenant_id)?, "orderNumber": &order.order_number}))
+                    .await?
+                    .ok_or_else(|| StoreError::Internal("duplicate order vanished".into()))?;
+                    let existing_order_id: OrderId =
+                        existing.get_object_id("_id").map_err(|_| corrupt("order _id"))?.to_hex().into();
+                    // Complete what a crash may have left unwritten, for the stored order.
+                    let key = order_source_key(&existing_order_id);
+                    let mut notification = notification.clone();
+                    if let Some(meta) = notification.metadata.as_object_mut() {
+                        meta.insert("orderId".into(), existing_order_id.to_string().into());
+                    }
+                    let mut activity = activity.clone();
+                    activity.entity_id = existing_order_id.to_string();
+                    self.insert_notification_once(&notification, &key).await?;
+                    insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
+                    Ok(OrderWritten { outcome: CreateOrder::Duplicate { existing_order_id }, unread_count: None })
                 }
-                let mut activity = activity.clone();
-                activity.entity_id = existing_order_id.to_string();
-                self.insert_notification_once(&notification, &key).await?;
-                insert_once(&self.activity, activity_doc(&activity, &key)?).await?;
-                Ok(OrderWritten { outcome: CreateOrder::Duplicate { existing_order_id }, unread_count: None })
+                Err(e) => Err(map_err(e)),
             }
-            Err(e) => Err(map_err(e)),
-        }
+        };
+        self.claiming(receipt, write).await
     }
 
     async fn apply_payment(&self, ch: &PaymentChange) -> StoreResult<PaymentApplied> {

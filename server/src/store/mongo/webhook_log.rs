@@ -165,17 +165,32 @@ impl WebhookLogStore for MongoStore {
 }
 
 impl MongoStore {
-    /// Claims a receipt's `webhook-id` when it says to
-    /// ([`Receipt::claim_stale_before`]), as a write's first command:
-    /// [`StoreError::Taken`] when it is answered or claimed.
-    pub(super) async fn claim_for(&self, receipt: Option<&Receipt>) -> StoreResult<()> {
+    /// Runs a webhook's `write` under the claim of its `webhook-id` when the
+    /// receipt says to ([`Receipt::claim_stale_before`]): the claim is the
+    /// first command ([`StoreError::Taken`] when the id is answered or
+    /// claimed, nothing written), and a write that fails gives it back, so
+    /// that the sender's retry is processed, as when the pipeline claimed
+    /// (without transactions, a part already written may then be written
+    /// twice). Only the request that claimed releases.
+    pub(super) async fn claiming<T>(
+        &self,
+        receipt: Option<&Receipt>,
+        write: impl std::future::Future<Output = StoreResult<T>>,
+    ) -> StoreResult<T> {
         let Some((p, stale)) = receipt.and_then(|r| Some((r.processed.as_ref()?, r.claim_stale_before?))) else {
-            return Ok(());
+            return write.await;
         };
         match self.claim_webhook(&p.tenant_id, &p.webhook_id, &p.endpoint, p.received_at, stale).await? {
-            WebhookClaim::Claimed => Ok(()),
-            WebhookClaim::Done(_) | WebhookClaim::InProgress => Err(StoreError::Taken),
+            WebhookClaim::Claimed => {}
+            WebhookClaim::Done(_) | WebhookClaim::InProgress => return Err(StoreError::Taken),
         }
+        let written = write.await;
+        if written.is_err() {
+            if let Err(e) = self.release_webhook_claim(&p.tenant_id, &p.webhook_id, p.received_at).await {
+                tracing::warn!(error = %e, "could not release a webhook-id claim");
+            }
+        }
+        written
     }
 
     /// Writes a webhook's receipt after its work (no transactions: one write

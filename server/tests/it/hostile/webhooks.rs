@@ -58,19 +58,20 @@ async fn five_hundred_forged_requests_leave_the_tenants_log_and_the_store_untouc
 // 6. One webhook-id, one processing.
 
 /// Eight deliveries of one `webhook-id` at the same instant to `endpoint`:
-/// one is stored (201), the others get its answer or `409 in_progress`.
+/// one is stored (201), the others get its answer or `409 in_progress`. (The
+/// orders differ in number, so that only the id can make them one.)
 async fn eight_redeliveries_store_once(srv: &TestServer, endpoint: &str) {
     let t = srv.tenant("Acme").await;
     let tid = t.tenant.id.clone();
     let path = format!("/api/webhooks/{endpoint}");
-    let body = match endpoint {
-        "orders" => json!({"tenantId": tid, "orderNumber": "ORD-ONCE", "amount": 12.5}),
+    let body = |i: usize| match endpoint {
+        "orders" => json!({"tenantId": tid, "orderNumber": format!("ORD-ONCE-{i}"), "amount": 12.5}),
         _ => json!({"tenantId": tid, "title": "Once", "message": "only once"}),
     };
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
-    let posts = (0..8).map(|_| {
-        let (barrier, body, path) = (barrier.clone(), body.clone(), path.clone());
+    let posts = (0..8).map(|i| {
+        let (barrier, body, path) = (barrier.clone(), body(i), path.clone());
         let secret = t.webhook_secret.clone();
         async move {
             barrier.wait().await;
@@ -98,7 +99,7 @@ async fn eight_redeliveries_store_once(srv: &TestServer, endpoint: &str) {
         assert_eq!(store.list_orders(&tid, 10).await.unwrap().len(), 1, "one order stored");
     }
     // A redelivery after the first answer gets it again.
-    let (status, again) = srv.post_standard(&path, &body, &t.webhook_secret, "msg_once", ts).await;
+    let (status, again) = srv.post_standard(&path, &body(9), &t.webhook_secret, "msg_once", ts).await;
     assert_eq!((status, again["duplicate"].as_bool()), (200, Some(true)), "{again}");
     assert_eq!(again[id_field], first[0][id_field]);
     assert_eq!(store.unread_count(&tid, None).await.unwrap(), 1);

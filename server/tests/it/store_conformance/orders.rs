@@ -370,11 +370,20 @@ pub async fn a_write_claims_its_webhook_id_before_storing(s: Subject) {
     assert_eq!(s.store.get_order_by_number(&t.id, "ORD-C2").await.unwrap(), None);
     assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
 
-    // Claimed by another request, fresh: taken; stale: taken over.
-    let claimed_at = ts("2026-03-01T00:00:00.000Z");
-    let claim = s.store.claim_webhook(&t.id, "msg_c3", "orders", claimed_at, long_ago).await.unwrap();
+    // A notification's write under an answered id is taken too.
+    let o = order(&t.id, "ORD-C2");
+    let r = order_receipt(&t.id, &o, Some("msg_c1"), now, Some(now));
+    let taken = s.store.create_notification_with(&notification(&o), &activity(&o), Some(&r)).await;
+    assert!(matches!(taken, Err(StoreError::Taken)), "{taken:?}");
+    assert_eq!(s.store.unread_count(&t.id, None).await.unwrap(), 1);
+
+    // Claimed by another request a minute ago: taken while fresh, taken over once stale.
+    // (Recent times: MongoDB's TTL index removes processed ids after a day.)
+    let claimed_at = now - std::time::Duration::from_secs(60);
+    let hour_ago = now - std::time::Duration::from_secs(3600);
+    let claim = s.store.claim_webhook(&t.id, "msg_c3", "orders", claimed_at, hour_ago).await.unwrap();
     assert_eq!(claim, WebhookClaim::Claimed);
-    assert!(matches!(write("ORD-C3", "msg_c3", long_ago).await, Err(StoreError::Taken)));
+    assert!(matches!(write("ORD-C3", "msg_c3", hour_ago).await, Err(StoreError::Taken)));
     assert_eq!(s.store.get_order_by_number(&t.id, "ORD-C3").await.unwrap(), None);
     let (written, _) = write("ORD-C3", "msg_c3", now).await.unwrap();
     assert_eq!(written.outcome, CreateOrder::Created, "a claim older than stale_before is taken over");
