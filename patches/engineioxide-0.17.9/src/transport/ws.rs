@@ -27,7 +27,7 @@ use engineioxide_core::{Packet, ProtocolVersion, Sid, Str, TransportType};
 
 use crate::{
     DisconnectReason, Socket, body::ResponseBody, config::EngineIoConfig, engine::EngineIo,
-    errors::Error, handler::EngineIoHandler, socket::InternalRx, transport::make_open_packet,
+    errors::Error, handler::EngineIoHandler, socket::{InternalRx, Queued}, transport::make_open_packet,
 };
 
 /// Create a response for websocket upgrade
@@ -65,18 +65,29 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
         .ok_or(Error::InvalidWebSocketKey)?
         .clone();
 
-    tokio::spawn(async move {
-        let conn = hyper::upgrade::on(req)
-            .await
-            .map(hyper_util::rt::TokioIo::new);
-
-        let res = match conn {
-            Ok(conn) => on_init(engine.clone(), conn, protocol, sid, parts).await,
-            Err(_e) => {
-                #[cfg(feature = "tracing")]
-                tracing::debug!("ws upgrade error: {}", _e);
-                return;
+    // The upgrade and the handshake are boxed apart from the task that reads the socket: a
+    // task's future is as large as its largest state and lives as long as the connection, and
+    // the request, the upgrade's timer and the open packet are needed only until it is open.
+    let opening = {
+        let engine = engine.clone();
+        Box::pin(async move {
+            match hyper::upgrade::on(req).await {
+                Ok(conn) => Some(
+                    open(engine, hyper_util::rt::TokioIo::new(conn), protocol, sid, parts).await,
+                ),
+                Err(_e) => {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!("ws upgrade error: {}", _e);
+                    None
+                }
             }
+        })
+    };
+    tokio::spawn(async move {
+        let res = match opening.await {
+            Some(Ok((socket, rx))) => serve(&engine, socket, rx).await,
+            Some(Err(e)) => Err(e),
+            None => return,
         };
 
         match res {
@@ -103,17 +114,37 @@ pub fn new_req<R: Send + 'static, B, H: EngineIoHandler>(
 /// Sends an open packet if it is not an upgrade from a polling request
 ///
 /// Read packets from the websocket and handle them, it will block until the connection is closed
-#[cfg_attr(
-    feature = "tracing",
-    tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
-)]
-pub async fn on_init<H: EngineIoHandler, S>(
+pub fn on_init<H: EngineIoHandler, S>(
     engine: Arc<EngineIo<H>>,
     conn: S,
     protocol: ProtocolVersion,
     sid: Option<Sid>,
     req_data: Parts,
-) -> Result<(), Error>
+) -> impl std::future::Future<Output = Result<(), Error>> + Send + 'static
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    // Boxed for the reason given in `new_req`: the returned future keeps only two pointers.
+    let opening = Box::pin(open(engine.clone(), conn, protocol, sid, req_data));
+    async move {
+        let (socket, rx) = opening.await?;
+        serve(&engine, socket, rx).await
+    }
+}
+
+/// Opens the connection: a new session's open packet, or the upgrade of a polling session,
+/// then the task that writes to the socket. Returns the session and the stream to read.
+#[cfg_attr(
+    feature = "tracing",
+    tracing::instrument(level = "trace", name = "init_websocket", skip(engine, conn, req_data))
+)]
+async fn open<H: EngineIoHandler, S>(
+    engine: Arc<EngineIo<H>>,
+    conn: S,
+    protocol: ProtocolVersion,
+    sid: Option<Sid>,
+    req_data: Parts,
+) -> Result<(Arc<Socket<H::Data>>, SplitStream<WebSocketStream<S>>), Error>
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -169,8 +200,20 @@ where
     // Pipe between websocket and internal socket channel.
     tokio::spawn(forward_to_socket::<H, S>(socket.clone(), tx));
 
+    Ok((socket, rx))
+}
+
+/// Reads the socket until it closes, then closes the session.
+async fn serve<H: EngineIoHandler, S>(
+    engine: &Arc<EngineIo<H>>,
+    socket: Arc<Socket<H::Data>>,
+    rx: SplitStream<WebSocketStream<S>>,
+) -> Result<(), Error>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
     // pipe between internal socket channel and websocket
-    match forward_to_handler(&engine, rx, &socket)
+    match forward_to_handler(engine, rx, &socket)
         .with_cancellation_token(&socket.cancellation_token)
         .await
     {
@@ -251,6 +294,10 @@ where
 /// Forwards all packets waiting to be sent to the websocket
 ///
 /// The websocket stream is flushed only when the internal channel is drained
+///
+/// This task lives as long as the connection, and its future is as large as its largest state:
+/// packets are turned into messages by a plain function, written at one await point, and the
+/// wait for the queue's lock is boxed (it is over before the first packet).
 async fn forward_to_socket<H: EngineIoHandler, S>(
     socket: Arc<Socket<H::Data>>,
     mut tx: SplitSink<WebSocketStream<S>, Message>,
@@ -258,11 +305,13 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     // A polling request that was in progress during the upgrade may still hold the lock.
-    let lock = socket.internal_rx.lock();
-    let Some(mut internal_rx) = lock
-        .with_cancellation_token(&socket.cancellation_token)
-        .await
-    else {
+    let lock = Box::pin(
+        socket
+            .internal_rx
+            .lock()
+            .with_cancellation_token(&socket.cancellation_token),
+    );
+    let Some(mut internal_rx) = lock.await else {
         #[cfg(feature = "tracing")]
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
@@ -272,70 +321,39 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         volatile_rx,
         ..
     } = &mut *internal_rx;
-
-    // map a packet to a websocket message
-    // It is declared as a macro rather than a closure to avoid ownership issues
-    macro_rules! map_fn {
-            ($item:ident) => {
-                let res = match $item {
-                    Packet::Binary(bin) | Packet::BinaryV3(bin) => {
-                        if socket.protocol == ProtocolVersion::V3 {
-                            // v3 protocol requires packet type as the first byte.
-                            // This requires a new buffer. This is OK as it is only for the V3 protocol.
-                            let mut buff = Vec::with_capacity(bin.len() + 1);
-                            buff.push(0x04);
-                            buff.extend(bin);
-                            tx.feed(Message::Binary(buff.into())).await
-                        } else {
-                            tx.feed(Message::Binary(bin)).await
-                        }
-                    }
-                    // A Noop Packet maybe sent by the server to upgrade from a polling connection
-                    // In the case that the packet was not poll in time it will remain in the buffer and therefore
-                    // it should be discarded here
-                    Packet::Noop => Ok(()),
-                    _ => {
-                        let packet: String = $item.try_into().unwrap();
-                        tx.feed(Message::Text(packet.into())).await
-                    }
-                };
-                if let Err(_e) = res {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
-                }
-            };
-        }
+    let protocol = socket.protocol;
 
     // Forward buffered packets until the channel is closed or the session is cancelled.
     loop {
-        tokio::select! {
+        let mut packets: Queued = tokio::select! {
             biased;
-            items = buffered_rx.recv() => {
-                match items {
-                    Some(packets) => {
-                        for item in *packets {
-                            map_fn!(item);
-                        }
-                        while let Ok(packets) = buffered_rx.try_recv() {
-                            for item in *packets {
-                                map_fn!(item);
-                            }
-                        }
-                    }
-                    None => break
-                }
-            }
+            items = buffered_rx.recv() => match items {
+                Some(packets) => packets,
+                None => break,
+            },
             _ = socket.cancellation_token.cancelled() => break,
-            Ok(()) = volatile_rx.changed() => {
-                let val = volatile_rx.borrow_and_update().clone();
-                if let Some(packets) = val {
+            Ok(()) = volatile_rx.changed() => match volatile_rx.borrow_and_update().clone() {
+                Some(packets) => {
                     #[cfg(feature = "tracing")]
                     tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
-                    for item in packets {
-                        map_fn!(item);
-                    }
+                    Box::new(packets)
                 }
+                None => continue,
             },
+        };
+        // The queued packets, then whatever else is queued already, before one flush.
+        loop {
+            for item in packets.drain(..) {
+                let Some(msg) = ws_message(protocol, item) else { continue };
+                if let Err(_e) = tx.feed(msg).await {
+                    #[cfg(feature = "tracing")]
+                    tracing::debug!("[sid={}] error sending packet: {}", socket.id, _e);
+                }
+            }
+            match buffered_rx.try_recv() {
+                Ok(more) => packets = more,
+                Err(_) => break,
+            }
         }
 
         #[cfg(feature = "tracing")]
@@ -349,6 +367,31 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
     tx.flush().await.ok();
     tx.close().await.ok();
 }
+
+/// The WebSocket message of a packet; none for a Noop, which is sent by the server to end a
+/// polling request during an upgrade and is discarded if it was not polled in time.
+fn ws_message(protocol: ProtocolVersion, packet: Packet) -> Option<Message> {
+    Some(match packet {
+        Packet::Binary(bin) | Packet::BinaryV3(bin) => {
+            if protocol == ProtocolVersion::V3 {
+                // v3 protocol requires packet type as the first byte.
+                // This requires a new buffer. This is OK as it is only for the V3 protocol.
+                let mut buff = Vec::with_capacity(bin.len() + 1);
+                buff.push(0x04);
+                buff.extend(bin);
+                Message::Binary(buff.into())
+            } else {
+                Message::Binary(bin)
+            }
+        }
+        Packet::Noop => return None,
+        packet => {
+            let packet: String = packet.try_into().unwrap();
+            Message::Text(packet.into())
+        }
+    })
+}
+
 /// Send a Engine.IO [`OpenPacket`] to initiate a websocket connection
 async fn init_handshake<S>(
     sid: Sid,
