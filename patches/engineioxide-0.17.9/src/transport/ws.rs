@@ -189,7 +189,14 @@ where
         tracing::debug!("new websocket connection");
 
         let mut ws = ws_init().await;
-        init_handshake(socket.id, &mut ws, &engine.config).await?;
+        // The session is registered and its handler told already: a connection that fails
+        // before its open packet is written (the client reset it) must not leave it behind.
+        // No heartbeat runs for it yet, and no reader: only a handler's own timeout (socketioxide
+        // closes a session without a namespace after `connect_timeout`) would ever close it.
+        if let Err(e) = init_handshake(socket.id, &mut ws, &engine.config).await {
+            engine.close_session(socket.id, DisconnectReason::TransportError);
+            return Err(e);
+        }
         socket
             .clone()
             .spawn_heartbeat(engine.config.ping_interval, engine.config.ping_timeout);
