@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything hookbell needs, idempotently: the pinned Rust toolchain,
 # cargo-leptos, wasm-bindgen-cli at the version in Cargo.lock, OpenSSL headers
-# and pkg-config, and, with --test, the end2end npm packages, SecantusDB (a
+# and pkg-config, make and a C compiler, and, with --test, the end2end npm packages, SecantusDB (a
 # MongoDB wire-protocol server, for the MongoDB store's tests), schemathesis
 # (the OpenAPI test), curl, openssl, Python and Node.js (the README's signing
 # examples are run), Debian's chromium and a running Redis (started here when
@@ -60,6 +60,13 @@ fi
 if ! pkg-config --exists openssl 2>/dev/null; then
   say "installing pkg-config and libssl-dev (Debian packages)"
   apt_install pkg-config libssl-dev
+fi
+
+# 2c. A C compiler and make: tikv-jemalloc-sys builds jemalloc, the server binary's
+# allocator, with its configure script and make (the bundled SQLite needs the compiler too).
+if ! command -v make >/dev/null 2>&1 || ! command -v cc >/dev/null 2>&1; then
+  say "installing make and gcc (Debian packages)"
+  apt_install make gcc
 fi
 
 # 3. wasm-bindgen-cli at exactly the wasm-bindgen version in Cargo.lock.
