@@ -7,6 +7,7 @@ mod authz;
 mod cli;
 mod dashboard_api;
 mod drain;
+mod engineio_patch;
 mod event_log_api;
 mod harness;
 mod hostile;

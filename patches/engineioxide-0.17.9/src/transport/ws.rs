@@ -264,8 +264,8 @@ where
                     break;
                 }
                 Packet::Pong | Packet::Ping => {
-                    // A full channel means that the client is already known to be alive.
-                    socket.heartbeat_tx.try_send(()).ok();
+                    // At most one is kept: the client is known to be alive.
+                    socket.heartbeat.notify_one();
                     Ok::<(), Error>(())
                 }
                 Packet::Message(msg) => {
@@ -323,11 +323,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
         tracing::debug!(sid = %socket.id, "session closed before starting the ws writer");
         return;
     };
-    let InternalRx {
-        buffered_rx,
-        volatile_rx,
-        ..
-    } = &mut *internal_rx;
+    let InternalRx { buffered_rx, .. } = &mut *internal_rx;
     let protocol = socket.protocol;
 
     // Forward buffered packets until the channel is closed or the session is cancelled.
@@ -339,13 +335,10 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                 None => break,
             },
             _ = socket.cancellation_token.cancelled() => break,
-            Ok(()) = volatile_rx.changed() => match volatile_rx.borrow_and_update().clone() {
-                Some(packets) => {
-                    #[cfg(feature = "tracing")]
-                    tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
-                    Box::new(packets)
-                }
-                None => continue,
+            packets = socket.volatile.next() => {
+                #[cfg(feature = "tracing")]
+                tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
+                packets
             },
         };
         // The queued packets, then whatever else is queued already, before one flush.
