@@ -30,7 +30,7 @@ use axum::{
 use serde_json::Value;
 use socketioxide::{
     adapter::{Adapter, Emitter, LocalAdapter},
-    extract::{AckSender, Data, SocketRef, TryData},
+    extract::{AckSender, Data, Event, SocketRef, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     SocketIo,
@@ -354,79 +354,72 @@ fn refusal(e: &ApiError) -> Value {
     e.ack()
 }
 
+/// The socket's one handler: every event a dashboard sends, dispatched by its name. One
+/// handler per socket rather than one per event (each a boxed handler in a map of its own):
+/// every open connection holds them for its whole life. Each event spends from the socket's
+/// budget, an unknown one too, whose ack says `not_found`.
 fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) {
-    let on_join = services.clone();
-    socket.on(events::JOIN_TENANT, move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-        let services = on_join.clone();
+    socket.on_fallback(move |socket: SocketRef<A>, Event(event): Event, Data(data): Data<Value>, ack: AckSender<A>| {
+        let services = services.clone();
         async move {
-            if let Err(e) = admit(&socket, &services) {
-                let _ = ack.send(&refusal(&e));
-                return;
-            }
-            let last_seen = data.get("lastSeenId").and_then(Value::as_str);
-            let reply = match tenant_arg(&data).map(|t| t.trim().to_ascii_lowercase()) {
-                None => JoinAck {
-                    ok: false,
-                    error: Some("tenantId is required".into()),
-                    code: Some("validation_failed".into()),
-                    ..Default::default()
-                },
-                Some(tenant_id) => match join(&socket, &services, &tenant_id, last_seen).await {
-                    Ok(joined) => JoinAck {
-                        ok: true,
-                        error: None,
-                        code: None,
-                        unread_count: Some(joined.unread_count),
-                        missed: joined.missed,
-                        refetch: joined.refetch.then_some(true),
+            let reply = match admit(&socket, &services) {
+                Err(e) => refusal(&e),
+                Ok(()) => match event.as_str() {
+                    events::JOIN_TENANT => on_join(&socket, &services, &data).await,
+                    events::NOTIFICATION_RECEIVED => match received(&socket, &services, &data).await {
+                        Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                        Err(e) => refusal(&e),
                     },
-                    Err(e) => JoinAck {
-                        ok: false,
-                        error: Some(e.public_message()),
-                        code: Some(e.code().into()),
-                        ..Default::default()
-                    },
+                    events::LEAVE_TENANT => on_leave(&socket, &data),
+                    _ => refusal(&ApiError::NotFound("Event")),
                 },
             };
             let _ = ack.send(&reply);
         }
     });
-    let on_received = services.clone();
-    socket.on(
-        events::NOTIFICATION_RECEIVED,
-        move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-            let services = on_received.clone();
-            async move {
-                let reply = match admit(&socket, &services) {
-                    Err(e) => refusal(&e),
-                    Ok(()) => match received(&socket, &services, &data).await {
-                        Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
-                        Err(e) => refusal(&e),
-                    },
-                };
-                let _ = ack.send(&reply);
-            }
+}
+
+/// `join-tenant`: the ack says whether the caller joined, with its unread count and what it
+/// missed since the notification it names.
+async fn on_join<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &Value) -> Value {
+    let last_seen = data.get("lastSeenId").and_then(Value::as_str);
+    let reply = match tenant_arg(data).map(|t| t.trim().to_ascii_lowercase()) {
+        None => JoinAck {
+            ok: false,
+            error: Some("tenantId is required".into()),
+            code: Some("validation_failed".into()),
+            ..Default::default()
         },
-    );
-    socket.on(events::LEAVE_TENANT, move |socket: SocketRef<A>, Data(data): Data<Value>, ack: AckSender<A>| {
-        let services = services.clone();
-        async move {
-            if let Err(e) = admit(&socket, &services) {
-                let _ = ack.send(&refusal(&e));
-                return;
-            }
-            if let Some(tenant_id) = tenant_arg(&data) {
-                let tenant_id = tenant_id.trim().to_ascii_lowercase();
-                let prefix = tenant_room(&tenant_id);
-                // The tenant's room and the reader's room in it.
-                for room in socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:")))
-                {
-                    socket.leave(room);
-                }
-            }
-            let _ = ack.send(&JoinAck { ok: true, ..Default::default() });
+        Some(tenant_id) => match join(socket, services, &tenant_id, last_seen).await {
+            Ok(joined) => JoinAck {
+                ok: true,
+                error: None,
+                code: None,
+                unread_count: Some(joined.unread_count),
+                missed: joined.missed,
+                refetch: joined.refetch.then_some(true),
+            },
+            Err(e) => JoinAck {
+                ok: false,
+                error: Some(e.public_message()),
+                code: Some(e.code().into()),
+                ..Default::default()
+            },
+        },
+    };
+    serde_json::to_value(&reply).unwrap_or(Value::Null)
+}
+
+/// `leave-tenant`: the socket leaves the tenant's room and its reader's room in it.
+fn on_leave<A: Adapter>(socket: &SocketRef<A>, data: &Value) -> Value {
+    if let Some(tenant_id) = tenant_arg(data) {
+        let tenant_id = tenant_id.trim().to_ascii_lowercase();
+        let prefix = tenant_room(&tenant_id);
+        for room in socket.rooms().into_iter().filter(|r| r == &prefix || r.starts_with(&format!("{prefix}:"))) {
+            socket.leave(room);
         }
-    });
+    }
+    serde_json::to_value(JoinAck { ok: true, ..Default::default() }).unwrap_or(Value::Null)
 }
 
 /// What this socket authenticated with at its handshake.

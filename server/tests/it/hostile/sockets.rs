@@ -237,3 +237,18 @@ async fn a_socket_flooding_events_is_refused_then_disconnected_and_sockets_are_c
     let other = srv.services.create_api_key(&t.tenant.id, "o", Role::Member, None).await.unwrap().key;
     assert!(connect_socket(&srv.url("/"), &[], Some(json!({"apiKey": other})), &[]).await.is_ok());
 }
+
+#[tokio::test]
+async fn an_unknown_event_is_answered_not_found_and_spends_the_sockets_budget() {
+    let srv = start(&[("HOOKBELL_SOCKET_EVENT_RATE", "2".into())]).await;
+    let t = srv.tenant("Acme").await;
+    let key = srv.services.create_api_key(&t.tenant.id, "k", Role::Member, None).await.unwrap().key;
+    let probe = connect_socket(&srv.url("/"), &[], Some(json!({"apiKey": key})), &[]).await.unwrap();
+    // A burst of twice the rate: four events, none of them known.
+    for event in ["join", "mark-all-read", "join-tenant ", "x".repeat(10_000).as_str()] {
+        let ack = probe.emit_ack(event, json!({"tenantId": t.tenant.id})).await;
+        assert_eq!((ack["ok"].as_bool(), ack["code"].as_str()), (Some(false), Some("not_found")), "{ack}");
+    }
+    let ack = probe.join(&t.tenant.id).await;
+    assert_eq!((ack["ok"].as_bool(), ack["code"].as_str()), (Some(false), Some("rate_limited")), "{ack}");
+}
