@@ -187,8 +187,14 @@ pub(crate) struct VolatileSlot {
 
 impl VolatileSlot {
     fn put(&self, packets: PacketBuf) {
-        *self.packets.lock().unwrap_or_else(PoisonError::into_inner) = Some(Box::new(packets));
+        let replaced = self
+            .packets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .replace(Box::new(packets));
         self.ready.notify_one();
+        // Freed outside the lock.
+        drop(replaced);
     }
 
     /// The waiting packets, if any.
@@ -388,8 +394,6 @@ where
 
         let mut interval_tick = tokio::time::interval(interval);
         interval_tick.tick().await;
-        // Some clients send the pong packet in first. If that happens, we should consume it.
-        std::pin::pin!(self.heartbeat.notified()).enable();
         loop {
             // If we are currently upgrading we should pause the heartbeat process
             if self.is_upgrading() {
@@ -399,6 +403,11 @@ where
 
             #[cfg(feature = "tracing")]
             tracing::trace!(sid = ?self.id, "emitting ping");
+
+            // Only a pong sent after this ping answers it: one kept from before (some clients
+            // send a pong first; a `Notify` can keep one while the job is being woken by
+            // another) is dropped.
+            std::pin::pin!(self.heartbeat.notified()).enable();
 
             self.internal_tx
                 .try_send(Box::new(smallvec![Packet::Ping]))

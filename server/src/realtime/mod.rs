@@ -362,28 +362,28 @@ fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) 
     socket.on_fallback(move |socket: SocketRef<A>, Event(event): Event, Data(data): Data<Value>, ack: AckSender<A>| {
         let services = services.clone();
         async move {
-            let reply = match admit(&socket, &services) {
-                Err(e) => refusal(&e),
-                Ok(()) => match event.as_str() {
-                    events::JOIN_TENANT => on_join(&socket, &services, &data).await,
-                    events::NOTIFICATION_RECEIVED => match received(&socket, &services, &data).await {
-                        Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
-                        Err(e) => refusal(&e),
-                    },
-                    events::LEAVE_TENANT => on_leave(&socket, &data),
-                    _ => refusal(&ApiError::NotFound("Event")),
-                },
+            if let Err(e) = admit(&socket, &services) {
+                let _ = ack.send(&refusal(&e));
+                return;
+            }
+            let _ = match event.as_str() {
+                events::JOIN_TENANT => ack.send(&on_join(&socket, &services, &data).await),
+                events::NOTIFICATION_RECEIVED => ack.send(&match received(&socket, &services, &data).await {
+                    Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                    Err(e) => refusal(&e),
+                }),
+                events::LEAVE_TENANT => ack.send(&on_leave(&socket, &data)),
+                _ => ack.send(&refusal(&ApiError::NotFound("Event"))),
             };
-            let _ = ack.send(&reply);
         }
     });
 }
 
 /// `join-tenant`: the ack says whether the caller joined, with its unread count and what it
 /// missed since the notification it names.
-async fn on_join<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &Value) -> Value {
+async fn on_join<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &Value) -> JoinAck {
     let last_seen = data.get("lastSeenId").and_then(Value::as_str);
-    let reply = match tenant_arg(data).map(|t| t.trim().to_ascii_lowercase()) {
+    match tenant_arg(data).map(|t| t.trim().to_ascii_lowercase()) {
         None => JoinAck {
             ok: false,
             error: Some("tenantId is required".into()),
@@ -406,12 +406,11 @@ async fn on_join<A: Adapter>(socket: &SocketRef<A>, services: &Services, data: &
                 ..Default::default()
             },
         },
-    };
-    serde_json::to_value(&reply).unwrap_or(Value::Null)
+    }
 }
 
 /// `leave-tenant`: the socket leaves the tenant's room and its reader's room in it.
-fn on_leave<A: Adapter>(socket: &SocketRef<A>, data: &Value) -> Value {
+fn on_leave<A: Adapter>(socket: &SocketRef<A>, data: &Value) -> JoinAck {
     if let Some(tenant_id) = tenant_arg(data) {
         let tenant_id = tenant_id.trim().to_ascii_lowercase();
         let prefix = tenant_room(&tenant_id);
@@ -419,7 +418,7 @@ fn on_leave<A: Adapter>(socket: &SocketRef<A>, data: &Value) -> Value {
             socket.leave(room);
         }
     }
-    serde_json::to_value(JoinAck { ok: true, ..Default::default() }).unwrap_or(Value::Null)
+    JoinAck { ok: true, ..Default::default() }
 }
 
 /// What this socket authenticated with at its handshake.
