@@ -102,13 +102,17 @@ async fn a_volatile_packet_reaches_a_websocket_client() {
     let srv = bare().await;
     let mut ws = ws_connected(srv.addr).await;
     ws.send(Message::Text(r#"42["volatile",7]"#.into())).await.unwrap();
-    loop {
-        match next_text(&mut ws).await.expect("connection open").as_str() {
-            "2" => ws.send(Message::Text("3".into())).await.unwrap(),
-            r#"42["v",7]"# => break,
-            _ => {}
+    // Pings keep coming meanwhile: the whole wait is bounded, not each frame only.
+    let arrived = tokio::time::timeout(FRAME_BOUND, async {
+        loop {
+            match next_text(&mut ws).await.expect("connection open").as_str() {
+                "2" => ws.send(Message::Text("3".into())).await.unwrap(),
+                r#"42["v",7]"# => break,
+                _ => {}
+            }
         }
-    }
+    });
+    arrived.await.expect("the volatile packet within the bound");
 }
 
 #[tokio::test]
@@ -137,17 +141,20 @@ async fn over_polling_pongs_keep_the_session_and_a_volatile_packet_reaches_the_n
     post(url.clone(), "40").await;
     post(url.clone(), r#"42["volatile",8]"#).await;
     let (mut pongs, mut volatile) = (0, false);
-    while pongs < 3 || !volatile {
-        for packet in get(url.clone()).await.split('\u{1e}') {
-            match packet {
-                "2" => {
-                    post(url.clone(), "3").await;
-                    pongs += 1;
+    let polled = tokio::time::timeout(FRAME_BOUND, async {
+        while pongs < 3 || !volatile {
+            for packet in get(url.clone()).await.split('\u{1e}') {
+                match packet {
+                    "2" => {
+                        post(url.clone(), "3").await;
+                        pongs += 1;
+                    }
+                    r#"42["v",8]"# => volatile = true,
+                    "1" => panic!("session closed after {pongs} pongs"),
+                    _ => {}
                 }
-                r#"42["v",8]"# => volatile = true,
-                "1" => panic!("session closed after {pongs} pongs"),
-                _ => {}
             }
         }
-    }
+    });
+    polled.await.unwrap_or_else(|_| panic!("within the bound: {pongs} pongs, volatile packet {volatile}"));
 }
