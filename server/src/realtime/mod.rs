@@ -30,7 +30,7 @@ use axum::{
 use serde_json::Value;
 use socketioxide::{
     adapter::{Adapter, Emitter, LocalAdapter},
-    extract::{AckSender, Data, Event, SocketRef, TryData},
+    extract::{AckSender, Event, SocketRef, TryData},
     handler::ConnectHandler,
     layer::SocketIoLayer,
     SocketIo,
@@ -359,24 +359,29 @@ fn refusal(e: &ApiError) -> Value {
 /// every open connection holds them for its whole life. Each event spends from the socket's
 /// budget, an unknown one too, whose ack says `not_found`.
 fn register_handlers<A: Adapter>(socket: SocketRef<A>, services: Arc<Services>) {
-    socket.on_fallback(move |socket: SocketRef<A>, Event(event): Event, Data(data): Data<Value>, ack: AckSender<A>| {
-        let services = services.clone();
-        async move {
-            if let Err(e) = admit(&socket, &services) {
-                let _ = ack.send(&refusal(&e));
-                return;
+    socket.on_fallback(
+        move |socket: SocketRef<A>, Event(event): Event, TryData(data): TryData<Value>, ack: AckSender<A>| {
+            let services = services.clone();
+            // An event sent with no argument reads as `null` (each event then answers what it lacks);
+            // with `Data`, socketioxide would drop it, and the client's ack would never come.
+            let data = data.unwrap_or(Value::Null);
+            async move {
+                if let Err(e) = admit(&socket, &services) {
+                    let _ = ack.send(&refusal(&e));
+                    return;
+                }
+                let _ = match event.as_str() {
+                    events::JOIN_TENANT => ack.send(&on_join(&socket, &services, &data).await),
+                    events::NOTIFICATION_RECEIVED => ack.send(&match received(&socket, &services, &data).await {
+                        Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
+                        Err(e) => refusal(&e),
+                    }),
+                    events::LEAVE_TENANT => ack.send(&on_leave(&socket, &data)),
+                    _ => ack.send(&refusal(&ApiError::NotFound("Event"))),
+                };
             }
-            let _ = match event.as_str() {
-                events::JOIN_TENANT => ack.send(&on_join(&socket, &services, &data).await),
-                events::NOTIFICATION_RECEIVED => ack.send(&match received(&socket, &services, &data).await {
-                    Ok(first) => serde_json::json!({"ok": true, "firstDelivery": first}),
-                    Err(e) => refusal(&e),
-                }),
-                events::LEAVE_TENANT => ack.send(&on_leave(&socket, &data)),
-                _ => ack.send(&refusal(&ApiError::NotFound("Event"))),
-            };
-        }
-    });
+        },
+    );
 }
 
 /// `join-tenant`: the ack says whether the caller joined, with its unread count and what it

@@ -252,3 +252,41 @@ async fn an_unknown_event_is_answered_not_found_and_spends_the_sockets_budget() 
     let ack = probe.join(&t.tenant.id).await;
     assert_eq!((ack["ok"].as_bool(), ack["code"].as_str()), (Some(false), Some("rate_limited")), "{ack}");
 }
+
+#[tokio::test]
+async fn an_event_without_its_argument_or_with_the_wrong_type_still_gets_its_ack() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let srv = start(&[]).await;
+    let t = srv.tenant("Acme").await;
+    let key = srv.services.create_api_key(&t.tenant.id, "k", Role::Member, None).await.unwrap().key;
+    let url = format!("ws://{}/socket.io/?EIO=4&transport=websocket", srv.addr);
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let next = async |ws: &mut tokio_tungstenite::WebSocketStream<_>| loop {
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next()).await.unwrap();
+        let text = frame.unwrap().unwrap().into_text().unwrap();
+        if text != "2" {
+            return text.to_string();
+        }
+    };
+    assert!(next(&mut ws).await.starts_with('0'));
+    ws.send(Message::Text(format!(r#"40{{"apiKey":"{key}"}}"#).into())).await.unwrap();
+    assert!(next(&mut ws).await.starts_with("40"));
+    // Raw Socket.IO frames with an ack id: each gets its ack in the one error shape.
+    let refused = Some("validation_failed");
+    for (id, event, ok, code) in [
+        (1, r#"["join-tenant"]"#, false, refused),
+        (2, r#"["join-tenant",42]"#, false, refused),
+        (3, r#"["join-tenant",null]"#, false, refused),
+        (4, r#"["notification-received"]"#, false, refused),
+        (5, r#"["notification-received","x"]"#, false, refused),
+        (6, r#"["leave-tenant"]"#, true, None),
+        (7, r#"["no-such-event"]"#, false, Some("not_found")),
+    ] {
+        ws.send(Message::Text(format!("42{id}{event}").into())).await.unwrap();
+        let ack = next(&mut ws).await;
+        let body = ack.strip_prefix(&format!("43{id}")).unwrap_or_else(|| panic!("{event}: {ack}"));
+        let body: Value = serde_json::from_str(body).unwrap();
+        assert_eq!((body[0]["ok"].as_bool(), body[0]["code"].as_str()), (Some(ok), code), "{event}: {body}");
+    }
+}
