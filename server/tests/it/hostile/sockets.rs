@@ -270,7 +270,7 @@ async fn an_event_without_its_argument_or_with_the_wrong_type_still_gets_its_ack
         }
     };
     assert!(next(&mut ws).await.starts_with('0'));
-    ws.send(Message::Text(format!(r#"40{{"apiKey":"{key}"}}"#).into())).await.unwrap();
+    ws.send(Message::Text(format!(r#"40{{"apiKey":"{key}"}}"#))).await.unwrap();
     assert!(next(&mut ws).await.starts_with("40"));
     // Raw Socket.IO frames with an ack id: each gets its ack in the one error shape.
     let refused = Some("validation_failed");
@@ -283,7 +283,7 @@ async fn an_event_without_its_argument_or_with_the_wrong_type_still_gets_its_ack
         (6, r#"["leave-tenant"]"#, true, None),
         (7, r#"["no-such-event"]"#, false, Some("not_found")),
     ] {
-        ws.send(Message::Text(format!("42{id}{event}").into())).await.unwrap();
+        ws.send(Message::Text(format!("42{id}{event}"))).await.unwrap();
         let ack = next(&mut ws).await;
         let body = ack.strip_prefix(&format!("43{id}")).unwrap_or_else(|| panic!("{event}: {ack}"));
         let body: Value = serde_json::from_str(body).unwrap();
