@@ -6,7 +6,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use socketioxide::{
     extract::{Data, SocketRef},
     socket::DisconnectReason,
@@ -15,7 +15,9 @@ use socketioxide::{
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
-/// How long a test waits for one engine.io frame before failing (a bound, not a measurement).
+use crate::harness::{next_text, RawWs};
+
+/// How long a test waits for what it expects before failing (a bound, not a measurement).
 const FRAME_BOUND: Duration = Duration::from_secs(10);
 
 struct Bare {
@@ -52,22 +54,8 @@ async fn bare() -> Bare {
     Bare { addr, disconnects }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// The next text frame, or `None` when the server ended the connection.
-async fn next_text(ws: &mut Ws) -> Option<String> {
-    loop {
-        let frame = tokio::time::timeout(FRAME_BOUND, ws.next()).await.expect("a frame within the bound");
-        match frame {
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return None,
-            Some(Ok(Message::Text(text))) => return Some(text),
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
 /// A Socket.IO connection over WebSocket, connected to the default namespace.
-async fn ws_connected(addr: SocketAddr) -> Ws {
+async fn ws_connected(addr: SocketAddr) -> RawWs {
     let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
     let open = next_text(&mut ws).await.expect("engine.io open");

@@ -417,3 +417,20 @@ impl Node {
             .expect("VmRSS")
     }
 }
+
+/// A raw engine.io connection over WebSocket, for tests that send frames by hand.
+pub type RawWs = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// The next text frame of a raw connection (pings included), or `None` when the server ended
+/// it; panics when none comes within 10 s (a bound, not a measurement).
+pub async fn next_text(ws: &mut RawWs) -> Option<String> {
+    use futures_util::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within the bound");
+        match frame {
+            None | Some(Err(_)) | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return None,
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) => return Some(text),
+            Some(Ok(_)) => continue,
+        }
+    }
+}
