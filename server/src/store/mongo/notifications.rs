@@ -108,17 +108,37 @@ fn listed_by_default(f: &NotificationFilter, mark: Option<&Mark>) -> Option<Docu
     Some(q)
 }
 
+/// What storing a notification found: whether this call stored it and, if
+/// so, the mark of its reader as it was just after (read in the same look as
+/// the guard of `insert_notification_once`, so the unread count that follows
+/// needs no look of its own).
+pub(super) enum Inserted {
+    Now { mark: Option<Mark> },
+    Before,
+}
+
+fn mark_id(tenant: &ObjectId, reader: &str) -> String {
+    format!("{tenant}:{reader}")
+}
+
+fn mark_from(d: &Document) -> Option<Mark> {
+    Some(Mark {
+        read_through: whole_number(d.get("readThrough"))?,
+        read_at: from_date(*d.get_datetime("readAt").ok()?),
+    })
+}
+
 impl MongoStore {
     /// Inserts a notification once under `key`, numbered next in its tenant's order.
-    pub(super) async fn insert_notification_once(&self, n: &Notification, key: &str) -> StoreResult<bool> {
+    pub(super) async fn insert_notification_once(&self, n: &Notification, key: &str) -> StoreResult<Inserted> {
         let seq = self.take_seqs(&n.tenant_id, 1).await?;
         let mut d = notification_doc(n, key)?;
         d.insert("seq", seq);
-        let inserted = insert_once(&self.notifications, d).await?;
-        if inserted {
-            self.renumber_if_marked(n, seq).await?;
+        if !insert_once(&self.notifications, d).await? {
+            return Ok(Inserted::Before);
         }
-        Ok(inserted)
+        let mark = self.renumber_if_marked(n, seq).await?;
+        Ok(Inserted::Now { mark })
     }
 
     /// A mark-all-read that covers `seq` though the notification was not
@@ -126,16 +146,33 @@ impl MongoStore {
     /// reader who never saw it: once stored, such a notification takes a new
     /// number, after every mark, so it is unread for everyone, as its
     /// broadcast says. A mark written after this look is not seen; README
-    /// ("A team's inbox") says what that leaves.
-    async fn renumber_if_marked(&self, n: &Notification, seq: i64) -> StoreResult<()> {
+    /// ("A team's inbox") says what that leaves. The same look reads the mark
+    /// of the notification's reader, which this returns.
+    async fn renumber_if_marked(&self, n: &Notification, seq: i64) -> StoreResult<Option<Mark>> {
         let t = oid(&n.tenant_id)?;
-        let marked = run(self.reader_marks.find_one(doc! {"tenantId": t, "readThrough": {"$gte": seq}})).await?;
-        if marked.is_some() {
+        let own = mark_id(&t, &reader_key(n.user_id.as_ref()));
+        let marks = all(
+            self.reader_marks.find(doc! {"$or": [{"_id": &own}, {"tenantId": t, "readThrough": {"$gte": seq}}]}),
+            |d| Ok(d.clone()),
+        )
+        .await?;
+        if marks.iter().any(|d| whole_number(d.get("readThrough")).is_some_and(|through| through >= seq)) {
             let later = self.take_seqs(&n.tenant_id, 1).await?;
             run(self.notifications.update_one(doc! {"_id": oid(&n.id)?, "seq": seq}, doc! {"$set": {"seq": later}}))
                 .await?;
         }
-        Ok(())
+        Ok(marks.iter().find(|d| d.get_str("_id") == Ok(own.as_str())).and_then(mark_from))
+    }
+
+    /// The unread count of `n`'s reader once `n` is stored: with the mark
+    /// storing it read when it was stored now, else after a look for it.
+    pub(super) async fn unread_after(&self, n: &Notification, inserted: Inserted) -> StoreResult<u64> {
+        let t = oid(&n.tenant_id)?;
+        let mark = match inserted {
+            Inserted::Now { mark } => mark,
+            Inserted::Before => self.mark_of(&t, &reader_key(n.user_id.as_ref())).await?,
+        };
+        self.unread_with(&t, n.user_id.as_ref(), mark.as_ref()).await
     }
 
     /// Takes `count` sequence numbers of the tenant's notifications; the last one.
@@ -173,13 +210,39 @@ impl MongoStore {
     }
 
     async fn mark_of(&self, tenant: &ObjectId, reader: &str) -> StoreResult<Option<Mark>> {
-        let d = run(self.reader_marks.find_one(doc! {"_id": format!("{tenant}:{reader}")})).await?;
-        Ok(d.and_then(|d| {
-            Some(Mark {
-                read_through: whole_number(d.get("readThrough"))?,
-                read_at: from_date(*d.get_datetime("readAt").ok()?),
+        Ok(run(self.reader_marks.find_one(doc! {"_id": mark_id(tenant, reader)})).await?.as_ref().and_then(mark_from))
+    }
+
+    /// The reader's unread count after their `mark`, in one command: the
+    /// stored notifications that count by default (`$count`), then, from
+    /// `notification_states` (`$unionWith`), the reader's exceptions that
+    /// count differently (after the mark, or unread).
+    async fn unread_with(&self, t: &ObjectId, reader: Option<&UserId>, mark: Option<&Mark>) -> StoreResult<u64> {
+        let mut stored = doc! {"tenantId": t, "userId": viewer(reader), "isRead": false, "isDismissed": false};
+        let mut exceptions = doc! {"tenantId": t, "reader": reader_key(reader)};
+        if let Some(m) = mark {
+            stored.insert("seq", doc! {"$gt": m.read_through});
+            exceptions.insert("$or", vec![doc! {"seq": {"$gt": m.read_through}}, doc! {"isRead": false}]);
+        }
+        let pipeline = [
+            doc! {"$match": stored},
+            doc! {"$count": "n"},
+            doc! {"$unionWith": {"coll": self.notification_states.name(), "pipeline": [{"$match": exceptions}]}},
+        ];
+        let docs = all(self.notifications.aggregate(pipeline), |d| Ok(d.clone())).await?;
+        // `$count` of nothing gives no document (MongoDB) or `{n: 0}` (some servers).
+        let (counted, exceptions): (Vec<&Document>, Vec<&Document>) = docs.iter().partition(|d| d.contains_key("n"));
+        let base = counted.first().and_then(|d| whole_number(d.get("n"))).unwrap_or(0);
+        let adjust: i64 = exceptions
+            .iter()
+            .map(|d| (d, state_from(d).0))
+            .map(|(d, s)| {
+                let by_default =
+                    d.get_bool("baseLive").unwrap_or(false) && mark.is_none_or(|m| seq_of(d) > m.read_through);
+                i64::from(s.counts()) - i64::from(by_default)
             })
-        }))
+            .sum();
+        Ok((base + adjust).max(0) as u64)
     }
 
     /// The states the reader keeps in the tenant that match `which`, by notification id.
@@ -239,12 +302,12 @@ impl NotificationStore for MongoStore {
         let write = async {
             // Notification first, then its audit entry, both under one key: a retry completes, never duplicates.
             let key = format!("notification:{}", notification.id);
-            self.insert_notification_once(notification, &key).await?;
+            let inserted = self.insert_notification_once(notification, &key).await?;
             insert_once(&self.activity, activity_doc(activity, &key)?).await?;
             if let Some(receipt) = receipt {
                 self.record_receipt(receipt).await;
             }
-            self.unread_count(&notification.tenant_id, notification.user_id.as_ref()).await
+            self.unread_after(notification, inserted).await
         };
         self.claiming(receipt, write).await
     }
@@ -439,7 +502,7 @@ impl NotificationStore for MongoStore {
         let through = self.last_seq(&t).await?;
         // The mark only moves forward: a mark-all-read that read an older
         // sequence number than one made at the same instant changes nothing.
-        let this = doc! {"_id": format!("{t}:{key}"), "readThrough": {"$lte": through}};
+        let this = doc! {"_id": mark_id(&t, &key), "readThrough": {"$lte": through}};
         let set = doc! {"$set": {"tenantId": t, "reader": &key, "readThrough": through, "readAt": to_date(&read_at)}};
         match self.reader_marks.update_one(this.clone(), set.clone()).upsert(true).await {
             Ok(_) => {}
@@ -465,29 +528,8 @@ impl NotificationStore for MongoStore {
         let Ok(t) = ObjectId::parse_str(tenant_id) else {
             return Ok(0);
         };
-        let key = reader_key(reader);
-        let mark = self.mark_of(&t, &key).await?;
-        let mut stored = doc! {"tenantId": t, "userId": viewer(reader), "isRead": false, "isDismissed": false};
-        if let Some(m) = &mark {
-            stored.insert("seq", doc! {"$gt": m.read_through});
-        }
-        let base = run(self.notifications.count_documents(stored)).await? as i64;
-        // Only exceptions after the mark, or unread ones, count differently from the default.
-        let mut exceptions = doc! {"tenantId": t, "reader": &key};
-        if let Some(m) = &mark {
-            exceptions.insert("$or", vec![doc! {"seq": {"$gt": m.read_through}}, doc! {"isRead": false}]);
-        }
-        let exceptions = all(self.notification_states.find(exceptions), |d| Ok(d.clone())).await?;
-        let adjust: i64 = exceptions
-            .iter()
-            .map(|d| (d, state_from(d).0))
-            .map(|(d, s)| {
-                let by_default =
-                    d.get_bool("baseLive").unwrap_or(false) && mark.is_none_or(|m| seq_of(d) > m.read_through);
-                i64::from(s.counts()) - i64::from(by_default)
-            })
-            .sum();
-        Ok((base + adjust).max(0) as u64)
+        let mark = self.mark_of(&t, &reader_key(reader)).await?;
+        self.unread_with(&t, reader, mark.as_ref()).await
     }
 
     async fn due_snoozes(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<DueSnooze>> {

@@ -15,8 +15,8 @@ use super::{
     MongoStore,
 };
 use crate::store::{
-    ActivityEntry, CreateOrder, NotificationStore, OrderStore, OrderWritten, PaymentApplied, PaymentChange, Receipt,
-    StoreError, StoreResult,
+    ActivityEntry, CreateOrder, OrderStore, OrderWritten, PaymentApplied, PaymentChange, Receipt, StoreError,
+    StoreResult,
 };
 
 /// The notification announcing order `order_id`.
@@ -37,14 +37,14 @@ impl OrderStore for MongoStore {
             match self.orders.insert_one(order_doc(order)?).await {
                 Ok(_) => {
                     let key = order_source_key(&order.id);
-                    self.insert_notification_once(notification, &key).await?;
+                    let inserted = self.insert_notification_once(notification, &key).await?;
                     insert_once(&self.activity, activity_doc(activity, &key)?).await?;
                     // (No transactions: each record is one write of its own. The order
                     // is stored: a receipt that fails is logged, as the pipeline does.)
                     if let Some(receipt) = receipt {
                         self.record_receipt(receipt).await;
                     }
-                    let unread_count = self.unread_count(&order.tenant_id, notification.user_id.as_ref()).await?;
+                    let unread_count = self.unread_after(notification, inserted).await?;
                     Ok(OrderWritten { outcome: CreateOrder::Created, unread_count: Some(unread_count) })
                 }
                 Err(e) if is_duplicate(&e) => {

@@ -263,6 +263,53 @@ async fn mongo_retry_after_a_crash_completes_the_missing_notification() {
     );
 }
 
+/// What a new order costs on MongoDB, counted by the driver's command
+/// monitoring: one command per document written (the order, the tenant's
+/// notification number, the notification, its audit entry, the event-log
+/// entry; with a `webhook-id` also its claim and its answer) and two reads
+/// for the unread count the event carries (the marks, then the count with the
+/// reader's exceptions in one aggregate). Before: four reads.
+#[tokio::test]
+async fn mongo_a_new_order_costs_a_command_per_document_and_two_reads() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let mut options = mongodb::options::ClientOptions::parse(fresh_mongo_uri()).await.unwrap();
+    let log = seen.clone();
+    options.command_event_handler = Some(mongodb::event::EventHandler::callback(move |e| {
+        if let mongodb::event::command::CommandEvent::Started(e) = e {
+            log.lock().unwrap().push(e.command_name);
+        }
+    }));
+    let db = mongodb::Client::with_options(options).unwrap().default_database().unwrap();
+    let wc = server::store::mongo::parse_write_concern(None).unwrap();
+    let store = MongoStore::open(db, wc, DAY).await.unwrap();
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let now = ids::now();
+    let commands = |webhook_id: Option<&str>, number: &str| {
+        let o = order(&t.id, number);
+        let r = order_receipt(&t.id, &o, webhook_id, now, webhook_id.map(|_| now - DAY));
+        let store = &store;
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().clear();
+            let written = store.create_order_with(&o, &notification(&o), &activity(&o), Some(&r)).await.unwrap();
+            let mut names = std::mem::take(&mut *seen.lock().unwrap());
+            names.sort();
+            (written.unread_count, names)
+        }
+    };
+    let (count, names) = commands(None, "ORD-M1").await;
+    assert_eq!(count, Some(1));
+    assert_eq!(names, ["aggregate", "find", "findAndModify", "insert", "insert", "update", "update"], "{names:?}");
+    // A reader's mark changes which notifications the count reads, not how many reads it takes.
+    store.mark_all_read(&t.id, None, now).await.unwrap();
+    let (count, names) = commands(Some("msg_m2"), "ORD-M2").await;
+    assert_eq!(count, Some(1));
+    let expected = ["aggregate", "find", "findAndModify", "insert", "insert", "insert", "update", "update", "update"];
+    assert_eq!(names, expected, "{names:?}");
+}
+
 /// A webhook's order is written with its receipt in one call: the event-log
 /// entry and the remembered answer are there with a new order (completing a
 /// claim), not with a repeat; the unread count answered is the stored one.

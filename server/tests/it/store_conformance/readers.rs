@@ -319,4 +319,13 @@ async fn mongo_a_mark_made_while_a_notification_was_stored_does_not_cover_it() {
     // A mark made after it was stored covers it.
     assert_eq!(store.mark_all_read(&t.id, Some(&a), ids::now()).await.unwrap(), 1);
     count_matches_list(&store, &t.id, Some(&a)).await;
+    // The reader's own mark covers the number of their next notification (3 were
+    // taken): the count its write answers, read with that mark, counts it.
+    let marks = db.collection::<mongodb::bson::Document>("reader_marks");
+    marks.update_one(doc! {"_id": format!("{}:{}", t.id, a)}, doc! {"$set": {"readThrough": 4_i64}}).await.unwrap();
+    let own = note(&t.id, ts("2026-04-01T00:00:02.000Z"), NotificationType::Info, Priority::Low, Some("u1"));
+    let counted = store.create_notification_with(&own, &super::activity(&super::order(&t.id, "R-3")), None).await;
+    assert_eq!(counted.unwrap(), 1, "the new one is unread for u1");
+    assert_eq!(store.unread_count(&t.id, Some(&a)).await.unwrap(), 1);
+    count_matches_list(&store, &t.id, Some(&a)).await;
 }
