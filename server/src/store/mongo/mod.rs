@@ -25,6 +25,7 @@ mod orders;
 mod providers;
 mod query;
 mod tenants;
+mod unread;
 mod webhook_log;
 
 use std::time::Duration;
@@ -147,8 +148,34 @@ impl MongoStore {
             db,
         };
         store.ping().await?;
+        store.check_version().await?;
         store.create_indexes().await?;
         Ok(store)
+    }
+}
+
+/// The oldest MongoDB hookbell runs on: 4.4, for `$unionWith` (the unread count, [`unread`]).
+const OLDEST_VERSION: [i64; 2] = [4, 4];
+
+/// Whether a server reporting `version` (`buildInfo.versionArray`) is new enough.
+fn new_enough(version: &[i64]) -> bool {
+    version.iter().take(2).copied().collect::<Vec<_>>().as_slice() >= OLDEST_VERSION.as_slice()
+}
+
+impl MongoStore {
+    /// Refuses a server older than [`OLDEST_VERSION`] at start-up, rather than
+    /// failing every unread count later.
+    async fn check_version(&self) -> StoreResult<()> {
+        let info = self.db.run_command(doc! {"buildInfo": 1}).await.map_err(map_err)?;
+        let parts: Vec<i64> = info
+            .get_array("versionArray")
+            .map(|a| a.iter().filter_map(|p| docs::whole_number(Some(p))).collect())
+            .unwrap_or_default();
+        if new_enough(&parts) {
+            return Ok(());
+        }
+        let reported = info.get_str("version").unwrap_or("an unknown version");
+        Err(StoreError::Unavailable(format!("MongoDB 4.4 or later is needed; the server at MONGODB_URI is {reported}")))
     }
 }
 
@@ -160,5 +187,20 @@ impl Store for MongoStore {
 
     async fn ping(&self) -> StoreResult<()> {
         self.db.run_command(doc! {"ping": 1}).await.map(|_| ()).map_err(map_err)
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    use super::new_enough;
+
+    #[test]
+    fn mongodb_4_4_and_later_are_new_enough() {
+        for v in [&[4, 4, 0, 0][..], &[4, 4, 29, 0], &[5, 0, 0, 0], &[8, 2, 11, 0], &[10, 0]] {
+            assert!(new_enough(v), "{v:?}");
+        }
+        for v in [&[4, 2, 25, 0][..], &[3, 6, 0, 0], &[4], &[]] {
+            assert!(!new_enough(v), "{v:?}");
+        }
     }
 }

@@ -32,10 +32,10 @@ use crate::store::{
 };
 
 /// How often a reader's change is retried when another change of the same state came first.
-const CHANGE_ATTEMPTS: usize = 8;
+pub(super) const CHANGE_ATTEMPTS: usize = 8;
 
 /// Matches the notifications `user_id` sees: tenant-wide ones plus the user's own.
-fn viewer(user_id: Option<&UserId>) -> Bson {
+pub(super) fn viewer(user_id: Option<&UserId>) -> Bson {
     match user_id {
         Some(u) => Bson::Document(doc! {"$in": [Bson::Null, u.as_str()]}),
         None => Bson::Null,
@@ -43,7 +43,7 @@ fn viewer(user_id: Option<&UserId>) -> Bson {
 }
 
 /// A reader as stored: the user id, or '' for the tenant itself.
-fn reader_key(reader: Option<&UserId>) -> String {
+pub(super) fn reader_key(reader: Option<&UserId>) -> String {
     reader.map(|u| u.to_string()).unwrap_or_default()
 }
 
@@ -51,12 +51,12 @@ fn state_id(tenant: &ObjectId, reader: &str, id: &ObjectId) -> String {
     format!("{tenant}:{reader}:{id}")
 }
 
-fn seq_of(d: &Document) -> i64 {
+pub(super) fn seq_of(d: &Document) -> i64 {
     whole_number(d.get("seq")).unwrap_or(0)
 }
 
 /// A stored state: the reader's state and its version.
-fn state_from(d: &Document) -> (ReaderState, i64) {
+pub(super) fn state_from(d: &Document) -> (ReaderState, i64) {
     let state = ReaderState {
         is_read: d.get_bool("isRead").unwrap_or(false),
         read_at: get_opt_date(d, "readAt"),
@@ -117,11 +117,11 @@ pub(super) enum Inserted {
     Before,
 }
 
-fn mark_id(tenant: &ObjectId, reader: &str) -> String {
+pub(super) fn mark_id(tenant: &ObjectId, reader: &str) -> String {
     format!("{tenant}:{reader}")
 }
 
-fn mark_from(d: &Document) -> Option<Mark> {
+pub(super) fn mark_from(d: &Document) -> Option<Mark> {
     Some(Mark {
         read_through: whole_number(d.get("readThrough"))?,
         read_at: from_date(*d.get_datetime("readAt").ok()?),
@@ -156,12 +156,15 @@ impl MongoStore {
             |d| Ok(d.clone()),
         )
         .await?;
-        if marks.iter().any(|d| whole_number(d.get("readThrough")).is_some_and(|through| through >= seq)) {
+        // Another reader's mark came back only by covering `seq` (the server matched it).
+        let own_mark = |d: &&Document| d.get_str("_id") == Ok(own.as_str());
+        let covers = |d: &Document| !own_mark(&d) || whole_number(d.get("readThrough")).is_none_or(|r| r >= seq);
+        if marks.iter().any(covers) {
             let later = self.take_seqs(&n.tenant_id, 1).await?;
             run(self.notifications.update_one(doc! {"_id": oid(&n.id)?, "seq": seq}, doc! {"$set": {"seq": later}}))
                 .await?;
         }
-        Ok(marks.iter().find(|d| d.get_str("_id") == Ok(own.as_str())).and_then(mark_from))
+        Ok(marks.iter().find(own_mark).and_then(mark_from))
     }
 
     /// The unread count of `n`'s reader once `n` is stored: with the mark
@@ -211,38 +214,6 @@ impl MongoStore {
 
     async fn mark_of(&self, tenant: &ObjectId, reader: &str) -> StoreResult<Option<Mark>> {
         Ok(run(self.reader_marks.find_one(doc! {"_id": mark_id(tenant, reader)})).await?.as_ref().and_then(mark_from))
-    }
-
-    /// The reader's unread count after their `mark`, in one command: the
-    /// stored notifications that count by default (`$count`), then, from
-    /// `notification_states` (`$unionWith`), the reader's exceptions that
-    /// count differently (after the mark, or unread).
-    async fn unread_with(&self, t: &ObjectId, reader: Option<&UserId>, mark: Option<&Mark>) -> StoreResult<u64> {
-        let mut stored = doc! {"tenantId": t, "userId": viewer(reader), "isRead": false, "isDismissed": false};
-        let mut exceptions = doc! {"tenantId": t, "reader": reader_key(reader)};
-        if let Some(m) = mark {
-            stored.insert("seq", doc! {"$gt": m.read_through});
-            exceptions.insert("$or", vec![doc! {"seq": {"$gt": m.read_through}}, doc! {"isRead": false}]);
-        }
-        let pipeline = [
-            doc! {"$match": stored},
-            doc! {"$count": "n"},
-            doc! {"$unionWith": {"coll": self.notification_states.name(), "pipeline": [{"$match": exceptions}]}},
-        ];
-        let docs = all(self.notifications.aggregate(pipeline), |d| Ok(d.clone())).await?;
-        // `$count` of nothing gives no document (MongoDB) or `{n: 0}` (some servers).
-        let (counted, exceptions): (Vec<&Document>, Vec<&Document>) = docs.iter().partition(|d| d.contains_key("n"));
-        let base = counted.first().and_then(|d| whole_number(d.get("n"))).unwrap_or(0);
-        let adjust: i64 = exceptions
-            .iter()
-            .map(|d| (d, state_from(d).0))
-            .map(|(d, s)| {
-                let by_default =
-                    d.get_bool("baseLive").unwrap_or(false) && mark.is_none_or(|m| seq_of(d) > m.read_through);
-                i64::from(s.counts()) - i64::from(by_default)
-            })
-            .sum();
-        Ok((base + adjust).max(0) as u64)
     }
 
     /// The states the reader keeps in the tenant that match `which`, by notification id.

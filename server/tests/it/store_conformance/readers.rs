@@ -312,7 +312,8 @@ async fn mongo_a_mark_made_while_a_notification_was_stored_does_not_cover_it() {
     };
     db.collection::<mongodb::bson::Document>("reader_marks").insert_one(mark).await.unwrap();
     let second = note(&t.id, ts("2026-04-01T00:00:01.000Z"), NotificationType::Info, Priority::Low, None);
-    store.create_notification(&second, &super::activity(&super::order(&t.id, "R-2"))).await.unwrap();
+    let counted = store.create_notification_with(&second, &super::activity(&super::order(&t.id, "R-2")), None).await;
+    assert_eq!(counted.unwrap(), 2, "the tenant itself has no mark: both are unread");
     assert_eq!(store.unread_count(&t.id, Some(&a)).await.unwrap(), 1, "the second is new to u1");
     let seen = list(&store, &t.id, view_of(Some(&a))).await;
     assert!(find(&seen, &first.id).unwrap().is_read && !find(&seen, &second.id).unwrap().is_read);
