@@ -51,12 +51,12 @@ fn state_id(tenant: &ObjectId, reader: &str, id: &ObjectId) -> String {
     format!("{tenant}:{reader}:{id}")
 }
 
-pub(super) fn seq_of(d: &Document) -> i64 {
+fn seq_of(d: &Document) -> i64 {
     whole_number(d.get("seq")).unwrap_or(0)
 }
 
 /// A stored state: the reader's state and its version.
-pub(super) fn state_from(d: &Document) -> (ReaderState, i64) {
+fn state_from(d: &Document) -> (ReaderState, i64) {
     let state = ReaderState {
         is_read: d.get_bool("isRead").unwrap_or(false),
         read_at: get_opt_date(d, "readAt"),

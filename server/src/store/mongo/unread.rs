@@ -9,7 +9,7 @@ use mongodb::bson::{doc, oid::ObjectId, Bson, Document};
 
 use super::{
     docs::{corrupt, whole_number},
-    notifications::{mark_from, mark_id, reader_key, seq_of, state_from, viewer, CHANGE_ATTEMPTS},
+    notifications::{mark_from, mark_id, reader_key, viewer, CHANGE_ATTEMPTS},
     query::all,
     MongoStore,
 };
@@ -18,9 +18,10 @@ use crate::store::{reader_state::Mark, StoreError, StoreResult};
 impl MongoStore {
     /// The reader's unread count after their `mark`, in one command: the
     /// stored notifications that count by default (`$count`), then, from
-    /// `notification_states` (`$unionWith`), the reader's exceptions that
-    /// count differently (after the mark, or unread), then the reader's mark
-    /// as it is now. Should the mark have moved since it was read (a
+    /// `notification_states` (`$unionWith`), what the reader's exceptions
+    /// (after the mark, or unread) change in it, summed by the server
+    /// (`$group`: one document however many there are), then the reader's
+    /// mark as it is now. Should the mark have moved since it was read (a
     /// mark-all-read meanwhile), the count is taken again with it.
     pub(super) async fn unread_with(
         &self,
@@ -37,14 +38,18 @@ impl MongoStore {
                 stored.insert("seq", doc! {"$gt": m.read_through});
                 exceptions.insert("$or", vec![doc! {"seq": {"$gt": m.read_through}}, doc! {"isRead": false}]);
             }
+            let adjusted = [
+                doc! {"$match": exceptions},
+                doc! {"$group": {"_id": Bson::Null, "adjust": {"$sum": adjust(mark.as_ref())}}},
+            ];
             let pipeline = [
                 doc! {"$match": stored},
                 doc! {"$count": "n"},
-                doc! {"$unionWith": {"coll": self.notification_states.name(), "pipeline": [{"$match": exceptions}]}},
+                doc! {"$unionWith": {"coll": self.notification_states.name(), "pipeline": adjusted.as_slice()}},
                 doc! {"$unionWith": {"coll": self.reader_marks.name(), "pipeline": [{"$match": {"_id": &own}}]}},
             ];
             let docs = all(self.notifications.aggregate(pipeline), |d| Ok(d.clone())).await?;
-            let counted = unread_from(&docs, &own, mark.as_ref())?;
+            let counted = unread_from(&docs, &own)?;
             if counted.mark.map(|m| m.read_through) == mark.map(|m| m.read_through) {
                 return Ok(counted.unread);
             }
@@ -61,20 +66,34 @@ struct Counted {
     mark: Option<Mark>,
 }
 
-/// Reads the unread count's aggregate, taken with `mark`: the `$count`
-/// document (no `_id`; real MongoDB gives none when nothing counts), the
-/// reader's mark (`_id` `own`), and their exceptions (every other document).
-fn unread_from(docs: &[Document], own: &str, mark: Option<&Mark>) -> StoreResult<Counted> {
+/// What one exception changes in the count, as the server computes it: 1 if
+/// it counts now (unread, not dismissed, not snoozed), minus 1 if its
+/// notification counted by default after `mark` (see `ReaderState::counts`
+/// and `baseLive`).
+fn adjust(mark: Option<&Mark>) -> Document {
+    let counts = doc! {"$and": [
+        {"$ne": ["$isRead", true]},
+        {"$ne": ["$isDismissed", true]},
+        {"$eq": [{"$ifNull": ["$snoozedUntil", Bson::Null]}, Bson::Null]},
+    ]};
+    let mut by_default = vec![Bson::from(doc! {"$eq": ["$baseLive", true]})];
+    if let Some(m) = mark {
+        by_default.push(doc! {"$gt": ["$seq", m.read_through]}.into());
+    }
+    doc! {"$subtract": [{"$cond": [counts, 1, 0]}, {"$cond": [{"$and": by_default}, 1, 0]}]}
+}
+
+/// Reads the unread count's aggregate: the `$count` document (no `_id`),
+/// the exceptions' sum (`_id` null), the reader's mark (`_id` `own`). Real
+/// MongoDB gives no `$count` or `$group` document when nothing was there.
+fn unread_from(docs: &[Document], own: &str) -> StoreResult<Counted> {
     let (mut base, mut now, mut adjust) = (0, None, 0);
     for d in docs {
         match d.get("_id") {
             None => base = whole_number(d.get("n")).ok_or_else(|| corrupt("unread count"))?,
+            Some(Bson::Null) => adjust = whole_number(d.get("adjust")).ok_or_else(|| corrupt("unread adjustment"))?,
             Some(Bson::String(id)) if id == own => now = mark_from(d),
-            Some(_) => {
-                let by_default =
-                    d.get_bool("baseLive").unwrap_or(false) && mark.is_none_or(|m| seq_of(d) > m.read_through);
-                adjust += i64::from(state_from(d).0.counts()) - i64::from(by_default);
-            }
+            Some(_) => return Err(corrupt("unread count part")),
         }
     }
     Ok(Counted { unread: (base + adjust).max(0) as u64, mark: now })
@@ -84,37 +103,29 @@ fn unread_from(docs: &[Document], own: &str, mark: Option<&Mark>) -> StoreResult
 mod tests {
     use super::*;
 
-    fn mark(read_through: i64) -> Mark {
-        Mark { read_through, read_at: app::models::Timestamp::from_unix_millis(0) }
-    }
-
-    fn state(seq: i64, base_live: bool, is_read: bool) -> Document {
-        doc! {"_id": format!("t:u:{seq}"), "seq": seq, "baseLive": base_live, "isRead": is_read, "isDismissed": false, "v": 1_i64}
-    }
-
     #[test]
-    fn nothing_counted_is_no_count_document_or_a_zero() {
-        let none = unread_from(&[], "t:u", None).unwrap();
+    fn nothing_counted_is_no_document_or_zeros() {
+        let none = unread_from(&[], "t:u").unwrap();
         assert_eq!((none.unread, none.mark), (0, None));
-        let zero = unread_from(&[doc! {"n": 0}], "t:u", None).unwrap();
-        assert_eq!(zero.unread, 0);
+        let zeros = unread_from(&[doc! {"n": 0}, doc! {"_id": Bson::Null, "adjust": 0}], "t:u").unwrap();
+        assert_eq!(zeros.unread, 0);
     }
 
     #[test]
-    fn exceptions_move_the_count_and_the_mark_is_told_apart() {
+    fn the_exceptions_move_the_count_and_the_mark_is_told_apart() {
         let now = doc! {"_id": "t:u", "readThrough": 7_i64, "readAt": mongodb::bson::DateTime::from_millis(0)};
-        let docs = [doc! {"n": 3_i64}, state(9, true, true), state(8, false, false), now];
-        let counted = unread_from(&docs, "t:u", Some(&mark(5))).unwrap();
-        // 3 by default, one of them read by the reader, one read by default made unread.
-        assert_eq!(counted.unread, 3);
+        let docs = [doc! {"n": 3_i64}, doc! {"_id": Bson::Null, "adjust": -1}, now];
+        let counted = unread_from(&docs, "t:u").unwrap();
+        assert_eq!(counted.unread, 2);
         assert_eq!(counted.mark.map(|m| m.read_through), Some(7));
-        // Before the mark (seq 4 ≤ 5) a live one was not counted by default: reading it changes nothing.
-        let docs = [doc! {"n": 1}, state(4, true, true)];
-        assert_eq!(unread_from(&docs, "t:u", Some(&mark(5))).unwrap().unread, 1);
+        // Never below zero.
+        assert_eq!(unread_from(&[doc! {"_id": Bson::Null, "adjust": -2_i64}], "t:u").unwrap().unread, 0);
     }
 
     #[test]
-    fn a_count_that_is_not_a_whole_number_is_corrupt() {
-        assert!(unread_from(&[doc! {"n": "3"}], "t:u", None).is_err());
+    fn anything_else_is_corrupt() {
+        assert!(unread_from(&[doc! {"n": "3"}], "t:u").is_err());
+        assert!(unread_from(&[doc! {"_id": Bson::Null, "adjust": 1.5}], "t:u").is_err());
+        assert!(unread_from(&[doc! {"_id": "t:u:x", "seq": 1}], "t:u").is_err());
     }
 }
