@@ -159,7 +159,7 @@ const OLDEST_VERSION: [i64; 2] = [4, 4];
 
 /// Whether a server reporting `version` (`buildInfo.versionArray`) is new enough.
 fn new_enough(version: &[i64]) -> bool {
-    version.iter().take(2).copied().collect::<Vec<_>>().as_slice() >= OLDEST_VERSION.as_slice()
+    version[..version.len().min(2)] >= OLDEST_VERSION[..]
 }
 
 impl MongoStore {

@@ -168,7 +168,8 @@ impl MongoStore {
     }
 
     /// The unread count of `n`'s reader once `n` is stored: with the mark
-    /// storing it read when it was stored now, else after a look for it.
+    /// the guard read when this call stored it, else (stored by an earlier
+    /// attempt) with the mark looked up now.
     pub(super) async fn unread_after(&self, n: &Notification, inserted: Inserted) -> StoreResult<u64> {
         let t = oid(&n.tenant_id)?;
         let mark = match inserted {
