@@ -96,7 +96,7 @@ impl Services {
         let token = match old {
             Some(_) => {
                 let user = User { password_hash: hash, ..user };
-                let fresh = self.open_session(user, req.source_ip.clone(), req.user_agent.clone()).await.map_err(
+                let fresh = self.new_session(user, req.source_ip.clone(), req.user_agent.clone()).await.map_err(
                     |e| match e {
                         // A later change won meanwhile and ended every session, this new one too.
                         ApiError::Unauthorized(_) => {

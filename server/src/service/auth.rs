@@ -264,11 +264,26 @@ impl Services {
         self.login_limiter_email.check(email).await.map_err(ApiError::rate_limited)
     }
 
-    /// A new session for `user` (who proved who they are with the password
-    /// of `user.password_hash`), from `ip` with `user_agent`. If the password
-    /// changed meanwhile (a change that ended every other session while this
-    /// one was being made), the session is ended again and this is a 401.
+    /// A sign-in of `user` (who proved who they are with the password of
+    /// `user.password_hash`), from `ip` with `user_agent`: a new session
+    /// ([`Self::new_session`]), and the user's last sign-in is now.
     pub(super) async fn open_session(
+        &self,
+        user: User,
+        ip: Option<String>,
+        user_agent: Option<String>,
+    ) -> Result<SignedIn, ApiError> {
+        let signed_in = self.new_session(user, ip, user_agent).await?;
+        self.store.record_sign_in(&signed_in.user.id, ids::now()).await?;
+        Ok(signed_in)
+    }
+
+    /// A new session for `user`, as [`Self::open_session`] makes it, without
+    /// counting as a sign-in (a password change gives the browser that made it
+    /// a new one). If the password changed meanwhile (a change that ended every
+    /// other session while this one was being made), the session is ended
+    /// again and this is a 401.
+    pub(super) async fn new_session(
         &self,
         user: User,
         ip: Option<String>,
@@ -296,7 +311,6 @@ impl Services {
             self.store.revoke_session(&session.token_hash, ids::now()).await?;
             return Err(ApiError::Unauthorized(BAD_LOGIN));
         }
-        self.store.record_sign_in(&user.id, now).await?;
         Ok(SignedIn { token, user, memberships, expires_at: session.expires_at })
     }
 

@@ -3,12 +3,15 @@
 
 use std::sync::Arc;
 
-use app::models::Role;
+use app::models::{Role, UserId};
 use reqwest::Method;
 use serde_json::json;
 
 use super::{team, Browser, PASSWORD};
-use crate::harness::{call, TestServer};
+use crate::{
+    harness::{call, TestServer},
+    store_conformance::ts,
+};
 
 both_stores!(
     a_login_racing_a_password_change_does_not_outlive_it,
@@ -65,9 +68,14 @@ async fn a_new_password_ends_every_other_session(srv: TestServer) {
     assert_eq!((status, body["details"][0]["field"].as_str()), (400, Some("newPassword")), "{body}");
     assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "nothing changed yet");
     let stolen = laptop.clone();
+    let user_id = UserId::from(me["user"]["id"].as_str().unwrap().to_owned());
+    let signed_in_at = ts("2026-01-02T03:04:05.678Z");
+    srv.services.store().record_sign_in(&user_id, signed_in_at).await.unwrap();
     let (status, body, laptop) =
         laptop.send(&srv, Method::POST, "/api/me/password", Some(change(PASSWORD, "a new password"))).await;
     assert_eq!((status, body["sessionsEnded"].as_u64()), (200, Some(1)), "{body}");
+    let user = srv.services.store().get_user(&user_id).await.unwrap().unwrap();
+    assert_eq!(user.last_sign_in_at, Some(signed_in_at), "a new password is not a sign-in");
     assert_eq!(phone.send(&srv, Method::GET, "/api/auth/me", None).await.0, 401, "the other session ended");
     assert_ne!(laptop.cookie(), stolen.cookie(), "this browser got a new session cookie");
     assert_eq!(laptop.send(&srv, Method::GET, "/api/auth/me", None).await.0, 200, "this browser stays signed in");
