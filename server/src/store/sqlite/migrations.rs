@@ -321,6 +321,15 @@ const MIGRATIONS: &[&str] = &[
     ) STRICT;
     ALTER TABLE webhook_events ADD COLUMN topic TEXT;
     "#,
+    // 15: indexes no query uses, dropped: every notification stored wrote to them (half
+    // of its B-tree inserts). Since 11 a reader's read and dismissed state is not in the
+    // row's flags, and the list searches `notifications_tenant_created` for every reader
+    // (`plans.rs` checks each query's plan).
+    r#"
+    DROP INDEX notifications_tenant_state;
+    DROP INDEX notifications_tenant_user_created;
+    DROP INDEX notifications_seq;
+    "#,
 ];
 
 /// Applies every migration newer than the database's `user_version`, each in a transaction.

@@ -19,6 +19,8 @@ mod invitations;
 mod migrations;
 mod notifications;
 mod orders;
+#[cfg(test)]
+mod plans;
 mod providers;
 mod query;
 mod rows;

@@ -100,13 +100,17 @@ fn view_on(
     id: &NotificationId,
 ) -> StoreResult<Option<Notification>> {
     let mark = mark_on(c, tenant_id, reader)?;
-    // Another user's personal notification is not this reader's ('' is no user).
-    let sql = format!(
+    one_on(c, &VIEW_ONE, vals![tenant_id, reader, id], move |r| viewed(r, mark.as_ref()))
+}
+
+/// One notification as a reader sees it: `?1` tenant, `?2` reader, `?3` id.
+/// Another user's personal notification is not this reader's ('' is no user).
+pub(super) static VIEW_ONE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
         "SELECT {VIEW_COLUMNS} FROM {VIEW_FROM} \
          WHERE n.tenant_id = ?1 AND n.id = ?3 AND (n.user_id IS NULL OR n.user_id = ?2)"
-    );
-    one_on(c, &sql, vals![tenant_id, reader, id], move |r| viewed(r, mark.as_ref()))
-}
+    )
+});
 
 /// The reader's unread count (see the module's comment).
 pub(super) fn unread_on(c: &Connection, tenant_id: &TenantId, reader: &str) -> StoreResult<u64> {
@@ -144,22 +148,37 @@ fn save_state_on(
     id: &NotificationId,
     s: &ReaderState,
 ) -> StoreResult<()> {
-    exec_on(
-        c,
-        "INSERT INTO notification_states (tenant_id, reader, notification_id, seq, base_live, base_dismissed, \
-                                          is_read, read_at, is_dismissed, snoozed_until) \
-         SELECT n.tenant_id, ?2, n.id, n.seq, n.is_read = 0 AND n.is_dismissed = 0, n.is_dismissed, ?4, ?5, ?6, ?7 \
-         FROM notifications n WHERE n.tenant_id = ?1 AND n.id = ?3 \
-         ON CONFLICT (tenant_id, reader, notification_id) DO UPDATE SET \
-           is_read = excluded.is_read, read_at = excluded.read_at, is_dismissed = excluded.is_dismissed, \
-           snoozed_until = excluded.snoozed_until",
-        vals![tenant_id, reader, id, s.is_read, s.read_at, s.is_dismissed, s.snoozed_until],
-    )?;
+    let values = vals![tenant_id, reader, id, s.is_read, s.read_at, s.is_dismissed, s.snoozed_until];
+    exec_on(c, SAVE_STATE, values)?;
     Ok(())
 }
 
+/// [`save_state_on`]'s statement: `?1` tenant, `?2` reader, `?3` notification, then the state.
+pub(super) const SAVE_STATE: &str =
+    "INSERT INTO notification_states (tenant_id, reader, notification_id, seq, base_live, base_dismissed, \
+                                      is_read, read_at, is_dismissed, snoozed_until) \
+     SELECT n.tenant_id, ?2, n.id, n.seq, n.is_read = 0 AND n.is_dismissed = 0, n.is_dismissed, ?4, ?5, ?6, ?7 \
+     FROM notifications n WHERE n.tenant_id = ?1 AND n.id = ?3 \
+     ON CONFLICT (tenant_id, reader, notification_id) DO UPDATE SET \
+       is_read = excluded.is_read, read_at = excluded.read_at, is_dismissed = excluded.is_dismissed, \
+       snoozed_until = excluded.snoozed_until";
+
 /// The `WHERE` of a reader's list after `n.tenant_id = ?1` (`?2` the reader,
 /// `?3` their mark, `?4` the user whose own notifications they see, if any).
+/// A page of the list as a reader sees it: the statement, and the conditions
+/// whose values follow the caller's `?1` tenant, `?2` reader, `?3` the
+/// reader's `read_through` and `?4` their user id.
+pub(super) fn list_statement(
+    filter: &NotificationFilter,
+    after: Option<&PageCursor>,
+    limit: u32,
+) -> (String, Conditions) {
+    let mut conditions = list_conditions(filter, after);
+    conditions.add(" ORDER BY n.created_at DESC, n.id DESC LIMIT $0", vals![limit]);
+    let sql = format!("SELECT {VIEW_COLUMNS} FROM {VIEW_FROM} WHERE n.tenant_id = ?1{}", conditions.sql);
+    (sql, conditions)
+}
+
 fn list_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
     // Placeholders ?2..?4 are bound by the caller, so the conditions' own start at ?5.
@@ -242,9 +261,7 @@ impl NotificationStore for SqliteStore {
         after: Option<&PageCursor>,
         limit: u32,
     ) -> StoreResult<Vec<Notification>> {
-        let mut conditions = list_conditions(filter, after);
-        conditions.add(" ORDER BY n.created_at DESC, n.id DESC LIMIT $0", vals![limit]);
-        let sql = format!("SELECT {VIEW_COLUMNS} FROM {VIEW_FROM} WHERE n.tenant_id = ?1{}", conditions.sql);
+        let (sql, conditions) = list_statement(filter, after, limit);
         let (tenant_id, reader, user) =
             (tenant_id.clone(), reader_key(filter.user_id.as_ref()), filter.user_id.clone());
         self.read(move |c| {

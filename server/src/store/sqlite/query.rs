@@ -184,8 +184,7 @@ impl SqliteStore {
         limit: u32,
         row: impl FnMut(&Row<'_>) -> rusqlite::Result<T> + Send + 'static,
     ) -> StoreResult<Vec<T>> {
-        conditions.add(&format!(" ORDER BY {time_column} DESC, id DESC LIMIT $0"), vals![limit]);
-        let sql = format!("SELECT {columns} FROM {table} WHERE tenant_id = ?1{}", conditions.sql);
+        let sql = newest_first_sql((table, columns, time_column), &mut conditions, limit);
         self.all(sql, conditions.params(tenant_id), row).await
     }
 
@@ -194,6 +193,16 @@ impl SqliteStore {
         let sql = sql.into();
         self.write(move |c| exec_on(c, &sql, params)).await
     }
+}
+
+/// [`SqliteStore::newest_first`]'s statement (`?1` the tenant, then `conditions`' values).
+pub(super) fn newest_first_sql(
+    (table, columns, time_column): (&str, &str, &str),
+    conditions: &mut Conditions,
+    limit: u32,
+) -> String {
+    conditions.add(&format!(" ORDER BY {time_column} DESC, id DESC LIMIT $0"), vals![limit]);
+    format!("SELECT {columns} FROM {table} WHERE tenant_id = ?1{}", conditions.sql)
 }
 
 /// A WHERE clause after `tenant_id = ?1`, built from optional conditions,

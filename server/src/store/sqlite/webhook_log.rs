@@ -96,7 +96,13 @@ impl ReceiptRows {
     }
 }
 
-fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
+/// The event log as [`SqliteStore::newest_first`] lists it.
+pub(super) const EVENTS: (&str, &str, &str) = ("webhook_events", EVENT_COLUMNS, "received_at");
+
+/// Deletes the events received before `?1`.
+pub(super) const PURGE_EVENTS: &str = "DELETE FROM webhook_events WHERE received_at < ?1";
+
+pub(super) fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
     if let Some(endpoint) = &filter.endpoint {
         c.add(" AND endpoint = $0", Conditions::text(endpoint));
@@ -123,8 +129,7 @@ impl WebhookLogStore for SqliteStore {
         limit: u32,
     ) -> StoreResult<Vec<WebhookEvent>> {
         let conditions = event_conditions(filter, after);
-        let table = ("webhook_events", EVENT_COLUMNS, "received_at");
-        self.newest_first(table, tenant_id, conditions, limit, event_from_row).await
+        self.newest_first(EVENTS, tenant_id, conditions, limit, event_from_row).await
     }
 
     async fn get_webhook_event(&self, tenant_id: &TenantId, id: &WebhookEventId) -> StoreResult<Option<WebhookEvent>> {
@@ -133,7 +138,7 @@ impl WebhookLogStore for SqliteStore {
     }
 
     async fn purge_webhook_events(&self, before: Timestamp) -> StoreResult<u64> {
-        self.exec("DELETE FROM webhook_events WHERE received_at < ?1", vals![before]).await
+        self.exec(PURGE_EVENTS, vals![before]).await
     }
 
     async fn get_processed_webhook(

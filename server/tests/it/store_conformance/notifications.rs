@@ -304,7 +304,9 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     conn.execute_batch(
         "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
          DROP TRIGGER notification_seq_insert; DROP TABLE notification_seq; \
-         DROP INDEX notifications_seq; ALTER TABLE notifications DROP COLUMN seq; \
+         ALTER TABLE notifications DROP COLUMN seq; \
+         CREATE INDEX notifications_tenant_state ON notifications (tenant_id, is_read, is_dismissed); \
+         CREATE INDEX notifications_tenant_user_created ON notifications (tenant_id, user_id, created_at); \
          DROP TABLE preferences; DROP TABLE invitations; ALTER TABLE users DROP COLUMN last_sign_in_at; \
          DROP TABLE provider_connections; ALTER TABLE webhook_events DROP COLUMN topic; \
          DELETE FROM notifications; PRAGMA user_version = 10;",
@@ -327,6 +329,16 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     }
     drop(conn);
     let store = SqliteStore::open(&path).await.unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let indexes: String = conn
+        .query_row(
+            "SELECT group_concat(name, ' ') FROM (SELECT name FROM pragma_index_list('notifications') ORDER BY name)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(indexes, "notifications_tenant_created sqlite_autoindex_notifications_1", "15 drops the rest");
+    drop(conn);
     for reader in [None, Some(&u1), Some(&u2)] {
         let f = NotificationFilter { user_id: reader.cloned(), include_dismissed: true, ..Default::default() };
         let seen = store.list_notifications(&t.id, &f, None, 10).await.unwrap();
