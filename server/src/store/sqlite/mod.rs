@@ -13,6 +13,7 @@
 //! with the shared query helper of [`query`] and the row mappings of [`rows`].
 
 mod activity;
+mod checkpoint;
 mod connections;
 mod identity;
 mod invitations;
@@ -98,6 +99,7 @@ impl SqliteStore {
             conn.pragma_update(None, "foreign_keys", "ON").map_err(map_err)?;
             tune(&conn)?;
             migrate(&mut conn)?;
+            checkpoint::start(&mut conn)?;
             Ok(conn)
         })
         .await
