@@ -163,8 +163,6 @@ pub(super) const SAVE_STATE: &str =
        is_read = excluded.is_read, read_at = excluded.read_at, is_dismissed = excluded.is_dismissed, \
        snoozed_until = excluded.snoozed_until";
 
-/// The `WHERE` of a reader's list after `n.tenant_id = ?1` (`?2` the reader,
-/// `?3` their mark, `?4` the user whose own notifications they see, if any).
 /// A page of the list as a reader sees it: the statement, and the conditions
 /// whose values follow the caller's `?1` tenant, `?2` reader, `?3` the
 /// reader's `read_through` and `?4` their user id.
@@ -179,6 +177,8 @@ pub(super) fn list_statement(
     (sql, conditions)
 }
 
+/// The `WHERE` of a reader's list after `n.tenant_id = ?1` (`?2` the reader,
+/// `?3` their mark, `?4` the user whose own notifications they see, if any).
 fn list_conditions(filter: &NotificationFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
     // Placeholders ?2..?4 are bound by the caller, so the conditions' own start at ?5.

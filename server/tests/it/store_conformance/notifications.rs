@@ -301,6 +301,8 @@ async fn sqlite_unread_counts_survive_deletes_and_the_per_reader_migration() {
     old_dismissed.is_dismissed = true;
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
+    // The store's connections close on their own threads; the last one's close may still hold the file.
+    conn.busy_timeout(std::time::Duration::from_secs(30)).unwrap();
     conn.execute_batch(
         "DROP TRIGGER reader_state_delete; DROP TABLE notification_states; DROP TABLE reader_marks; \
          DROP TRIGGER notification_seq_insert; DROP TABLE notification_seq; \
