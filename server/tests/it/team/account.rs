@@ -86,6 +86,8 @@ async fn a_new_password_ends_every_other_session(srv: TestServer) {
     );
     assert!(srv.services.login(&email, PASSWORD, None, None).await.is_err());
     assert!(srv.services.login(&email, "a new password", None, None).await.is_ok());
+    let user = srv.services.store().get_user(&user_id).await.unwrap().unwrap();
+    assert!(user.last_sign_in_at > Some(signed_in_at), "a login is a sign-in");
 
     // Sessions end one by one (by the id the account lists), only the user's own.
     let (_, account, _) = laptop.send(&srv, Method::GET, "/api/me/account", None).await;

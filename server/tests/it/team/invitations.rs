@@ -187,6 +187,11 @@ async fn an_inviter_probing_their_own_links_learns_no_more_than_making_the_accou
     assert!(members["members"].as_array().unwrap().iter().any(|m| m["email"] == "unknown@example.com"));
 }
 
+/// When the account of `email` last signed in.
+async fn last_sign_in(srv: &TestServer, email: &str) -> Option<app::models::Timestamp> {
+    srv.services.store().get_user_by_email(email).await.unwrap().unwrap().last_sign_in_at
+}
+
 async fn an_invitation_is_accepted_once_by_a_new_or_an_existing_user(srv: TestServer) {
     let t = team(&srv).await;
     let (_, created) = invite(&srv, &t.admin, "New.Person@Example.com", "member").await;
@@ -232,6 +237,7 @@ async fn an_invitation_is_accepted_once_by_a_new_or_an_existing_user(srv: TestSe
     assert_eq!((status, body["alreadyMember"].as_bool()), (200, Some(false)), "{body}");
     let (status, me, _) = nia.send(&srv, Method::GET, "/api/auth/me", None).await;
     assert_eq!((status, me["tenantId"].as_str(), me["role"].as_str()), (200, Some(t.tenant.as_str()), Some("member")));
+    assert!(last_sign_in(&srv, "new.person@example.com").await.is_some(), "accepting with a new account is a sign-in");
     // Used: the link works no more.
     let (status, body, _) = guest.send(&srv, Method::POST, "/api/invitations/accept", Some(accept)).await;
     assert_eq!((status, body["code"].as_str()), (410, Some("gone")), "{body}");
@@ -247,10 +253,12 @@ async fn an_invitation_is_accepted_once_by_a_new_or_an_existing_user(srv: TestSe
     let taken = json!({"token": token, "name": "Bo again", "password": PASSWORD});
     let (status, body, _) = guest.send(&srv, Method::POST, "/api/invitations/accept", Some(taken)).await;
     assert_eq!(status, 409, "the email has an account: {body}");
+    assert_eq!(last_sign_in(&srv, "bo@example.com").await, None);
     let (status, _, bo) = guest
         .send(&srv, Method::POST, "/api/invitations/accept", Some(json!({"token": token, "password": PASSWORD})))
         .await;
     assert_eq!(status, 200);
+    assert!(last_sign_in(&srv, "bo@example.com").await.is_some(), "accepting with a password is a sign-in");
     let (_, me, _) = bo.send(&srv, Method::GET, "/api/auth/me", None).await;
     assert_eq!(me["tenants"].as_array().unwrap().len(), 2, "{me}");
     assert_eq!(me["tenantId"], t.tenant.as_str(), "the browser now acts on the tenant it joined");
