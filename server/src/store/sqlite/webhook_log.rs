@@ -102,6 +102,7 @@ pub(super) const EVENTS: (&str, &str, &str) = ("webhook_events", EVENT_COLUMNS, 
 /// Deletes the events received before `?1`.
 pub(super) const PURGE_EVENTS: &str = "DELETE FROM webhook_events WHERE received_at < ?1";
 
+/// The `WHERE` of an event-log list after `tenant_id = ?1`: the filter, then the page's cursor.
 pub(super) fn event_conditions(filter: &WebhookEventFilter, after: Option<&PageCursor>) -> Conditions {
     let mut c = Conditions::default();
     if let Some(endpoint) = &filter.endpoint {
